@@ -1,0 +1,36 @@
+"""The one interface every chat adapter implements: start, send, stop."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.models import Target
+from bot.replies import Reply
+
+
+@dataclass(frozen=True)
+class SendResult:
+    external_id: str | None = None  # the platform's message id
+    note: str | None = None  # e.g. "DMs closed: posted in the channel instead"
+
+
+class DeliveryError(Exception):
+    """A send that did not happen. `permanent` ones (channel gone, bot removed) are not retried."""
+
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None):
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class Adapter(Protocol):
+    platform: str
+
+    async def start(self) -> None:
+        """Connect and begin taking invocations; returns once connected."""
+
+    async def send(self, target: Target, reply: Reply, *, delivery_key: str | None = None) -> SendResult:
+        """Post a reply to a target. Raises DeliveryError when it could not."""
+
+    async def stop(self) -> None:
+        """Disconnect and release everything start() took."""

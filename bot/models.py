@@ -1,0 +1,121 @@
+"""Plain data shared by the core, the store and the adapters."""
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+
+_SPACE = re.compile(r"\s+")
+
+
+def collapse_whitespace(text: str | None) -> str:
+    return _SPACE.sub(" ", text or "").strip()
+
+
+def normalize_title(title: str) -> str:
+    """Lower case, no accents, punctuation as spaces: the form titles are compared in."""
+    text = unicodedata.normalize("NFKD", title or "")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = re.sub(r"[^\w]+", " ", text)
+    return collapse_whitespace(text.replace("_", " "))
+
+
+def key_for_unnumbered(title: str, venue: str | None) -> str:
+    """Stable key for a paper with no arXiv id (conference-only records)."""
+    digest = hashlib.sha1(f"{normalize_title(title)}|{(venue or '').lower()}".encode()).hexdigest()
+    return "p:" + digest[:16]
+
+
+@dataclass(frozen=True)
+class Paper:
+    key: str
+    title: str
+    abstract: str | None = None
+    authors: tuple[str, ...] = ()
+    published: str | None = None  # YYYY-MM-DD
+    categories: tuple[str, ...] = ()
+    upvotes: int | None = None
+    arxiv_id: str | None = None
+    venue: str | None = None
+    hf_url: str | None = None
+    code_url: str | None = None
+    project_url: str | None = None
+    github_stars: int | None = None
+    ai_summary: str | None = None
+    ai_keywords: tuple[str, ...] = ()
+    source: str | None = None
+    first_seen: str | None = None
+    last_seen: str | None = None
+
+    @property
+    def abs_url(self) -> str | None:
+        return f"https://arxiv.org/abs/{self.arxiv_id}" if self.arxiv_id else None
+
+    @property
+    def pdf_url(self) -> str | None:
+        return f"https://arxiv.org/pdf/{self.arxiv_id}" if self.arxiv_id else None
+
+    @property
+    def url(self) -> str | None:
+        """The one link that best stands for the paper."""
+        return self.abs_url or self.hf_url or self.project_url or self.code_url
+
+    def links(self) -> list[tuple[str, str]]:
+        """(label, url) pairs in the order cards show them."""
+        found = [
+            ("arXiv", self.abs_url),
+            ("PDF", self.pdf_url),
+            ("Hugging Face", self.hf_url or (f"https://huggingface.co/papers/{self.arxiv_id}" if self.arxiv_id else None)),
+            ("Code", self.code_url),
+            ("Project", self.project_url),
+        ]
+        return [(label, url) for label, url in found if url]
+
+    def summary(self, limit: int = 300) -> str:
+        """ai_summary when there is one, else the abstract cut at a word boundary."""
+        return trim_at_word(collapse_whitespace(self.ai_summary or self.abstract or ""), limit)
+
+    def with_changes(self, **changes) -> "Paper":
+        return replace(self, **changes)
+
+
+def trim_at_word(text: str, limit: int, ellipsis: str = "…") -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: max(0, limit - len(ellipsis))]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-") + ellipsis
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where an invocation happened or a delivery goes."""
+    platform: str  # "console", "discord", "slack"
+    workspace: str = ""  # guild id / team id
+    channel: str = ""  # channel id ("" for a DM with no channel)
+    thread: str | None = None
+    is_dm: bool = False
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a delivery goes: a channel, or a user by DM, or a user mentioned in a channel."""
+    platform: str
+    workspace: str = ""
+    channel: str = ""
+    user: str | None = None
+    mode: str = "channel"  # "channel" | "dm" | "mention"
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """A platform event turned into plain data: what was asked, by whom, where, with what rights."""
+    command: str
+    args: str
+    user: str
+    place: Place
+    can_configure: bool = False
+    options: dict = field(default_factory=dict)

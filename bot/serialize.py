@@ -1,0 +1,99 @@
+"""Replies to and from JSON: the outbox stores them, `paperboy ask --json` prints them."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from bot.models import Paper
+from bot.replies import Card, Error, Notice, PaperList, Reply, Scored, reply_kind
+
+
+def paper_to_dict(paper: Paper) -> dict[str, Any]:
+    data = dataclasses.asdict(paper)
+    data["authors"] = list(paper.authors)
+    data["categories"] = list(paper.categories)
+    data["ai_keywords"] = list(paper.ai_keywords)
+    return data
+
+
+def paper_from_dict(data: dict[str, Any]) -> Paper:
+    fields = {f.name for f in dataclasses.fields(Paper)}
+    values = {k: v for k, v in data.items() if k in fields}
+    for name in ("authors", "categories", "ai_keywords"):
+        values[name] = tuple(values.get(name) or ())
+    return Paper(**values)
+
+
+def _scored(items) -> list[dict[str, Any]]:
+    return [{"paper": paper_to_dict(s.paper), "score": s.score} for s in items]
+
+
+def _unscored(items) -> tuple[Scored, ...]:
+    return tuple(Scored(paper_from_dict(i["paper"]), i["score"]) for i in items)
+
+
+def reply_to_dict(reply: Reply) -> dict[str, Any]:
+    kind = reply_kind(reply)
+    if isinstance(reply, Card):
+        return {"kind": kind, "paper": paper_to_dict(reply.paper), "score": reply.score,
+                "alternatives": _scored(reply.alternatives), "note": reply.note}
+    if isinstance(reply, PaperList):
+        return {"kind": kind, "title": reply.title, "items": _scored(reply.items),
+                "note": reply.note, "numbered": reply.numbered}
+    if isinstance(reply, Notice):
+        return {"kind": kind, "text": reply.text, "ephemeral": reply.ephemeral}
+    return {"kind": kind, "text": reply.text}
+
+
+def reply_from_dict(data: dict[str, Any]) -> Reply:
+    kind = data["kind"]
+    if kind == "card":
+        return Card(paper_from_dict(data["paper"]), data.get("score"),
+                    _unscored(data.get("alternatives", ())), data.get("note"))
+    if kind == "list":
+        return PaperList(data["title"], _unscored(data.get("items", ())), data.get("note"),
+                         data.get("numbered", True))
+    if kind == "notice":
+        return Notice(data["text"], data.get("ephemeral", False))
+    return Error(data["text"])
+
+
+def reply_text(reply: Reply) -> str:
+    """A plain-text rendering: notification fallbacks, logs, --json's "text"."""
+    if isinstance(reply, Card):
+        p = reply.paper
+        lines = [p.title]
+        if p.authors:
+            lines.append(", ".join(p.authors[:5]) + (f" +{len(p.authors) - 5} more" if len(p.authors) > 5 else ""))
+        if reply.note:
+            lines.insert(0, reply.note)
+        if p.url:
+            lines.append(p.url)
+        return "\n".join(lines)
+    if isinstance(reply, PaperList):
+        lines = [reply.title] + ([reply.note] if reply.note else [])
+        for n, item in enumerate(reply.items, 1):
+            prefix = f"{n}. " if reply.numbered else "- "
+            url = f" {item.paper.url}" if item.paper.url else ""
+            lines.append(f"{prefix}{item.paper.title}{url}")
+        return "\n".join(lines)
+    return reply.text
+
+
+def reply_to_json_result(reply: Reply) -> dict[str, Any]:
+    """The shape `paperboy ask --json` prints: kind, text, results best first."""
+    if isinstance(reply, Card):
+        scored = [Scored(reply.paper, reply.score if reply.score is not None else 1.0), *reply.alternatives]
+    elif isinstance(reply, PaperList):
+        scored = list(reply.items)
+    else:
+        scored = []
+    return {
+        "kind": reply_kind(reply),
+        "text": reply_text(reply),
+        "results": [
+            {"id": s.paper.arxiv_id or s.paper.key, "title": s.paper.title,
+             "score": round(s.score, 4) if s.score is not None else None, "url": s.paper.url}
+            for s in scored
+        ],
+    }

@@ -1,0 +1,141 @@
+"""Versioned schema. Append new steps; never edit a released one."""
+from __future__ import annotations
+
+import sqlite_utils
+
+
+_V1_INITIAL = """
+        CREATE TABLE papers (
+            key TEXT PRIMARY KEY,
+            arxiv_id TEXT UNIQUE,
+            title TEXT NOT NULL,
+            norm_title TEXT NOT NULL,
+            abstract TEXT,
+            authors TEXT NOT NULL DEFAULT '[]',
+            published TEXT,
+            categories TEXT NOT NULL DEFAULT '[]',
+            upvotes INTEGER,
+            venue TEXT,
+            hf_url TEXT,
+            code_url TEXT,
+            project_url TEXT,
+            github_stars INTEGER,
+            ai_summary TEXT,
+            ai_keywords TEXT NOT NULL DEFAULT '[]',
+            source TEXT,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL
+        );
+        CREATE INDEX papers_norm_title ON papers(norm_title);
+        CREATE INDEX papers_first_seen ON papers(first_seen);
+
+        CREATE VIRTUAL TABLE papers_fts USING fts5(
+            title, abstract, authors,
+            content='papers', content_rowid='rowid',
+            tokenize='porter unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER papers_ai AFTER INSERT ON papers BEGIN
+            INSERT INTO papers_fts(rowid, title, abstract, authors)
+            VALUES (new.rowid, new.title, new.abstract, new.authors);
+        END;
+        CREATE TRIGGER papers_ad AFTER DELETE ON papers BEGIN
+            INSERT INTO papers_fts(papers_fts, rowid, title, abstract, authors)
+            VALUES ('delete', old.rowid, old.title, old.abstract, old.authors);
+        END;
+        CREATE TRIGGER papers_au AFTER UPDATE OF title, abstract, authors ON papers BEGIN
+            INSERT INTO papers_fts(papers_fts, rowid, title, abstract, authors)
+            VALUES ('delete', old.rowid, old.title, old.abstract, old.authors);
+            INSERT INTO papers_fts(rowid, title, abstract, authors)
+            VALUES (new.rowid, new.title, new.abstract, new.authors);
+        END;
+
+        CREATE TABLE daily_lists (
+            date TEXT NOT NULL,
+            source TEXT NOT NULL,
+            rank INTEGER NOT NULL,
+            paper_key TEXT NOT NULL REFERENCES papers(key),
+            upvotes INTEGER,
+            PRIMARY KEY (date, source, paper_key)
+        );
+
+        CREATE TABLE channels (
+            id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            workspace TEXT NOT NULL DEFAULT '',
+            channel TEXT NOT NULL,
+            daily_time TEXT NOT NULL DEFAULT '09:00',
+            tz TEXT NOT NULL DEFAULT 'UTC',
+            top_n INTEGER NOT NULL DEFAULT 10,
+            min_upvotes INTEGER NOT NULL DEFAULT 0,
+            filter TEXT,
+            sources TEXT NOT NULL DEFAULT 'hf',
+            thread_per_paper INTEGER NOT NULL DEFAULT 0,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            created TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            UNIQUE (platform, workspace, channel)
+        );
+
+        CREATE TABLE subscriptions (
+            id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            workspace TEXT NOT NULL DEFAULT '',
+            owner TEXT NOT NULL,
+            channel TEXT NOT NULL DEFAULT '',
+            notify TEXT NOT NULL DEFAULT 'dm',
+            query TEXT NOT NULL,
+            created TEXT NOT NULL
+        );
+        CREATE INDEX subscriptions_owner ON subscriptions(platform, workspace, owner);
+
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            dedupe_key TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            platform TEXT NOT NULL,
+            workspace TEXT NOT NULL DEFAULT '',
+            channel TEXT NOT NULL DEFAULT '',
+            user TEXT,
+            mode TEXT NOT NULL DEFAULT 'channel',
+            payload TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error TEXT,
+            external_id TEXT,
+            note TEXT,
+            created TEXT NOT NULL,
+            sent_at TEXT
+        );
+        CREATE INDEX deliveries_due ON deliveries(status, next_attempt_at);
+
+        CREATE TABLE state (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+"""
+
+# (name, SQL script). Each runs in one transaction together with its _migrations row.
+MIGRATIONS: list[tuple[str, str]] = [
+    ("0001_initial", _V1_INITIAL),
+]
+
+
+def apply(db: sqlite_utils.Database) -> list[str]:
+    """Run every step not yet recorded, each in its own transaction. Returns the names run."""
+    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
+    done = {row[0] for row in db.execute("SELECT name FROM _migrations").fetchall()}
+    ran = []
+    for name, step in MIGRATIONS:
+        if name in done:
+            continue
+        try:
+            db.conn.executescript(
+                f"BEGIN;\n{step}\nINSERT INTO _migrations (name, applied) VALUES ('{name}', datetime('now'));\nCOMMIT;"
+            )
+        except Exception:
+            if db.conn.in_transaction:
+                db.conn.rollback()
+            raise
+        ran.append(name)
+    return ran

@@ -1,0 +1,470 @@
+"""The only module that speaks SQL. Everything else asks the Store."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import sqlite_utils
+
+from bot.models import Paper, Target, normalize_title
+from storage import migrations
+
+_PAPER_COLUMNS = (
+    "key", "arxiv_id", "title", "norm_title", "abstract", "authors", "published", "categories",
+    "upvotes", "venue", "hf_url", "code_url", "project_url", "github_stars", "ai_summary",
+    "ai_keywords", "source", "first_seen", "last_seen",
+)
+# On conflict an incoming value replaces the stored one only when it is not NULL, so a thin
+# record (an arXiv listing) never erases what a richer one (Hugging Face) stored.
+_UPSERT_SQL = (
+    f"INSERT INTO papers ({', '.join(_PAPER_COLUMNS)}) VALUES ({', '.join('?' * len(_PAPER_COLUMNS))}) "
+    "ON CONFLICT(key) DO UPDATE SET "
+    "title = excluded.title, norm_title = excluded.norm_title, "
+    "abstract = coalesce(excluded.abstract, abstract), "
+    "authors = CASE WHEN excluded.authors != '[]' THEN excluded.authors ELSE authors END, "
+    "published = coalesce(published, excluded.published), "
+    "categories = CASE WHEN excluded.categories != '[]' THEN excluded.categories ELSE categories END, "
+    "upvotes = coalesce(excluded.upvotes, upvotes), venue = coalesce(excluded.venue, venue), "
+    "hf_url = coalesce(excluded.hf_url, hf_url), code_url = coalesce(excluded.code_url, code_url), "
+    "project_url = coalesce(excluded.project_url, project_url), "
+    "github_stars = coalesce(excluded.github_stars, github_stars), "
+    "ai_summary = coalesce(excluded.ai_summary, ai_summary), "
+    "ai_keywords = CASE WHEN excluded.ai_keywords != '[]' THEN excluded.ai_keywords ELSE ai_keywords END, "
+    "last_seen = excluded.last_seen "
+    "WHERE title IS NOT excluded.title OR abstract IS NOT coalesce(excluded.abstract, abstract) "
+    "OR authors IS NOT (CASE WHEN excluded.authors != '[]' THEN excluded.authors ELSE authors END) "
+    "OR categories IS NOT (CASE WHEN excluded.categories != '[]' THEN excluded.categories ELSE categories END) "
+    "OR upvotes IS NOT coalesce(excluded.upvotes, upvotes) OR venue IS NOT coalesce(excluded.venue, venue) "
+    "OR hf_url IS NOT coalesce(excluded.hf_url, hf_url) OR code_url IS NOT coalesce(excluded.code_url, code_url) "
+    "OR project_url IS NOT coalesce(excluded.project_url, project_url) "
+    "OR github_stars IS NOT coalesce(excluded.github_stars, github_stars) "
+    "OR ai_summary IS NOT coalesce(excluded.ai_summary, ai_summary) "
+    "OR ai_keywords IS NOT (CASE WHEN excluded.ai_keywords != '[]' THEN excluded.ai_keywords ELSE ai_keywords END) "
+    "OR (published IS NULL AND excluded.published IS NOT NULL)"
+)
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    new_keys: tuple[str, ...]
+    changed: int  # rows inserted or updated
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    id: int
+    platform: str
+    workspace: str
+    channel: str
+    daily_time: str
+    tz: str
+    top_n: int
+    min_upvotes: int
+    filter: str | None
+    sources: str  # "hf" or comma-separated arXiv categories, e.g. "cs.LG,cs.CL"
+    thread_per_paper: bool
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    platform: str
+    workspace: str
+    owner: str
+    channel: str
+    notify: str  # "dm" | "channel"
+    query: str
+    created: str
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    dedupe_key: str
+    kind: str
+    target: Target
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    next_attempt_at: str
+    last_error: str | None
+    external_id: str | None
+    note: str | None
+
+
+def _row_to_paper(row: sqlite3.Row) -> Paper:
+    return Paper(
+        key=row["key"], title=row["title"], abstract=row["abstract"],
+        authors=tuple(json.loads(row["authors"])), published=row["published"],
+        categories=tuple(json.loads(row["categories"])), upvotes=row["upvotes"],
+        arxiv_id=row["arxiv_id"], venue=row["venue"], hf_url=row["hf_url"], code_url=row["code_url"],
+        project_url=row["project_url"], github_stars=row["github_stars"], ai_summary=row["ai_summary"],
+        ai_keywords=tuple(json.loads(row["ai_keywords"])), source=row["source"],
+        first_seen=row["first_seen"], last_seen=row["last_seen"],
+    )
+
+
+def _paper_values(p: Paper, seen_at: str) -> tuple:
+    return (
+        p.key, p.arxiv_id, p.title, normalize_title(p.title), p.abstract,
+        json.dumps(list(p.authors), ensure_ascii=False), p.published,
+        json.dumps(list(p.categories)), p.upvotes, p.venue, p.hf_url, p.code_url, p.project_url,
+        p.github_stars, p.ai_summary, json.dumps(list(p.ai_keywords), ensure_ascii=False), p.source,
+        seen_at, seen_at,
+    )
+
+
+class Store:
+    """A paperboy database: papers with their FTS index, daily lists, channels, subscriptions, outbox."""
+
+    def __init__(self, path: str | Path | None = None, *, memory: bool = False):
+        if memory or path is None:
+            conn = sqlite3.connect(":memory:", check_same_thread=False)
+        else:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        conn.row_factory = sqlite3.Row
+        self.db = sqlite_utils.Database(conn)
+        if not memory and path is not None:
+            self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        migrations.apply(self.db)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.db.conn
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        return self.conn.execute(sql, tuple(params)).fetchall()
+
+    def _one(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+        return self.conn.execute(sql, tuple(params)).fetchone()
+
+    # ---- papers -------------------------------------------------------------------------
+
+    def upsert_papers(self, papers: Iterable[Paper], seen_at: str) -> UpsertResult:
+        """Insert or refresh papers in one transaction; reports which keys are new."""
+        batch = list(papers)
+        if not batch:
+            return UpsertResult((), 0)
+        keys = [p.key for p in batch]
+        with self.conn:
+            existing = self._existing_keys(keys)
+            cur = self.conn.executemany(_UPSERT_SQL, [_paper_values(p, seen_at) for p in batch])
+            changed = max(cur.rowcount, 0)
+        seen: set[str] = set()
+        new = []
+        for k in keys:
+            if k not in existing and k not in seen:
+                new.append(k)
+                seen.add(k)
+        return UpsertResult(tuple(new), changed)
+
+    def _existing_keys(self, keys: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(keys), 900):
+            chunk = keys[start:start + 900]
+            rows = self.conn.execute(
+                f"SELECT key FROM papers WHERE key IN ({','.join('?' * len(chunk))})", chunk
+            ).fetchall()
+            found.update(r[0] for r in rows)
+        return found
+
+    def get_paper(self, key: str) -> Paper | None:
+        row = self._one("SELECT * FROM papers WHERE key = ?", [key])
+        return _row_to_paper(row) if row else None
+
+    def get_papers(self, keys: list[str]) -> dict[str, Paper]:
+        out: dict[str, Paper] = {}
+        for start in range(0, len(keys), 900):
+            chunk = keys[start:start + 900]
+            for row in self._all(f"SELECT * FROM papers WHERE key IN ({','.join('?' * len(chunk))})", chunk):
+                out[row["key"]] = _row_to_paper(row)
+        return out
+
+    def get_papers_by_rowid(self, rowids: list[int]) -> dict[int, Paper]:
+        out: dict[int, Paper] = {}
+        for start in range(0, len(rowids), 900):
+            chunk = rowids[start:start + 900]
+            rows = self._all(
+                f"SELECT rowid AS _rowid, * FROM papers WHERE rowid IN ({','.join('?' * len(chunk))})", chunk
+            )
+            for row in rows:
+                out[row["_rowid"]] = _row_to_paper(row)
+        return out
+
+    def find_by_norm_title(self, norm_title: str, limit: int = 5) -> list[Paper]:
+        return [_row_to_paper(r) for r in self._all(
+            "SELECT * FROM papers WHERE norm_title = ? LIMIT ?", [norm_title, limit])]
+
+    def fts_search(self, match_expression: str, limit: int = 50,
+                   weights: tuple[float, float, float] = (10.0, 1.0, 2.0)) -> list[tuple[int, float]]:
+        """(rowid, bm25) best first. The expression must already be safe FTS5 syntax:
+        callers build it with bot.fts.quote_terms, never from raw user text."""
+        sql = (
+            "SELECT rowid, bm25(papers_fts, ?, ?, ?) AS rank FROM papers_fts "
+            "WHERE papers_fts MATCH ? ORDER BY rank LIMIT ?"
+        )
+        return [(r[0], r[1]) for r in self._all(sql, [*weights, match_expression, limit])]
+
+    def iter_titles(self) -> Iterator[tuple[int, str]]:
+        """(rowid, norm_title) for every paper: what in-memory title indexes are built from."""
+        yield from self.conn.execute("SELECT rowid, norm_title FROM papers ORDER BY rowid")
+
+    def titles_since(self, rowid: int) -> list[tuple[int, str]]:
+        return [(r[0], r[1]) for r in self._all(
+            "SELECT rowid, norm_title FROM papers WHERE rowid > ? ORDER BY rowid", [rowid])]
+
+    def fts_vocabulary(self, min_docs: int = 1) -> list[tuple[str, int]]:
+        """(term, number of documents) over the whole index, for spelling correction."""
+        self.conn.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.papers_fts_vocab USING fts5vocab(main, papers_fts, row)"
+        )
+        return [(r[0], r[1]) for r in self._all(
+            "SELECT term, doc FROM temp.papers_fts_vocab WHERE doc >= ?", [min_docs])]
+
+    def count_papers(self) -> int:
+        return self._one("SELECT count(*) FROM papers")[0]
+
+    def max_rowid(self) -> int:
+        return self._one("SELECT coalesce(max(rowid), 0) FROM papers")[0]
+
+    # ---- daily lists --------------------------------------------------------------------
+
+    def record_daily_list(self, date: str, source: str, entries: list[tuple[str, int | None]]) -> None:
+        """Replace the list for (date, source) with entries [(paper_key, upvotes)], best first."""
+        with self.conn:
+            self.conn.execute("DELETE FROM daily_lists WHERE date = ? AND source = ?", [date, source])
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO daily_lists (date, source, rank, paper_key, upvotes) VALUES (?, ?, ?, ?, ?)",
+                [(date, source, rank, key, up) for rank, (key, up) in enumerate(entries, 1)],
+            )
+
+    def daily_list(self, date: str, source: str) -> list[tuple[Paper, int | None]]:
+        rows = self._all(
+            "SELECT p.*, d.upvotes AS list_upvotes FROM daily_lists d JOIN papers p ON p.key = d.paper_key "
+            "WHERE d.date = ? AND d.source = ? ORDER BY d.rank", [date, source])
+        return [(_row_to_paper(r), r["list_upvotes"]) for r in rows]
+
+    def latest_daily_date(self, source: str, on_or_before: str) -> str | None:
+        row = self._one("SELECT max(date) FROM daily_lists WHERE source = ? AND date <= ?", [source, on_or_before])
+        return row[0] if row else None
+
+    def papers_in_categories(self, categories: list[str], published_from: str, published_to: str,
+                             limit: int = 200) -> list[Paper]:
+        """Papers whose categories include any of these, published in [from, to]."""
+        if not categories:
+            return []
+        likes = " OR ".join("categories LIKE ?" for _ in categories)
+        params = [f'%"{c}"%' for c in categories]
+        rows = self._all(
+            f"SELECT * FROM papers WHERE ({likes}) AND published BETWEEN ? AND ? "
+            "ORDER BY published DESC, coalesce(upvotes, 0) DESC LIMIT ?",
+            [*params, published_from, published_to, limit])
+        return [_row_to_paper(r) for r in rows]
+
+    # ---- channels -----------------------------------------------------------------------
+
+    def configure_channel(self, platform: str, workspace: str, channel: str, now: str, **settings: Any) -> ChannelConfig:
+        allowed = {"daily_time", "tz", "top_n", "min_upvotes", "filter", "sources", "thread_per_paper", "enabled"}
+        unknown = set(settings) - allowed
+        if unknown:
+            raise ValueError(f"unknown channel settings: {sorted(unknown)}")
+        values = {k: (int(v) if isinstance(v, bool) else v) for k, v in settings.items()}
+        with self.conn:
+            self.conn.execute(
+                "INSERT INTO channels (platform, workspace, channel, created, updated) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(platform, workspace, channel) DO NOTHING", [platform, workspace, channel, now, now])
+            if values:
+                assignments = ", ".join(f"{k} = ?" for k in values)
+                self.conn.execute(
+                    f"UPDATE channels SET {assignments}, updated = ? WHERE platform = ? AND workspace = ? AND channel = ?",
+                    [*values.values(), now, platform, workspace, channel])
+        found = self.get_channel(platform, workspace, channel)
+        assert found is not None
+        return found
+
+    def get_channel(self, platform: str, workspace: str, channel: str) -> ChannelConfig | None:
+        row = self._one("SELECT * FROM channels WHERE platform = ? AND workspace = ? AND channel = ?",
+                        [platform, workspace, channel])
+        return self._channel(row) if row else None
+
+    def enabled_channels(self, platform: str | None = None) -> list[ChannelConfig]:
+        if platform:
+            rows = self._all("SELECT * FROM channels WHERE enabled = 1 AND platform = ? ORDER BY id", [platform])
+        else:
+            rows = self._all("SELECT * FROM channels WHERE enabled = 1 ORDER BY id")
+        return [self._channel(r) for r in rows]
+
+    @staticmethod
+    def _channel(row: sqlite3.Row) -> ChannelConfig:
+        return ChannelConfig(
+            id=row["id"], platform=row["platform"], workspace=row["workspace"], channel=row["channel"],
+            daily_time=row["daily_time"], tz=row["tz"], top_n=row["top_n"], min_upvotes=row["min_upvotes"],
+            filter=row["filter"], sources=row["sources"], thread_per_paper=bool(row["thread_per_paper"]),
+            enabled=bool(row["enabled"]))
+
+    # ---- subscriptions ------------------------------------------------------------------
+
+    def add_subscription(self, platform: str, workspace: str, owner: str, channel: str, notify: str,
+                         query: str, now: str) -> Subscription:
+        with self.conn:
+            cur = self.conn.execute(
+                "INSERT INTO subscriptions (platform, workspace, owner, channel, notify, query, created) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)", [platform, workspace, owner, channel, notify, query, now])
+        return self.get_subscription(cur.lastrowid)  # type: ignore[return-value]
+
+    def get_subscription(self, sub_id: int) -> Subscription | None:
+        row = self._one("SELECT * FROM subscriptions WHERE id = ?", [sub_id])
+        return Subscription(**dict(row)) if row else None
+
+    def remove_subscription(self, platform: str, workspace: str, owner: str, sub_id: int) -> bool:
+        """Removes only the owner's own subscription; False when there is none with that id."""
+        with self.conn:
+            cur = self.conn.execute(
+                "DELETE FROM subscriptions WHERE id = ? AND platform = ? AND workspace = ? AND owner = ?",
+                [sub_id, platform, workspace, owner])
+        return cur.rowcount > 0
+
+    def subscriptions_of(self, platform: str, workspace: str, owner: str) -> list[Subscription]:
+        rows = self._all("SELECT * FROM subscriptions WHERE platform = ? AND workspace = ? AND owner = ? ORDER BY id",
+                         [platform, workspace, owner])
+        return [Subscription(**dict(r)) for r in rows]
+
+    def all_subscriptions(self) -> list[Subscription]:
+        return [Subscription(**dict(r)) for r in self._all("SELECT * FROM subscriptions ORDER BY id")]
+
+    def add_subscriptions_bulk(self, rows: list[tuple[str, str, str, str, str, str]], now: str) -> None:
+        """(platform, workspace, owner, channel, notify, query) rows: seeding and benchmarks."""
+        with self.conn:
+            self.conn.executemany(
+                "INSERT INTO subscriptions (platform, workspace, owner, channel, notify, query, created) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)", [(*r, now) for r in rows])
+
+    # ---- deliveries (the outbox) --------------------------------------------------------
+
+    def enqueue_delivery(self, dedupe_key: str, kind: str, target: Target, payload: dict[str, Any],
+                         now: str) -> bool:
+        """Adds a pending delivery unless one with this key exists. True when added."""
+        with self.conn:
+            cur = self.conn.execute(
+                "INSERT INTO deliveries (dedupe_key, kind, platform, workspace, channel, user, mode, payload, "
+                "status, next_attempt_at, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) "
+                "ON CONFLICT(dedupe_key) DO NOTHING",
+                [dedupe_key, kind, target.platform, target.workspace, target.channel, target.user, target.mode,
+                 json.dumps(payload, ensure_ascii=False), now, now])
+        return cur.rowcount > 0
+
+    def record_skipped(self, dedupe_key: str, kind: str, target: Target, note: str, now: str) -> bool:
+        """Marks a delivery key as settled with nothing to send (an empty day). True when added."""
+        with self.conn:
+            cur = self.conn.execute(
+                "INSERT INTO deliveries (dedupe_key, kind, platform, workspace, channel, user, mode, payload, "
+                "status, next_attempt_at, created, note) VALUES (?, ?, ?, ?, ?, ?, ?, '{}', 'skipped', ?, ?, ?) "
+                "ON CONFLICT(dedupe_key) DO NOTHING",
+                [dedupe_key, kind, target.platform, target.workspace, target.channel, target.user, target.mode,
+                 now, now, note])
+        return cur.rowcount > 0
+
+    def has_delivery(self, dedupe_key: str) -> bool:
+        return self._one("SELECT 1 FROM deliveries WHERE dedupe_key = ?", [dedupe_key]) is not None
+
+    def get_delivery(self, dedupe_key: str) -> Delivery | None:
+        row = self._one("SELECT * FROM deliveries WHERE dedupe_key = ?", [dedupe_key])
+        return self._delivery(row) if row else None
+
+    def claim_due_deliveries(self, now: str, platforms: Iterable[str], limit: int = 50) -> list[Delivery]:
+        """Pending deliveries due by `now` for these platforms, marked 'sending' in the same transaction."""
+        names = list(platforms)
+        if not names:
+            return []
+        with self.conn:
+            rows = self._all(
+                f"SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? "
+                f"AND platform IN ({','.join('?' * len(names))}) ORDER BY next_attempt_at, id LIMIT ?",
+                [now, *names, limit])
+            ids = [r["id"] for r in rows]
+            if ids:
+                self.conn.execute(
+                    f"UPDATE deliveries SET status = 'sending', attempts = attempts + 1 "
+                    f"WHERE id IN ({','.join('?' * len(ids))})", ids)
+        return [self._delivery(r) for r in rows]
+
+    def mark_delivered(self, delivery_id: int, now: str, external_id: str | None = None,
+                       note: str | None = None) -> None:
+        with self.conn:
+            self.conn.execute(
+                "UPDATE deliveries SET status = 'sent', sent_at = ?, external_id = ?, note = coalesce(?, note), "
+                "last_error = NULL WHERE id = ?", [now, external_id, note, delivery_id])
+
+    def mark_retry(self, delivery_id: int, error: str, retry_at: str) -> None:
+        with self.conn:
+            self.conn.execute(
+                "UPDATE deliveries SET status = 'pending', last_error = ?, next_attempt_at = ? WHERE id = ?",
+                [error[:1000], retry_at, delivery_id])
+
+    def mark_failed(self, delivery_id: int, error: str) -> None:
+        """Permanent failure (the target no longer exists): kept for the record, never retried."""
+        with self.conn:
+            self.conn.execute("UPDATE deliveries SET status = 'failed', last_error = ? WHERE id = ?",
+                              [error[:1000], delivery_id])
+
+    def requeue_interrupted(self, now: str) -> int:
+        """After a crash, deliveries left 'sending' go back to pending; returns how many."""
+        with self.conn:
+            cur = self.conn.execute(
+                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, "
+                "note = 'interrupted while sending' WHERE status = 'sending'", [now])
+        return cur.rowcount
+
+    def deliveries(self, status: str | None = None, kind: str | None = None) -> list[Delivery]:
+        clauses, params = [], []
+        if status:
+            clauses.append("status = ?")
+            params.append(status)
+        if kind:
+            clauses.append("kind = ?")
+            params.append(kind)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        return [self._delivery(r) for r in self._all(f"SELECT * FROM deliveries {where} ORDER BY id", params)]
+
+    @staticmethod
+    def _delivery(row: sqlite3.Row) -> Delivery:
+        return Delivery(
+            id=row["id"], dedupe_key=row["dedupe_key"], kind=row["kind"],
+            target=Target(row["platform"], row["workspace"], row["channel"], row["user"], row["mode"]),
+            payload=json.loads(row["payload"]), status=row["status"], attempts=row["attempts"],
+            next_attempt_at=row["next_attempt_at"], last_error=row["last_error"],
+            external_id=row["external_id"], note=row["note"])
+
+    # ---- small state (last ingest, cursors) ---------------------------------------------
+
+    def get_state(self, name: str) -> str | None:
+        row = self._one("SELECT value FROM state WHERE name = ?", [name])
+        return row[0] if row else None
+
+    def set_state(self, name: str, value: str) -> None:
+        with self.conn:
+            self.conn.execute("INSERT INTO state (name, value) VALUES (?, ?) "
+                              "ON CONFLICT(name) DO UPDATE SET value = excluded.value", [name, value])
+
+    def stats(self) -> dict[str, Any]:
+        one = lambda sql: self._one(sql)[0]  # noqa: E731
+        return {
+            "papers": one("SELECT count(*) FROM papers"),
+            "with_arxiv_id": one("SELECT count(*) FROM papers WHERE arxiv_id IS NOT NULL"),
+            "daily_lists": one("SELECT count(DISTINCT date || source) FROM daily_lists"),
+            "channels": one("SELECT count(*) FROM channels WHERE enabled = 1"),
+            "subscriptions": one("SELECT count(*) FROM subscriptions"),
+            "deliveries_pending": one("SELECT count(*) FROM deliveries WHERE status IN ('pending', 'sending')"),
+            "deliveries_sent": one("SELECT count(*) FROM deliveries WHERE status = 'sent'"),
+            "deliveries_failed": one("SELECT count(*) FROM deliveries WHERE status = 'failed'"),
+        }
