@@ -1,0 +1,101 @@
+"""The platform-neutral dispatcher: an Invocation in, a Reply out."""
+from __future__ import annotations
+
+import logging
+import zoneinfo
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from bot import handlers
+from bot.clock import Clock, SystemClock
+from bot.commands import CommandSpec
+from bot.models import Invocation
+from bot.replies import Error, Reply
+from bot.specs import build_specs
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_ARGUMENT_CHARS = 500
+
+
+@dataclass
+class Core:
+    store: Store
+    clock: Clock
+    matcher: Any  # bot.matcher.Matcher
+    max_subscriptions_per_user: int = 50
+
+    def __post_init__(self) -> None:
+        self.specs: tuple[CommandSpec, ...] = build_specs()
+        self._by_name = {}
+        for spec in self.specs:
+            self._by_name[spec.name] = spec
+            if spec.short_name:
+                self._by_name[spec.short_name] = spec
+
+    def spec(self, name: str) -> CommandSpec | None:
+        return self._by_name.get(name.lstrip("/").lower())
+
+    async def dispatch(self, inv: Invocation) -> Reply:
+        spec = self.spec(inv.command)
+        if spec is None:
+            return Error(f"Unknown command “{inv.command[:40]}”. Try /help.")
+        if len(inv.args) > MAX_ARGUMENT_CHARS * 4 or any(len(str(v)) > MAX_ARGUMENT_CHARS * 4 for v in inv.options.values()):
+            return Error(f"That is {len(inv.args):,} characters; /{spec.name} takes at most "
+                         f"{MAX_ARGUMENT_CHARS} (a title, some keywords or an arXiv id or link).")
+        try:
+            return await spec.handler(self, inv)
+        except Exception:  # the bot keeps running whatever one command does
+            log.exception("command /%s failed", spec.name)
+            return Error("Something went wrong on paperboy's side while answering that. "
+                         "It has been logged; please try again in a moment.")
+
+    async def autocomplete(self, kind: str, partial: str, inv: Invocation) -> list[tuple[str, str]]:
+        """(label, value) suggestions while the user types; at most 25."""
+        partial = partial[:MAX_ARGUMENT_CHARS]
+        try:
+            if kind == "titles":
+                papers = self.matcher.suggest_titles(partial, limit=25) if partial.strip() else []
+                return [(_label(p.title, p.arxiv_id), p.arxiv_id or p.title[:100]) for p in papers][:25]
+            if kind == "subscriptions":
+                subs = self.store.subscriptions_of(inv.place.platform, inv.place.workspace, inv.user)
+                found = [s for s in subs if partial.lower().lstrip("#") in f"{s.id} {s.query}".lower()]
+                return [(_label(f"#{s.id} {s.query}", None), str(s.id)) for s in found][:25]
+            if kind == "timezones":
+                needle = partial.lower().replace(" ", "_")
+                zones = [z for z in _time_zones() if needle in z.lower()]
+                return [(z, z) for z in zones][:25]
+        except Exception:
+            log.exception("autocomplete %s failed", kind)
+        return []
+
+
+def _label(text: str, arxiv_id: str | None) -> str:
+    """Discord and Slack cap choice labels at 100 characters."""
+    suffix = f" ({arxiv_id})" if arxiv_id else ""
+    room = 100 - len(suffix)
+    if len(text) > room:
+        text = text[: room - 1].rstrip() + "…"
+    return text + suffix
+
+
+@lru_cache(maxsize=1)
+def _time_zones() -> tuple[str, ...]:
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+def build_core(store: Store, *, clock: Clock | None = None, sources: Any = None) -> Core:
+    """A Core with its matcher; `sources` (bot.sources.Sources) lets lookups reach the paper sources."""
+    from bot.matcher import Matcher
+
+    matcher = Matcher(
+        store,
+        fetch_by_id=sources.fetch_by_id if sources is not None else None,
+        search_remote=sources.search if sources is not None else None,
+    )
+    return Core(store=store, clock=clock or SystemClock(), matcher=matcher)
+
+
+__all__ = ["Core", "build_core", "handlers"]

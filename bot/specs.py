@@ -1,0 +1,91 @@
+"""The command table: every chat command paperboy speaks, declared once."""
+from __future__ import annotations
+
+from bot import handlers
+from bot.commands import Argument, CommandSpec
+
+
+def build_specs() -> tuple[CommandSpec, ...]:
+    digest_config = CommandSpec(
+        name="config",
+        description="Set this channel's daily post: time, time zone, size, filter",
+        handler=handlers.digest_config,
+        needs_configure=True,
+        ephemeral=True,
+        usage="/digest config time=09:00 tz=Europe/Berlin top=10 min_upvotes=5 filter=\"diffusion -medical\"",
+        arguments=(
+            Argument("time", "Local time of the daily post, HH:MM (24 h)", required=False, max_length=5),
+            Argument("tz", "Time zone, e.g. Europe/Berlin", required=False, autocomplete="timezones", max_length=64),
+            Argument("top", "How many papers to post (1-25)", required=False, kind="integer"),
+            Argument("min_upvotes", "Only papers with at least this many upvotes", required=False, kind="integer"),
+            Argument("filter", "Only papers matching this query (subscription syntax); 'none' clears it",
+                     required=False, max_length=300),
+            Argument("sources", "hf (Hugging Face Daily Papers) or arXiv categories, e.g. cs.LG,cs.CL",
+                     required=False, max_length=200),
+            Argument("threads", "Open one thread per posted paper", required=False, kind="boolean"),
+        ),
+    )
+    return (
+        CommandSpec(
+            name="paper",
+            description="Find a paper by arXiv id, link, title or keywords",
+            handler=handlers.paper,
+            may_be_slow=True,
+            usage="/paper <arXiv id, link, title or keywords>",
+            examples=("/paper 2309.12288", "/paper arxiv.org/abs/2309.12288", "/paper reversal curse"),
+            arguments=(Argument("query", "An arXiv id or link, a title (typos are fine) or keywords",
+                                autocomplete="titles"),),
+        ),
+        CommandSpec(
+            name="subscribe",
+            short_name="sub",
+            description="Get told when a new paper matches a query",
+            handler=handlers.subscribe,
+            ephemeral=True,
+            usage='/subscribe <query> [notify=dm|channel]',
+            examples=('/subscribe diffusion -medical author:"Lee"', "/subscribe cat:cs.CL \"in-context learning\""),
+            arguments=(
+                Argument("query", 'Words (all must match), "phrases", OR, -exclusions, author:"Name", cat:cs.LG',
+                         max_length=500),
+                Argument("notify", "dm (default) or channel: where alerts reach you", required=False, max_length=7),
+            ),
+        ),
+        CommandSpec(
+            name="unsubscribe",
+            short_name="unsub",
+            description="Stop one of your subscriptions",
+            handler=handlers.unsubscribe,
+            ephemeral=True,
+            usage="/unsubscribe <id>",
+            arguments=(Argument("id", "The subscription's number, from /subscriptions",
+                                autocomplete="subscriptions", max_length=20),),
+        ),
+        CommandSpec(
+            name="subscriptions",
+            short_name="subs",
+            description="List your subscriptions",
+            handler=handlers.subscriptions,
+            ephemeral=True,
+            usage="/subscriptions",
+        ),
+        CommandSpec(
+            name="digest",
+            description="Today's trending papers, and this channel's daily post",
+            handler=handlers.digest,
+            usage="/digest [show | config key=value ... | off]",
+            subcommands=(
+                CommandSpec(name="show", description="Show today's list for this channel",
+                            handler=handlers.digest_show, usage="/digest show"),
+                digest_config,
+                CommandSpec(name="off", description="Stop this channel's daily post", handler=handlers.digest_off,
+                            needs_configure=True, ephemeral=True, usage="/digest off"),
+            ),
+        ),
+        CommandSpec(
+            name="help",
+            description="What paperboy can do",
+            handler=handlers.help_,
+            ephemeral=True,
+            usage="/help",
+        ),
+    )
