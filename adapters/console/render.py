@@ -1,0 +1,102 @@
+"""Replies as rich renderables. Every piece of paper text goes in as Text, never as markup."""
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from bot.models import Paper
+from bot.replies import Card, Error, Notice, PaperList, Reply
+
+
+def _byline(paper: Paper, most: int = 4) -> str:
+    names = list(paper.authors[:most])
+    extra = len(paper.authors) - len(names)
+    return ", ".join(names) + (f" +{extra} more" if extra > 0 else "")
+
+
+def _facts(paper: Paper) -> Text:
+    facts = Text(style="dim")
+    bits = []
+    if paper.published:
+        bits.append(paper.published)
+    if paper.upvotes is not None:
+        bits.append(f"▲ {paper.upvotes}")
+    if paper.arxiv_id:
+        bits.append(f"arXiv:{paper.arxiv_id}")
+    elif paper.venue:
+        bits.append(paper.venue)
+    facts.append("  ·  ".join(bits))
+    return facts
+
+
+def _links(paper: Paper) -> Text:
+    text = Text()
+    for n, (label, url) in enumerate(paper.links()):
+        if n:
+            text.append("  ")
+        text.append(label, style=f"bold cyan link {url}")
+        text.append(f" {url}", style="dim")
+    return text
+
+
+def render_card(card: Card) -> RenderableType:
+    paper = card.paper
+    parts: list[RenderableType] = []
+    if card.note:
+        parts.append(Text(card.note, style="italic"))
+    if paper.authors:
+        parts.append(Text(_byline(paper), style="green"))
+    parts.append(_facts(paper))
+    summary = paper.summary(400)
+    if summary:
+        parts.append(Text(""))
+        parts.append(Text(summary))
+    if paper.links():
+        parts.append(Text(""))
+        parts.append(_links(paper))
+    if card.alternatives:
+        parts.append(Text(""))
+        parts.append(Text("Also close:", style="dim"))
+        for alt in card.alternatives:
+            line = Text("  • ", style="dim")
+            line.append(alt.paper.title)
+            if alt.paper.arxiv_id:
+                line.append(f"  ({alt.paper.arxiv_id})", style="dim")
+            parts.append(line)
+    return Panel(Group(*parts), title=Text(paper.title, style="bold"), title_align="left", border_style="blue")
+
+
+def render_list(reply: PaperList) -> RenderableType:
+    table = Table(show_header=False, box=None, padding=(0, 1))
+    table.add_column(justify="right", style="dim")
+    table.add_column()
+    for n, item in enumerate(reply.items, 1):
+        paper = item.paper
+        cell = Text(paper.title, style="bold")
+        meta = []
+        if paper.upvotes is not None:
+            meta.append(f"▲ {paper.upvotes}")
+        if paper.authors:
+            meta.append(_byline(paper, 2))
+        if paper.url:
+            meta.append(paper.url)
+        if meta:
+            cell.append("\n" + "  ·  ".join(meta), style="dim")
+        table.add_row(f"{n}." if reply.numbered else "•", cell)
+    parts: list[RenderableType] = [table]
+    if reply.note:
+        parts.append(Text(reply.note, style="italic dim"))
+    return Panel(Group(*parts), title=Text(reply.title, style="bold"), title_align="left", border_style="magenta")
+
+
+def render(reply: Reply) -> RenderableType:
+    if isinstance(reply, Card):
+        return render_card(reply)
+    if isinstance(reply, PaperList):
+        return render_list(reply)
+    if isinstance(reply, Error):
+        return Text(reply.text, style="bold red")
+    assert isinstance(reply, Notice)
+    return Text(reply.text)

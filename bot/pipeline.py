@@ -1,0 +1,75 @@
+"""What happens around an ingest: new papers become searchable and reach their subscribers."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+from bot.clock import Clock
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def after_ingest(store: Store, new_keys: Iterable[str], now: datetime, matcher: Any = None) -> int:
+    """Refreshes the matcher's indexes and enqueues one alert per (subscription, new paper) match."""
+    from bot.alerts import enqueue_alerts
+
+    keys = list(dict.fromkeys(new_keys))
+    if matcher is not None:
+        matcher.refresh()
+    if not keys:
+        return 0
+    papers = list(store.get_papers(keys).values())
+    return enqueue_alerts(store, papers, now)
+
+
+async def ingest_once(store: Store, sources: Any, now: datetime, matcher: Any = None,
+                      hf_days: int = 2, arxiv_days: int = 2) -> dict[str, Any]:
+    """Today's and yesterday's Hugging Face lists plus the arXiv categories channels asked for.
+    A source that fails is logged and skipped; the others still run."""
+    from bot.ingest import ingest_arxiv, ingest_hf
+
+    new: list[str] = []
+    failures: list[str] = []
+    for back in range(hf_days):
+        day = (now - timedelta(days=back)).date().isoformat()
+        try:
+            report = await ingest_hf(store, sources, day, now)
+            new.extend(report.new_keys)
+        except Exception as exc:  # one source down must not stop the rest
+            failures.append(f"hf {day}: {exc}")
+    categories = sorted({c for ch in store.enabled_channels() if ch.sources != "hf" for c in ch.sources.split(",")})
+    for category in categories:
+        try:
+            report = await ingest_arxiv(store, sources, category, arxiv_days, now)
+            new.extend(report.new_keys)
+        except Exception as exc:
+            failures.append(f"arxiv {category}: {exc}")
+    for failure in failures:
+        log.warning("ingest failed: %s", failure)
+    alerts = after_ingest(store, new, now, matcher)
+    return {"new": len(set(new)), "alerts": alerts, "failures": failures}
+
+
+async def ingest_forever(store: Store, sources: Any, clock: Clock, stop: asyncio.Event,
+                         matcher: Any = None, interval: float = 1800) -> None:
+    while not stop.is_set():
+        try:
+            summary = await ingest_once(store, sources, clock.now(), matcher)
+            log.info("ingest: %(new)s new papers, %(alerts)s alerts queued", summary)
+        except Exception:
+            log.exception("ingest round failed")
+        await _wait(stop, clock, interval)
+
+
+async def _wait(stop: asyncio.Event, clock: Clock, seconds: float) -> None:
+    sleeper = asyncio.ensure_future(clock.sleep(seconds))
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (sleeper, stopper):
+            task.cancel()
+        await asyncio.gather(sleeper, stopper, return_exceptions=True)

@@ -1,0 +1,228 @@
+"""The `paperboy` command line."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sqlite3
+import sys
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Sequence
+
+from rich.console import Console
+
+from bot.clock import SystemClock
+from paperboy.config import database_path
+
+
+class UserError(Exception):
+    """A mistake the user can fix: printed as one line, exit code 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="paperboy", description="Research papers for Discord, Slack and the terminal.")
+    parser.add_argument("--db", help="database file (default: $PAPERBOY_DB, else your user data directory)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    commands.add_parser("run", help="the bot: scheduler, deliveries and every chat adapter that has its tokens "
+                                    "(the terminal when none has)")
+    commands.add_parser("chat", help="an interactive session in the terminal")
+    ask = commands.add_parser("ask", help='run one chat command, e.g. paperboy ask "/paper reversal curse"')
+    ask.add_argument("line", help="the command, or - to read one command per line from standard input")
+    ask.add_argument("--json", action="store_true", help="print the reply as JSON")
+
+    ingest = commands.add_parser("ingest", help="fetch papers from a source")
+    ingest_sources = ingest.add_subparsers(dest="source", metavar="SOURCE", required=True)
+    hf = ingest_sources.add_parser("hf", help="Hugging Face Daily Papers")
+    hf.add_argument("--date", help="YYYY-MM-DD (default: today, UTC)")
+    hf.add_argument("--days", type=int, default=1, help="this many days back from --date (default 1)")
+    arxiv = ingest_sources.add_parser("arxiv", help="recent arXiv papers of a category")
+    arxiv.add_argument("--category", required=True, help="e.g. cs.LG")
+    arxiv.add_argument("--days", type=int, default=1, help="how many days back (default 1)")
+
+    imp = commands.add_parser("import", help="load papers from a JSON Lines file (.gz/.xz too) "
+                                             "or a saved daily_papers response")
+    imp.add_argument("file")
+
+    digest = commands.add_parser("digest", help="print the daily list that would be posted")
+    digest.add_argument("--date", help="YYYY-MM-DD (default: today, UTC)")
+    commands.add_parser("stats", help="what the database holds")
+    return parser
+
+
+def _open_store(args: argparse.Namespace):
+    from storage.store import Store
+
+    path = database_path(args.db)
+    try:
+        return Store(path)
+    except sqlite3.DatabaseError as exc:
+        raise UserError(f"cannot open database {path}: {exc}") from exc
+    except OSError as exc:
+        raise UserError(f"cannot create database {path}: {exc.strerror or exc}") from exc
+
+
+def _valid_date(text: str | None) -> str:
+    if not text:
+        return datetime.now(timezone.utc).date().isoformat()
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise UserError(f"--date must look like 2026-11-24, not {text!r}") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.command:
+        _parser().print_help()
+        return 2
+    try:
+        return _run(args)
+    except UserError as exc:
+        print(f"paperboy: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "import":
+        return _import(args)
+    if args.command == "stats":
+        store = _open_store(args)
+        for name, value in store.stats().items():
+            print(f"{name:20} {value:,}")
+        return 0
+    if args.command == "digest":
+        return _digest(args)
+    return asyncio.run(_async_command(args))
+
+
+def _import(args: argparse.Namespace) -> int:
+    from bot.ingest import import_file
+    from bot.pipeline import after_ingest
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise UserError(f"no such file: {path}")
+    store = _open_store(args)
+    now = datetime.now(timezone.utc)
+    console = Console(stderr=True)
+    if console.is_terminal:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TextColumn("papers"),
+                      TimeElapsedColumn(), console=console) as progress:
+            task = progress.add_task("import", total=None)
+            report = import_file(store, path, now, progress=lambda n: progress.update(task, completed=n))
+    else:
+        report = import_file(store, path, now)
+    after_ingest(store, report.new_keys, now)
+    print(f"read {report.read:,}, new {report.new:,}, updated {report.updated:,}, skipped {report.skipped:,} "
+          f"in {report.seconds:.1f}s ({report.read / max(report.seconds, 1e-9):,.0f} papers/s)")
+    for reason in report.skipped_reasons[:5]:
+        print(f"  skipped: {reason}", file=sys.stderr)
+    return 0
+
+
+def _digest(args: argparse.Namespace) -> int:
+    from adapters.console.render import render
+    from bot.digest import build_digest
+
+    day = _valid_date(args.date)
+    store = _open_store(args)
+    found = build_digest(store, None, day)
+    if found is None or not found.reply.items:
+        print(f"nothing to post for {day}: no daily list stored yet (run paperboy ingest hf --date {day})")
+        return 0
+    Console().print(render(found.reply))
+    return 0
+
+
+async def _async_command(args: argparse.Namespace) -> int:
+    from bot.core import build_core
+    from bot.sources import Sources
+
+    store = _open_store(args)
+    sources = Sources.from_env(os.environ)
+    try:
+        if args.command == "ingest":
+            return await _ingest(args, store, sources)
+        core = build_core(store, clock=SystemClock(), sources=sources)
+        if args.command == "ask":
+            return await _ask(args, core)
+        if args.command == "chat":
+            from adapters.console import ConsoleAdapter
+
+            adapter = ConsoleAdapter(core)
+            await adapter.start()
+            await adapter.interact()
+            return 0
+        if args.command == "run":
+            from paperboy.runner import run_bot
+
+            return await run_bot(store, core, sources, os.environ)
+        raise UserError(f"unknown command {args.command}")
+    finally:
+        await sources.aclose()
+
+
+async def _ingest(args: argparse.Namespace, store, sources) -> int:
+    from bot.ingest import ingest_arxiv, ingest_hf
+    from bot.pipeline import after_ingest
+    from bot.sources.http import SourceError
+
+    now = datetime.now(timezone.utc)
+    new: list[str] = []
+    try:
+        if args.source == "hf":
+            last = date.fromisoformat(_valid_date(args.date))
+            for back in range(max(1, args.days)):
+                day = (last - timedelta(days=back)).isoformat()
+                report = await ingest_hf(store, sources, day, now)
+                new.extend(report.new_keys)
+                print(f"{day}: {report.count} papers ({len(report.new_keys)} new)"
+                      + (f", {len(report.skipped)} malformed skipped" if report.skipped else ""))
+        else:
+            report = await ingest_arxiv(store, sources, args.category, max(1, args.days), now)
+            new.extend(report.new_keys)
+            print(f"arXiv {args.category}: {report.count} papers ({len(report.new_keys)} new)")
+    except SourceError as exc:
+        print(f"paperboy: the source failed: {exc}", file=sys.stderr)
+        return 1
+    alerts = after_ingest(store, new, now)
+    if alerts:
+        print(f"{alerts} subscription alerts queued")
+    return 0
+
+
+async def _ask(args: argparse.Namespace, core) -> int:
+    from adapters.console import parse_command_line
+    from adapters.console.render import render
+    from bot.serialize import reply_to_json_result
+
+    lines = sys.stdin if args.line == "-" else [args.line]
+    console = Console()
+    status = 0
+    for line in lines:
+        inv = parse_command_line(line)
+        if inv is None:
+            continue
+        reply = await core.dispatch(inv)
+        if args.json:
+            print(json.dumps(reply_to_json_result(reply), ensure_ascii=False), flush=True)
+        else:
+            console.print(render(reply))
+        if args.line != "-" and type(reply).__name__ == "Error":
+            status = 1
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

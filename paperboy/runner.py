@@ -1,0 +1,78 @@
+"""`paperboy run`: adapters, the daily scheduler, the delivery worker and the ingest loop, together."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Any, Mapping
+
+from bot.adapter import Adapter
+from bot.core import Core
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def chat_adapters(core: Core, env: Mapping[str, str]) -> list[Adapter]:
+    """Every chat adapter whose tokens are set."""
+    from adapters.discord import DiscordAdapter
+    from adapters.slack import SlackAdapter
+
+    found = [DiscordAdapter.from_env(core, env), SlackAdapter.from_env(core, env)]
+    return [a for a in found if a is not None]
+
+
+async def run_bot(store: Store, core: Core, sources: Any, env: Mapping[str, str]) -> int:
+    from bot.outbox import DeliveryWorker
+    from bot.pipeline import ingest_forever
+    from bot.scheduler import DailyScheduler
+
+    adapters = chat_adapters(core, env)
+    console = None
+    if not adapters:
+        from adapters.console import ConsoleAdapter
+
+        console = ConsoleAdapter(core)
+        adapters = [console]
+        log.warning("no DISCORD_TOKEN or SLACK_BOT_TOKEN set: running in the terminal")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    started: list[Adapter] = []
+    try:
+        for adapter in adapters:
+            await adapter.start()
+            started.append(adapter)
+        worker = DeliveryWorker(store, {a.platform: a for a in started}, core.clock)
+        recovered = worker.recover()
+        if recovered:
+            log.warning("%d deliveries were interrupted by the last stop; sending them again", recovered)
+        scheduler = DailyScheduler(store, core.clock)
+        interval = float(env.get("PAPERBOY_INGEST_INTERVAL", "1800"))
+        async with asyncio.TaskGroup() as group:
+            group.create_task(scheduler.run(stop))
+            group.create_task(worker.run(stop))
+            group.create_task(ingest_forever(store, sources, core.clock, stop, core.matcher, interval))
+            if console is not None:
+                group.create_task(_stop_when_done(console, stop))
+            group.create_task(_stop_on_adapter_exit(started, stop))
+    finally:
+        for adapter in reversed(started):
+            try:
+                await adapter.stop()
+            except Exception:
+                log.exception("stopping %s failed", adapter.platform)
+    return 0
+
+
+async def _stop_when_done(console: Any, stop: asyncio.Event) -> None:
+    await console.interact()
+    stop.set()
+
+
+async def _stop_on_adapter_exit(adapters: list[Adapter], stop: asyncio.Event) -> None:
+    await stop.wait()
