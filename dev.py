@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""Set up and run paperboy from a clean clone with nothing but Python 3.11+.
+
+    python3 dev.py run     # install into .venv if needed, then `paperboy run`
+    python3 dev.py test    # install (with test tools) into .venv if needed, then the test suite
+
+Anything after the first word goes to paperboy or to pytest.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("PAPERBOY_VENV", ROOT / ".venv"))
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def ensure_installed(extras: str) -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"paperboy needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    if not PYTHON.exists():
+        print(f"creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    stamp = VENV / ".paperboy-installed"
+    if stamp.exists() and stamp.read_text() == wanted:
+        return
+    print("installing paperboy and its dependencies", flush=True)
+    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
+    target = f"{ROOT}[{extras}]" if extras else str(ROOT)
+    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "-e", target], check=True)
+    stamp.write_text(wanted)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("run", "test", "paperboy"):
+        print(__doc__.strip())
+        return 2
+    word, rest = argv[0], argv[1:]
+    if word == "test":
+        ensure_installed("test")
+        return subprocess.call([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT)
+    ensure_installed("test" if (VENV / ".paperboy-installed").exists() else "")
+    command = ["run", *rest] if word == "run" else rest
+    return subprocess.call([str(BIN / "paperboy"), *command])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
