@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -396,7 +396,7 @@ class Store:
                 self.conn.execute(
                     f"UPDATE deliveries SET status = 'sending', attempts = attempts + 1 "
                     f"WHERE id IN ({','.join('?' * len(ids))})", ids)
-        return [self._delivery(r) for r in rows]
+        return [replace(self._delivery(r), status="sending", attempts=r["attempts"] + 1) for r in rows]
 
     def mark_delivered(self, delivery_id: int, now: str, external_id: str | None = None,
                        note: str | None = None) -> None:
@@ -444,6 +444,21 @@ class Store:
             payload=json.loads(row["payload"]), status=row["status"], attempts=row["attempts"],
             next_attempt_at=row["next_attempt_at"], last_error=row["last_error"],
             external_id=row["external_id"], note=row["note"])
+
+    def latest_delivery(self, key_prefix: str, statuses: Iterable[str] = ("pending", "sending", "sent")
+                        ) -> Delivery | None:
+        """The most recently enqueued delivery whose key starts with `key_prefix` and whose status
+        is one of `statuses`: e.g. the last daily list queued for a channel ("daily:7:")."""
+        if not key_prefix:
+            raise ValueError("key_prefix must not be empty")
+        names = list(statuses)
+        # A key range rather than LIKE, so the unique index on dedupe_key serves it.
+        after_prefix = key_prefix[:-1] + chr(ord(key_prefix[-1]) + 1)
+        row = self._one(
+            f"SELECT * FROM deliveries WHERE dedupe_key >= ? AND dedupe_key < ? "
+            f"AND status IN ({','.join('?' * len(names))}) ORDER BY id DESC LIMIT 1",
+            [key_prefix, after_prefix, *names])
+        return self._delivery(row) if row else None
 
     # ---- small state (last ingest, cursors) ---------------------------------------------
 

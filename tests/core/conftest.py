@@ -1,0 +1,78 @@
+"""A test bot in the style of errbot's: a real Core over an in-memory store, driven by chat lines."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from adapters.console import parse_command_line
+from bot.clock import FakeClock, iso
+from bot.core import build_core
+from bot.models import Paper, Place
+from bot.replies import Reply
+from storage.store import Store
+
+SEED = [
+    Paper(key="2309.12288", arxiv_id="2309.12288",
+          title='The Reversal Curse: LLMs trained on "A is B" fail to learn "B is A"',
+          abstract="We expose a surprising failure of generalization in auto-regressive large language models "
+                   "(LLMs). If a model is trained on a sentence of the form A is B, it will not automatically "
+                   "generalize to the reverse direction B is A.",
+          authors=("Lukas Berglund", "Meg Tong", "Max Kaufmann", "Mikita Balesni", "Asa Cooper Stickland",
+                   "Tomasz Korbak", "Owain Evans"),
+          published="2023-09-21", categories=("cs.CL", "cs.AI"), upvotes=12),
+    Paper(key="2504.04383", arxiv_id="2504.04383",
+          title="Retro-Search: Exploring Untaken Paths for Deeper and Efficient Reasoning",
+          abstract="Large reasoning models exhibit remarkable reasoning capabilities via long, elaborate reasoning "
+                   "trajectories. We introduce Retro-Search, an MCTS-inspired search algorithm, for distilling "
+                   "higher quality reasoning paths from large reasoning models.",
+          authors=("Ximing Lu", "Seungju Han"), published="2025-04-06", categories=("cs.CL",), upvotes=30),
+    Paper(key="2312.00001", arxiv_id="2312.00001",
+          title="Quantifying the Sensitivity of Inverse Reinforcement Learning to Misspecification",
+          abstract="Inverse reinforcement learning (IRL) aims to infer an agent's preferences from their "
+                   "behaviour. We analyse how sensitive the IRL problem is to misspecification.",
+          authors=("Joar Skalse", "Alessandro Abate"), published="2024-03-11", categories=("cs.LG",)),
+    Paper(key="2301.00002", arxiv_id="2301.00002",
+          title="Retrosynthetic Planning with Dual Value Networks",
+          abstract="Retrosynthesis aims to find a route to synthesize a target molecule from commercially "
+                   "available starting materials; we leverage reinforcement learning.",
+          authors=("Guoqing Liu", "Di Xue"), published="2023-01-01", categories=("cs.LG", "q-bio.BM")),
+    Paper(key="2401.00003", arxiv_id="2401.00003",
+          title="@everyone <!channel> **Bold** claims: a [link](http://evil.example) in a title",
+          abstract="Hostile titles must neither ping nor break layout.",
+          authors=("<@U123>",), published="2024-01-03", categories=("cs.CR",)),
+]
+
+START = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
+
+
+class TestBot:
+    def __init__(self, store: Store, clock: FakeClock):
+        self.store = store
+        self.clock = clock
+        self.core = build_core(store, clock=clock)
+
+    async def exec_command(self, line: str, *, user: str = "alice", channel: str = "general",
+                           can_configure: bool = True, is_dm: bool = False) -> Reply:
+        place = Place(platform="console", workspace="lab", channel="" if is_dm else channel, is_dm=is_dm)
+        inv = parse_command_line(line, user=user, place=place)
+        assert inv is not None
+        inv = type(inv)(inv.command, inv.args, inv.user, inv.place, can_configure, inv.options)
+        return await self.core.dispatch(inv)
+
+
+@pytest.fixture
+def store() -> Store:
+    store = Store(memory=True)
+    store.upsert_papers(SEED, iso(START))
+    return store
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+def testbot(store: Store, clock: FakeClock) -> TestBot:
+    return TestBot(store, clock)

@@ -1,0 +1,194 @@
+"""The chat commands, driven through the real Core as a user would type them."""
+from __future__ import annotations
+
+import pytest
+
+from bot.clock import iso
+from bot.models import Paper
+from bot.replies import Card, Error, Notice, PaperList
+from bot.serialize import reply_from_dict, reply_to_dict, reply_to_json_result
+
+
+async def test_help_lists_every_command(testbot):
+    reply = await testbot.exec_command("/help")
+    assert isinstance(reply, Notice)
+    for name in ("/paper", "/subscribe", "/unsubscribe", "/subscriptions", "/digest", "/digest config", "/digest off"):
+        assert name in reply.text
+
+
+async def test_unknown_command_is_a_clear_error(testbot):
+    reply = await testbot.exec_command("/papr 2309.12288")
+    assert isinstance(reply, Error) and "/help" in reply.text
+
+
+@pytest.mark.parametrize("line", ["/paper 2309.12288", "/paper arXiv:2309.12288v2",
+                                  "/paper https://arxiv.org/abs/2309.12288", "/paper reversal curse"])
+async def test_paper_finds_the_reversal_curse(testbot, line):
+    reply = await testbot.exec_command(line)
+    assert isinstance(reply, Card), reply
+    assert reply.paper.arxiv_id == "2309.12288"
+
+
+async def test_paper_forgives_typos(testbot):
+    reply = await testbot.exec_command("/paper retro serch untaken paths")
+    assert isinstance(reply, Card)
+    assert reply.paper.arxiv_id == "2504.04383"
+
+
+async def test_paper_without_query_explains_usage(testbot):
+    reply = await testbot.exec_command("/paper")
+    assert isinstance(reply, Error) and "/paper 2309.12288" in reply.text
+
+
+async def test_ten_thousand_characters_get_a_clear_answer(testbot):
+    reply = await testbot.exec_command("/paper " + "a" * 10_000)
+    assert isinstance(reply, Error)
+    assert "10,000" in reply.text and "500" in reply.text
+
+
+@pytest.mark.parametrize("query", ['"', '"unclosed', "NEAR(a b)", "a AND OR NOT", "(((", "*", "-", "title:x",
+                                   "💥 ünïcödé", "^start", "a:b:c", "'; DROP TABLE papers; --"])
+async def test_fts_syntax_in_queries_never_breaks(testbot, store, query):
+    before = store.count_papers()
+    reply = await testbot.exec_command(f"/paper {query}")
+    assert isinstance(reply, (Card, PaperList, Notice, Error))
+    assert not (isinstance(reply, Error) and "went wrong" in reply.text)
+    assert store.count_papers() == before
+
+
+async def test_nonsense_is_not_presented_as_an_answer(testbot):
+    reply = await testbot.exec_command("/paper zzzqx wobblefrump quixotic nonsense")
+    assert not isinstance(reply, Card)
+
+
+async def test_subscribe_list_unsubscribe_round_trip(testbot):
+    reply = await testbot.exec_command('/subscribe diffusion -medical author:"Lee"')
+    assert isinstance(reply, Notice) and "#1" in reply.text
+    listed = await testbot.exec_command("/subscriptions")
+    assert "#1" in listed.text and "diffusion" in listed.text
+    other = await testbot.exec_command("/unsubscribe 1", user="mallory")
+    assert isinstance(other, Error)  # someone else's subscription is not yours to remove
+    gone = await testbot.exec_command("/unsubscribe 1")
+    assert isinstance(gone, Notice) and "#1" in gone.text
+    empty = await testbot.exec_command("/subscriptions")
+    assert "no subscriptions" in empty.text
+
+
+async def test_subscribe_twice_keeps_one(testbot, store):
+    await testbot.exec_command("/subscribe reasoning")
+    again = await testbot.exec_command("/subscribe reasoning")
+    assert "already" in again.text
+    assert len(store.subscriptions_of("console", "lab", "alice")) == 1
+
+
+@pytest.mark.parametrize("query", ['author:"Lee', "", "-medical", "OR", "foo:bar"])
+async def test_invalid_subscription_says_what_is_wrong(testbot, store, query):
+    reply = await testbot.exec_command(f"/subscribe {query}")
+    assert isinstance(reply, Error)
+    assert len(reply.text) > 20
+    assert store.subscriptions_of("console", "lab", "alice") == []
+
+
+async def test_subscribe_notify_channel_needs_a_channel(testbot):
+    reply = await testbot.exec_command("/subscribe reasoning notify=channel", is_dm=True)
+    assert isinstance(reply, Error)
+    ok = await testbot.exec_command("/subscribe reasoning notify=channel")
+    assert isinstance(ok, Notice) and "mention" in ok.text
+
+
+async def test_unsubscribe_needs_a_number(testbot):
+    reply = await testbot.exec_command("/unsubscribe all")
+    assert isinstance(reply, Error) and "/subscriptions" in reply.text
+
+
+async def test_digest_config_needs_permission(testbot, store):
+    reply = await testbot.exec_command("/digest config time=09:00 tz=Europe/Berlin", can_configure=False)
+    assert isinstance(reply, Error)
+    assert store.get_channel("console", "lab", "general") is None
+
+
+async def test_digest_config_saves_the_channel(testbot, store):
+    reply = await testbot.exec_command(
+        '/digest config time=9:30 tz=Europe/Berlin top=5 min_upvotes=3 filter="reasoning -medical" threads=on')
+    assert isinstance(reply, Notice), reply
+    channel = store.get_channel("console", "lab", "general")
+    assert (channel.daily_time, channel.tz, channel.top_n, channel.min_upvotes) == ("09:30", "Europe/Berlin", 5, 3)
+    assert channel.thread_per_paper and channel.enabled
+    assert "reasoning" in channel.filter
+    # 08:00 UTC on 24 Nov is 09:00 in Berlin: the next post is today at 09:30.
+    assert "Tue 24 Nov 09:30" in reply.text
+
+
+@pytest.mark.parametrize("line,fragment", [
+    ("/digest config time=25:00", "HH:MM"),
+    ("/digest config tz=Mars/Olympus", "time zone"),
+    ("/digest config top=0", "1 to 25"),
+    ("/digest config min_upvotes=-1", "whole number"),
+    ("/digest config colour=blue", "Unknown setting"),
+    ("/digest config filter=\"unclosed", "quote"),
+    ("/digest config sources=nonsense!!", "sources"),
+])
+async def test_digest_config_rejects_bad_values_clearly(testbot, store, line, fragment):
+    reply = await testbot.exec_command(line)
+    assert isinstance(reply, Error)
+    assert fragment in reply.text
+    assert store.get_channel("console", "lab", "general") is None
+
+
+async def test_digest_config_in_a_dm_is_refused(testbot):
+    reply = await testbot.exec_command("/digest config time=09:00", is_dm=True)
+    assert isinstance(reply, Error) and "channel" in reply.text
+
+
+async def test_digest_off_then_on_keeps_settings(testbot, store):
+    await testbot.exec_command("/digest config time=07:15 tz=Asia/Kolkata")
+    off = await testbot.exec_command("/digest off")
+    assert isinstance(off, Notice)
+    assert not store.get_channel("console", "lab", "general").enabled
+    await testbot.exec_command("/digest config")
+    channel = store.get_channel("console", "lab", "general")
+    assert channel.enabled and channel.daily_time == "07:15" and channel.tz == "Asia/Kolkata"
+
+
+async def test_digest_shows_the_days_list_by_upvotes(testbot, store):
+    store.record_daily_list("2026-11-24", "hf", [("2309.12288", 12), ("2504.04383", 30)])
+    reply = await testbot.exec_command("/digest")
+    assert isinstance(reply, PaperList)
+    assert [i.paper.arxiv_id for i in reply.items] == ["2504.04383", "2309.12288"]
+
+
+async def test_digest_on_an_empty_day_says_so(testbot):
+    reply = await testbot.exec_command("/digest")
+    assert isinstance(reply, Notice) and "No papers" in reply.text
+
+
+async def test_new_paper_is_found_after_store_grows(testbot, store):
+    store.upsert_papers([Paper(key="2511.11111", arxiv_id="2511.11111",
+                               title="Sparse Mixture of Gardeners for Hydroponic Tomato Forecasting")],
+                        iso(testbot.clock.now()))
+    testbot.core.matcher.refresh()
+    reply = await testbot.exec_command("/paper hydroponic tomato gardeners")
+    assert isinstance(reply, Card) and reply.paper.arxiv_id == "2511.11111"
+
+
+async def test_replies_round_trip_through_json(testbot):
+    reply = await testbot.exec_command("/paper 2309.12288")
+    assert reply_from_dict(reply_to_dict(reply)) == reply
+    shape = reply_to_json_result(reply)
+    assert shape["kind"] == "card"
+    assert shape["results"][0]["id"] == "2309.12288"
+    assert shape["results"][0]["url"] == "https://arxiv.org/abs/2309.12288"
+
+
+async def test_autocomplete_titles_and_subscriptions(testbot):
+    from bot.models import Invocation, Place
+
+    inv = Invocation("paper", "", "alice", Place("console", "lab", "general"))
+    titles = await testbot.core.autocomplete("titles", "reversal cu", inv)
+    assert titles and titles[0][1] == "2309.12288"
+    assert all(len(label) <= 100 for label, _ in titles)
+    await testbot.exec_command("/subscribe reasoning")
+    subs = await testbot.core.autocomplete("subscriptions", "", inv)
+    assert subs == [("#1 reasoning", "1")]
+    zones = await testbot.core.autocomplete("timezones", "berl", inv)
+    assert ("Europe/Berlin", "Europe/Berlin") in zones

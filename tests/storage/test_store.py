@@ -1,0 +1,129 @@
+"""The SQLite store: schema migrations, papers and their FTS index, channels, the outbox."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from bot.models import Paper, Target, key_for_unnumbered
+from storage import migrations
+from storage.store import Store
+
+T0, T1 = "2026-11-24T08:00:00Z", "2026-11-25T08:00:00Z"
+
+
+def paper(key="2309.12288", **kw):
+    base = dict(key=key, arxiv_id=key, title="The Reversal Curse", abstract="Models trained on A is B fail.",
+                authors=("Lukas Berglund", "Owain Evans"), categories=("cs.CL",))
+    base.update(kw)
+    return Paper(**base)
+
+
+def test_file_database_uses_wal_and_records_migrations(tmp_path):
+    store = Store(tmp_path / "p.db")
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    names = [r[0] for r in store.conn.execute("SELECT name FROM _migrations")]
+    assert names == [name for name, _ in migrations.MIGRATIONS]
+
+
+def test_existing_database_upgrades_in_place_without_losing_rows(tmp_path, monkeypatch):
+    path = tmp_path / "old.db"
+    store = Store(path)
+    store.upsert_papers([paper()], T0)
+    store.close()
+    extra = ("0099_test_column", "ALTER TABLE papers ADD COLUMN test_note TEXT;")
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, extra])
+    upgraded = Store(path)
+    assert upgraded.get_paper("2309.12288").title == "The Reversal Curse"
+    columns = [r[1] for r in upgraded.conn.execute("PRAGMA table_info(papers)")]
+    assert "test_note" in columns
+    assert upgraded.conn.execute("SELECT count(*) FROM _migrations WHERE name = '0099_test_column'").fetchone()[0] == 1
+
+
+def test_failed_migration_leaves_the_database_as_it_was(tmp_path, monkeypatch):
+    path = tmp_path / "p.db"
+    Store(path).upsert_papers([paper()], T0)
+    broken = ("0099_broken", "ALTER TABLE papers ADD COLUMN half TEXT; THIS IS NOT SQL;")
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, broken])
+    with pytest.raises(sqlite3.OperationalError):
+        Store(path)
+    monkeypatch.undo()
+    store = Store(path)
+    assert "half" not in [r[1] for r in store.conn.execute("PRAGMA table_info(papers)")]
+    assert store.count_papers() == 1
+
+
+def test_upsert_reports_new_keys_and_is_idempotent():
+    store = Store(memory=True)
+    first = store.upsert_papers([paper(), paper("2504.04383", title="Retro-Search")], T0)
+    assert first.new_keys == ("2309.12288", "2504.04383")
+    again = store.upsert_papers([paper(), paper("2504.04383", title="Retro-Search")], T1)
+    assert again.new_keys == () and again.changed == 0
+    assert store.get_paper("2309.12288").last_seen == T0  # nothing changed, nothing rewritten
+
+
+def test_thin_record_never_erases_richer_data():
+    store = Store(memory=True)
+    store.upsert_papers([paper(upvotes=40, ai_summary="Short summary.", code_url="https://github.com/x/y")], T0)
+    store.upsert_papers([paper(abstract=None, authors=(), categories=(), upvotes=None)], T1)
+    kept = store.get_paper("2309.12288")
+    assert (kept.upvotes, kept.ai_summary, kept.code_url) == (40, "Short summary.", "https://github.com/x/y")
+    assert kept.abstract and kept.authors == ("Lukas Berglund", "Owain Evans")
+    store.upsert_papers([paper(upvotes=41)], T1)
+    assert store.get_paper("2309.12288").upvotes == 41
+
+
+def test_fts_index_follows_inserts_and_updates():
+    store = Store(memory=True)
+    store.upsert_papers([paper()], T0)
+    assert len(store.fts_search('"reversal"')) == 1
+    store.upsert_papers([paper(title="The Inversion Blessing")], T1)
+    assert store.fts_search('"reversal"') == []
+    assert len(store.fts_search('"inversion"')) == 1
+    assert len(store.fts_search('"berglund"')) == 1  # authors are indexed too
+
+
+def test_papers_without_arxiv_id_are_first_class():
+    key = key_for_unnumbered("Attention Is All You Need", "NeurIPS 2017")
+    assert key == key_for_unnumbered("attention is all you need!", "NeurIPS 2017")
+    store = Store(memory=True)
+    store.upsert_papers([Paper(key=key, title="Attention Is All You Need", venue="NeurIPS 2017")], T0)
+    found = store.get_paper(key)
+    assert found.arxiv_id is None and found.venue == "NeurIPS 2017"
+    assert found.url is None and found.links() == []
+
+
+def test_daily_list_is_ranked_and_replaced():
+    store = Store(memory=True)
+    store.upsert_papers([paper("2607.00001"), paper("2607.00002")], T0)
+    store.record_daily_list("2026-11-24", "hf", [("2607.00002", 9), ("2607.00001", 3)])
+    assert [p.key for p, _ in store.daily_list("2026-11-24", "hf")] == ["2607.00002", "2607.00001"]
+    store.record_daily_list("2026-11-24", "hf", [("2607.00001", 30)])
+    assert [(p.key, up) for p, up in store.daily_list("2026-11-24", "hf")] == [("2607.00001", 30)]
+    assert store.latest_daily_date("hf", "2026-11-30") == "2026-11-24"
+    assert store.latest_daily_date("hf", "2026-11-23") is None
+
+
+def test_outbox_enqueue_is_exactly_once_and_survives_a_crash():
+    store = Store(memory=True)
+    target = Target("discord", "g1", "c1")
+    assert store.enqueue_delivery("daily:1:2026-11-24", "daily", target, {"kind": "notice", "text": "x"}, T0)
+    assert not store.enqueue_delivery("daily:1:2026-11-24", "daily", target, {"kind": "notice", "text": "y"}, T0)
+    claimed = store.claim_due_deliveries(T0, ["discord"])
+    assert [d.dedupe_key for d in claimed] == ["daily:1:2026-11-24"]
+    assert store.claim_due_deliveries(T0, ["discord"]) == []  # claimed rows are not handed out twice
+    assert store.requeue_interrupted(T1) == 1  # the process died while sending
+    again = store.claim_due_deliveries(T1, ["discord"])
+    assert again[0].attempts == 2 and again[0].payload == {"kind": "notice", "text": "x"}
+    store.mark_delivered(again[0].id, T1, external_id="m1")
+    assert store.get_delivery("daily:1:2026-11-24").status == "sent"
+    assert store.claim_due_deliveries(T1, ["discord"]) == []
+
+
+def test_channel_settings_are_validated_by_name():
+    store = Store(memory=True)
+    with pytest.raises(ValueError):
+        store.configure_channel("slack", "T1", "C1", T0, colour="blue")
+    channel = store.configure_channel("slack", "T1", "C1", T0, daily_time="09:00", tz="America/New_York")
+    assert channel.tz == "America/New_York" and channel.enabled
+    assert store.enabled_channels("slack") == [channel]
