@@ -1,0 +1,163 @@
+"""The daily list a channel gets: what `/digest` shows and what the scheduler posts."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from typing import Callable
+
+from bot.models import Paper
+from bot.replies import PaperList, Scored
+from storage.store import ChannelConfig, Store
+
+log = logging.getLogger(__name__)
+
+HF_SOURCE = "hf"
+DEFAULT_TOP_N = 10
+# A busy arXiv category announces a few hundred papers a day; this bounds one day's candidates.
+_ARXIV_DAY_LIMIT = 2000
+_EARLIEST = "0000-00-00"
+
+
+@dataclass(frozen=True)
+class Digest:
+    reply: PaperList
+    list_date: str  # the day the list is of (YYYY-MM-DD), which may be before the local date
+    sources: str  # "hf" or the arXiv categories, e.g. "cs.LG,cs.CL"
+    considered: int  # papers on that day's list before min_upvotes, filter and top_n
+
+
+@dataclass(frozen=True)
+class _Settings:
+    sources: str
+    top_n: int
+    min_upvotes: int
+    filter: str | None
+
+    @classmethod
+    def of(cls, channel: ChannelConfig | None) -> "_Settings":
+        if channel is None:
+            return cls(HF_SOURCE, DEFAULT_TOP_N, 0, None)
+        return cls(normalize_sources(channel.sources), max(1, channel.top_n), max(0, channel.min_upvotes),
+                   channel.filter or None)
+
+    @property
+    def categories(self) -> list[str]:
+        return [] if self.sources == HF_SOURCE else self.sources.split(",")
+
+
+def normalize_sources(sources: str | None) -> str:
+    """"hf" when Hugging Face is among the sources (it wins), else the arXiv categories joined by commas."""
+    parts = [p.strip() for p in (sources or "").replace(" ", ",").split(",") if p.strip()]
+    if not parts or any(p.lower() in (HF_SOURCE, "huggingface") for p in parts):
+        return HF_SOURCE
+    return ",".join(dict.fromkeys(parts))
+
+
+def build_digest(store: Store, channel: ChannelConfig | None, local_date: str) -> Digest | None:
+    """The channel's list for its local date, or None when there is nothing to show.
+    `channel=None` means the defaults: Hugging Face, top 10, no minimum."""
+    return build_digest_explained(store, channel, local_date)[0]
+
+
+def build_digest_explained(store: Store, channel: ChannelConfig | None,
+                           local_date: str) -> tuple[Digest | None, str]:
+    """Like build_digest, plus a sentence saying what was found (why nothing, when None)."""
+    settings = _Settings.of(channel)
+    if settings.categories:
+        list_date, candidates = _arxiv_day(store, settings.categories, local_date)
+        where = f"arXiv {', '.join(settings.categories)}"
+    else:
+        list_date, candidates = _hf_day(store, local_date)
+        where = "Hugging Face Daily Papers"
+    if list_date is None:
+        return None, f"no {where} list on or before {local_date}"
+    ranked = sorted(candidates, key=_rank_key)
+    kept = [s for s in ranked if (s.paper.upvotes or 0) >= settings.min_upvotes]
+    accepts, filter_problem = _filter(settings.filter)
+    if accepts is not None:
+        kept = [s for s in kept if accepts(s.paper)]
+    if not kept:
+        return None, _why_empty(settings, where, list_date, len(candidates), accepts is not None)
+    shown = kept[: settings.top_n]
+    reply = PaperList(title=_title(settings, list_date), items=tuple(shown),
+                      note=_note(settings, where, len(shown), len(candidates), filter_problem))
+    digest = Digest(reply=reply, list_date=list_date, sources=settings.sources, considered=len(candidates))
+    return digest, f"{len(shown)} of {len(candidates)} papers from the {where} list of {list_date}"
+
+
+def _why_empty(settings: _Settings, where: str, list_date: str, considered: int, filtered: bool) -> str:
+    if not considered:
+        return f"the {where} list of {list_date} is empty"
+    conditions = []
+    if settings.min_upvotes:
+        conditions.append(f"has at least {settings.min_upvotes} upvotes")
+    if filtered:
+        conditions.append(f"matches {settings.filter}")
+    return f"none of the {considered} papers in the {where} list of {list_date} {' and '.join(conditions)}"
+
+
+def _hf_day(store: Store, local_date: str) -> tuple[str | None, list[Scored]]:
+    list_date = store.latest_daily_date(HF_SOURCE, local_date)
+    if list_date is None:
+        return None, []
+    scored = []
+    for paper, list_upvotes in store.daily_list(list_date, HF_SOURCE):
+        # Upvotes only grow: the newer of the list's and the paper's own count is the truer one.
+        known = [v for v in (list_upvotes, paper.upvotes) if v is not None]
+        upvotes = max(known) if known else None
+        scored.append(Scored(paper.with_changes(upvotes=upvotes), float(upvotes or 0)))
+    return list_date, scored
+
+
+def _arxiv_day(store: Store, categories: list[str], local_date: str) -> tuple[str | None, list[Scored]]:
+    newest = store.papers_in_categories(categories, _EARLIEST, local_date, limit=1)
+    if not newest or not newest[0].published:
+        return None, []
+    list_date = newest[0].published
+    papers = store.papers_in_categories(categories, list_date, list_date, limit=_ARXIV_DAY_LIMIT)
+    return list_date, [Scored(p, float(p.upvotes or 0)) for p in papers]
+
+
+def _rank_key(item: Scored) -> tuple[float, str]:
+    # Most upvoted first; among equals, the order of the arXiv announcement (ascending id).
+    return (-item.score, item.paper.arxiv_id or item.paper.key)
+
+
+def _filter(text: str | None) -> tuple[Callable[[Paper], bool] | None, str | None]:
+    """The channel's keyword filter as a predicate, or None with the reason it cannot apply."""
+    if not text:
+        return None, None
+    try:
+        from bot import subquery
+    except ImportError:
+        log.error("keyword filters need bot.subquery, which is missing: filter %r not applied", text)
+        return None, "filter not applied: keyword filters are unavailable"
+    try:
+        query = subquery.parse(text)
+    except subquery.QueryError as exc:
+        # Validated when configured, so this is a stored filter the current grammar rejects:
+        # post the list anyway and say so, rather than going silent every day.
+        log.warning("channel filter %r no longer parses (%s): not applied", text, exc)
+        return None, f"filter not applied ({exc}); fix it with /digest config filter=..."
+    return query.matches, None
+
+
+def _title(settings: _Settings, list_date: str) -> str:
+    day = date.fromisoformat(list_date)
+    when = f"{day:%a} {day.day} {day:%b %Y}"
+    if settings.categories:
+        return f"New in {', '.join(settings.categories)} — {when}"
+    return f"Trending papers — {when}"
+
+
+def _note(settings: _Settings, where: str, shown: int, considered: int, filter_problem: str | None) -> str:
+    ranking = "by upvotes" if not settings.categories else "most upvoted first"
+    parts = [f"Top {shown} of {considered} from {where}, {ranking}"]
+    if settings.min_upvotes:
+        parts.append(f"at least {settings.min_upvotes} upvotes")
+    if settings.filter and filter_problem is None:
+        parts.append(f"filter: {settings.filter}")
+    if filter_problem:
+        parts.append(filter_problem)
+    return " · ".join(parts)

@@ -1,0 +1,170 @@
+"""Posts each channel's daily list once, at the channel's local time.
+
+Everything the scheduler knows lives in the store, so any number of restarts, or a new scheduler on
+the same database, never posts a day twice: the delivery key `daily:<channel id>:<local date>`
+settles a day, whether it was posted or recorded as skipped.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import zoneinfo
+from datetime import datetime, time
+
+from bot.clock import Clock, iso
+from bot.digest import Digest, build_digest_explained, normalize_sources
+from bot.models import Target
+from bot.serialize import reply_to_dict
+from storage.store import ChannelConfig, Store
+
+log = logging.getLogger(__name__)
+
+DAILY_KIND = "daily"
+
+
+def daily_key(channel_id: int, local_date: str) -> str:
+    return f"daily:{channel_id}:{local_date}"
+
+
+def channel_target(channel: ChannelConfig) -> Target:
+    return Target(channel.platform, channel.workspace, channel.channel,
+                  mode="threads" if channel.thread_per_paper else "channel")
+
+
+def parse_daily_time(text: str) -> time:
+    """"09:00" (also "9:00" or "09:00:00") as a wall-clock time."""
+    hour, minute = text.strip().split(":")[:2]
+    return time(int(hour), int(minute))
+
+
+async def wait_or_stop(stop: asyncio.Event, clock: Clock, seconds: float) -> None:
+    """Sleeps on the clock for `seconds`, returning early once `stop` is set."""
+    sleeper = asyncio.ensure_future(clock.sleep(seconds))
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (sleeper, stopper):
+            task.cancel()
+        await asyncio.gather(sleeper, stopper, return_exceptions=True)
+
+
+class DailyScheduler:
+    def __init__(self, store: Store, clock: Clock):
+        self.store = store
+        self.clock = clock
+        self._reported_bad_schedule: set[tuple[int, str, str]] = set()
+
+    async def run(self, stop: asyncio.Event, interval: float = 30) -> None:
+        while not stop.is_set():
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("daily scheduler tick failed")
+            await wait_or_stop(stop, self.clock, interval)
+
+    async def tick(self) -> list[str]:
+        """Queues every daily post now due; returns the delivery keys queued."""
+        now = self.clock.now()
+        queued: list[str] = []
+        for channel in self.store.enabled_channels():
+            try:
+                key = self._tick_channel(channel, now)
+            except Exception:  # one broken channel must not hold up the others
+                log.exception("daily post for channel %s (%s) failed", channel.id, _where(channel))
+                key = None
+            if key:
+                queued.append(key)
+            await asyncio.sleep(0)  # many channels: let the adapters breathe between them
+        return queued
+
+    def _tick_channel(self, channel: ChannelConfig, now: datetime) -> str | None:
+        schedule = self._schedule(channel)
+        if schedule is None:
+            return None
+        zone, due = schedule
+        local_now = now.astimezone(zone)
+        local_date = local_now.date().isoformat()
+        self._settle_waiting_day(channel, local_date, now)
+        # Wall-clock comparison: on a spring-forward day a time that does not exist (02:30 in
+        # Berlin) becomes due when the clock jumps past it; on a fall-back day the key for the
+        # local date keeps the repeated hour from posting again.
+        if local_now.time() < due:
+            return None
+        key = daily_key(channel.id, local_date)
+        if self.store.has_delivery(key):
+            return None
+        digest, found = build_digest_explained(self.store, channel, local_date)
+        if digest is not None:
+            posted = self._last_posted_list_date(channel)
+            if posted is not None and digest.list_date <= posted:
+                digest, found = None, f"the newest list ({digest.list_date}) was already posted"
+        if digest is None:
+            self._note_waiting(channel, local_date, found)
+            return None
+        if not self.store.enqueue_delivery(key, DAILY_KIND, channel_target(channel), _payload(digest), iso(now)):
+            return None
+        log.info("daily post queued for channel %s (%s): %s, list of %s, due %s %s, now %s",
+                 channel.id, _where(channel), found, digest.list_date, channel.daily_time, channel.tz,
+                 local_now.strftime("%Y-%m-%d %H:%M"))
+        return key
+
+    def _schedule(self, channel: ChannelConfig) -> tuple[zoneinfo.ZoneInfo, time] | None:
+        try:
+            return zoneinfo.ZoneInfo(channel.tz), parse_daily_time(channel.daily_time)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            marker = (channel.id, channel.tz, channel.daily_time)
+            if marker not in self._reported_bad_schedule:
+                self._reported_bad_schedule.add(marker)
+                log.error("channel %s (%s) has no usable schedule (time %r, tz %r: %s); no daily post",
+                          channel.id, _where(channel), channel.daily_time, channel.tz, exc)
+            return None
+
+    def _last_posted_list_date(self, channel: ChannelConfig) -> str | None:
+        last = self.store.latest_delivery(f"daily:{channel.id}:")
+        if last is None:
+            return None
+        meta = last.payload.get("digest") or {}
+        if meta.get("sources") != normalize_sources(channel.sources):
+            return None  # the channel changed sources: dates of another source say nothing
+        return meta.get("list_date")
+
+    # An empty day is noted in the store while it lasts (papers may still arrive) and settled as
+    # skipped, with the reason, on the first tick after the channel's local day is over.
+
+    def _note_waiting(self, channel: ChannelConfig, local_date: str, reason: str) -> None:
+        name = _waiting_state(channel)
+        value = json.dumps({"date": local_date, "reason": reason})
+        if self.store.get_state(name) != value:
+            self.store.set_state(name, value)
+            log.info("channel %s (%s): nothing new to post yet on %s (%s); checking again later",
+                     channel.id, _where(channel), local_date, reason)
+
+    def _settle_waiting_day(self, channel: ChannelConfig, local_date: str, now: datetime) -> None:
+        name = _waiting_state(channel)
+        raw = self.store.get_state(name)
+        if not raw:
+            return
+        waiting = json.loads(raw)
+        if waiting["date"] >= local_date:
+            return
+        key = daily_key(channel.id, waiting["date"])
+        note = f"nothing posted on {waiting['date']}: {waiting['reason']}"
+        if self.store.record_skipped(key, DAILY_KIND, channel_target(channel), note, iso(now)):
+            log.warning("channel %s (%s): %s; recorded as skipped", channel.id, _where(channel), note)
+        self.store.set_state(name, "")
+
+
+def _payload(digest: Digest) -> dict:
+    # The reply as adapters will get it, plus which list it is, so a later day can tell whether
+    # the newest list was already posted here. reply_from_dict ignores the extra entry.
+    return {**reply_to_dict(digest.reply), "digest": {"list_date": digest.list_date, "sources": digest.sources}}
+
+
+def _waiting_state(channel: ChannelConfig) -> str:
+    return f"scheduler.waiting.{channel.id}"
+
+
+def _where(channel: ChannelConfig) -> str:
+    return "/".join(p for p in (channel.platform, channel.workspace, channel.channel) if p)
