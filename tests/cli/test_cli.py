@@ -1,0 +1,155 @@
+"""The paperboy command line, run as a user runs it, against a Hugging Face served on loopback."""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+SHARED_FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
+LOCAL_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def fixture_bytes(name: str) -> bytes:
+    for folder in (LOCAL_FIXTURES, SHARED_FIXTURES):
+        if (folder / name).is_file():
+            return (folder / name).read_bytes()
+    pytest.skip(f"fixture {name} missing")
+
+
+class FakeHuggingFace(BaseHTTPRequestHandler):
+    """Serves the recorded daily_papers response for 2026-11-24 and nothing else."""
+
+    daily: bytes = b""
+    requests: list[str] = []
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        url = urlparse(self.path)
+        self.requests.append(self.path)
+        if url.path == "/api/daily_papers":
+            day = parse_qs(url.query).get("date", [""])[0]
+            body = self.daily if day == "2026-11-24" else b"[]"
+            self._reply(200, body)
+        else:
+            self._reply(404, b'{"error":"Not Found"}')
+
+    def _reply(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def fake_hf():
+    FakeHuggingFace.daily = fixture_bytes("hf_daily_papers_2026-11-24.json")
+    FakeHuggingFace.requests = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeHuggingFace)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    thread.join()
+
+
+def paperboy(args: list[str], env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "paperboy.cli", *args], env=env, input=stdin,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def env(tmp_path, fake_hf):
+    values = {k: v for k, v in os.environ.items() if not k.startswith(("PAPERBOY_", "DISCORD_", "SLACK_"))}
+    values.update(PAPERBOY_DB=str(tmp_path / "paperboy.db"), PAPERBOY_HF_BASE_URL=fake_hf,
+                  PAPERBOY_ARXIV_BASE_URL="http://127.0.0.1:9", COLUMNS="120")
+    return values
+
+
+def test_ingest_then_digest_then_ask(env):
+    ingested = paperboy(["ingest", "hf", "--date", "2026-11-24"], env)
+    assert ingested.returncode == 0, ingested.stderr
+    assert "12 papers" in ingested.stdout
+
+    digest = paperboy(["digest", "--date", "2026-11-24"], env)
+    assert digest.returncode == 0, digest.stderr
+    out = digest.stdout
+    # The day's list, ranked by upvotes: 2607.19592 (180) before 2607.19865 (134) before 2607.18975 (96).
+    first, second, third = (out.index(t) for t in ("Knowledge-Centric Self-Improvement", "DocOps",
+                                                   "Mi-Memory"))
+    assert first < second < third
+
+    # "Knowlege-Centric Self-Improvment": two typos.
+    asked = paperboy(["ask", "--json", "/paper Knowlege-Centric Self-Improvment"], env)
+    assert asked.returncode == 0, asked.stderr
+    reply = json.loads(asked.stdout)
+    assert reply["kind"] == "card"
+    assert reply["results"][0]["id"] == "2607.19592"
+    assert reply["results"][0]["url"] == "https://arxiv.org/abs/2607.19592"
+
+
+def test_ask_reads_many_commands_from_stdin_in_one_process(env):
+    assert paperboy(["ingest", "hf", "--date", "2026-11-24"], env).returncode == 0
+    lines = "/paper 2607.19865\n/help\n\n/paper \"NEAR(\n/subscribe author:\"unclosed\n"
+    asked = paperboy(["ask", "--json", "-"], env, stdin=lines)
+    assert asked.returncode == 0, asked.stderr
+    replies = [json.loads(line) for line in asked.stdout.splitlines()]
+    assert [r["kind"] for r in replies][:2] == ["card", "notice"]
+    assert replies[0]["results"][0]["id"] == "2607.19865"
+    assert len(replies) == 4
+    assert replies[3]["kind"] == "error" and "quote" in replies[3]["text"]
+
+
+def test_import_twice_adds_nothing(env, tmp_path):
+    path = tmp_path / "papers.jsonl.gz"
+    rows = [{"id": "2501.0000%d" % i, "title": f"Paper number {i}", "abstract": "An abstract.",
+             "authors": ["A. Author"], "published": "2025-01-0%d" % (i + 1), "categories": ["cs.LG"]}
+            for i in range(5)]
+    with gzip.open(path, "wt") as f:
+        for row in rows:
+            f.write(json.dumps(row) + "\n")
+        f.write("{not json\n")
+    first = paperboy(["import", str(path)], env)
+    assert first.returncode == 0, first.stderr
+    assert "new 5" in first.stdout and "skipped 1" in first.stdout
+    second = paperboy(["import", str(path)], env)
+    assert "new 0" in second.stdout
+    stats = paperboy(["stats"], env)
+    assert "papers" in stats.stdout and " 5" in stats.stdout
+
+
+@pytest.mark.parametrize("args,message", [
+    (["import", "/nonexistent/file.jsonl"], "no such file"),
+    (["digest", "--date", "24/11/2026"], "--date"),
+    (["ingest", "hf", "--date", "yesterday"], "--date"),
+])
+def test_user_mistakes_get_one_line_and_exit_2(env, args, message):
+    result = paperboy(args, env)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_source_down_is_reported_not_a_traceback(env):
+    env = dict(env, PAPERBOY_HF_BASE_URL="http://127.0.0.1:9")  # nothing listens on the discard port
+    result = paperboy(["ingest", "hf", "--date", "2026-11-24"], env)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "source" in result.stderr
+
+
+def test_offline_mode_never_calls_the_sources(env, fake_hf):
+    env = dict(env, PAPERBOY_OFFLINE="1")
+    result = paperboy(["ask", "--json", "/paper 2607.19592"], env)
+    assert FakeHuggingFace.requests == []
+    assert json.loads(result.stdout)["kind"] in ("error", "notice")
