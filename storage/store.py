@@ -312,6 +312,12 @@ class Store:
             filter=row["filter"], sources=row["sources"], thread_per_paper=bool(row["thread_per_paper"]),
             enabled=bool(row["enabled"]))
 
+    def channel_configured_at(self, channel_id: int) -> str | None:
+        """When the channel's settings last changed (ISO UTC): a daily post due before that
+        moment belongs to the old settings, so the scheduler does not count it as missed."""
+        row = self._one("SELECT updated FROM channels WHERE id = ?", [channel_id])
+        return row[0] if row else None
+
     # ---- subscriptions ------------------------------------------------------------------
 
     def add_subscription(self, platform: str, workspace: str, owner: str, channel: str, notify: str,
