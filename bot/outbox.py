@@ -100,7 +100,7 @@ class DeliveryWorker:
         self.store.mark_delivered(delivery.id, iso(self.clock.now()), result.external_id, result.note)
 
     def _retry_later(self, delivery: Delivery, error: str, retry_after: float | None) -> None:
-        attempt = delivery.attempts + 1  # claiming counted this attempt in the store
+        attempt = max(1, delivery.attempts)  # claiming already counted this attempt
         delay = self.retry_delay(delivery.dedupe_key, attempt, retry_after)
         retry_at = _ceil_to_second(self.clock.now() + timedelta(seconds=delay))
         self.store.mark_retry(delivery.id, error, iso(retry_at))

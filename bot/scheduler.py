@@ -12,7 +12,7 @@ import logging
 import zoneinfo
 from datetime import datetime, time
 
-from bot.clock import Clock, iso
+from bot.clock import Clock, iso, parse_iso
 from bot.digest import Digest, build_digest_explained, normalize_sources
 from bot.models import Target
 from bot.serialize import reply_to_dict
@@ -95,6 +95,8 @@ class DailyScheduler:
         key = daily_key(channel.id, local_date)
         if self.store.has_delivery(key):
             return None
+        if self._configured_after(channel, local_now, due):
+            return None  # set up (or changed) after today's time: the first post is tomorrow's
         digest, found = build_digest_explained(self.store, channel, local_date)
         if digest is not None:
             posted = self._last_posted_list_date(channel)
@@ -120,6 +122,17 @@ class DailyScheduler:
                 log.error("channel %s (%s) has no usable schedule (time %r, tz %r: %s); no daily post",
                           channel.id, _where(channel), channel.daily_time, channel.tz, exc)
             return None
+
+    def _configured_after(self, channel: ChannelConfig, local_now: datetime, due: time) -> bool:
+        configured = self.store.channel_configured_at(channel.id)
+        try:
+            configured_at = parse_iso(configured) if configured else None
+        except ValueError:
+            configured_at = None
+        if configured_at is None:
+            return False
+        due_moment = datetime.combine(local_now.date(), due, tzinfo=local_now.tzinfo)
+        return configured_at > due_moment
 
     def _last_posted_list_date(self, channel: ChannelConfig) -> str | None:
         last = self.store.latest_delivery(f"daily:{channel.id}:")
