@@ -1,0 +1,198 @@
+"""paperboy on Slack: slack-bolt's AsyncApp over Socket Mode or HTTP, plus delivery of daily posts and alerts."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any, Mapping
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.blocks import SlackMessage, render
+from adapters.slack.context import Poster, SlackContext
+from adapters.slack.listeners import register_all
+from adapters.slack.pacing import ChannelPacer, PatientRateLimitRetry, retry_after_seconds
+from adapters.slack.permissions import ConfigureRights
+from adapters.slack.routing import SlashRouter
+from adapters.slack.text import escape
+from bot.adapter import DeliveryError, SendResult
+from bot.models import Target
+from bot.replies import Reply
+
+if TYPE_CHECKING:
+    from bot.core import Core
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://slack.com/api/"
+EVENTS_PATH = "/slack/events"
+# Errors that will not go away by trying again: the target is gone or paperboy was removed from it.
+PERMANENT_ERRORS = frozenset({
+    "channel_not_found", "not_in_channel", "is_archived", "account_inactive", "user_not_found",
+    "user_disabled", "cannot_dm_bot", "user_not_visible", "restricted_action", "messages_tab_disabled",
+})
+
+
+class SlackConfigError(RuntimeError):
+    """The Slack settings cannot work (a token Slack refuses, a missing secret); says which, never the value."""
+
+
+class SlackAdapter:
+    platform = "slack"
+
+    def __init__(self, core: "Core", *, bot_token: str, app_token: str | None = None,
+                 signing_secret: str | None = None, api_url: str = DEFAULT_API_URL,
+                 host: str = "127.0.0.1", port: int = 3000, channel_interval: float = 1.0,
+                 max_retry_wait: float = 10.0, ack_budget: float = 2.0, ping_interval: float = 10.0):
+        if not app_token and not signing_secret:
+            raise SlackConfigError("Slack needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)")
+        self.core = core
+        self.mode = "socket" if app_token else "http"
+        self.host = host
+        self.port = port
+        self._bot_token = bot_token
+        self._app_token = app_token
+        self._signing_secret = signing_secret
+        self.api_url = api_url if api_url.endswith("/") else api_url + "/"
+        self._ping_interval = ping_interval
+        self.client = AsyncWebClient(
+            token=bot_token, base_url=self.api_url,
+            retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2),
+                            PatientRateLimitRetry(max_retry_count=3, max_wait=max_retry_wait)])
+        self.pacer = ChannelPacer(channel_interval)
+        self.poster = Poster(self.client, self.pacer)
+        self.router = SlashRouter(core.specs)
+        self.context = SlackContext(core=core, client=self.client, router=self.router,
+                                    rights=ConfigureRights(self.client), poster=self.poster, ack_budget=ack_budget)
+        self.app: AsyncApp | None = None
+        self.bot_user_id: str | None = None
+        self.team_id: str | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        self._runner: web.AppRunner | None = None
+        self.bound_port: int | None = None
+
+    def __repr__(self) -> str:  # tokens stay out of logs and tracebacks
+        return f"SlackAdapter(mode={self.mode!r}, api_url={self.api_url!r})"
+
+    @classmethod
+    def from_env(cls, core: "Core", env: Mapping[str, str], **options: Any) -> "SlackAdapter | None":
+        """None without SLACK_BOT_TOKEN; Socket Mode with SLACK_APP_TOKEN, else HTTP mode with
+        SLACK_SIGNING_SECRET on PAPERBOY_SLACK_HOST:PAPERBOY_SLACK_PORT (127.0.0.1:3000)."""
+        bot_token = (env.get("SLACK_BOT_TOKEN") or "").strip()
+        if not bot_token:
+            return None
+        port_text = (env.get("PAPERBOY_SLACK_PORT") or "3000").strip()
+        if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+            raise SlackConfigError(f"PAPERBOY_SLACK_PORT must be a port number, not {port_text[:20]!r}")
+        return cls(core, bot_token=bot_token,
+                   app_token=(env.get("SLACK_APP_TOKEN") or "").strip() or None,
+                   signing_secret=(env.get("SLACK_SIGNING_SECRET") or "").strip() or None,
+                   api_url=(env.get("SLACK_API_URL") or "").strip() or DEFAULT_API_URL,
+                   host=(env.get("PAPERBOY_SLACK_HOST") or "").strip() or "127.0.0.1",
+                   port=int(port_text), **options)
+
+    # ---- lifecycle --------------------------------------------------------------------------
+
+    def build_app(self) -> AsyncApp:
+        """The bolt app with every listener; HTTP mode verifies each request's signature and age."""
+        app = AsyncApp(client=self.client, signing_secret=self._signing_secret,
+                       request_verification_enabled=self.mode == "http", ssl_check_enabled=self.mode == "http",
+                       url_verification_enabled=self.mode == "http")
+        register_all(app, self.context)
+        return app
+
+    async def start(self) -> None:
+        identity = await self._check_token()
+        self.bot_user_id = identity.get("user_id")
+        self.team_id = identity.get("team_id")
+        self.app = self.build_app()
+        if self.mode == "socket":
+            await self._start_socket_mode()
+        else:
+            await self._start_http()
+        log.info("Slack connected (%s mode) as %s in %s", self.mode, self.bot_user_id, self.team_id)
+
+    async def _check_token(self) -> dict[str, Any]:
+        try:
+            return (await self.client.auth_test()).data  # type: ignore[return-value]
+        except SlackApiError as exc:
+            raise SlackConfigError(f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error')})") from None
+        except aiohttp.ClientError as exc:
+            raise SlackConfigError(f"Slack API at {self.api_url} is unreachable ({type(exc).__name__})") from None
+
+    async def _start_socket_mode(self) -> None:
+        # Asking for the WebSocket URL once ourselves turns a refused app token into a clear error;
+        # the Socket Mode client would otherwise retry it forever.
+        try:
+            await self.client.apps_connections_open(app_token=self._app_token)
+        except SlackApiError as exc:
+            raise SlackConfigError(f"Slack refused SLACK_APP_TOKEN ({exc.response.get('error')})") from None
+        assert self.app is not None
+        self._socket = AsyncSocketModeHandler(self.app, self._app_token, web_client=self.client,
+                                              ping_interval=self._ping_interval)
+        await self._socket.connect_async()
+
+    async def _start_http(self) -> None:
+        assert self.app is not None
+        self._runner = web.AppRunner(self.app.web_app(path=EVENTS_PATH, port=self.port), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        sockets = getattr(site._server, "sockets", None) or []  # the real port when 0 asked for any
+        self.bound_port = sockets[0].getsockname()[1] if sockets else self.port
+        log.info("Slack events endpoint: http://%s:%s%s", self.host, self.bound_port, EVENTS_PATH)
+
+    async def stop(self, grace: float = 5.0) -> None:
+        await self.context.inflight.wind_down(grace)
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        session = getattr(self.client, "session", None)
+        if session is not None and not session.closed:
+            await session.close()
+
+    # ---- delivery ---------------------------------------------------------------------------
+
+    async def send(self, target: Target, reply: Reply, *, delivery_key: str | None = None) -> SendResult:
+        """Posts a daily list or an alert: to a channel ("channel", "threads"), by DM ("dm"), or in a
+        channel with the user mentioned ("mention"). Raises DeliveryError when Slack did not take it."""
+        message = render(reply, translate=self.router.translate)
+        try:
+            if target.mode == "dm":
+                if not target.user:
+                    raise DeliveryError("a DM delivery needs a user", permanent=True)
+                channel = await self.poster.open_dm(target.user)
+            else:
+                channel = target.channel
+                if target.mode == "mention" and target.user:
+                    message = _mentioning(target.user, message)
+            if not channel:
+                raise DeliveryError("no channel to post to", permanent=True)
+            ts = await self.poster.post(channel, message)
+        except SlackApiError as exc:
+            raise _delivery_error(exc) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise DeliveryError(f"Slack unreachable: {type(exc).__name__}") from None
+        return SendResult(external_id=f"{channel}:{ts}" if ts else None)
+
+
+def _mentioning(user: str, message: SlackMessage) -> SlackMessage:
+    mention = f"<@{escape(user)}>"
+    lead = {"type": "section", "text": {"type": "mrkdwn", "text": f"{mention} a paper for your subscription:"}}
+    return SlackMessage(f"{mention} {message.text}", [lead, *message.blocks][:50])
+
+
+def _delivery_error(exc: SlackApiError) -> DeliveryError:
+    error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
+    if exc.response.status_code == 429:
+        wait = retry_after_seconds(exc.response.headers)
+        return DeliveryError(f"rate limited by Slack ({error})", retry_after=wait if wait is not None else 30.0)
+    return DeliveryError(f"Slack refused the post: {error}", permanent=error in PERMANENT_ERRORS)

@@ -1,0 +1,88 @@
+"""What every listener needs, handed over explicitly: the core, routing, rights, posting, in-flight work."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, AsyncIterator
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.blocks import SlackMessage
+from adapters.slack.pacing import ChannelPacer, retry_after_seconds
+from adapters.slack.permissions import ConfigureRights
+from adapters.slack.routing import SlashRouter
+
+if TYPE_CHECKING:
+    from bot.core import Core
+
+log = logging.getLogger(__name__)
+
+
+class InFlight:
+    """The listener runs still working (bolt starts them as tasks); stop() lets them finish or cancels them."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task] = set()
+
+    @asynccontextmanager
+    async def track(self) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            yield
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    async def wind_down(self, grace: float) -> None:
+        pending = {t for t in self._tasks if not t.done() and t is not asyncio.current_task()}
+        if not pending:
+            return
+        _, still_running = await asyncio.wait(pending, timeout=grace)
+        for task in still_running:
+            task.cancel()
+        if still_running:
+            await asyncio.gather(*still_running, return_exceptions=True)
+
+
+class Poster:
+    """chat.postMessage through the per-channel pacer; a 429 also holds that channel back."""
+
+    def __init__(self, client: AsyncWebClient, pacer: ChannelPacer):
+        self.client = client
+        self.pacer = pacer
+
+    async def post(self, channel: str, message: SlackMessage, *, thread_ts: str | None = None) -> str:
+        async with self.pacer.slot(channel):
+            try:
+                response = await self.client.chat_postMessage(
+                    channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False,
+                    **message.as_kwargs())
+            except SlackApiError as exc:
+                wait = retry_after_seconds(exc.response.headers) if exc.response.status_code == 429 else None
+                if wait is not None:
+                    self.pacer.hold(channel, wait)
+                raise
+        return str(response.get("ts") or "")
+
+    async def open_dm(self, user: str) -> str:
+        response = await self.client.conversations_open(users=user)
+        return response["channel"]["id"]
+
+
+@dataclass
+class SlackContext:
+    core: "Core"
+    client: AsyncWebClient
+    router: SlashRouter
+    rights: ConfigureRights
+    poster: Poster
+    ack_budget: float = 2.0  # answer inside the ack when the core is this quick; Slack allows 3 s
+    inflight: InFlight = field(default_factory=InFlight)

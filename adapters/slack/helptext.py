@@ -1,0 +1,36 @@
+"""`/paper help`, written from the command specs in the words Slack users type."""
+from __future__ import annotations
+
+from adapters.slack.blocks import MAX_SECTION, SlackMessage
+from adapters.slack.routing import SlashRouter
+from adapters.slack.text import escape, fit
+
+
+def help_message(router: SlashRouter) -> SlackMessage:
+    lines = []
+    for spec in router.specs:
+        lines.append(f"*{escape(router.usage(spec))}*\n{escape(spec.description)}")
+        for sub in spec.subcommands:
+            if sub.name != "show":
+                lines.append(f"*{escape(router.usage(sub))}*\n{escape(sub.description)}")
+        for example in spec.examples[:2]:
+            lines.append(f"    e.g. `{escape(router.translate(example))}`")
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": "paperboy", "emoji": False}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "Research papers in Slack: look one up, "
+                                     "share it, subscribe to a topic, get a daily list in a channel."}},
+    ]
+    section = ""
+    for line in lines:
+        candidate = f"{section}\n{line}" if section else line
+        if len(candidate) > MAX_SECTION:
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": section}})
+            candidate = line
+        section = candidate
+    if section:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": section}})
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(
+        'Subscription queries: words (all must match), "phrases", a OR b, -exclude, author:"Name", cat:cs.LG. '
+        "Mention @paperboy with an arXiv id, a link or a title to get the paper in a thread.")}]})
+    text = fit("paperboy commands: " + "; ".join(router.usage(s) for s in router.specs), 3000)
+    return SlackMessage(text, blocks[:50])

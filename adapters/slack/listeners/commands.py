@@ -1,0 +1,73 @@
+"""`/paper ...`: acknowledged within Slack's 3 seconds, answered in the ack when the core is quick,
+else through response_url."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from adapters.slack.blocks import render
+from adapters.slack.context import SlackContext
+from adapters.slack.helptext import help_message
+from adapters.slack.routing import SLASH_COMMAND, Route
+from bot.models import Invocation, Place
+from bot.replies import Card, Error, Notice, Reply
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, ctx: SlackContext) -> None:
+    @app.command(SLASH_COMMAND)
+    async def paper_command(ack, command, respond) -> None:
+        async with ctx.inflight.track():
+            await answer_command(ctx, command, ack, respond)
+
+
+def place_of(command: dict[str, Any]) -> Place:
+    channel = command.get("channel_id") or ""
+    is_dm = channel.startswith("D") or command.get("channel_name") == "directmessage"
+    return Place(platform="slack", workspace=command.get("team_id") or "", channel=channel, is_dm=is_dm)
+
+
+async def answer_command(ctx: SlackContext, command: dict[str, Any], ack, respond) -> None:
+    route = ctx.router.route(command.get("text") or "")
+    if route.spec.name == "help" or (route.spec is ctx.router.lookup and not route.args):
+        await ack(response_type="ephemeral", **help_message(ctx.router).as_kwargs())
+        return
+    work = asyncio.create_task(_dispatch(ctx, route, command))
+    try:
+        done, _ = await asyncio.wait({work}, timeout=ctx.ack_budget)
+        if work in done:
+            await ack(**_response(ctx, route, command, work.result()))
+            return
+        await ack()  # inside Slack's deadline; the answer follows through response_url
+        reply = await work
+        sent = await respond(**_response(ctx, route, command, reply))
+        if getattr(sent, "status_code", 200) != 200:
+            log.warning("response_url refused the answer to /paper (HTTP %s)", sent.status_code)
+    finally:
+        if not work.done():
+            work.cancel()
+            await asyncio.gather(work, return_exceptions=True)
+
+
+async def _dispatch(ctx: SlackContext, route: Route, command: dict[str, Any]) -> Reply:
+    place = place_of(command)
+    user = command.get("user_id") or ""
+    can_configure = False
+    if route.may_need_rights:
+        can_configure = await ctx.rights.can_configure(place.workspace, place.channel, user, is_dm=place.is_dm)
+    inv = Invocation(command=route.spec.name, args=route.args, user=user, place=place,
+                     can_configure=can_configure)
+    return await ctx.core.dispatch(inv)
+
+
+def _response(ctx: SlackContext, route: Route, command: dict[str, Any], reply: Reply) -> dict[str, Any]:
+    lookup = route.spec is ctx.router.lookup
+    ephemeral = (lookup or route.ephemeral or isinstance(reply, Error)
+                 or (isinstance(reply, Notice) and reply.ephemeral))
+    share = lookup and isinstance(reply, Card) and not place_of(command).is_dm
+    message = render(reply, share=share, translate=ctx.router.translate)
+    return {"response_type": "ephemeral" if ephemeral else "in_channel", **message.as_kwargs()}

@@ -1,0 +1,102 @@
+"""Slack's rate limits, kept: about one message per second per channel, and 429 Retry-After honoured."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from contextlib import asynccontextmanager
+from typing import AsyncIterator, Awaitable, Callable, Optional
+
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+
+log = logging.getLogger(__name__)
+
+
+class ChannelPacer:
+    """Spaces posts to one channel at least `interval` seconds apart; other channels are not held up.
+
+    Callers wait their turn instead of being refused, so a burst is delayed, never dropped."""
+
+    def __init__(self, interval: float = 1.0, *, monotonic: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+        self.interval = interval
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._next_free: dict[str, float] = {}
+
+    def reserve(self, channel: str) -> float:
+        """Takes the channel's next slot; returns how long to wait for it."""
+        now = self._monotonic()
+        start = max(now, self._next_free.get(channel, now))
+        self._next_free[channel] = start + self.interval
+        if len(self._next_free) > 1000:
+            self._forget_idle(now)
+        return start - now
+
+    def hold(self, channel: str, seconds: float) -> None:
+        """Slack said to wait (429): no post to this channel before then."""
+        until = self._monotonic() + seconds
+        self._next_free[channel] = max(self._next_free.get(channel, 0.0), until)
+
+    @asynccontextmanager
+    async def slot(self, channel: str) -> AsyncIterator[None]:
+        wait = self.reserve(channel)
+        if wait > 0:
+            await self._sleep(wait)
+        yield
+
+    def _forget_idle(self, now: float) -> None:
+        for channel in [c for c, free in self._next_free.items() if free <= now]:
+            del self._next_free[channel]
+
+
+def retry_after_seconds(headers) -> Optional[float]:
+    """Retry-After from a response's headers (slack_sdk gives lists of values), in seconds."""
+    if not headers:
+        return None
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            raw = value[0] if isinstance(value, (list, tuple)) else value
+            try:
+                return max(0.0, float(raw))
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+class PatientRateLimitRetry(AsyncRetryHandler):
+    """Retries a 429 after exactly the Retry-After Slack asked for, when that is short.
+
+    A longer wait is not slept through here: the error reaches the caller, whose send is then
+    rescheduled by the outbox (DeliveryError.retry_after) instead of holding a worker."""
+
+    def __init__(self, max_retry_count: int = 3, max_wait: float = 10.0,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+        self._sleep = sleep
+
+    async def _can_retry_async(self, *, state: RetryState, request: HttpRequest,
+                               response: Optional[HttpResponse] = None,
+                               error: Optional[Exception] = None) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        wait = retry_after_seconds(response.headers)
+        return (wait if wait is not None else 1.0) <= self.max_wait
+
+    async def prepare_for_next_attempt_async(self, *, state: RetryState, request: HttpRequest,
+                                             response: Optional[HttpResponse] = None,
+                                             error: Optional[Exception] = None) -> None:
+        wait = retry_after_seconds(response.headers if response else None)
+        wait = 1.0 if wait is None else wait
+        log.info("Slack rate-limited %s; retrying in %.1f s", _method(request), wait)
+        state.next_attempt_requested = True
+        await self._sleep(wait)
+        state.increment_current_attempt()
+
+
+def _method(request: HttpRequest) -> str:
+    return request.url.rsplit("/", 1)[-1].split("?", 1)[0]
