@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.adapter import DeliveryError, SendResult
+from bot.clock import Clock
 from bot.models import Target
 from bot.replies import Reply
 
@@ -20,13 +22,15 @@ class SentMessage:
     reply: Reply
     delivery_key: str | None
     external_id: str
+    at: datetime | None = None  # when it was posted, by the adapter's clock
 
 
 class MemoryAdapter:
     """Implements bot.adapter.Adapter. `platform` is whatever name deliveries are addressed to."""
 
-    def __init__(self, platform: str = "memory", *, idempotent: bool = False):
+    def __init__(self, platform: str = "memory", *, idempotent: bool = False, clock: Clock | None = None):
         self.platform = platform
+        self.clock = clock
         # When True, a send repeating an earlier delivery_key returns the first result and posts
         # nothing, like a platform that honours an idempotency key (Discord's enforced nonce).
         self.idempotent = idempotent
@@ -63,7 +67,8 @@ class MemoryAdapter:
                 raise self._failures.pop(0)
             if self.idempotent and delivery_key is not None and delivery_key in self._by_key:
                 return self._by_key[delivery_key]
-            message = SentMessage(target, reply, delivery_key, f"{self.platform}-{len(self.sent) + 1}")
+            message = SentMessage(target, reply, delivery_key, f"{self.platform}-{len(self.sent) + 1}",
+                                  self.clock.now() if self.clock else None)
             self.sent.append(message)
             result = SendResult(external_id=message.external_id)
             if delivery_key is not None:

@@ -128,3 +128,13 @@ def test_filter_matching_nothing_gives_none(store, stock):
     stock.hf_day("2026-11-24", [9, 8], ["Graph networks", "Protein folding"])
     digest, why = build_digest_explained(store, stock.channel(filter="quantum"), "2026-11-24")
     assert digest is None and "matches quantum" in why
+
+
+def test_a_stored_filter_that_no_longer_parses_is_not_silently_applied(store, stock):
+    subquery = pytest.importorskip("bot.subquery")
+    with pytest.raises(subquery.QueryError):
+        subquery.parse("-medical")  # a query needs a positive term
+    stock.hf_day("2026-11-24", [9, 8], ["Medical imaging", "Protein folding"])
+    digest = build_digest(store, stock.channel(filter="-medical"), "2026-11-24")
+    assert titles(digest) == ["Medical imaging", "Protein folding"]
+    assert "filter not applied" in digest.reply.note
