@@ -1,0 +1,502 @@
+"""A Discord of our own on 127.0.0.1: REST under /api/v10 and a JSON gateway, recording every call.
+
+The real discord.py client talks to it exactly as it talks to Discord. Payloads come from the
+shapes in tests/discord/payloads/. Faults (429 storms, closed DMs, missing channels) are switched
+on per test."""
+from __future__ import annotations
+
+import asyncio
+import copy
+import itertools
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from aiohttp import WSMsgType, web
+
+PAYLOADS = Path(__file__).parent / "payloads"
+_CALL = web.RequestKey("call", object)
+DISCORD_EPOCH_MS = 1420070400000
+TOKEN = "fake-bot-token.not-a-secret"
+HEARTBEAT_MS = 41250
+INTERACTION_DEADLINE = 3.0  # Discord forgets an interaction not answered within 3 s
+
+# Gateway opcodes
+DISPATCH, HEARTBEAT, IDENTIFY, RESUME, INVALID_SESSION, HELLO, HEARTBEAT_ACK = 0, 1, 2, 6, 9, 10, 11
+
+
+def payload(name: str) -> Any:
+    return json.loads((PAYLOADS / name).read_text())
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    # discord.py parses a body as JSON only when the content type is exactly "application/json".
+    body = json.dumps(data).encode()
+    return web.Response(body=body, status=status, headers={"Content-Type": "application/json", **(headers or {})})
+
+
+@dataclass
+class Call:
+    method: str
+    path: str  # below /api/v10
+    query: dict[str, str]
+    body: Any
+    headers: dict[str, str]
+    at: float  # time.monotonic() when it arrived
+    status: int = 0
+
+
+@dataclass
+class Fault:
+    """Answer the next `times` requests matching method + path pattern with this status and body."""
+    method: str
+    pattern: re.Pattern
+    times: int
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class InteractionRecord:
+    """What the bot answered to one INTERACTION_CREATE."""
+    id: str
+    token: str
+    sent_at: float
+    callbacks: list[Call] = field(default_factory=list)
+    followups: list[Call] = field(default_factory=list)
+    edits: list[Call] = field(default_factory=list)
+    deletes: list[Call] = field(default_factory=list)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def callback(self) -> dict[str, Any]:
+        return self.callbacks[0].body
+
+    @property
+    def answered_after(self) -> float:
+        return self.callbacks[0].at - self.sent_at
+
+    async def wait_for(self, predicate: Callable[["InteractionRecord"], bool], timeout: float = 10.0) -> None:
+        async def loop() -> None:
+            while not predicate(self):
+                self.changed.clear()
+                await self.changed.wait()
+        await asyncio.wait_for(loop(), timeout)
+
+
+class FakeDiscord:
+    def __init__(self, *, token: str = TOKEN, shard_count: int = 1):
+        self.token = token
+        self.recommended_shards = shard_count
+        self.app_id = payload("application_me.json")["id"]
+        self.bot_user = payload("user_me.json")
+        self.calls: list[Call] = []
+        self.faults: list[Fault] = []
+        self.identifies: list[dict[str, Any]] = []
+        self.guilds: dict[str, dict[str, Any]] = {}
+        self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or guild id -> registered
+        self.messages: list[dict[str, Any]] = []
+        self.threads: list[dict[str, Any]] = []
+        self.dm_channels: dict[str, str] = {}  # user id -> DM channel id
+        self.closed_dms: set[str] = set()
+        self.missing_channels: set[str] = set()
+        self.interactions: dict[str, InteractionRecord] = {}
+        self.shards: dict[int, web.WebSocketResponse] = {}
+        self.shard_count = 1  # as the client identified
+        self.gateway_connected = asyncio.Event()
+        self._nonces: dict[tuple[str, str], dict[str, Any]] = {}
+        self._ids = itertools.count(1)
+        self._sequence = itertools.count(1)
+        self._sockets: set[web.WebSocketResponse] = set()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self.add_guild()
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> "FakeDiscord":
+        app = web.Application(middlewares=[self._record])
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def stop(self) -> None:
+        for socket in list(self._sockets):
+            await socket.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {"DISCORD_TOKEN": self.token, "DISCORD_API_BASE": self.api_base,
+                "DISCORD_GATEWAY_URL": self.gateway_url, **extra}
+
+    # ---- ids and world ------------------------------------------------------------------------
+
+    def snowflake(self) -> str:
+        millis = int(time.time() * 1000) - DISCORD_EPOCH_MS
+        return str((millis << 22) | (next(self._ids) & 0x3FFFFF))
+
+    def add_guild(self, guild_id: str | None = None, channels: int = 1) -> str:
+        template = payload("guild_create.json")["d"]
+        guild = copy.deepcopy(template)
+        guild["id"] = guild_id or (template["id"] if not self.guilds else self.snowflake())
+        guild["roles"][0]["id"] = guild["id"]
+        base_channel = template["channels"][0]
+        guild["channels"] = []
+        for n in range(channels):
+            channel = copy.deepcopy(base_channel)
+            channel["id"] = base_channel["id"] if not self.guilds and n == 0 else self.snowflake()
+            channel["name"] = "papers" if n == 0 else f"papers-{n}"
+            channel["position"] = n
+            guild["channels"].append(channel)
+        guild["members"][0]["user"]["id"] = self.bot_user["id"]
+        self.guilds[guild["id"]] = guild
+        return guild["id"]
+
+    @property
+    def guild_id(self) -> str:
+        return next(iter(self.guilds))
+
+    @property
+    def channel_id(self) -> str:
+        return self.guilds[self.guild_id]["channels"][0]["id"]
+
+    def channel_ids(self, guild_id: str | None = None) -> list[str]:
+        return [c["id"] for c in self.guilds[guild_id or self.guild_id]["channels"]]
+
+    def shard_of(self, guild_id: str | None, shard_count: int) -> int:
+        return 0 if guild_id is None else (int(guild_id) >> 22) % shard_count
+
+    # ---- faults -------------------------------------------------------------------------------
+
+    def fail(self, method: str, path_pattern: str, *, times: int, status: int, body: dict[str, Any],
+             headers: dict[str, str] | None = None) -> Fault:
+        fault = Fault(method.upper(), re.compile(path_pattern), times, status, body, headers or {})
+        self.faults.append(fault)
+        return fault
+
+    def rate_limit(self, method: str, path_pattern: str, *, times: int, retry_after: float = 0.05,
+                   is_global: bool = False) -> Fault:
+        body = payload("rate_limited.json")
+        body.update(retry_after=retry_after, **{"global": is_global})
+        headers = {"Retry-After": str(retry_after), "Via": "1.1 google", "X-RateLimit-Scope": "user"}
+        if is_global:
+            headers["X-RateLimit-Global"] = "true"
+        return self.fail(method, path_pattern, times=times, status=429, body=body, headers=headers)
+
+    # ---- recording ----------------------------------------------------------------------------
+
+    @web.middleware
+    async def _record(self, request: web.Request, handler: Callable) -> web.StreamResponse:
+        if not request.path.startswith("/api/v10/"):
+            return await handler(request)
+        body: Any = None
+        raw = await request.read()
+        if raw:
+            if request.content_type == "application/json":
+                body = json.loads(raw)
+            else:
+                body = raw.decode(errors="replace")
+        call = Call(request.method, request.path[len("/api/v10"):], dict(request.query), body,
+                    dict(request.headers), time.monotonic())
+        self.calls.append(call)
+        request[_CALL] = call
+        response = await handler(request)
+        call.status = response.status
+        return response
+
+    def requests(self, method: str | None = None, pattern: str | None = None) -> list[Call]:
+        regex = re.compile(pattern) if pattern else None
+        return [c for c in self.calls if (method is None or c.method == method.upper())
+                and (regex is None or regex.search(c.path))]
+
+    def channel_messages(self, channel_id: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m["channel_id"] == str(channel_id)]
+
+    # ---- REST ---------------------------------------------------------------------------------
+
+    async def _rest(self, request: web.Request) -> web.Response:
+        call: Call = request[_CALL]  # type: ignore[assignment]
+        for fault in self.faults:
+            if fault.times > 0 and fault.method == call.method and fault.pattern.search(call.path):
+                fault.times -= 1
+                return json_response(fault.body, fault.status, fault.headers)
+        if request.headers.get("Authorization") != f"Bot {self.token}" and not self._is_webhook(call.path):
+            return json_response({"message": "401: Unauthorized", "code": 0}, 401)
+        for method, pattern, handler in self._routes():
+            if method == call.method:
+                found = re.fullmatch(pattern, call.path)
+                if found:
+                    return await handler(call, *found.groups())
+        return json_response({"message": "404: Not Found", "code": 0}, 404)
+
+    @staticmethod
+    def _is_webhook(path: str) -> bool:
+        return path.startswith(("/interactions/", "/webhooks/"))
+
+    def _routes(self) -> list[tuple[str, str, Callable]]:
+        return [
+            ("GET", r"/users/@me", self._me),
+            ("GET", r"/oauth2/applications/@me", self._application),
+            ("GET", r"/gateway/bot", self._gateway_bot),
+            ("GET", r"/gateway", self._gateway_bot),
+            ("GET", r"/applications/(\d+)/commands", self._get_commands),
+            ("PUT", r"/applications/(\d+)/commands", self._put_commands),
+            ("GET", r"/applications/(\d+)/guilds/(\d+)/commands", self._get_guild_commands),
+            ("PUT", r"/applications/(\d+)/guilds/(\d+)/commands", self._put_guild_commands),
+            ("POST", r"/interactions/(\d+)/([^/]+)/callback", self._callback),
+            ("POST", r"/webhooks/(\d+)/([^/]+)", self._followup),
+            ("PATCH", r"/webhooks/(\d+)/([^/]+)/messages/([^/]+)", self._edit_original),
+            ("DELETE", r"/webhooks/(\d+)/([^/]+)/messages/([^/]+)", self._delete_original),
+            ("POST", r"/channels/(\d+)/messages", self._create_message),
+            ("POST", r"/channels/(\d+)/threads", self._create_thread),
+            ("POST", r"/users/@me/channels", self._open_dm),
+        ]
+
+    async def _me(self, call: Call) -> web.Response:
+        return json_response(self.bot_user)
+
+    async def _application(self, call: Call) -> web.Response:
+        return json_response(payload("application_me.json"))
+
+    async def _gateway_bot(self, call: Call) -> web.Response:
+        data = payload("gateway_bot.json")
+        data.update(url=self.gateway_url, shards=self.recommended_shards)
+        return json_response(data)
+
+    def _stored_commands(self, scope: str, commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        stored = []
+        for command in commands:
+            item = copy.deepcopy(command)
+            item.update(id=self.snowflake(), application_id=self.app_id, version=self.snowflake(),
+                        default_member_permissions=None, dm_permission=True)
+            if scope != "global":
+                item["guild_id"] = scope
+            stored.append(item)
+        self.commands[scope] = stored
+        return stored
+
+    async def _get_commands(self, call: Call, app_id: str) -> web.Response:
+        return json_response(self.commands.get("global", []))
+
+    async def _put_commands(self, call: Call, app_id: str) -> web.Response:
+        return json_response(self._stored_commands("global", call.body))
+
+    async def _get_guild_commands(self, call: Call, app_id: str, guild_id: str) -> web.Response:
+        return json_response(self.commands.get(guild_id, []))
+
+    async def _put_guild_commands(self, call: Call, app_id: str, guild_id: str) -> web.Response:
+        return json_response(self._stored_commands(guild_id, call.body))
+
+    def _message(self, channel_id: str, body: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        message = payload("message.json")
+        message.update(id=self.snowflake(), channel_id=str(channel_id), author=self.bot_user,
+                       content=body.get("content") or "", embeds=body.get("embeds") or [],
+                       components=body.get("components") or [], flags=body.get("flags") or 0,
+                       nonce=body.get("nonce"), **extra)
+        return message
+
+    async def _create_message(self, call: Call, channel_id: str) -> web.Response:
+        if channel_id in self.missing_channels:
+            return json_response({"message": "Unknown Channel", "code": 10003}, 404)
+        recipient = next((u for u, c in self.dm_channels.items() if c == channel_id), None)
+        if recipient is not None and recipient in self.closed_dms:
+            return json_response(payload("error_cannot_message_user.json"), 403)
+        body = call.body or {}
+        nonce = body.get("nonce")
+        if nonce and body.get("enforce_nonce") and (channel_id, nonce) in self._nonces:
+            return json_response(self._nonces[(channel_id, nonce)])
+        message = self._message(channel_id, body)
+        message["allowed_mentions"] = body.get("allowed_mentions")  # kept for assertions
+        self.messages.append(message)
+        if nonce and body.get("enforce_nonce"):
+            self._nonces[(channel_id, nonce)] = message
+        return json_response(message)
+
+    async def _create_thread(self, call: Call, channel_id: str) -> web.Response:
+        if channel_id in self.missing_channels:
+            return json_response({"message": "Unknown Channel", "code": 10003}, 404)
+        thread = payload("thread.json")
+        guild_id = next((g for g, data in self.guilds.items() if channel_id in self.channel_ids(g)), self.guild_id)
+        thread.update(id=self.snowflake(), parent_id=channel_id, guild_id=guild_id, owner_id=self.bot_user["id"],
+                      name=call.body["name"], type=call.body.get("type", 11))
+        thread["thread_metadata"]["auto_archive_duration"] = call.body.get("auto_archive_duration", 1440)
+        self.threads.append(thread)
+        return json_response(thread, 201)
+
+    async def _open_dm(self, call: Call) -> web.Response:
+        user_id = str(call.body["recipient_id"])
+        channel = payload("dm_channel.json")
+        channel_id = self.dm_channels.setdefault(user_id, self.snowflake())
+        channel["id"] = channel_id
+        channel["recipients"][0]["id"] = user_id
+        return json_response(channel)
+
+    # ---- interactions -------------------------------------------------------------------------
+
+    async def _callback(self, call: Call, interaction_id: str, token: str) -> web.Response:
+        record = self.interactions.get(interaction_id)
+        if record is None or record.token != token or call.at - record.sent_at > INTERACTION_DEADLINE:
+            return json_response({"message": "Unknown interaction", "code": 10062}, 404)
+        if record.callbacks:
+            return json_response({"message": "Interaction has already been acknowledged.", "code": 40060}, 400)
+        record.callbacks.append(call)
+        record.changed.set()
+        kind = call.body.get("type")
+        if kind == 8:  # autocomplete result: nothing to show
+            return web.Response(status=204)
+        data = call.body.get("data") or {}
+        flags = data.get("flags") or 0
+        message = self._message("0", data, interaction={"id": interaction_id, "type": 2, "name": "",
+                                                        "user": payload("interaction_guild.json")["d"]["member"]["user"]})
+        answer = payload("interaction_callback.json")
+        answer["interaction"].update(id=interaction_id, response_message_id=message["id"],
+                                     response_message_loading=kind == 5,
+                                     response_message_ephemeral=bool(flags & 64))
+        answer["resource"] = {"type": kind, "message": message}
+        return json_response(answer)
+
+    def _record_for(self, token: str) -> InteractionRecord | None:
+        return next((r for r in self.interactions.values() if r.token == token), None)
+
+    async def _followup(self, call: Call, app_id: str, token: str) -> web.Response:
+        record = self._record_for(token)
+        if record is None or not record.callbacks:
+            return json_response({"message": "Unknown Webhook", "code": 10015}, 404)
+        record.followups.append(call)
+        record.changed.set()
+        return json_response(self._message("0", call.body or {}, webhook_id=app_id))
+
+    async def _edit_original(self, call: Call, app_id: str, token: str, message_id: str) -> web.Response:
+        record = self._record_for(token)
+        if record is None:
+            return json_response({"message": "Unknown Webhook", "code": 10015}, 404)
+        record.edits.append(call)
+        record.changed.set()
+        return json_response(self._message("0", call.body or {}, webhook_id=app_id))
+
+    async def _delete_original(self, call: Call, app_id: str, token: str, message_id: str) -> web.Response:
+        record = self._record_for(token)
+        if record is None:
+            return json_response({"message": "Unknown Webhook", "code": 10015}, 404)
+        record.deletes.append(call)
+        record.changed.set()
+        return web.Response(status=204)
+
+    def interaction_payload(self, command: str, options: list[dict[str, Any]] | None = None, *,
+                            subcommand: str | None = None, kind: int = 2, user_id: str = "555555555555555555",
+                            permissions: int | None = None, dm: bool = False, thread: bool = False,
+                            guild_id: str | None = None, channel_id: str | None = None) -> dict[str, Any]:
+        """An INTERACTION_CREATE body as Discord sends it; kind 2 = command, 4 = autocomplete."""
+        data = payload("interaction_dm.json" if dm else "interaction_guild.json")["d"]
+        data.update(id=self.snowflake(), application_id=self.app_id, type=kind,
+                    token=f"token-{self.snowflake()}")
+        registered = self.commands.get(guild_id or self.guild_id) or self.commands.get("global") or []
+        command_id = next((c["id"] for c in registered if c["name"] == command), self.snowflake())
+        values = options or []
+        if subcommand is not None:
+            values = [{"type": 1, "name": subcommand, "options": values}]
+        data["data"] = {"type": 1, "name": command, "id": command_id, "options": values}
+        if dm:
+            data["user"]["id"] = user_id
+            channel = self.dm_channels.setdefault(user_id, self.snowflake())
+            data["channel_id"] = data["channel"]["id"] = channel
+            data["channel"]["recipients"][0]["id"] = user_id
+            return data
+        guild = guild_id or self.guild_id
+        data["guild_id"] = data["guild"]["id"] = guild
+        data["authorizing_integration_owners"] = {"0": guild}
+        data["member"]["user"]["id"] = user_id
+        if permissions is not None:
+            data["member"]["permissions"] = str(permissions)
+        if thread:
+            channel_data = payload("interaction_thread_channel.json")
+            channel_data.update(id=self.snowflake(), guild_id=guild, parent_id=channel_id or self.channel_ids(guild)[0])
+        else:
+            channel_data = data["channel"]
+            channel_data.update(id=channel_id or self.channel_ids(guild)[0], guild_id=guild)
+        data["channel"] = channel_data
+        data["channel_id"] = channel_data["id"]
+        return data
+
+    async def interact(self, data: dict[str, Any]) -> InteractionRecord:
+        """Sends INTERACTION_CREATE on the shard that owns the guild (shard 0 for DMs)."""
+        await asyncio.wait_for(self.gateway_connected.wait(), 10)
+        shard = self.shard_of(data.get("guild_id"), self.shard_count)
+        socket = self.shards.get(shard)
+        if socket is None:
+            raise AssertionError(f"no gateway connection for shard {shard}")
+        record = InteractionRecord(id=data["id"], token=data["token"], sent_at=time.monotonic())
+        self.interactions[data["id"]] = record
+        await self._dispatch(socket, "INTERACTION_CREATE", data)
+        return record
+
+    # ---- gateway ------------------------------------------------------------------------------
+
+    async def _dispatch(self, socket: web.WebSocketResponse, event: str, data: Any) -> None:
+        await socket.send_str(json.dumps({"op": DISPATCH, "t": event, "s": next(self._sequence), "d": data}))
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse(autoping=True)
+        await socket.prepare(request)
+        self._sockets.add(socket)
+        shard_id: int | None = None
+        try:
+            await socket.send_str(json.dumps(payload("hello.json") | {"d": {"heartbeat_interval": HEARTBEAT_MS}}))
+            async for frame in socket:
+                if frame.type != WSMsgType.TEXT:
+                    continue
+                message = json.loads(frame.data)
+                op = message.get("op")
+                if op == HEARTBEAT:
+                    await socket.send_str(json.dumps({"op": HEARTBEAT_ACK}))
+                elif op == IDENTIFY:
+                    shard_id = await self._identify(socket, message["d"])
+                    if shard_id is None:
+                        break
+                elif op == RESUME:
+                    resumed = payload("resumed.json")
+                    resumed["s"] = next(self._sequence)
+                    await socket.send_str(json.dumps(resumed))
+        finally:
+            self._sockets.discard(socket)
+            if shard_id is not None and self.shards.get(shard_id) is socket:
+                del self.shards[shard_id]
+        return socket
+
+    async def _identify(self, socket: web.WebSocketResponse, data: dict[str, Any]) -> int | None:
+        self.identifies.append(data)
+        if data.get("token") != self.token:
+            await socket.close(code=4004, message=b"Authentication failed.")
+            return None
+        shard_id, shard_count = data.get("shard") or [0, 1]
+        self.shard_count = shard_count
+        ready = payload("ready.json")["d"]
+        ready.update(user=self.bot_user, session_id=f"session-{self.snowflake()}",
+                     resume_gateway_url=self.gateway_url, shard=[shard_id, shard_count],
+                     application={"id": self.app_id, "flags": ready["application"]["flags"]})
+        mine = [g for g in self.guilds if self.shard_of(g, shard_count) == shard_id]
+        ready["guilds"] = [{"id": g, "unavailable": True} for g in mine]
+        self.shards[shard_id] = socket
+        await self._dispatch(socket, "READY", ready)
+        for guild_id in mine:
+            await self._dispatch(socket, "GUILD_CREATE", self.guilds[guild_id])
+        self.gateway_connected.set()
+        return shard_id
