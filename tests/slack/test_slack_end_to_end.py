@@ -1,0 +1,132 @@
+"""Daily posts and subscription alerts through the core's delivery engine and the real Slack adapter.
+
+The clock is a FakeClock: the scheduler and the outbox run when told (tick, run_once) at the moments
+the test sets, while the Slack side (bolt, Socket Mode, Web API) runs for real against the fake."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from bot.clock import iso
+import pytest
+
+pytest.importorskip("bot.matcher")
+from bot.core import build_core  # noqa: E402
+from bot.models import Paper
+from bot.outbox import DeliveryWorker
+from bot.pipeline import after_ingest
+from bot.scheduler import DailyScheduler
+from conftest import PAPERS, make_adapter
+from slack_steps import slash
+from storage.store import Store
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def new_york(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=NEW_YORK).astimezone(timezone.utc)
+
+
+class Running:
+    """One paperboy process: store, core, Slack adapter, scheduler and delivery worker on one database."""
+
+    def __init__(self, db_path, clock, fake):
+        self.store = Store(db_path)
+        self.core = build_core(self.store, clock=clock)
+        self.adapter = make_adapter(self.core, fake)
+        self.scheduler = DailyScheduler(self.store, clock)
+        self.worker = DeliveryWorker(self.store, {"slack": self.adapter}, clock)
+
+    async def __aenter__(self) -> "Running":
+        await self.adapter.start()
+        self.worker.recover()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.adapter.stop()
+        self.store.close()
+
+    async def round(self) -> None:
+        await self.scheduler.tick()
+        await self.worker.run_once()
+
+
+def daily_posts(fake):
+    """Slash command answers travel in acks; in this channel only daily posts go through chat.postMessage."""
+    return fake.posts("C0PAPERS")
+
+
+async def test_channel_gets_its_list_once_at_nine_new_york_across_restarts(fake, store, clock, db_path):
+    store.record_daily_list("2026-11-24", "hf", [(p.key, p.upvotes) for p in PAPERS[:4]])
+    clock.set(new_york(24, 8, 0))
+    async with Running(db_path, clock, fake) as bot:
+        answer = await slash(fake, "digest config time=09:00 tz=America/New_York top=3", user="U0ALICE")
+        assert "Daily post on" in answer.all_text
+        await bot.round()
+        clock.set(new_york(24, 8, 59))
+        await bot.round()
+        assert daily_posts(fake) == []
+
+        clock.set(new_york(24, 9, 0))
+        await bot.round()
+        [post] = daily_posts(fake)
+        items = [b["text"]["text"].split("\n")[0] for b in post["blocks"] if b["type"] == "section"]
+        assert items == ["1. Attention Is All You Need",
+                         "2. Mamba: Linear-Time Sequence Modeling with Selective State Spaces",
+                         "3. Denoising Diffusion Probabilistic Models"]
+        assert post["text"]  # a fallback for notifications
+        clock.set(new_york(24, 9, 5))
+        await bot.round()
+        assert len(daily_posts(fake)) == 1
+
+    clock.set(new_york(24, 9, 30))
+    async with Running(db_path, clock, fake) as bot:  # a restart the same morning posts nothing more
+        await bot.round()
+        clock.set(new_york(24, 23, 59))
+        await bot.round()
+    assert len(daily_posts(fake)) == 1
+
+    # Down over the next morning's 09:00: the new day's list goes out once after the restart.
+    ingest = Store(db_path)
+    try:
+        ingest.record_daily_list("2026-11-25", "hf", [(PAPERS[4].key, 3), (PAPERS[0].key, 31)])
+    finally:
+        ingest.close()
+    clock.set(new_york(25, 11, 15))
+    async with Running(db_path, clock, fake) as bot:
+        await bot.round()
+        await bot.round()
+    posts = daily_posts(fake)
+    assert len(posts) == 2
+    second = [b["text"]["text"].split("\n")[0] for b in posts[1]["blocks"] if b["type"] == "section"]
+    assert second[0].startswith("1. The Reversal Curse")
+    assert "&lt;!channel&gt;" in second[1] and "<!channel>" not in posts[1]["text"]
+
+
+async def test_subscription_alert_arrives_once_by_dm(fake, slack, store, clock, core):
+    answer = await slash(fake, "sub linear attention", user="U0BOB")
+    assert "Subscribed (#1)" in answer.all_text
+    await slash(fake, "sub protein folding", user="U0ALICE")
+    worker = DeliveryWorker(store, {"slack": slack}, clock)
+
+    clock.set(new_york(24, 10, 0))
+    fresh = Paper(key="2611.04321", arxiv_id="2611.04321", title="Linear Attention Is Enough for Long Documents",
+                  abstract="We revisit linear attention for documents of a million tokens.",
+                  authors=("Ada Admin",), published="2026-11-24", categories=("cs.CL",), upvotes=7, source="hf")
+    result = store.upsert_papers([fresh, PAPERS[1]], iso(clock.now()))
+    assert after_ingest(store, result.new_keys, clock.now(), core.matcher) == 1
+    await worker.run_once()
+
+    [opened] = fake.calls_to("conversations.open")
+    assert opened.params["users"] == "U0BOB"
+    [post] = fake.posts()
+    assert post["channel"] == "D0BOB"
+    assert "subscription #1" in post["blocks"][0]["elements"][0]["text"]
+    assert post["blocks"][1]["text"]["text"] == "Linear Attention Is Enough for Long Documents"
+
+    # The same paper seen again (the next ingest) alerts no one a second time.
+    again = store.upsert_papers([fresh], iso(clock.now()))
+    after_ingest(store, again.new_keys, clock.now(), core.matcher)
+    after_ingest(store, [fresh.key], clock.now(), core.matcher)
+    await worker.run_once()
+    assert len(fake.posts()) == 1
