@@ -71,3 +71,9 @@ def stock(store: Store) -> Stock:
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "paperboy.db"
+
+
+@pytest.fixture
+def stock_for():
+    """Stock for a store the test opens itself (file databases across restarts)."""
+    return Stock

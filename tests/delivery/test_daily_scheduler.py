@@ -118,11 +118,9 @@ async def test_a_time_repeated_by_fall_back_posts_once(store, stock):
     assert queued == [(at("2026-10-25T00:30"), daily_key(channel.id, "2026-10-25"))]
 
 
-async def test_restarts_never_post_the_same_day_twice(db_path, clock):
-    from conftest import Stock
-
+async def test_restarts_never_post_the_same_day_twice(db_path, clock, stock_for):
     first = Store(db_path)
-    stock = Stock(first)
+    stock = stock_for(first)
     stock.hf_days("2026-11-23", 3)
     channel = stock.channel(daily_time="09:00", tz="Europe/Berlin")
     clock.set(at("2026-11-24T07:00"))
@@ -196,12 +194,11 @@ async def test_the_same_list_is_never_posted_twice(store, stock, clock):
     assert posted == ["2026-11-24", "2026-11-26"]
 
 
-async def test_the_same_list_is_not_reposted_after_a_restart(db_path, clock):
-    from conftest import Stock
-
+async def test_the_same_list_is_not_reposted_after_a_restart(db_path, clock, stock_for):
     store = Store(db_path)
-    Stock(store).hf_days("2026-11-24", 1)
-    channel = Stock(store).channel(daily_time="09:00", tz="UTC")
+    stock = stock_for(store)
+    stock.hf_days("2026-11-24", 1)
+    channel = stock.channel(daily_time="09:00", tz="UTC")
     clock.set(at("2026-11-24T09:00"))
     assert await DailyScheduler(store, clock).tick() == [daily_key(channel.id, "2026-11-24")]
     store.close()

@@ -42,15 +42,13 @@ def post_times(adapter: MemoryAdapter, channel: str) -> list[tuple[datetime, str
     return [(m.at, m.reply.title) for m in adapter.sent_to(channel)]
 
 
-async def test_three_days_with_restarts_post_once_a_day_at_each_local_nine(db_path):
-    from conftest import Stock
-
+async def test_three_days_with_restarts_post_once_a_day_at_each_local_nine(db_path, stock_for):
     clock = FakeClock(at("2026-11-23T00:00"))
     discord = MemoryAdapter("discord", clock=clock)
     slack = MemoryAdapter("slack", clock=clock)
     adapters = {"discord": discord, "slack": slack}
     store = Store(db_path)
-    stock = Stock(store)
+    stock = stock_for(store)
     stock.hf_days("2026-11-23", 3)
     stock.channel("berlin", platform="discord", workspace="g1", daily_time="09:00", tz="Europe/Berlin")
     stock.channel("new-york", platform="slack", workspace="T1", daily_time="09:00", tz="America/New_York")
@@ -72,14 +70,13 @@ async def test_three_days_with_restarts_post_once_a_day_at_each_local_nine(db_pa
     assert [t for t, _ in post_times(discord, "kolkata")] == [at(f"2026-11-2{d}T03:30") for d in (3, 4, 5)]
 
 
-async def test_down_across_the_posting_time_posts_once_on_return(db_path):
-    from conftest import Stock
-
+async def test_down_across_the_posting_time_posts_once_on_return(db_path, stock_for):
     clock = FakeClock(at("2026-11-24T06:00"))
     discord = MemoryAdapter("discord", clock=clock)
     store = Store(db_path)
-    Stock(store).hf_days("2026-11-20", 5)
-    Stock(store).channel("berlin", platform="discord", daily_time="09:00", tz="Europe/Berlin")
+    stock = stock_for(store)
+    stock.hf_days("2026-11-20", 5)
+    stock.channel("berlin", platform="discord", daily_time="09:00", tz="Europe/Berlin")
     store.close()
     await live(db_path, clock, {"discord": discord}, at("2026-11-24T07:30"))
     clock.set(at("2026-11-24T10:15"))  # down from 07:30 to 10:15 UTC, across 08:00
@@ -87,14 +84,13 @@ async def test_down_across_the_posting_time_posts_once_on_return(db_path):
     assert post_times(discord, "berlin") == [(at("2026-11-24T10:15"), "Trending papers — Tue 24 Nov 2026")]
 
 
-async def test_a_platform_outage_delays_the_daily_post_but_loses_nothing(db_path):
-    from conftest import Stock
-
+async def test_a_platform_outage_delays_the_daily_post_but_loses_nothing(db_path, stock_for):
     clock = FakeClock(at("2026-11-24T07:00"))
     slack = MemoryAdapter("slack", clock=clock)
     store = Store(db_path)
-    Stock(store).hf_days("2026-11-24", 1)
-    Stock(store).channel("general", platform="slack", daily_time="09:00", tz="Europe/Berlin")
+    stock = stock_for(store)
+    stock.hf_days("2026-11-24", 1)
+    stock.channel("general", platform="slack", daily_time="09:00", tz="Europe/Berlin")
     store.close()
     slack.fail_next(5, DeliveryError("503 Service Unavailable"))
     await live(db_path, clock, {"slack": slack}, at("2026-11-24T10:00"))
@@ -103,14 +99,13 @@ async def test_a_platform_outage_delays_the_daily_post_but_loses_nothing(db_path
     assert len(slack.attempts) == 6
 
 
-async def test_a_crash_right_after_posting_repeats_the_post_at_most_once(db_path):
-    from conftest import Stock
-
+async def test_a_crash_right_after_posting_repeats_the_post_at_most_once(db_path, stock_for):
     clock = FakeClock(at("2026-11-24T07:00"))
     discord = MemoryAdapter("discord", clock=clock)
     store = Store(db_path)
-    Stock(store).hf_days("2026-11-24", 1)
-    Stock(store).channel("berlin", platform="discord", daily_time="09:00", tz="Europe/Berlin")
+    stock = stock_for(store)
+    stock.hf_days("2026-11-24", 1)
+    stock.channel("berlin", platform="discord", daily_time="09:00", tz="Europe/Berlin")
     store.close()
     discord.crash_after_next_send(SimulatedCrash())
     crashed = False
@@ -125,14 +120,13 @@ async def test_a_crash_right_after_posting_repeats_the_post_at_most_once(db_path
     assert keys == ["daily:1:2026-11-24", "daily:1:2026-11-24"]
 
 
-async def test_scheduler_and_worker_run_loops_deliver_and_stop(db_path):
-    from conftest import Stock
-
+async def test_scheduler_and_worker_run_loops_deliver_and_stop(db_path, stock_for):
     clock = FakeClock(at("2026-11-24T07:55"))
     discord = MemoryAdapter("discord", clock=clock)
     store = Store(db_path)
-    Stock(store).hf_days("2026-11-24", 1)
-    Stock(store).channel("berlin", platform="discord", daily_time="09:00", tz="Europe/Berlin")
+    stock = stock_for(store)
+    stock.hf_days("2026-11-24", 1)
+    stock.channel("berlin", platform="discord", daily_time="09:00", tz="Europe/Berlin")
     stop = asyncio.Event()
     worker = DeliveryWorker(store, {"discord": discord}, clock)
     worker.recover()
