@@ -13,7 +13,7 @@ import zoneinfo
 from datetime import datetime, time
 
 from bot.clock import Clock, iso, parse_iso
-from bot.digest import Digest, build_digest_explained, normalize_sources
+from bot.digest import HF_SOURCE, Digest, build_digest_explained, normalize_sources
 from bot.models import Target
 from bot.serialize import reply_to_dict
 from storage.store import ChannelConfig, Store
@@ -55,6 +55,7 @@ class DailyScheduler:
         self.store = store
         self.clock = clock
         self._reported_bad_schedule: set[tuple[int, str, str]] = set()
+        self._waiting_on: dict[int, tuple] = {}  # channel id -> what its last empty check saw
 
     async def run(self, stop: asyncio.Event, interval: float = 30) -> None:
         while not stop.is_set():
@@ -97,6 +98,14 @@ class DailyScheduler:
             return None
         if self._configured_after(channel, local_now, due):
             return None  # set up (or changed) after today's time: the first post is tomorrow's
+        # Building an arXiv-category digest scans the papers table, so while a channel waits for
+        # news it is rebuilt only once papers were added. Hugging Face lists are cheap to read,
+        # and can change without new papers, so they are always looked at.
+        fingerprint = None
+        if normalize_sources(channel.sources) != HF_SOURCE:
+            fingerprint = (channel, local_date, self.store.max_rowid())
+            if self._waiting_on.get(channel.id) == fingerprint:
+                return None
         digest, found = build_digest_explained(self.store, channel, local_date)
         if digest is not None:
             posted = self._last_posted_list_date(channel)
@@ -104,6 +113,8 @@ class DailyScheduler:
                 digest, found = None, f"the newest list ({digest.list_date}) was already posted"
         if digest is None:
             self._note_waiting(channel, local_date, found)
+            if fingerprint is not None:
+                self._waiting_on[channel.id] = fingerprint
             return None
         if not self.store.enqueue_delivery(key, DAILY_KIND, channel_target(channel), _payload(digest), iso(now)):
             return None

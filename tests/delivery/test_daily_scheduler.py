@@ -264,3 +264,29 @@ async def test_a_channel_set_up_before_todays_time_posts_today(store, stock, clo
     clock.set(at("2026-11-24T07:59"))
     queued = await drive(DailyScheduler(store, clock), clock, at("2026-11-24T12:00"), step=timedelta(minutes=1))
     assert queued == [(at("2026-11-24T08:00"), daily_key(channel.id, "2026-11-24"))]
+
+
+async def test_an_arxiv_channel_waiting_for_news_posts_once_papers_arrive(store, stock, clock):
+    stock.paper("Yesterday's LG", published="2026-11-23", categories=["cs.LG"])
+    channel = stock.channel(daily_time="09:00", tz="UTC", sources="cs.LG")
+    scheduler = DailyScheduler(store, clock)
+    clock.set(at("2026-11-23T09:00"))
+    assert await scheduler.tick() == [daily_key(channel.id, "2026-11-23")]
+    clock.set(at("2026-11-24T09:00"))
+    assert await drive(scheduler, clock, at("2026-11-24T12:00")) == []  # only the posted day so far
+    stock.paper("Today's LG", published="2026-11-24", categories=["cs.LG"])
+    queued = await drive(scheduler, clock, at("2026-11-24T13:00"))
+    assert [key for _, key in queued] == [daily_key(channel.id, "2026-11-24")]
+    payload = store.get_delivery(daily_key(channel.id, "2026-11-24")).payload
+    assert [item["paper"]["title"] for item in payload["items"]] == ["Today's LG"]
+
+
+async def test_changing_a_waiting_channel_is_seen_at_once(store, stock, clock):
+    stock.paper("Fresh CL", published="2026-11-24", categories=["cs.CL"])
+    channel = stock.channel(daily_time="09:00", tz="UTC", sources="cs.LG")
+    scheduler = DailyScheduler(store, clock)
+    clock.set(at("2026-11-24T09:00"))
+    assert await scheduler.tick() == []
+    stock.channel(sources="cs.CL")
+    clock.advance(minutes=1)
+    assert await scheduler.tick() == [daily_key(channel.id, "2026-11-24")]
