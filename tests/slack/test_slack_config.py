@@ -6,7 +6,7 @@ import logging
 import pytest
 
 from adapters.slack import SlackAdapter, SlackConfigError
-from conftest import make_adapter
+from slack_world import make_adapter
 from fake_slack import APP_TOKEN, BOT_TOKEN
 
 SECRET = "0123456789abcdef0123456789abcdef"

@@ -9,7 +9,7 @@ import pytest
 from bot.adapter import DeliveryError
 from bot.models import Target
 from bot.replies import Card, PaperList, Scored
-from conftest import PAPERS, make_adapter
+from slack_world import PAPERS, make_adapter
 from fake_slack import User
 
 DIGEST = PaperList("Today's papers", tuple(Scored(p, 1.0) for p in PAPERS[:3]), note="Hugging Face Daily Papers")

@@ -7,16 +7,15 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from bot.clock import iso
 import pytest
 
-pytest.importorskip("bot.matcher")
-from bot.core import build_core  # noqa: E402
+from bot.clock import iso
+from bot.core import build_core
 from bot.models import Paper
 from bot.outbox import DeliveryWorker
 from bot.pipeline import after_ingest
 from bot.scheduler import DailyScheduler
-from conftest import PAPERS, make_adapter
+from slack_world import PAPERS, make_adapter
 from slack_steps import slash
 from storage.store import Store
 

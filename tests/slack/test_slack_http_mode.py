@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
-from conftest import make_adapter
+from slack_world import make_adapter
 from slack_payloads import slash_command
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -78,3 +78,12 @@ async def test_configuring_over_http_checks_rights_like_socket_mode(fake, http_s
     status, text = await post(http_slack, body, signed(body))
     assert status == 200 and "Daily post on" in text
     assert store.get_channel("slack", "T0PAPERS", "C0PAPERS").tz == "America/New_York"
+
+
+async def test_slack_url_verification_challenge_is_answered_when_signed(fake, http_slack):
+    body = '{"token": "Jhj5dZrVaK7ZwHHjRyZWjbDl", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"}'
+    headers = {**signed(body), "Content-Type": "application/json"}
+    status, text = await post(http_slack, body, headers)
+    assert status == 200 and "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in text
+    status, _ = await post(http_slack, body, {**signed(body, secret="wrong"), "Content-Type": "application/json"})
+    assert status == 401

@@ -112,7 +112,7 @@ async def test_rights_are_looked_up_once_per_minute(fake, slack):
 
 
 async def test_slow_answers_come_through_response_url(fake, core):
-    from conftest import make_adapter
+    from slack_world import make_adapter
 
     adapter = make_adapter(core, fake, ack_budget=0.0)
     await adapter.start()

@@ -38,8 +38,9 @@ async def answer_command(ctx: SlackContext, command: dict[str, Any], ack, respon
         return
     work = asyncio.create_task(_dispatch(ctx, route, command))
     try:
-        done, _ = await asyncio.wait({work}, timeout=ctx.ack_budget)
-        if work in done:
+        if ctx.ack_budget > 0:  # 0: always answer through response_url
+            await asyncio.wait({work}, timeout=ctx.ack_budget)
+        if ctx.ack_budget > 0 and work.done():
             await ack(**_response(ctx, route, command, work.result()))
             return
         await ack()  # inside Slack's deadline; the answer follows through response_url
