@@ -75,7 +75,7 @@ def make_adapter(core, fake: FakeDiscord, **options) -> DiscordAdapter:
     assert settings is not None
     options.setdefault("guild_ready_timeout", 0.05)
     options.setdefault("ready_timeout", 10)
-    options.setdefault("pacer", RequestPacer(rate=500, burst=50))
+    options.setdefault("pacer", RequestPacer(rate=2000))
     return DiscordAdapter(core, settings, **options)
 
 

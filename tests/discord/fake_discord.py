@@ -38,6 +38,73 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
     return web.Response(body=body, status=status, headers={"Content-Type": "application/json", **(headers or {})})
 
 
+def limit_violations(body: dict[str, Any]) -> list[str]:
+    """What Discord would reject in a message body (its documented limits), as readable text."""
+    found = []
+    content = body.get("content") or ""
+    embeds = body.get("embeds") or []
+    if len(content) > 2000:
+        found.append(f"content has {len(content)} characters")
+    if len(embeds) > 10:
+        found.append(f"{len(embeds)} embeds")
+    total = 0
+    for embed in embeds:
+        sizes = {"title": 256, "description": 4096}
+        for key, most in sizes.items():
+            if len(embed.get(key) or "") > most:
+                found.append(f"embed {key} has {len(embed[key])} characters")
+        fields = embed.get("fields") or []
+        if len(fields) > 25:
+            found.append(f"{len(fields)} fields")
+        for item in fields:
+            if not item.get("name") or not item.get("value"):
+                found.append("a field without name or value")
+            if len(item.get("name") or "") > 256 or len(item.get("value") or "") > 1024:
+                found.append("a field too long")
+        footer = (embed.get("footer") or {}).get("text") or ""
+        if len(footer) > 2048:
+            found.append("footer too long")
+        url = embed.get("url")
+        if url is not None and not str(url).startswith(("http://", "https://")):
+            found.append(f"embed url {url!r} is not http(s)")
+        total += len(embed.get("title") or "") + len(embed.get("description") or "") + len(footer)
+        total += sum(len(i.get("name") or "") + len(i.get("value") or "") for i in fields)
+    if total > 6000:
+        found.append(f"embeds hold {total} characters")
+    rows = body.get("components") or []
+    if len(rows) > 5:
+        found.append(f"{len(rows)} component rows")
+    for row in rows:
+        buttons = row.get("components") or []
+        if len(buttons) > 5:
+            found.append(f"{len(buttons)} buttons in a row")
+        for button in buttons:
+            if button.get("style") == 5:
+                if not str(button.get("url", "")).startswith(("http://", "https://")) or len(button["url"]) > 512:
+                    found.append(f"link button url {button.get('url')!r}")
+                if not button.get("label") or len(button["label"]) > 80:
+                    found.append(f"button label {button.get('label')!r}")
+    if not content and not embeds and not rows:
+        found.append("an empty message")
+    return found
+
+
+def choice_violations(data: dict[str, Any]) -> list[str]:
+    choices = data.get("choices")
+    if not isinstance(choices, list):
+        return ["autocomplete answer without choices"]
+    found = [f"{len(choices)} choices"] if len(choices) > 25 else []
+    for choice in choices:
+        name, value = str(choice.get("name", "")), str(choice.get("value", ""))
+        if not 1 <= len(name) <= 100 or not 1 <= len(value) <= 100:
+            found.append(f"choice {name[:30]!r}={value[:30]!r} out of bounds")
+    return found
+
+
+def invalid_form_body(problems: list[str]) -> web.Response:
+    return json_response({"message": "Invalid Form Body", "code": 50035, "errors": {"_errors": problems}}, 400)
+
+
 @dataclass
 class Call:
     method: str
@@ -96,6 +163,7 @@ class FakeDiscord:
         self.bot_user = payload("user_me.json")
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
+        self.rejected: list[tuple[Call, list[str]]] = []  # bodies Discord would refuse
         self.identifies: list[dict[str, Any]] = []
         self.guilds: dict[str, dict[str, Any]] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or guild id -> registered
@@ -320,6 +388,10 @@ class FakeDiscord:
         if recipient is not None and recipient in self.closed_dms:
             return json_response(payload("error_cannot_message_user.json"), 403)
         body = call.body or {}
+        problems = limit_violations(body)
+        if problems:
+            self.rejected.append((call, problems))
+            return invalid_form_body(problems)
         nonce = body.get("nonce")
         if nonce and body.get("enforce_nonce") and (channel_id, nonce) in self._nonces:
             return json_response(self._nonces[(channel_id, nonce)])
@@ -357,15 +429,20 @@ class FakeDiscord:
             return json_response({"message": "Unknown interaction", "code": 10062}, 404)
         if record.callbacks:
             return json_response({"message": "Interaction has already been acknowledged.", "code": 40060}, 400)
-        record.callbacks.append(call)
-        record.changed.set()
         kind = call.body.get("type")
-        if kind == 8:  # autocomplete result: nothing to show
-            return web.Response(status=204)
         data = call.body.get("data") or {}
         flags = data.get("flags") or 0
-        message = self._message("0", data, interaction={"id": interaction_id, "type": 2, "name": "",
-                                                        "user": payload("interaction_guild.json")["d"]["member"]["user"]})
+        if kind in (4, 8):
+            problems = limit_violations(data) if kind == 4 else choice_violations(data)
+            if problems:
+                self.rejected.append((call, problems))
+                return invalid_form_body(problems)
+        record.callbacks.append(call)
+        record.changed.set()
+        if kind == 8:  # autocomplete result: nothing to show
+            return web.Response(status=204)
+        user = payload("interaction_guild.json")["d"]["member"]["user"]
+        message = self._message("0", data, interaction={"id": interaction_id, "type": 2, "name": "", "user": user})
         answer = payload("interaction_callback.json")
         answer["interaction"].update(id=interaction_id, response_message_id=message["id"],
                                      response_message_loading=kind == 5,
@@ -380,6 +457,10 @@ class FakeDiscord:
         record = self._record_for(token)
         if record is None or not record.callbacks:
             return json_response({"message": "Unknown Webhook", "code": 10015}, 404)
+        problems = limit_violations(call.body or {})
+        if problems:
+            self.rejected.append((call, problems))
+            return invalid_form_body(problems)
         record.followups.append(call)
         record.changed.set()
         return json_response(self._message("0", call.body or {}, webhook_id=app_id))
