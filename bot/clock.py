@@ -49,3 +49,15 @@ class FakeClock:
     async def sleep(self, seconds: float) -> None:
         self._now += timedelta(seconds=seconds)
         await asyncio.sleep(0)
+
+
+async def wait_or_stop(stop: asyncio.Event, clock: Clock, seconds: float) -> None:
+    """Sleeps on the clock for `seconds`, returning early once `stop` is set."""
+    sleeper = asyncio.ensure_future(clock.sleep(seconds))
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (sleeper, stopper):
+            task.cancel()
+        await asyncio.gather(sleeper, stopper, return_exceptions=True)

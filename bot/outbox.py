@@ -14,8 +14,7 @@ from datetime import datetime, timedelta
 from typing import Mapping
 
 from bot.adapter import Adapter, DeliveryError
-from bot.clock import Clock, iso
-from bot.scheduler import wait_or_stop
+from bot.clock import Clock, iso, wait_or_stop
 from bot.serialize import reply_from_dict
 from storage.store import Delivery, Store
 
@@ -38,7 +37,7 @@ class DeliveryWorker:
 
     def recover(self) -> int:
         """Call once at startup, before run(): deliveries a crash left 'sending' become due again."""
-        count = self.store.requeue_interrupted(iso(self.clock.now()))
+        count = self.store.requeue_interrupted(iso(self.clock.now()), platforms=list(self.adapters))
         if count:
             log.warning("%d deliveries were interrupted while sending; they will be sent again", count)
         return count

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from bot.clock import Clock
+from bot.clock import Clock, wait_or_stop
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -61,15 +61,4 @@ async def ingest_forever(store: Store, sources: Any, clock: Clock, stop: asyncio
             log.info("ingest: %(new)s new papers, %(alerts)s alerts queued", summary)
         except Exception:
             log.exception("ingest round failed")
-        await _wait(stop, clock, interval)
-
-
-async def _wait(stop: asyncio.Event, clock: Clock, seconds: float) -> None:
-    sleeper = asyncio.ensure_future(clock.sleep(seconds))
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (sleeper, stopper):
-            task.cancel()
-        await asyncio.gather(sleeper, stopper, return_exceptions=True)
+        await wait_or_stop(stop, clock, interval)

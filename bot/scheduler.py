@@ -12,7 +12,7 @@ import logging
 import zoneinfo
 from datetime import datetime, time
 
-from bot.clock import Clock, iso, parse_iso
+from bot.clock import Clock, iso, parse_iso, wait_or_stop
 from bot.digest import HF_SOURCE, Digest, build_digest_explained, normalize_sources
 from bot.models import Target
 from bot.serialize import reply_to_dict
@@ -36,18 +36,6 @@ def parse_daily_time(text: str) -> time:
     """"09:00" (also "9:00" or "09:00:00") as a wall-clock time."""
     hour, minute = text.strip().split(":")[:2]
     return time(int(hour), int(minute))
-
-
-async def wait_or_stop(stop: asyncio.Event, clock: Clock, seconds: float) -> None:
-    """Sleeps on the clock for `seconds`, returning early once `stop` is set."""
-    sleeper = asyncio.ensure_future(clock.sleep(seconds))
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (sleeper, stopper):
-            task.cancel()
-        await asyncio.gather(sleeper, stopper, return_exceptions=True)
 
 
 class DailyScheduler:

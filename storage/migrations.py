@@ -118,6 +118,8 @@ _V1_INITIAL = """
 # (name, SQL script). Each runs in one transaction together with its _migrations row.
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", _V1_INITIAL),
+    # arXiv-category digests select by publication date.
+    ("0002_papers_published_index", "CREATE INDEX papers_published ON papers(published);"),
 ]
 
 

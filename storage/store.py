@@ -423,12 +423,21 @@ class Store:
             self.conn.execute("UPDATE deliveries SET status = 'failed', last_error = ? WHERE id = ?",
                               [error[:1000], delivery_id])
 
-    def requeue_interrupted(self, now: str) -> int:
-        """After a crash, deliveries left 'sending' go back to pending; returns how many."""
+    def requeue_interrupted(self, now: str, platforms: Iterable[str] | None = None) -> int:
+        """After a crash, deliveries left 'sending' go back to pending; returns how many.
+        `platforms` limits it to the ones this process delivers for, so a process serving one
+        platform never re-sends what another process has in flight."""
+        where, params = "status = 'sending'", [now]
+        if platforms is not None:
+            names = list(platforms)
+            if not names:
+                return 0
+            where += f" AND platform IN ({','.join('?' * len(names))})"
+            params += names
         with self.conn:
             cur = self.conn.execute(
                 "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, "
-                "note = 'interrupted while sending' WHERE status = 'sending'", [now])
+                f"note = 'interrupted while sending' WHERE {where}", params)
         return cur.rowcount
 
     def deliveries(self, status: str | None = None, kind: str | None = None) -> list[Delivery]:
