@@ -59,7 +59,6 @@ async def run_bot(store: Store, core: Core, sources: Any, env: Mapping[str, str]
             group.create_task(ingest_forever(store, sources, core.clock, stop, core.matcher, interval))
             if console is not None:
                 group.create_task(_stop_when_done(console, stop))
-            group.create_task(_stop_on_adapter_exit(started, stop))
     finally:
         for adapter in reversed(started):
             try:
@@ -72,7 +71,3 @@ async def run_bot(store: Store, core: Core, sources: Any, env: Mapping[str, str]
 async def _stop_when_done(console: Any, stop: asyncio.Event) -> None:
     await console.interact()
     stop.set()
-
-
-async def _stop_on_adapter_exit(adapters: list[Adapter], stop: asyncio.Event) -> None:
-    await stop.wait()
