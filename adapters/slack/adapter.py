@@ -143,8 +143,8 @@ class SlackAdapter:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        sockets = getattr(site._server, "sockets", None) or []  # the real port when 0 asked for any
-        self.bound_port = sockets[0].getsockname()[1] if sockets else self.port
+        addresses = self._runner.addresses  # the real port when 0 asked for any free one
+        self.bound_port = addresses[0][1] if addresses else self.port
         log.info("Slack events endpoint: http://%s:%s%s", self.host, self.bound_port, EVENTS_PATH)
 
     async def stop(self, grace: float = 5.0) -> None:

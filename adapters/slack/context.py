@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, AsyncIterator
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -19,6 +21,16 @@ if TYPE_CHECKING:
     from bot.core import Core
 
 log = logging.getLogger(__name__)
+
+# What a call to Slack can fail with: Slack's refusal, or not reaching Slack at all.
+SLACK_FAILURES = (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError)
+
+
+def failure_name(exc: BaseException) -> str:
+    """Slack's error code ("not_in_channel"), or the kind of network failure; never a token."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
+    return type(exc).__name__
 
 
 class InFlight:
@@ -59,18 +71,26 @@ class Poster:
         self.client = client
         self.pacer = pacer
 
-    async def post(self, channel: str, message: SlackMessage, *, thread_ts: str | None = None) -> str:
-        async with self.pacer.slot(channel):
-            try:
-                response = await self.client.chat_postMessage(
-                    channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False,
-                    **message.as_kwargs())
-            except SlackApiError as exc:
-                wait = retry_after_seconds(exc.response.headers) if exc.response.status_code == 429 else None
-                if wait is not None:
-                    self.pacer.hold(channel, wait)
-                raise
-        return str(response.get("ts") or "")
+    async def post(self, channel: str, message: SlackMessage, *, thread_ts: str | None = None,
+                   patient: bool = False) -> str:
+        """Posts and returns the message ts. `patient` posts (answers to people) wait out however
+        long a 429 asks and try again; deliveries are not patient here, the outbox reschedules them."""
+        attempts = 4 if patient else 1
+        for attempt in itertools.count(1):
+            async with self.pacer.slot(channel):
+                try:
+                    response = await self.client.chat_postMessage(
+                        channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False,
+                        **message.as_kwargs())
+                    return str(response.get("ts") or "")
+                except SlackApiError as exc:
+                    wait = retry_after_seconds(exc.response.headers) if exc.response.status_code == 429 else None
+                    if wait is None:
+                        raise
+                    self.pacer.hold(channel, wait)  # the next slot for this channel starts after the wait
+                    if attempt >= attempts:
+                        raise
+        return ""  # not reached: the loop returns or raises
 
     async def open_dm(self, user: str) -> str:
         response = await self.client.conversations_open(users=user)

@@ -1,10 +1,12 @@
 """Who may configure a channel's daily post: workspace admins and owners, and the channel's creator."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any, Callable
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -51,6 +53,9 @@ class ConfigureRights:
             # Not being able to see the channel (private, bot not invited) means "not the creator":
             # the answer is "no", never an exception in the command.
             log.info("could not check %s %s: %s", key[0], key[2], exc.response.get("error"))
+            return None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            log.warning("could not reach Slack to check %s %s: %s", key[0], key[2], type(exc).__name__)
             return None
         value = response.get(field) or {}
         if len(self._cache) > 5000:

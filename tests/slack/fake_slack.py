@@ -397,6 +397,12 @@ class FakeSlack:
     async def wait_connected(self, timeout: float = 5.0) -> None:
         await asyncio.wait_for(self._socket_ready.wait(), timeout)
 
+    async def ask_to_reconnect(self) -> None:
+        """What Slack does before recycling a Socket Mode connection (every few hours)."""
+        for ws in list(self._sockets):
+            await ws.send_json({"type": "disconnect", "reason": "refresh_requested",
+                                "debug_info": {"host": "fake-slack"}})
+
     async def send_envelope(self, kind: str, payload: dict[str, Any], *,
                             accepts_response_payload: bool | None = None) -> str:
         """Sends one Socket Mode envelope (slash_commands, events_api, interactive); returns its id."""

@@ -185,3 +185,28 @@ async def test_a_link_to_an_unknown_paper_is_left_alone(fake, slack):
     await fake.send_envelope("events_api", link_shared(["https://arxiv.org/abs/2309.12288"], message_ts="2.0"))
     [call] = await fake.wait_until(lambda: fake.calls_to("chat.unfurl"))  # only the known one
     assert call.params["ts"] == "2.0"
+
+
+async def test_a_recycled_socket_mode_connection_is_reopened_and_keeps_working(fake, slack):
+    await fake.ask_to_reconnect()
+    await fake.wait_until(lambda: fake.socket_connections >= 2 and len(fake._sockets) == 1)
+    assert len(fake.calls_to("apps.connections.open")) >= 3  # the start-up check, the first and the new socket
+    answer = await slash(fake, "attention is all you need")
+    assert answer.header == "Attention Is All You Need"
+
+
+async def test_a_rate_limited_thread_answer_is_delayed_not_dropped(fake, core):
+    from slack_world import make_adapter
+
+    adapter = make_adapter(core, fake, max_retry_wait=0.5)  # Slack's 1 s is more than the client waits
+    await adapter.start()
+    try:
+        fake.fail_next("chat.postMessage", status=429, retry_after=1)
+        await fake.send_envelope("events_api", app_mention(f"<@{BOT_USER}> 1706.03762"))
+        [post] = await fake.wait_until(lambda: fake.posts("C0PAPERS"), timeout=5)
+    finally:
+        await adapter.stop()
+    attempts = fake.calls_to("chat.postMessage", ok=None)
+    assert [c.status for c in attempts] == [429, 200]
+    assert attempts[1].at - attempts[0].at >= 1.0
+    assert post["blocks"][0]["text"]["text"] == "Attention Is All You Need"

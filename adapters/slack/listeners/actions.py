@@ -6,10 +6,9 @@ import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
 
 from adapters.slack.blocks import SHARE_ACTION, paper_key_from_share, render
-from adapters.slack.context import SlackContext
+from adapters.slack.context import SLACK_FAILURES, SlackContext, failure_name
 from bot.replies import Card
 
 log = logging.getLogger(__name__)
@@ -41,9 +40,9 @@ async def share(ctx: SlackContext, body: dict[str, Any], action: dict[str, Any],
     if not channel:
         return
     try:
-        await ctx.poster.post(channel, render(Card(paper), shared_by=user))
-    except SlackApiError as exc:
-        error = exc.response.get("error")
+        await ctx.poster.post(channel, render(Card(paper), shared_by=user), patient=True)
+    except SLACK_FAILURES as exc:
+        error = failure_name(exc)
         log.info("sharing a card in %s failed: %s", channel, error)
         text = ("I can't post in this channel. Invite me with /invite @paperboy, then try again."
                 if error in _CANNOT_POST else "Slack did not take the post just now; please try again.")

@@ -5,10 +5,9 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
 
 from adapters.slack.blocks import render
-from adapters.slack.context import SlackContext
+from adapters.slack.context import SLACK_FAILURES, SlackContext, failure_name
 from adapters.slack.helptext import help_message
 from adapters.slack.text import plain_message_text
 from bot.ids import find_paper_links
@@ -43,6 +42,6 @@ async def answer_mention(ctx: SlackContext, event: dict[str, Any], body: dict[st
         inv = Invocation(command=ctx.router.lookup.name, args=query, user=event.get("user") or "", place=place)
         message = render(await ctx.core.dispatch(inv), translate=ctx.router.translate)
     try:
-        await ctx.poster.post(channel, message, thread_ts=thread)
-    except SlackApiError as exc:
-        log.warning("answering a mention in %s failed: %s", channel, exc.response.get("error"))
+        await ctx.poster.post(channel, message, thread_ts=thread, patient=True)
+    except SLACK_FAILURES as exc:
+        log.warning("answering a mention in %s failed: %s", channel, failure_name(exc))

@@ -5,10 +5,9 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
 
 from adapters.slack.blocks import unfurl_blocks
-from adapters.slack.context import SlackContext
+from adapters.slack.context import SLACK_FAILURES, SlackContext, failure_name
 from bot.ids import parse_paper_id
 from bot.models import Invocation, Place
 from bot.replies import Card
@@ -48,5 +47,5 @@ async def unfurl(ctx: SlackContext, event: dict[str, Any], body: dict[str, Any])
         where = {"channel": channel, "ts": event.get("message_ts")}
     try:
         await ctx.client.chat_unfurl(unfurls=unfurls, **where)
-    except SlackApiError as exc:
-        log.info("unfurling in %s failed: %s", channel, exc.response.get("error"))
+    except SLACK_FAILURES as exc:
+        log.info("unfurling in %s failed: %s", channel, failure_name(exc))
