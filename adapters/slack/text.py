@@ -7,7 +7,6 @@ from urllib.parse import quote, urlsplit
 ELLIPSIS = "…"
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _NEEDS_ESCAPE = re.compile(r"[&<>]")
-_SPACES = re.compile(r"[ \t]+")
 
 
 def escape(text: str) -> str:
@@ -44,7 +43,7 @@ def fit(text: str, limit: int) -> str:
 
 
 def one_line(text: str | None) -> str:
-    return _SPACES.sub(" ", " ".join((text or "").split()))
+    return " ".join((text or "").split())
 
 
 def chunks(text: str, limit: int) -> list[str]:

@@ -210,3 +210,13 @@ async def test_a_rate_limited_thread_answer_is_delayed_not_dropped(fake, core):
     assert [c.status for c in attempts] == [429, 200]
     assert attempts[1].at - attempts[0].at >= 1.0
     assert post["blocks"][0]["text"]["text"] == "Attention Is All You Need"
+
+
+async def test_when_slack_cannot_say_who_may_configure_the_answer_is_no(fake, slack, store):
+    fake.fail_next("users.info", status=500, error="internal_error")
+    fake.fail_next("conversations.info", error="fatal_error")
+    answer = await slash(fake, "digest config time=09:00", user="U0ALICE")
+    assert "Only people who can manage" in answer.all_text
+    assert store.get_channel("slack", "T0PAPERS", "C0PAPERS") is None
+    retried = await slash(fake, "digest config time=09:00", user="U0ALICE")  # failures are not remembered
+    assert "Daily post on" in retried.all_text

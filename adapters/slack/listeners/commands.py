@@ -57,12 +57,17 @@ async def answer_command(ctx: SlackContext, command: dict[str, Any], ack, respon
 async def _dispatch(ctx: SlackContext, route: Route, command: dict[str, Any]) -> Reply:
     place = place_of(command)
     user = command.get("user_id") or ""
-    can_configure = False
-    if route.may_need_rights:
-        can_configure = await ctx.rights.can_configure(place.workspace, place.channel, user, is_dm=place.is_dm)
-    inv = Invocation(command=route.spec.name, args=route.args, user=user, place=place,
-                     can_configure=can_configure)
-    return await ctx.core.dispatch(inv)
+    try:
+        can_configure = False
+        if route.may_need_rights:
+            can_configure = await ctx.rights.can_configure(place.workspace, place.channel, user,
+                                                           is_dm=place.is_dm)
+        inv = Invocation(command=route.spec.name, args=route.args, user=user, place=place,
+                         can_configure=can_configure)
+        return await ctx.core.dispatch(inv)
+    except Exception:  # the user still gets an answer, and the ack still goes out in time
+        log.exception("/paper %s failed", route.spec.name)
+        return Error("Something went wrong while answering that; please try again in a moment.")
 
 
 def _response(ctx: SlackContext, route: Route, command: dict[str, Any], reply: Reply) -> dict[str, Any]:
