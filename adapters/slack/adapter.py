@@ -186,7 +186,8 @@ class SlackAdapter:
 
 def _mentioning(user: str, message: SlackMessage) -> SlackMessage:
     mention = f"<@{escape(user)}>"
-    lead = {"type": "section", "text": {"type": "mrkdwn", "text": f"{mention} a paper for your subscription:"}}
+    # The card's own note says which subscription matched; the mention is what notifies the person.
+    lead = {"type": "section", "text": {"type": "mrkdwn", "text": mention}}
     return SlackMessage(f"{mention} {message.text}", [lead, *message.blocks][:50])
 
 

@@ -49,7 +49,8 @@ async def test_alert_in_channel_mentions_the_subscriber(fake, slack):
     await slack.send(Target("slack", "T0PAPERS", "C0PAPERS", user="U0BOB", mode="mention"), ALERT)
     [post] = fake.posts("C0PAPERS")
     assert post["text"].startswith("<@U0BOB> ")
-    assert post["blocks"][0]["text"] == {"type": "mrkdwn", "text": "<@U0BOB> a paper for your subscription:"}
+    assert post["blocks"][0]["text"] == {"type": "mrkdwn", "text": "<@U0BOB>"}
+    assert "New paper matching your subscription #1" in post["blocks"][1]["elements"][0]["text"]
 
 
 @pytest.mark.parametrize("error", ["channel_not_found", "not_in_channel", "is_archived", "account_inactive"])

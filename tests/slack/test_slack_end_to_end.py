@@ -7,8 +7,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from bot.clock import iso
 from bot.core import build_core
 from bot.models import Paper
