@@ -68,7 +68,8 @@ class InteractionHandler:
 
     Discord drops an interaction not answered within 3 s. A command answers directly when the
     core replies within `answer_within` seconds (`lookup_within` for commands that may ask the
-    paper sources); otherwise it defers and follows up when the reply is ready."""
+    paper sources); otherwise it defers and follows up when the reply is ready. A budget of 0
+    defers before asking the core at all."""
 
     def __init__(self, core: "Core", *, answer_within: float = 1.5, lookup_within: float = 0.5,
                  autocomplete_within: float = 2.0):
@@ -115,7 +116,7 @@ class InteractionHandler:
         answer = asyncio.ensure_future(self.core.dispatch(inv))
         try:
             budget = self.lookup_within if declared.may_be_slow else self.answer_within
-            done, _ = await asyncio.wait({answer}, timeout=budget)
+            done = (await asyncio.wait({answer}, timeout=budget))[0] if budget > 0 else set()
             if done:
                 reply = answer.result()
                 await self._respond(interaction, render(reply), private=is_private(declared, reply))
