@@ -111,7 +111,7 @@ async def test_long_retry_after_hands_the_wait_to_the_outbox_and_holds_the_chann
 
 
 async def test_posts_to_one_channel_are_spaced_and_other_channels_are_not_held_up(fake, core):
-    adapter = make_adapter(core, fake, channel_interval=0.25)
+    adapter = make_adapter(core, fake, channel_interval=0.3)
     await adapter.start()
     try:
         await asyncio.gather(*(adapter.send(channel("C0PAPERS"), DIGEST) for _ in range(4)),
@@ -120,6 +120,8 @@ async def test_posts_to_one_channel_are_spaced_and_other_channels_are_not_held_u
         await adapter.stop()
     times = [c.at for c in fake.calls_to("chat.postMessage") if c.params["channel"] == "C0PAPERS"]
     assert len(times) == 4
-    assert all(b - a >= 0.24 for a, b in zip(times, times[1:]))
-    general = [c.at for c in fake.calls_to("chat.postMessage") if c.params["channel"] == "C0GENERAL"]
-    assert general[0] - times[0] < 0.2
+    # Spaced when sent; measured on arrival, so allow for a little network jitter on loopback.
+    assert all(b - a >= 0.2 for a, b in zip(times, times[1:]))
+    assert times[-1] - times[0] >= 0.85
+    [general] = [c.at for c in fake.calls_to("chat.postMessage") if c.params["channel"] == "C0GENERAL"]
+    assert general < times[1]  # did not wait behind the busy channel
