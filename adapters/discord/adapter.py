@@ -32,13 +32,15 @@ class DiscordAdapter:
 
     def __init__(self, core: "Core", settings: DiscordSettings, *, pacer: RequestPacer | None = None,
                  answer_within: float = 1.5, lookup_within: float = 0.5, ready_timeout: float = 60.0,
-                 guild_ready_timeout: float = 2.0, thread_archive_minutes: int = 1440):
+                 guild_ready_timeout: float = 2.0, identify_spacing: float = 5.0,
+                 thread_archive_minutes: int = 1440):
         self.core = core
         self.settings = settings
         self.pacer = pacer or RequestPacer()
         self.interactions = InteractionHandler(core, answer_within=answer_within, lookup_within=lookup_within)
         self.ready_timeout = ready_timeout
         self.guild_ready_timeout = guild_ready_timeout
+        self.identify_spacing = identify_spacing
         self.thread_archive_minutes = thread_archive_minutes
         self._endpoints = Endpoints(settings.api_base, settings.gateway_url)
         self.client: PaperboyClient | None = None
@@ -59,7 +61,8 @@ class DiscordAdapter:
         self._endpoints.apply()
         client = PaperboyClient(self.interactions.handle, gateway_url=self.settings.gateway_url,
                                 shard_count=self.settings.shard_count, shard_ids=self.settings.shard_ids,
-                                guild_ready_timeout=self.guild_ready_timeout)
+                                guild_ready_timeout=self.guild_ready_timeout,
+                                identify_spacing=self.identify_spacing)
         self.client = client
         try:
             await client.login(self.settings.token)

@@ -1,6 +1,7 @@
 """The discord.py client paperboy runs: sharded, no privileged intents, nothing pings by default."""
 from __future__ import annotations
 
+import asyncio
 from typing import Awaitable, Callable, Sequence
 
 import discord
@@ -16,7 +17,8 @@ class PaperboyClient(discord.AutoShardedClient):
 
     def __init__(self, handle_interaction: InteractionHandler, *, gateway_url: str | None = None,
                  shard_count: int | None = None, shard_ids: Sequence[int] | None = None,
-                 guild_ready_timeout: float = 2.0, max_ratelimit_timeout: float = 60.0):
+                 guild_ready_timeout: float = 2.0, max_ratelimit_timeout: float = 60.0,
+                 identify_spacing: float = 5.0):
         intents = discord.Intents.none()
         intents.guilds = True  # channel and thread metadata; no privileged intent is needed
         super().__init__(
@@ -32,9 +34,15 @@ class PaperboyClient(discord.AutoShardedClient):
         )
         self._handle_interaction = handle_interaction
         self._gateway = yarl.URL(gateway_url) if gateway_url else None
+        self._identify_spacing = identify_spacing
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         await self._handle_interaction(interaction)
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        # Discord lets a bot identify one shard per 5 s (per concurrency bucket).
+        if not initial and self._identify_spacing > 0:
+            await asyncio.sleep(self._identify_spacing)
 
     async def launch_shard(self, gateway: yarl.URL, shard_id: int, *, initial: bool = False) -> None:
         # GET /gateway/bot names Discord's own gateway; a self-hosted one must win over it.

@@ -74,6 +74,7 @@ def make_adapter(core, fake: FakeDiscord, **options) -> DiscordAdapter:
     settings = DiscordSettings.from_env(env)
     assert settings is not None
     options.setdefault("guild_ready_timeout", 0.05)
+    options.setdefault("identify_spacing", 0.0)
     options.setdefault("ready_timeout", 10)
     options.setdefault("pacer", RequestPacer(rate=2000))
     return DiscordAdapter(core, settings, **options)
