@@ -165,9 +165,12 @@ async def _async_command(args: argparse.Namespace) -> int:
             await adapter.interact()
             return 0
         if args.command == "run":
-            from paperboy.runner import run_bot
+            from paperboy.runner import StartupError, run_bot
 
-            return await run_bot(store, core, sources, os.environ)
+            try:
+                return await run_bot(store, core, sources, os.environ)
+            except StartupError as exc:
+                raise UserError(str(exc)) from None
         raise UserError(f"unknown command {args.command}")
     finally:
         await sources.aclose()

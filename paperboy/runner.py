@@ -13,12 +13,26 @@ from storage.store import Store
 log = logging.getLogger(__name__)
 
 
+class StartupError(Exception):
+    """A chat adapter could not start for a reason the operator can fix (bad token, bad URL)."""
+
+
+def _startup_errors() -> tuple[type[BaseException], ...]:
+    from adapters.discord import DiscordStartError, SettingsError
+    from adapters.slack.adapter import SlackConfigError
+
+    return (DiscordStartError, SettingsError, SlackConfigError)
+
+
 def chat_adapters(core: Core, env: Mapping[str, str]) -> list[Adapter]:
     """Every chat adapter whose tokens are set."""
     from adapters.discord import DiscordAdapter
     from adapters.slack import SlackAdapter
 
-    found = [DiscordAdapter.from_env(core, env), SlackAdapter.from_env(core, env)]
+    try:
+        found = [DiscordAdapter.from_env(core, env), SlackAdapter.from_env(core, env)]
+    except _startup_errors() as exc:
+        raise StartupError(str(exc)) from exc
     return [a for a in found if a is not None]
 
 
@@ -45,7 +59,10 @@ async def run_bot(store: Store, core: Core, sources: Any, env: Mapping[str, str]
     started: list[Adapter] = []
     try:
         for adapter in adapters:
-            await adapter.start()
+            try:
+                await adapter.start()
+            except _startup_errors() as exc:
+                raise StartupError(f"{adapter.platform}: {exc}") from exc
             started.append(adapter)
         worker = DeliveryWorker(store, {a.platform: a for a in started}, core.clock)
         recovered = worker.recover()
