@@ -1,6 +1,6 @@
 """Keeps this process's REST requests under Discord's global limit (50 a second) before Discord has
-to answer 429: request starts are spaced at least 1/rate seconds apart, measured from when each
-one actually started, so a late wake-up never turns into a burst."""
+to answer 429: request starts are spaced 1/rate seconds apart on a schedule, and time spent idle
+earns no burst, so no second ever holds more than rate + 1 starts."""
 from __future__ import annotations
 
 import asyncio
@@ -24,10 +24,16 @@ class RequestPacer:
     async def acquire(self) -> None:
         """Returns when one more request may start; callers go through in arrival order."""
         async with self._lock:
-            while (delay := self._next_start - self._time()) > 0:
+            now = self._time()
+            if self._next_start < now:
+                self._next_start = now  # idle time earns no burst
+            delay = self._next_start - now
+            if delay > 0:
                 self.waited += delay
                 await asyncio.sleep(delay)
-            self._next_start = self._time() + self.interval
+            # Slots follow the schedule, not the (later) wake-up, so the average pace is exact;
+            # a late wake-up can bring two starts closer, never more than rate + 1 in a second.
+            self._next_start += self.interval
 
     def hold(self, seconds: float) -> None:
         """Discord asked to wait (a 429 the client gave up on): no request starts before then."""

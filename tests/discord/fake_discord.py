@@ -11,6 +11,7 @@ import itertools
 import json
 import re
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -156,7 +157,7 @@ class InteractionRecord:
 
 
 class FakeDiscord:
-    def __init__(self, *, token: str = TOKEN, shard_count: int = 1):
+    def __init__(self, *, token: str = TOKEN, shard_count: int = 1, global_limit: int | None = None):
         self.token = token
         self.recommended_shards = shard_count
         self.app_id = payload("application_me.json")["id"]
@@ -164,6 +165,9 @@ class FakeDiscord:
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
         self.rejected: list[tuple[Call, list[str]]] = []  # bodies Discord would refuse
+        self.global_limit = global_limit  # requests per second, enforced with a global 429
+        self.global_limited = 0
+        self._recent_bot_requests: deque[float] = deque()
         self.identifies: list[dict[str, Any]] = []
         self.guilds: dict[str, dict[str, Any]] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or guild id -> registered
@@ -308,12 +312,31 @@ class FakeDiscord:
                 return json_response(fault.body, fault.status, fault.headers)
         if request.headers.get("Authorization") != f"Bot {self.token}" and not self._is_webhook(call.path):
             return json_response({"message": "401: Unauthorized", "code": 0}, 401)
+        if self.global_limit and not self._is_webhook(call.path):
+            refused = self._over_global_limit(call.at)
+            if refused is not None:
+                return refused
         for method, pattern, handler in self._routes():
             if method == call.method:
                 found = re.fullmatch(pattern, call.path)
                 if found:
                     return await handler(call, *found.groups())
         return json_response({"message": "404: Not Found", "code": 0}, 404)
+
+    def _over_global_limit(self, now: float) -> web.Response | None:
+        """Discord's global limit: at most `global_limit` bot requests in any second."""
+        recent = self._recent_bot_requests
+        while recent and now - recent[0] >= 1.0:
+            recent.popleft()
+        if len(recent) >= self.global_limit:
+            retry_after = round(1.0 - (now - recent[0]), 3)
+            body = payload("rate_limited.json")
+            body.update(retry_after=retry_after, **{"global": True})
+            self.global_limited += 1
+            return json_response(body, 429, {"Retry-After": str(retry_after), "Via": "1.1 google",
+                                             "X-RateLimit-Global": "true", "X-RateLimit-Scope": "global"})
+        recent.append(now)
+        return None
 
     @staticmethod
     def _is_webhook(path: str) -> bool:
