@@ -76,6 +76,7 @@ class DiscordAdapter:
         self._deliverer = Deliverer(client, self.pacer, thread_archive_minutes=self.thread_archive_minutes)
         await self.sync_commands()
         self._connection = asyncio.create_task(client.connect(reconnect=True), name="discord-gateway")
+        self._connection.add_done_callback(self._connection_ended)
         ready = asyncio.ensure_future(client.wait_until_ready())
         try:
             done, _ = await asyncio.wait({ready, self._connection}, timeout=self.ready_timeout,
@@ -90,6 +91,12 @@ class DiscordAdapter:
             raise DiscordStartError(f"the Discord gateway did not become ready: {problem or 'timed out'}")
         log.info("discord: connected, shards %s of %s", self.settings.shard_ids or "all",
                  self.settings.shard_count or "recommended")
+
+    def _connection_ended(self, task: asyncio.Task) -> None:
+        # discord.py reconnects and resumes by itself; ending means it gave up (e.g. the token
+        # was revoked). Deliveries then fail with "not connected" and wait in the outbox.
+        if not task.cancelled() and task.exception() is not None and self.client is not None:
+            log.error("discord: the gateway connection ended and will not come back: %s", task.exception())
 
     async def sync_commands(self) -> bool:
         """Makes Discord's registered commands match the specs; True when something was written.

@@ -169,6 +169,8 @@ class FakeDiscord:
         self.global_limited = 0
         self._recent_bot_requests: deque[float] = deque()
         self.identifies: list[dict[str, Any]] = []
+        self.resumes: list[dict[str, Any]] = []
+        self._sessions: dict[str, int] = {}
         self.guilds: dict[str, dict[str, Any]] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}  # "global" or guild id -> registered
         self.messages: list[dict[str, Any]] = []
@@ -576,14 +578,33 @@ class FakeDiscord:
                     if shard_id is None:
                         break
                 elif op == RESUME:
-                    resumed = payload("resumed.json")
-                    resumed["s"] = next(self._sequence)
-                    await socket.send_str(json.dumps(resumed))
+                    shard_id = await self._resume(socket, message["d"])
+                    if shard_id is None:
+                        break
         finally:
             self._sockets.discard(socket)
             if shard_id is not None and self.shards.get(shard_id) is socket:
                 del self.shards[shard_id]
         return socket
+
+    async def _resume(self, socket: web.WebSocketResponse, data: dict[str, Any]) -> int | None:
+        self.resumes.append(data)
+        shard_id = self._sessions.get(data.get("session_id"))
+        if data.get("token") != self.token or shard_id is None:
+            await socket.send_str(json.dumps({"op": INVALID_SESSION, "d": False}))
+            return None
+        self.shards[shard_id] = socket
+        resumed = payload("resumed.json")
+        resumed["s"] = next(self._sequence)
+        await socket.send_str(json.dumps(resumed))
+        self.gateway_connected.set()
+        return shard_id
+
+    async def drop_gateway(self, code: int = 4000) -> None:
+        """Closes every gateway connection the way Discord does when it wants clients to resume."""
+        self.gateway_connected.clear()
+        for socket in list(self._sockets):
+            await socket.close(code=code, message=b"Unknown error")
 
     async def _identify(self, socket: web.WebSocketResponse, data: dict[str, Any]) -> int | None:
         self.identifies.append(data)
@@ -593,7 +614,9 @@ class FakeDiscord:
         shard_id, shard_count = data.get("shard") or [0, 1]
         self.shard_count = shard_count
         ready = payload("ready.json")["d"]
-        ready.update(user=self.bot_user, session_id=f"session-{self.snowflake()}",
+        session_id = f"session-{self.snowflake()}"
+        self._sessions[session_id] = shard_id
+        ready.update(user=self.bot_user, session_id=session_id,
                      resume_gateway_url=self.gateway_url, shard=[shard_id, shard_count],
                      application={"id": self.app_id, "flags": ready["application"]["flags"]})
         mine = [g for g in self.guilds if self.shard_of(g, shard_count) == shard_id]

@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 
 from adapters.discord.schema import command_payloads
-from conftest import make_adapter
+import re
+
+from bot.clock import iso
+from bot.models import Paper
+from conftest import PAPERS, START, make_adapter
 from fake_discord import FakeDiscord
 
 EVERYONE = (1 << 10) | (1 << 11) | (1 << 31)  # view channel, send messages, use application commands
@@ -230,6 +234,31 @@ async def test_administrators_may_configure_and_off_turns_the_post_off(running, 
 async def test_a_bad_setting_is_explained_privately(running, fake, store):
     record = await run(fake, "digest", option("tz", "Mars/Olympus"), subcommand="config", permissions=MANAGER)
     assert record.callback["data"]["flags"] & EPHEMERAL and "Unknown time zone" in text_of(record)
+
+
+async def test_digest_show_answers_with_todays_list_for_everyone(running, fake, store):
+    store.record_daily_list("2026-11-24", "hf", [(p.key, p.upvotes) for p in PAPERS])
+    record = await run(fake, "digest", subcommand="show", permissions=EVERYONE)
+    data = record.callback["data"]
+    assert record.callback["type"] == 4 and not data.get("flags", 0) & EPHEMERAL
+    (embed,) = data["embeds"]
+    assert embed["title"] == "Trending papers — Tue 24 Nov 2026"
+    assert re.findall(r"^\*\*(\d+)\.\*\*", embed["description"], re.M) == ["1", "2", "3", "4"]
+
+
+async def test_a_digest_too_long_for_one_message_continues_in_follow_ups(running, fake, store):
+    words = "@everyone **Scaling** [laws](http://x) <@1234567890123456> for " * 6
+    papers = [Paper(key=f"2611.{n:05d}", arxiv_id=f"2611.{n:05d}", title=f"{n} {words}", authors=("A", "B"),
+                    published="2026-11-24", upvotes=100 - n) for n in range(25)]
+    store.upsert_papers(papers, iso(START))
+    store.record_daily_list("2026-11-24", "hf", [(p.key, p.upvotes) for p in papers])
+    store.configure_channel("discord", fake.guild_id, fake.channel_id, iso(START), top_n=25)
+    record = await run(fake, "digest", subcommand="show", wait_for=lambda r: r.callbacks and r.followups)
+    bodies = [record.callback["data"]] + [f.body for f in record.followups]
+    numbers = [int(n) for body in bodies for embed in body["embeds"]
+               for n in re.findall(r"^\*\*(\d+)\.\*\*", embed["description"], re.M)]
+    assert numbers == list(range(1, 26)) and fake.rejected == []
+    assert all(body["allowed_mentions"] == {"parse": []} for body in bodies)
 
 
 async def test_help_and_an_unknown_command_answer_privately(running, fake):
