@@ -11,7 +11,7 @@ from typing import Any
 from adapters.discord import limits
 from adapters.discord.text import escape, escaped_within, masked_link, one_line, plain, safe_url, trim_words
 from bot.models import Paper
-from bot.replies import Card, Error, Notice, PaperList, Reply, Scored
+from bot.replies import Card, Error, PaperList, Reply, Scored
 
 COLOR = 0xF5A623
 SUMMARY_CHARS = 420

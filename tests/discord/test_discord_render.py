@@ -8,7 +8,7 @@ from adapters.discord.text import escape, safe_url
 from bot.models import Paper
 from bot.replies import Card, Error, Notice, PaperList, Scored
 from conftest import PAPERS
-from fake_discord import limit_violations
+from fake_discord_wire import limit_violations
 
 REVERSAL, RETRO, IRL, HOSTILE = PAPERS
 

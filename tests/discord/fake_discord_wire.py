@@ -1,0 +1,88 @@
+"""The fake Discord's wire helpers: recorded payload shapes, exact JSON responses, and Discord's
+documented message limits checked independently of the adapter's own code."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+PAYLOADS = Path(__file__).parent / "payloads"
+
+
+def payload(name: str) -> Any:
+    return json.loads((PAYLOADS / name).read_text())
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    # discord.py parses a body as JSON only when the content type is exactly "application/json".
+    body = json.dumps(data).encode()
+    return web.Response(body=body, status=status, headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def limit_violations(body: dict[str, Any]) -> list[str]:
+    """What Discord would reject in a message body (its documented limits), as readable text."""
+    found = []
+    content = body.get("content") or ""
+    embeds = body.get("embeds") or []
+    if len(content) > 2000:
+        found.append(f"content has {len(content)} characters")
+    if len(embeds) > 10:
+        found.append(f"{len(embeds)} embeds")
+    total = 0
+    for embed in embeds:
+        sizes = {"title": 256, "description": 4096}
+        for key, most in sizes.items():
+            if len(embed.get(key) or "") > most:
+                found.append(f"embed {key} has {len(embed[key])} characters")
+        fields = embed.get("fields") or []
+        if len(fields) > 25:
+            found.append(f"{len(fields)} fields")
+        for item in fields:
+            if not item.get("name") or not item.get("value"):
+                found.append("a field without name or value")
+            if len(item.get("name") or "") > 256 or len(item.get("value") or "") > 1024:
+                found.append("a field too long")
+        footer = (embed.get("footer") or {}).get("text") or ""
+        if len(footer) > 2048:
+            found.append("footer too long")
+        url = embed.get("url")
+        if url is not None and not str(url).startswith(("http://", "https://")):
+            found.append(f"embed url {url!r} is not http(s)")
+        total += len(embed.get("title") or "") + len(embed.get("description") or "") + len(footer)
+        total += sum(len(i.get("name") or "") + len(i.get("value") or "") for i in fields)
+    if total > 6000:
+        found.append(f"embeds hold {total} characters")
+    rows = body.get("components") or []
+    if len(rows) > 5:
+        found.append(f"{len(rows)} component rows")
+    for row in rows:
+        buttons = row.get("components") or []
+        if len(buttons) > 5:
+            found.append(f"{len(buttons)} buttons in a row")
+        for button in buttons:
+            if button.get("style") == 5:
+                if not str(button.get("url", "")).startswith(("http://", "https://")) or len(button["url"]) > 512:
+                    found.append(f"link button url {button.get('url')!r}")
+                if not button.get("label") or len(button["label"]) > 80:
+                    found.append(f"button label {button.get('label')!r}")
+    if not content and not embeds and not rows:
+        found.append("an empty message")
+    return found
+
+
+def choice_violations(data: dict[str, Any]) -> list[str]:
+    choices = data.get("choices")
+    if not isinstance(choices, list):
+        return ["autocomplete answer without choices"]
+    found = [f"{len(choices)} choices"] if len(choices) > 25 else []
+    for choice in choices:
+        name, value = str(choice.get("name", "")), str(choice.get("value", ""))
+        if not 1 <= len(name) <= 100 or not 1 <= len(value) <= 100:
+            found.append(f"choice {name[:30]!r}={value[:30]!r} out of bounds")
+    return found
+
+
+def invalid_form_body(problems: list[str]) -> web.Response:
+    return json_response({"message": "Invalid Form Body", "code": 50035, "errors": {"_errors": problems}}, 400)
