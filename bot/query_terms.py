@@ -1,0 +1,146 @@
+"""A /paper query taken apart: its words, their spelling corrections, and the FTS5 expressions
+that search for them.
+
+Every word becomes a group of alternatives (the word in canonical form first, then close
+vocabulary words when the word is unknown or rare, or the two halves of a run-together word).
+A title or document "has" a group when it contains any of its alternatives.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot import fts
+from bot.common_words import is_common_in_abstracts
+from bot.models import normalize_title
+from bot.spelling import canonical, canonical_text, variants
+from bot.title_index import TitleIndex
+
+MAX_QUERY_CHARS = 500
+ARTICLES = frozenset({"a", "an", "the"})
+# Words found in this many titles or more only narrow a search that has rarer words.
+COMMON_TITLE_DF = 6_000
+MAX_FTS_GROUPS = 6
+# An AND with one rare word ranks too many records; up to this many groups are searched
+# together, common words filling in (cheap once a rare word keeps the match set small).
+MIN_FTS_GROUPS = 4
+MAX_SPELLINGS = 6
+
+
+@dataclass(frozen=True)
+class Group:
+    word: str  # the query word, folded
+    alternatives: tuple[str, ...]  # canonical title-index words; the first is the word's own
+    corrected: bool = False  # alternatives beyond the first are guesses
+    title_df: int = 0  # titles holding any alternative
+    fts_words: tuple[str, ...] = ()  # spellings to search the full text for; () for none
+
+
+@dataclass(frozen=True)
+class QueryTerms:
+    text: str
+    norm: str  # normalize_title(text)
+    full: str  # canonical form of every word, stopwords included
+    content: str  # canonical form of every word but articles ("reversal curse" is "The Reversal Curse")
+    groups: tuple[Group, ...] = field(default=())
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.norm
+
+
+def analyze(text: str, index: TitleIndex) -> QueryTerms:
+    text = (text or "").strip()[:MAX_QUERY_CHARS]
+    tokens = fts.tokenize(text)
+    content = fts.content_tokens(tokens) or tokens[:fts.MAX_TOKENS]
+    groups: list[Group] = []
+    seen: set[str] = set()
+    for word in content:
+        for group in _groups_for(word, index):
+            if group.alternatives[0] not in seen:
+                seen.add(group.alternatives[0])
+                groups.append(group)
+    _add_joined_words(content, groups, index)
+    return QueryTerms(
+        text=text,
+        norm=normalize_title(text),
+        full=canonical_text(tokens),
+        content=canonical_text([t for t in tokens if t not in ARTICLES]),
+        groups=tuple(groups),
+    )
+
+
+def _groups_for(word: str, index: TitleIndex) -> list[Group]:
+    canon = canonical(word)
+    frequency = index.document_frequency(canon)
+    spellings = tuple(variants(word))
+    if frequency >= 3 or len(word) < 4 or not word.isalpha():
+        return [Group(word, (canon,), False, frequency, spellings)]
+    guesses = index.corrections(canon)
+    if guesses:
+        guessed = [s for g in guesses for s in index.surfaces(g)[:2] if s not in spellings]
+        return [Group(word, (canon, *guesses), True, frequency + sum(map(index.document_frequency, guesses)),
+                      (*spellings, *guessed)[:MAX_SPELLINGS])]
+    if frequency == 0:
+        halves = _split_run_together(canon, index)
+        if halves:
+            # The full text may well hold the word as typed ("SemanticPOSS"): it is searched
+            # for as written, the halves only in titles.
+            first, second = halves
+            return [Group(first, (first,), True, index.document_frequency(first), spellings),
+                    Group(second, (second,), True, index.document_frequency(second), ())]
+    return [Group(word, (canon,), False, frequency, spellings)]
+
+
+def _split_run_together(word: str, index: TitleIndex) -> tuple[str, str] | None:
+    """"retrosearch" -> ("retro", "search") when both halves are title words."""
+    best = None
+    for cut in range(3, len(word) - 2):
+        left, right = word[:cut], canonical(word[cut:])
+        if index.knows(left) and index.knows(right):
+            weight = min(index.document_frequency(left), index.document_frequency(right))
+            if best is None or weight > best[0]:
+                best = (weight, left, right)
+    return (best[1], best[2]) if best else None
+
+
+def _add_joined_words(content: list[str], groups: list[Group], index: TitleIndex) -> None:
+    """"retro search" also finds "RetroSearch": a joined pair that titles use joins the first group."""
+    for i in range(min(len(content), len(groups)) - 1):
+        joined = canonical(content[i] + content[i + 1])
+        group = groups[i]
+        if group.word == content[i] and index.knows(joined) and joined not in group.alternatives:
+            groups[i] = Group(group.word, (*group.alternatives, joined), group.corrected, group.title_df,
+                              group.fts_words)
+
+
+def searchable_groups(terms: QueryTerms) -> list[Group]:
+    """The groups worth an FTS5 lookup, rarest first: none unless some word is specific (words
+    common in titles or abstracts cost tens of milliseconds alone, and the title index covers
+    them); common words then fill in up to MIN_FTS_GROUPS to keep the ranking precise."""
+    usable = sorted((g for g in terms.groups if g.fts_words and g.word not in fts.STOPWORDS),
+                    key=lambda g: g.title_df)
+    specific = [g for g in usable if g.title_df < COMMON_TITLE_DF and not is_common_in_abstracts(g.word)]
+    if not specific:
+        return []
+    chosen = specific[:MAX_FTS_GROUPS]
+    for group in usable:
+        if len(chosen) >= MIN_FTS_GROUPS:
+            break
+        if group not in chosen:
+            chosen.append(group)
+    return chosen
+
+
+def specific_groups(groups: list[Group]) -> list[Group]:
+    return [g for g in groups if g.title_df < COMMON_TITLE_DF and not is_common_in_abstracts(g.word)]
+
+
+def all_of_expression(groups: list[Group]) -> str:
+    return fts.any_of(g.fts_words for g in groups)
+
+
+def any_of_expression(groups: list[Group]) -> str:
+    spellings: list[str] = []
+    for group in groups:
+        spellings.extend(s for s in group.fts_words if s not in spellings)
+    return fts.quote_terms(spellings, "OR")
