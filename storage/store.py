@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -114,6 +115,36 @@ def _paper_values(p: Paper, seen_at: str) -> tuple:
         json.dumps(list(p.authors), ensure_ascii=False), p.published,
         json.dumps(list(p.categories)), p.upvotes, p.venue, p.hf_url, p.code_url, p.project_url,
         p.github_stars, p.ai_summary, json.dumps(list(p.ai_keywords), ensure_ascii=False), p.source,
+        seen_at, seen_at,
+    )
+
+
+_STAGE_INSERT_SQL = f"INSERT INTO temp.paper_stage VALUES ({', '.join('?' * len(_PAPER_COLUMNS))})"
+# The staged rows in their batch order, so a key staged twice ends as its last row, as with executemany.
+# ("WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint.)
+_UPSERT_FROM_STAGE_SQL = _UPSERT_SQL.replace(
+    f"VALUES ({', '.join('?' * len(_PAPER_COLUMNS))})",
+    f"SELECT {', '.join(_PAPER_COLUMNS)} FROM temp.paper_stage WHERE true ORDER BY rowid",
+)
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+# json.dumps with a keyword argument builds a new encoder per call; one encoder gives the same text.
+_dumps_unicode = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _fast_normalize_title(title: str) -> str:
+    """normalize_title, with a shortcut for ASCII titles (nearly all): for them NFKD and accent
+    stripping change nothing, and every character other than a-z and 0-9 separates words."""
+    if title.isascii():
+        return " ".join(_ASCII_WORD.findall(title.lower()))
+    return normalize_title(title)
+
+
+def _bulk_paper_values(p: Paper, seen_at: str) -> tuple:
+    return (
+        p.key, p.arxiv_id, p.title, _fast_normalize_title(p.title), p.abstract,
+        _dumps_unicode(list(p.authors)), p.published,
+        json.dumps(list(p.categories)), p.upvotes, p.venue, p.hf_url, p.code_url, p.project_url,
+        p.github_stars, p.ai_summary, _dumps_unicode(list(p.ai_keywords)), p.source,
         seen_at, seen_at,
     )
 
@@ -236,6 +267,37 @@ class Store:
 
     def max_rowid(self) -> int:
         return self._one("SELECT coalesce(max(rowid), 0) FROM papers")[0]
+
+    def bulk_upsert_papers(self, papers: list[Paper], seen_at: str) -> UpsertResult:
+        """upsert_papers for large batches (file import): the same rules and the same result."""
+        return self.bulk_upsert_rows(self.bulk_rows(papers, seen_at))
+
+    @staticmethod
+    def bulk_rows(papers: list[Paper], seen_at: str) -> list[tuple]:
+        """Papers as the rows bulk_upsert_rows takes. Separate so a caller can build the next batch's
+        rows on one thread while another thread stores the previous batch."""
+        return [_bulk_paper_values(p, seen_at) for p in papers]
+
+    def bulk_upsert_rows(self, rows: list[tuple]) -> UpsertResult:
+        """Stores rows from bulk_rows. They are staged in a temporary table and moved into papers by
+        one statement: row by row, every statement makes FTS5 flush its pending index data, while in
+        one statement the whole batch is indexed in one pass. SQLite also runs that statement without
+        holding Python's GIL, so other threads go on meanwhile (see bot.ingest.import_file)."""
+        if not rows:
+            return UpsertResult((), 0)
+        conn = self.conn
+        if not getattr(self, "_bulk_ready", False):
+            conn.execute("PRAGMA temp_store = MEMORY")
+            conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS paper_stage ({', '.join(_PAPER_COLUMNS)})")
+            self._bulk_ready = True
+        with conn:
+            conn.execute("DELETE FROM temp.paper_stage")
+            conn.executemany(_STAGE_INSERT_SQL, rows)
+            new = [r[0] for r in conn.execute(
+                "SELECT key FROM temp.paper_stage WHERE key NOT IN (SELECT key FROM main.papers) ORDER BY rowid")]
+            changed = max(conn.execute(_UPSERT_FROM_STAGE_SQL).rowcount, 0)
+            conn.execute("DELETE FROM temp.paper_stage")
+        return UpsertResult(tuple(dict.fromkeys(new)), changed)
 
     # ---- daily lists --------------------------------------------------------------------
 

@@ -1,0 +1,184 @@
+"""Bringing papers in: a day of Hugging Face papers, recent arXiv submissions, or a whole file.
+
+Each returns a report whose `new_keys` are the papers stored for the first time, so the caller
+can match them against subscriptions. A source that fails raises SourceError before anything is
+written: what was stored before stays as it was.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from bot.clock import iso
+from bot.models import Paper
+from bot.sources.files import iter_file_batches
+from bot.sources.records import Skipped
+from storage.store import Store, UpsertResult
+
+HF_LIST = "hf"
+SKIPPED_SAMPLE = 20
+WRITE_ROWS = 20000
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    source: str  # "hf" or "arxiv:<category>"
+    dates: tuple[str, ...]  # the daily lists recorded
+    papers: tuple[str, ...]  # keys of every paper fetched, in the source's order
+    new_keys: tuple[str, ...]  # first seen by this ingest
+    updated: int  # already known, and something about them changed
+    skipped: tuple[Skipped, ...] = ()
+
+    @property
+    def count(self) -> int:
+        return len(self.papers)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    path: str
+    read: int  # records read, skipped ones included
+    new: int
+    updated: int
+    skipped: int
+    skipped_sample: tuple[Skipped, ...]  # the first few, for the user to look at
+    seconds: float
+    new_keys: tuple[str, ...] = ()
+
+    @property
+    def skipped_reasons(self) -> list[str]:
+        return [f"line {s.position}: {s.reason}" for s in self.skipped_sample]
+
+
+async def ingest_hf(store: Store, sources, date: str, now: datetime) -> IngestReport:
+    """Stores one day of Hugging Face Daily Papers and records that day's list, most upvoted first.
+    An empty answer leaves an already recorded list alone."""
+    batch = await sources.daily_papers(date)
+    result = store.upsert_papers(batch.papers, iso(now))
+    dates: tuple[str, ...] = ()
+    if batch.papers:
+        store.record_daily_list(date, HF_LIST, batch.ranked())
+        dates = (date,)
+    return _report(HF_LIST, dates, batch.papers, result, batch.skipped)
+
+
+async def ingest_arxiv(store: Store, sources, category: str, days: int, now: datetime) -> IngestReport:
+    """Stores a category's papers of the last `days` days and records one list per publication
+    date (source "arxiv:<category>"), in announcement order."""
+    papers = await sources.arxiv_recent(category, days, now)
+    result = store.upsert_papers(papers, iso(now))
+    source = f"arxiv:{category}"
+    by_date: dict[str, list[Paper]] = defaultdict(list)
+    for paper in papers:
+        if paper.published:
+            by_date[paper.published].append(paper)
+    for day, listed in sorted(by_date.items()):
+        listed.sort(key=lambda p: p.key)
+        store.record_daily_list(day, source, [(p.key, p.upvotes) for p in listed])
+    return _report(source, tuple(sorted(by_date)), papers, result, ())
+
+
+def _report(source: str, dates: tuple[str, ...], papers, result: UpsertResult,
+            skipped: tuple[Skipped, ...]) -> IngestReport:
+    keys = tuple(p.key for p in papers)
+    return IngestReport(source, dates, keys, result.new_keys,
+                        max(0, result.changed - len(result.new_keys)), tuple(skipped))
+
+
+class _Writer:
+    """Stores batches on a second thread. SQLite releases the GIL while it inserts and indexes a
+    batch, so reading and parsing the next one goes on at the same time."""
+
+    def __init__(self, store: Store, seen_at: str):
+        self.store = store
+        self.seen_at = seen_at
+        self.new_keys: list[str] = []
+        self.changed = 0
+        self.error: BaseException | None = None
+        self._batches: queue.Queue[list[tuple] | None] = queue.Queue(maxsize=2)
+        self._thread = threading.Thread(target=self._run, name="paperboy-import-writer", daemon=True)
+
+    def __enter__(self) -> "_Writer":
+        self._thread.start()
+        return self
+
+    def submit(self, papers: list[Paper]) -> None:
+        """Queues a batch; its rows are built here, on the caller's thread, to keep the writer's
+        thread for SQLite alone."""
+        self._raise_if_failed()
+        rows = self.store.bulk_rows(papers, self.seen_at)
+        while self._thread.is_alive():
+            try:
+                self._batches.put(rows, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+        self._raise_if_failed()
+
+    def _run(self) -> None:
+        try:
+            while True:
+                rows = self._batches.get()
+                if rows is None:
+                    return
+                result = self.store.bulk_upsert_rows(rows)
+                self.new_keys.extend(result.new_keys)
+                self.changed += result.changed
+        except BaseException as exc:  # handed to the importing thread, which raises it
+            self.error = exc
+
+    def _raise_if_failed(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def __exit__(self, *exc_info) -> None:
+        while self._thread.is_alive():
+            try:
+                self._batches.put(None, timeout=0.2)
+                break
+            except queue.Full:
+                continue
+        self._thread.join()
+        if exc_info[0] is None:
+            self._raise_if_failed()
+
+
+def import_file(store: Store, path: str | Path, now: datetime,
+                progress: Callable[[int], None] | None = None, batch_size: int = 5000) -> ImportReport:
+    """Loads a JSON Lines file (plain, .gz or .xz) or a saved daily_papers response into the store.
+    Bad lines are counted and sampled, never fatal. Importing the same file again adds nothing.
+    `progress` is called with the number of records read so far, every `batch_size` records or so."""
+    started = time.perf_counter()
+    read = skipped = 0
+    sample: list[Skipped] = []
+    pending: list[Paper] = []
+    # Full-text indexing costs least in large transactions; progress is still reported per batch.
+    write_rows = max(batch_size, WRITE_ROWS)
+    with _Writer(store, iso(now)) as writer:
+        for batch in iter_file_batches(path, batch_size):
+            for item in batch:
+                if isinstance(item, Paper):
+                    pending.append(item)
+                else:
+                    skipped += 1
+                    if len(sample) < SKIPPED_SAMPLE:
+                        sample.append(item)
+            read += len(batch)
+            if len(pending) >= write_rows:
+                writer.submit(pending)
+                pending = []
+            if progress is not None:
+                progress(read)
+        if pending:
+            writer.submit(pending)
+    new_keys = tuple(dict.fromkeys(writer.new_keys))
+    return ImportReport(
+        path=str(path), read=read, new=len(new_keys), updated=max(0, writer.changed - len(new_keys)),
+        skipped=skipped, skipped_sample=tuple(sample), seconds=time.perf_counter() - started, new_keys=new_keys,
+    )

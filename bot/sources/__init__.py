@@ -1,0 +1,148 @@
+"""The paper sources behind one object, configured from the environment.
+
+PAPERBOY_HF_BASE_URL and PAPERBOY_ARXIV_BASE_URL point the sources at mirrors, proxies or test
+servers; PAPERBOY_OFFLINE=1 turns every source call off without touching the network.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Mapping
+
+import httpx
+
+from bot.models import Paper
+from bot.sources.arxiv import ArxivGate, ArxivSource
+from bot.sources.hf import DailyBatch, HuggingFaceSource
+from bot.sources.http import SourceError, SourceOffline, make_client
+from bot.sources.records import Skipped, arxiv_id_of
+
+__all__ = ["Sources", "SourceError", "SourceOffline", "DailyBatch", "Skipped", "ArxivGate"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HF_BASE_URL = "https://huggingface.co"
+DEFAULT_ARXIV_BASE_URL = "https://export.arxiv.org"
+_TRUE = {"1", "true", "yes", "on"}
+
+
+class Sources:
+    """Hugging Face first (richer records), arXiv second; or nothing at all when offline."""
+
+    def __init__(self, hf: HuggingFaceSource | None, arxiv: ArxivSource | None, *,
+                 client: httpx.AsyncClient | None = None, owns_client: bool = False,
+                 search_budget: float = 1.8):
+        self.hf = hf
+        self.search_budget = search_budget
+        self.arxiv = arxiv
+        self._client = client
+        self._owns_client = owns_client
+
+    @property
+    def offline(self) -> bool:
+        return self.hf is None and self.arxiv is None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], client: httpx.AsyncClient | None = None, *,
+                 gate: ArxivGate | None = None) -> "Sources":
+        """Sources as the environment configures them. A client passed in stays the caller's to
+        close; otherwise aclose() closes the one made here. `gate` is the process's arXiv gate
+        (a new one when not given)."""
+        if env.get("PAPERBOY_OFFLINE", "").strip().lower() in _TRUE:
+            return cls(None, None)
+        owns = client is None
+        client = client or make_client()
+        hf_url = env.get("PAPERBOY_HF_BASE_URL", "").strip() or DEFAULT_HF_BASE_URL
+        arxiv_url = env.get("PAPERBOY_ARXIV_BASE_URL", "").strip() or DEFAULT_ARXIV_BASE_URL
+        return cls(HuggingFaceSource(client, hf_url), ArxivSource(client, arxiv_url, gate=gate or ArxivGate()),
+                   client=client, owns_client=owns)
+
+    def _online(self, what: str) -> tuple[HuggingFaceSource, ArxivSource]:
+        if self.hf is None or self.arxiv is None:
+            raise SourceOffline(what)
+        return self.hf, self.arxiv
+
+    async def daily_papers(self, date: str) -> DailyBatch:
+        hf, _ = self._online("hf")
+        return await hf.daily_papers(date)
+
+    async def arxiv_recent(self, category: str, days: int, now: datetime) -> list[Paper]:
+        _, arxiv = self._online("arxiv")
+        return await arxiv.recent(category, days, now)
+
+    async def fetch_by_id(self, arxiv_id: str) -> Paper | None:
+        """One paper by arXiv id: Hugging Face when it knows it, else arXiv. None when arXiv does not
+        know it either (or when offline); SourceError when arXiv could not be asked."""
+        if self.offline or arxiv_id_of(arxiv_id) is None:
+            return None
+        hf, arxiv = self._online("sources")
+        try:
+            found = await hf.paper(arxiv_id)
+            if found is not None:
+                return found
+        except SourceError as exc:
+            log.info("Hugging Face lookup of %s failed: %s", arxiv_id, exc)
+        papers = await arxiv.by_ids([arxiv_id])
+        return papers[0] if papers else None
+
+    async def search(self, query: str, limit: int = 10) -> list[Paper]:
+        """Hugging Face search and arXiv title search side by side, interleaved best first, each paper
+        once. Whatever has not answered within `search_budget` seconds is cancelled and left out, so
+        one slow source (arXiv's 3-second spacing) does not hold back the other. SourceError only
+        when no source gave an answer."""
+        if self.offline or not query.strip() or limit <= 0:
+            return []
+        hf, arxiv = self._online("sources")
+        tasks = [asyncio.ensure_future(hf.search(query, limit)),
+                 asyncio.ensure_future(arxiv.search_title(query, limit))]
+        try:
+            await asyncio.wait(tasks, timeout=self.search_budget)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        lists: list[list[Paper]] = []
+        errors: list[SourceError] = []
+        for name, task in zip(("Hugging Face", "arXiv"), tasks):
+            if task.cancelled():
+                errors.append(SourceError(f"no answer within {self.search_budget:.1f}s", source=name))
+            elif isinstance(task.exception(), SourceError):
+                errors.append(task.exception())  # type: ignore[arg-type]
+            elif task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+            else:
+                lists.append(task.result())
+        for error in errors:
+            log.info("paper search: %s", error)
+        if not lists:
+            raise errors[0]
+        return _interleave(lists, limit)
+
+    async def aclose(self) -> None:
+        if self._owns_client and self._client is not None:
+            await self._client.aclose()
+
+
+def _interleave(lists: list[list[Paper]], limit: int) -> list[Paper]:
+    merged: dict[str, Paper] = {}
+    for rank in range(max((len(found) for found in lists), default=0)):
+        for found in lists:
+            if rank < len(found):
+                paper = found[rank]
+                known = merged.get(paper.key)
+                merged[paper.key] = paper if known is None else _richer(known, paper)
+    return list(merged.values())[:limit]
+
+
+def _richer(first: Paper, second: Paper) -> Paper:
+    """`first` with the blanks filled from `second` (Hugging Face lacks categories, arXiv lacks upvotes)."""
+    changes = {}
+    for name in ("abstract", "published", "upvotes", "hf_url", "code_url", "project_url", "github_stars",
+                 "ai_summary", "venue"):
+        if getattr(first, name) is None and getattr(second, name) is not None:
+            changes[name] = getattr(second, name)
+    for name in ("authors", "categories", "ai_keywords"):
+        if not getattr(first, name) and getattr(second, name):
+            changes[name] = getattr(second, name)
+    return first.with_changes(**changes) if changes else first
