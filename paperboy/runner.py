@@ -57,6 +57,9 @@ async def run_bot(store: Store, core: Core, sources: Any, env: Mapping[str, str]
         except (NotImplementedError, RuntimeError):
             pass
     started: list[Adapter] = []
+    # The title index takes seconds at 300k papers: build it before any adapter takes an
+    # interaction, off the event loop (nothing else touches the store yet).
+    await asyncio.to_thread(core.matcher.refresh)
     try:
         for adapter in adapters:
             try:
