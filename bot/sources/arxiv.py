@@ -179,14 +179,15 @@ class ArxivSource:
         """Newest submissions of a category (e.g. cs.LG), newest first."""
         return (await self.category_page(cat, start, max_results)).papers
 
-    async def recent(self, cat: str, days: int, now: datetime, *, max_pages: int = 30) -> list[Paper]:
+    async def recent(self, cat: str, days: int, now: datetime, *, page_size: int = PAGE_SIZE,
+                     max_pages: int = 30) -> list[Paper]:
         """Papers of a category first published on or after the UTC date `days` days before `now`.
         Pages through the newest-first listing until a whole page is older than that."""
         since = (now - timedelta(days=max(0, days))).date().isoformat()
         found: dict[str, Paper] = {}
         start = 0
         for _ in range(max_pages):
-            page = await self.category_page(cat, start, PAGE_SIZE)
+            page = await self.category_page(cat, start, page_size)
             fresh = [e for e in page.entries if (e.paper.published or "") >= since]
             for entry in fresh:
                 found.setdefault(entry.paper.key, entry.paper)

@@ -55,7 +55,7 @@ def tidy(value: Any) -> str | None:
 def title_of(value: Any) -> str:
     title = tidy(value)
     if title is None:
-        raise BadRecord("missing title" if value in (None, "") else "title is not text")
+        raise BadRecord("missing title" if value is None or isinstance(value, str) else "title is not text")
     return title
 
 

@@ -1,0 +1,44 @@
+"""Fixtures for the source tests: the fake paper sources on loopback, an HTTP client, a store."""
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from bot.sources.http import RetryPolicy
+from fake_paper_sources import FakeSources, SleepRecorder
+from storage.store import Store
+
+
+@pytest.fixture
+async def fake_sources():
+    fake = FakeSources()
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.stop()
+
+
+@pytest.fixture
+async def http_client():
+    async with httpx.AsyncClient(timeout=httpx.Timeout(5.0)) as client:
+        yield client
+
+
+@pytest.fixture
+def sleeps() -> SleepRecorder:
+    return SleepRecorder()
+
+
+@pytest.fixture
+def quick_policy() -> RetryPolicy:
+    return RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05, max_retry_after=30.0)
+
+
+@pytest.fixture
+def store():
+    db = Store(memory=True)
+    try:
+        yield db
+    finally:
+        db.close()

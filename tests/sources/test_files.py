@@ -1,0 +1,139 @@
+"""Reading paper files: JSON Lines plain, .gz and .xz, saved daily_papers answers, and bad lines."""
+from __future__ import annotations
+
+import gzip
+import json
+import lzma
+
+import pytest
+
+from bot.models import Paper, key_for_unnumbered
+from bot.sources.files import FileFormatError, iter_file, iter_file_batches
+from bot.sources.records import Skipped
+from fake_paper_sources import EXPECTED, FIXTURES
+
+SMALL = ["papers_small.jsonl", "papers_small.jsonl.gz", "papers_small.jsonl.xz"]
+HOSTILE = "Robert'); DROP TABLE papers;-- \"quoted\" NEAR(a b) * -x AND OR"
+
+
+def read(path) -> tuple[dict[str, Paper], list[Skipped]]:
+    papers: dict[str, Paper] = {}
+    skipped: list[Skipped] = []
+    for item in iter_file(path):
+        if isinstance(item, Paper):
+            papers[item.key] = item
+        else:
+            skipped.append(item)
+    return papers, skipped
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_plain_gzip_and_xz_files_read_the_same(name):
+    papers, skipped = read(FIXTURES / name)
+    plain, plain_skipped = read(FIXTURES / SMALL[0])
+    assert papers == plain and skipped == plain_skipped
+    assert len(papers) == 7
+
+
+def test_bad_lines_are_skipped_with_their_line_numbers_and_reasons():
+    _, skipped = read(FIXTURES / "papers_small.jsonl")
+    assert [s.position for s in skipped] == [8, 9, 10, 11, 12]
+    reasons = [s.reason for s in skipped]
+    assert reasons[0].startswith("invalid JSON") and reasons[1].startswith("invalid JSON")
+    assert reasons[2:] == ["expected an object, got list", "missing title", "not an arXiv id: '9999.99999'"]
+
+
+def test_corpus_quirks():
+    papers, _ = read(FIXTURES / "papers_small.jsonl")
+
+    curse = papers["2309.12288"]
+    assert curse.title == 'The Reversal Curse: LLMs trained on "A is B" fail to learn "B is A"'
+    assert curse.abstract == "We expose a surprising failure of generalization in auto-regressive large language models."
+    assert curse.authors == ("Lukas Berglund", "Meg Tong", "Max Kaufmann")
+    assert (curse.published, curse.categories, curse.upvotes) == ("2023-09-21", ("cs.CL", "cs.AI"), 12)
+
+    versioned = papers["2401.00001"]  # version dropped, whitespace collapsed, nulls kept empty
+    assert versioned.title == "A versioned id with messy whitespace"
+    assert versioned.authors == ("Ada Lovelace",)  # only first_author was known
+    assert (versioned.abstract, versioned.published, versioned.categories) == (None, None, ())
+
+    trust_title = "Trust, but Verify: Using Self-Supervised Probing to Improve Trustworthiness"
+    trust = papers[key_for_unnumbered(trust_title, "ECCV 2022")]
+    assert trust.title == trust_title  # the CSV quotes around a conference title are gone
+    assert (trust.arxiv_id, trust.venue) == (None, "ECCV 2022")
+
+    assert papers["hep-th/9901001"].title == "An old-style identifier"
+    assert papers["2402.00002"].title == HOSTILE  # stored verbatim
+    assert papers["2402.00003"].title == "Ünïcödé títle — with “typographic” quotes and emoji 🚀"
+
+
+def test_an_arxiv_title_in_quotes_keeps_its_quotes(tmp_path):
+    path = tmp_path / "quoted.jsonl"
+    path.write_text(json.dumps({"id": "2507.04430", "title": '"Hi AirStar, Guide Me to the Badminton Court."'}))
+    [paper] = list(iter_file(path))
+    assert paper.title == '"Hi AirStar, Guide Me to the Badminton Court."'
+
+
+def test_a_saved_daily_papers_response_imports_as_a_file():
+    expected = EXPECTED["hf_daily_papers_2026-11-24.json"]
+    papers, skipped = read(FIXTURES / "hf_daily_papers_2026-11-24.json")
+    assert skipped == []
+    assert {k: p.upvotes for k, p in papers.items()} == expected["upvotes"]
+    assert {k: p.title for k, p in papers.items()} == {e["arxiv_id"]: e["title"] for e in expected["papers"]}
+
+
+def test_a_saved_malformed_daily_papers_response_reports_item_numbers():
+    papers, skipped = read(FIXTURES / "hf_daily_papers_malformed.json")
+    assert len(papers) == 3 and [s.position for s in skipped] == [2, 4, 5, 7, 8]
+
+
+def test_windows_line_ends_a_bom_and_blank_lines_are_fine(tmp_path):
+    path = tmp_path / "crlf.jsonl"
+    lines = [json.dumps({"id": "2401.0000%d" % i, "title": f"Paper {i}"}) for i in range(1, 4)]
+    path.write_bytes(b"\xef\xbb\xbf" + "\r\n\r\n".join(lines).encode() + b"\r\n")
+    papers, skipped = read(path)
+    assert sorted(papers) == ["2401.00001", "2401.00002", "2401.00003"] and skipped == []
+
+
+def test_a_line_that_is_not_utf8_is_skipped_alone(tmp_path):
+    path = tmp_path / "latin1.jsonl"
+    good = json.dumps({"id": "2401.00001", "title": "Fine"}).encode()
+    path.write_bytes(good + b"\n" + '{"id": "2401.00002", "title": "Caf\xe9"}'.encode("latin-1") + b"\n" + good)
+    papers, skipped = read(path)
+    assert list(papers) == ["2401.00001"]
+    assert [(s.position, s.reason.split(":")[0]) for s in skipped] == [(2, "invalid JSON")]
+
+
+def test_batches_cover_every_line_once_across_block_boundaries(tmp_path):
+    path = tmp_path / "many.jsonl.gz"
+    records = [{"id": None, "title": f"Paper number {i} " + "x" * (i % 700), "venue": "TEST"} for i in range(6000)]
+    with gzip.open(path, "wt") as out:
+        out.write("\n".join(json.dumps(r) for r in records))  # no newline at the end
+    batches = list(iter_file_batches(path, batch_size=1000))
+    items = [item for batch in batches for item in batch]
+    assert len(items) == 6000 and all(isinstance(i, Paper) for i in items)
+    assert items[-1].title == records[-1]["title"]
+    assert len(batches) > 1
+
+
+@pytest.mark.parametrize("content", [b"title,abstract\nfoo,bar\n", b"<html></html>", b"\x00\x01\x02"])
+def test_a_file_that_is_neither_json_lines_nor_an_array_is_refused(tmp_path, content):
+    path = tmp_path / "papers.csv"
+    path.write_bytes(content)
+    with pytest.raises(FileFormatError):
+        list(iter_file(path))
+
+
+def test_a_truncated_xz_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "cut.jsonl.xz"
+    data = lzma.compress((FIXTURES / "papers_small.jsonl").read_bytes())
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(FileFormatError) as caught:
+        list(iter_file(path))
+    assert "cut.jsonl.xz" in str(caught.value)
+
+
+def test_an_empty_file_has_no_papers(tmp_path):
+    path = tmp_path / "empty.jsonl"
+    path.write_bytes(b"\n\n")
+    assert list(iter_file(path)) == []

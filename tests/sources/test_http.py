@@ -1,0 +1,147 @@
+"""The shared fetch helper: retries on 429/5xx/transport errors, Retry-After, clear final errors."""
+from __future__ import annotations
+
+import logging
+import random
+import socket
+from datetime import datetime, timezone
+
+import httpx
+import pytest
+
+from bot.sources.http import RetryPolicy, SourceError, backoff_delay, fetch, retry_after_seconds
+from fake_paper_sources import Reply
+
+OK = Reply(200, b'{"ok": true}')
+
+
+async def test_429_with_retry_after_then_200_succeeds_after_the_asked_wait(fake_sources, http_client, sleeps,
+                                                                           quick_policy):
+    fake_sources.route("/api/thing", Reply(429, b"slow down", "text/plain", {"Retry-After": "2"}), OK)
+
+    fetched = await fetch(http_client, fake_sources.url + "/api/thing", policy=quick_policy, sleep=sleeps)
+
+    assert fetched.status == 200 and fetched.json() == {"ok": True}
+    assert sleeps.waits == [2.0]  # the server's wait, not the (much shorter) computed backoff
+    assert len(fake_sources.requests_to("/api/thing")) == 2
+
+
+async def test_retry_after_as_an_http_date_is_honoured():
+    now = datetime(2026, 11, 24, 7, 0, 0, tzinfo=timezone.utc)
+    assert retry_after_seconds("Tue, 24 Nov 2026 07:00:05 GMT", now) == 5.0
+    assert retry_after_seconds("Tue, 24 Nov 2026 06:59:00 GMT", now) == 0.0  # already past: retry now
+    assert retry_after_seconds("7", now) == 7.0
+    assert retry_after_seconds("soon", now) is None
+    assert retry_after_seconds(None, now) is None
+
+
+async def test_a_retry_after_beyond_the_cap_is_not_waited_for(fake_sources, http_client, sleeps):
+    fake_sources.route("/api/thing", Reply(429, b"", "text/plain", {"Retry-After": "3600"}), OK)
+    policy = RetryPolicy(attempts=4, base_delay=0.01, max_retry_after=30)
+
+    with pytest.raises(SourceError) as caught:
+        await fetch(http_client, fake_sources.url + "/api/thing", policy=policy, sleep=sleeps, source="hf")
+
+    assert caught.value.status == 429
+    assert "3600" in str(caught.value) and str(caught.value).startswith("hf: ")
+    assert sleeps.waits == [] and len(fake_sources.requests_to("/api/thing")) == 1
+
+
+async def test_500_every_time_ends_in_a_source_error_after_the_allowed_attempts(fake_sources, http_client, sleeps,
+                                                                               quick_policy):
+    fake_sources.route("/api/thing", Reply(500, b"<html>oops</html>", "text/html"))
+
+    with pytest.raises(SourceError) as caught:
+        await fetch(http_client, fake_sources.url + "/api/thing", policy=quick_policy, sleep=sleeps, source="hf")
+
+    assert caught.value.status == 500
+    assert "gave up after 4 attempts" in str(caught.value)
+    assert len(fake_sources.requests_to("/api/thing")) == 4
+    assert len(sleeps.waits) == 3
+
+
+async def test_backoff_grows_and_stays_under_the_cap(fake_sources, http_client, sleeps):
+    fake_sources.route("/api/thing", Reply(503), Reply(502), Reply(500), OK)
+    policy = RetryPolicy(attempts=5, base_delay=1.0, max_delay=3.0, jitter=0.5)
+
+    await fetch(http_client, fake_sources.url + "/api/thing", policy=policy, sleep=sleeps, rng=random.Random(7))
+
+    first, second, third = sleeps.waits
+    assert 0.5 <= first <= 1.0 and 1.0 <= second <= 2.0 and 1.5 <= third <= 3.0
+
+
+def test_backoff_delay_jitter_is_bounded():
+    policy = RetryPolicy(base_delay=0.5, max_delay=8.0, jitter=0.5)
+    rng = random.Random(1)
+    for retry in range(1, 10):
+        full = min(8.0, 0.5 * 2 ** (retry - 1))
+        for _ in range(20):
+            assert full / 2 <= backoff_delay(retry, policy, rng) <= full
+
+
+async def test_a_404_is_final_unless_the_caller_accepts_it(fake_sources, http_client, sleeps, quick_policy):
+    url = fake_sources.url + "/api/missing"
+    with pytest.raises(SourceError) as caught:
+        await fetch(http_client, url, policy=quick_policy, sleep=sleeps)
+    assert caught.value.status == 404 and sleeps.waits == []
+
+    fetched = await fetch(http_client, url, policy=quick_policy, sleep=sleeps, accept=(404,))
+    assert fetched.status == 404
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_a_refused_connection_is_retried_then_reported(http_client, sleeps, quick_policy):
+    url = f"http://127.0.0.1:{_closed_port()}/api/daily_papers"
+
+    with pytest.raises(SourceError) as caught:
+        await fetch(http_client, url, policy=quick_policy, sleep=sleeps, source="hf")
+
+    assert "could not reach" in str(caught.value) and caught.value.status is None
+    assert len(sleeps.waits) == quick_policy.attempts - 1
+
+
+async def test_a_slow_server_times_out_into_a_source_error(fake_sources, sleeps):
+    fake_sources.route("/api/slow", Reply(200, b"[]", delay=1.0))
+    policy = RetryPolicy(attempts=2, base_delay=0.01)
+    async with httpx.AsyncClient(timeout=httpx.Timeout(0.2)) as client:
+        with pytest.raises(SourceError) as caught:
+            await fetch(client, fake_sources.url + "/api/slow", policy=policy, sleep=sleeps)
+    assert "timed out" in str(caught.value)
+    assert len(fake_sources.requests_to("/api/slow")) == 2
+
+
+async def test_html_instead_of_json_is_a_clear_error(fake_sources, http_client, quick_policy, sleeps):
+    fake_sources.route("/api/thing", Reply(200, b"<!doctype html><title>Maintenance</title>", "text/html"))
+    fetched = await fetch(http_client, fake_sources.url + "/api/thing", policy=quick_policy, sleep=sleeps)
+    with pytest.raises(SourceError) as caught:
+        fetched.json("hf")
+    assert "not valid JSON" in str(caught.value) and "text/html" in str(caught.value)
+
+
+async def test_an_oversized_body_is_refused(fake_sources, http_client, sleeps):
+    fake_sources.route("/api/huge", Reply(200, b"[" + b"0," * 5000 + b"0]"))
+    with pytest.raises(SourceError) as caught:
+        await fetch(http_client, fake_sources.url + "/api/huge", policy=RetryPolicy(max_bytes=1000), sleep=sleeps)
+    assert "larger than 1000 bytes" in str(caught.value)
+
+
+async def test_query_strings_stay_out_of_errors_and_logs(fake_sources, http_client, sleeps, quick_policy, caplog):
+    caplog.set_level(logging.DEBUG, logger="bot.sources")
+    fake_sources.route("/api/thing", Reply(503))
+    url = fake_sources.url + "/api/thing"
+
+    with pytest.raises(SourceError) as caught:
+        await fetch(http_client, url, params={"token": "s3cr3t-value"}, policy=quick_policy, sleep=sleeps)
+
+    assert fake_sources.requests_to("/api/thing")[0].query == {"token": "s3cr3t-value"}
+    assert "s3cr3t-value" not in str(caught.value)
+    assert "s3cr3t-value" not in caplog.text
+    closed = f"http://127.0.0.1:{_closed_port()}/x"
+    with pytest.raises(SourceError) as caught:
+        await fetch(http_client, closed, params={"token": "s3cr3t-value"}, policy=quick_policy, sleep=sleeps)
+    assert "s3cr3t-value" not in str(caught.value) and "s3cr3t-value" not in caplog.text

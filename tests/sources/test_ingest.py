@@ -1,0 +1,185 @@
+"""Ingest into a real store: a Hugging Face day, recent arXiv papers, and file import."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from bot.ingest import import_file, ingest_arxiv, ingest_hf
+from bot.models import Paper, normalize_title
+from bot.sources import Sources
+from bot.sources.arxiv import ArxivGate, ArxivSource
+from bot.sources.files import iter_file
+from bot.sources.hf import HuggingFaceSource
+from bot.sources.http import SourceError
+from fake_paper_sources import EXPECTED, FIXTURES, Reply, atom_feed, fixture_bytes
+from storage.store import Store, _fast_normalize_title
+
+NOW = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
+DAY = "2026-11-24"
+DAILY = "hf_daily_papers_2026-11-24.json"
+ATOM = "application/atom+xml; charset=utf-8"
+
+
+@pytest.fixture
+def sources(fake_sources, http_client, sleeps, quick_policy):
+    return Sources(HuggingFaceSource(http_client, fake_sources.url, policy=quick_policy, sleep=sleeps),
+                   ArxivSource(http_client, fake_sources.url, gate=ArxivGate(0.0)))
+
+
+def all_rows(store: Store) -> list[dict]:
+    return [dict(r) for r in store.conn.execute("SELECT * FROM papers ORDER BY key")]
+
+
+async def test_a_hugging_face_day_is_stored_with_its_ranking(fake_sources, http_client, store):
+    fake_sources.serve_fixture(DAILY)
+    env = {"PAPERBOY_HF_BASE_URL": fake_sources.url, "PAPERBOY_ARXIV_BASE_URL": fake_sources.url}
+    sources = Sources.from_env(env, client=http_client)
+    expected = EXPECTED[DAILY]
+
+    report = await ingest_hf(store, sources, DAY, NOW)
+
+    assert sorted(report.new_keys) == sorted(expected["upvotes"]) and report.count == 12
+    assert report.dates == (DAY,) and report.skipped == ()
+    listed = store.daily_list(DAY, "hf")
+    assert [p.key for p, _ in listed] == expected["ids_by_upvotes_desc"]
+    assert [up for _, up in listed] == [expected["upvotes"][k] for k in expected["ids_by_upvotes_desc"]]
+    for item in expected["papers"]:
+        stored = store.get_paper(item["arxiv_id"])
+        assert stored.title == item["title"] and stored.upvotes == expected["upvotes"][item["arxiv_id"]]
+        assert stored.first_seen == "2026-11-24T08:00:00Z"
+    [(rowid, _)] = store.fts_search('"discernment"')
+    assert store.get_papers_by_rowid([rowid])[rowid].key == "2607.19355"
+
+    again = await ingest_hf(store, sources, DAY, NOW)
+    assert again.new_keys == () and again.updated == 0 and again.count == 12
+
+
+async def test_a_source_that_keeps_failing_changes_nothing_stored(fake_sources, sources, store, sleeps):
+    fake_sources.serve_fixture(DAILY)
+    await ingest_hf(store, sources, DAY, NOW)
+    before = all_rows(store), store.daily_list(DAY, "hf")
+    fake_sources.route("/api/daily_papers", Reply(500, b"<html>Internal Server Error</html>", "text/html"))
+
+    with pytest.raises(SourceError) as caught:
+        await ingest_hf(store, sources, DAY, NOW)
+
+    assert caught.value.status == 500 and len(sleeps.waits) == 3
+    assert (all_rows(store), store.daily_list(DAY, "hf")) == before
+
+
+async def test_rate_limited_then_served(fake_sources, sources, store, sleeps):
+    fake_sources.route("/api/daily_papers", Reply(429, b"", "text/plain", {"Retry-After": "1"}),
+                       Reply(200, fixture_bytes(DAILY), EXPECTED[DAILY]["content_type"]))
+    report = await ingest_hf(store, sources, DAY, NOW)
+    assert report.count == 12 and sleeps.waits == [1.0]
+
+
+async def test_malformed_records_are_reported_and_the_rest_is_stored(fake_sources, sources, store):
+    fake_sources.route("/api/daily_papers", Reply(200, fixture_bytes("hf_daily_papers_malformed.json")))
+
+    report = await ingest_hf(store, sources, DAY, NOW)
+
+    assert len(report.new_keys) == 3 and len(report.skipped) == 5
+    assert [p.key for p, _ in store.daily_list(DAY, "hf")] == ["2607.19865", "2607.20064", "2607.20268"]
+    assert store.count_papers() == 3
+
+
+async def test_an_empty_day_does_not_erase_a_recorded_list(fake_sources, sources, store):
+    fake_sources.serve_fixture(DAILY)
+    await ingest_hf(store, sources, DAY, NOW)
+    fake_sources.route("/api/daily_papers", Reply(200, b"[]"))
+
+    report = await ingest_hf(store, sources, DAY, NOW)
+
+    assert report.count == 0 and report.dates == ()
+    assert len(store.daily_list(DAY, "hf")) == 12
+
+
+async def test_recent_arxiv_papers_are_stored_with_one_list_per_date(fake_sources, sources, store):
+    fake_sources.route("/api/query", Reply(200, atom_feed([
+        {"id": "2611.00003v1", "title": "Three", "published": "2026-11-23", "categories": ["cs.LG", "cs.AI"]},
+        {"id": "2611.00001v1", "title": "One", "published": "2026-11-22"},
+        {"id": "2611.00002v1", "title": "Two", "published": "2026-11-23"},
+        {"id": "2610.00009v1", "title": "Old", "published": "2026-10-01"},
+    ], total=4), ATOM))
+
+    report = await ingest_arxiv(store, sources, "cs.LG", 2, NOW)
+
+    assert sorted(report.new_keys) == ["2611.00001", "2611.00002", "2611.00003"]
+    assert report.source == "arxiv:cs.LG" and report.dates == ("2026-11-22", "2026-11-23")
+    assert [p.key for p, _ in store.daily_list("2026-11-23", "arxiv:cs.LG")] == ["2611.00002", "2611.00003"]
+    assert store.get_paper("2611.00003").categories == ("cs.LG", "cs.AI")
+    assert store.get_paper("2610.00009") is None
+
+
+@pytest.mark.parametrize("name", ["papers_small.jsonl", "papers_small.jsonl.gz", "papers_small.jsonl.xz"])
+def test_import_file_then_again_adds_nothing(store, name):
+    seen: list[int] = []
+
+    first = import_file(store, FIXTURES / name, NOW, progress=seen.append, batch_size=4)
+
+    assert (first.read, first.new, first.updated, first.skipped) == (12, 7, 0, 5)
+    assert len(first.new_keys) == 7 and first.skipped_reasons[0].startswith("line 8: invalid JSON")
+    assert seen == sorted(seen) and seen[-1] == 12
+    assert store.count_papers() == 7
+    rows = all_rows(store)
+
+    second = import_file(store, FIXTURES / name, datetime(2026, 12, 1, tzinfo=timezone.utc))
+
+    assert (second.read, second.new, second.updated, second.skipped) == (12, 0, 0, 5)
+    assert second.new_keys == () and all_rows(store) == rows
+
+
+def test_hostile_titles_are_stored_verbatim_and_searchable(store):
+    import_file(store, FIXTURES / "papers_small.jsonl", NOW)
+    hostile = store.get_paper("2402.00002")
+    assert hostile.title == "Robert'); DROP TABLE papers;-- \"quoted\" NEAR(a b) * -x AND OR"
+    assert hostile.abstract == "Hostile text stays text: <script>alert(1)</script> {{ braces }}"
+    [(rowid, _)] = store.fts_search('"robert"')
+    assert store.get_papers_by_rowid([rowid])[rowid].key == "2402.00002"
+
+
+def test_the_bulk_path_stores_exactly_what_the_row_path_stores(tmp_path):
+    papers = [p for p in iter_file(FIXTURES / "papers_small.jsonl") if isinstance(p, Paper)]
+    papers += [p for p in iter_file(FIXTURES / DAILY) if isinstance(p, Paper)]
+    papers.append(papers[0].with_changes(title="The same key twice in one batch: the later one wins"))
+    bulk, rowwise = Store(tmp_path / "bulk.db"), Store(tmp_path / "rows.db")
+
+    bulk_result = bulk.bulk_upsert_papers(papers, "2026-11-24T08:00:00Z")
+    row_result = rowwise.upsert_papers(papers, "2026-11-24T08:00:00Z")
+
+    assert (bulk_result.new_keys, bulk_result.changed) == (row_result.new_keys, row_result.changed)
+    assert all_rows(bulk) == all_rows(rowwise)
+    fts = "SELECT rowid, title FROM papers_fts WHERE papers_fts MATCH 'reasoning OR curse' ORDER BY rowid"
+    assert bulk.conn.execute(fts).fetchall() == rowwise.conn.execute(fts).fetchall()
+
+
+def test_a_thin_record_never_erases_richer_data(store):
+    rich = [p for p in iter_file(FIXTURES / DAILY) if isinstance(p, Paper)]
+    store.upsert_papers(rich, "2026-11-24T08:00:00Z")
+    richest = next(p for p in rich if p.ai_summary and p.code_url)
+    thin = tmp_record(richest.key, "  A  retitled   paper ")
+
+    result = store.bulk_upsert_papers([thin], "2026-11-25T08:00:00Z")
+
+    stored = store.get_paper(richest.key)
+    assert result.new_keys == () and result.changed == 1
+    assert stored.title == "A retitled paper"
+    assert (stored.ai_summary, stored.code_url, stored.upvotes, stored.hf_url, stored.authors) == (
+        richest.ai_summary, richest.code_url, richest.upvotes, richest.hf_url, richest.authors)
+    assert stored.first_seen == "2026-11-24T08:00:00Z" and stored.last_seen == "2026-11-25T08:00:00Z"
+
+
+def tmp_record(key: str, title: str) -> Paper:
+    from bot.sources.files import paper_from_record
+    return paper_from_record(json.loads(json.dumps({"id": key, "title": title, "authors": None})))
+
+
+@pytest.mark.parametrize("title", [
+    "Attention Is All You Need", "snake_case__and--dashes", "  spaces\tand\x1fcontrol\x00chars ",
+    "Ünïcödé títle — “quotes” 🚀", "ÆSIR: naïve café", "", "___", "a_b c-d e.f 3D-Vision BERT4Rec",
+])
+def test_the_fast_title_normalisation_equals_the_reference(title):
+    assert _fast_normalize_title(title) == normalize_title(title)
