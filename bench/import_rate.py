@@ -1,0 +1,177 @@
+"""How fast `paperboy import` loads a large JSON Lines file, full-text index included.
+
+    python bench/import_rate.py [FILE] [--limit N] [--db PATH]
+
+FILE defaults to ../shared/corpus/papers-304k.jsonl.xz. Prints, for the same file and in the
+same process: the import rate into a fresh database (FTS5 kept in sync by the papers triggers),
+the rate of a second import of the same file (which must add nothing), and three baselines that
+bound it from below: decompression alone, decompression plus json.loads, and FTS5 indexing alone
+(the same title, abstract and authors inserted into a bare FTS5 table with the same tokenizer).
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.ingest import import_file  # noqa: E402
+from bot.models import Paper  # noqa: E402
+from bot.sources.files import iter_file_batches, open_binary  # noqa: E402
+from storage.store import Store  # noqa: E402
+
+DEFAULT_FILE = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "papers-304k.jsonl.xz"
+BLOCK = 1 << 20
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown cpu"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, load average {load}")
+
+
+class Timer:
+    def __enter__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = time.perf_counter() - self.wall
+        self.cpu = time.process_time() - self.cpu
+
+
+def lines_of(path: Path, limit: int | None):
+    with open_binary(path) as stream:
+        yield from itertools.islice(stream, limit)
+
+
+def limited_copy(path: Path, limit: int, into: Path) -> Path:
+    """The first `limit` lines as a plain file, so every measurement reads the same records."""
+    target = into / "limited.jsonl"
+    with open(target, "wb") as out:
+        out.writelines(lines_of(path, limit))
+    return target
+
+
+def decompress_only(path: Path) -> tuple[int, Timer]:
+    size = 0
+    with Timer() as timer, open_binary(path) as stream:
+        while block := stream.read(BLOCK):
+            size += len(block)
+    return size, timer
+
+
+def parse_only(path: Path) -> tuple[int, Timer]:
+    count = 0
+    with Timer() as timer:
+        for line in lines_of(path, None):
+            if line.strip():
+                json.loads(line)
+                count += 1
+    return count, timer
+
+
+def fts_only(path: Path, workdir: Path, tokenizer: str) -> tuple[int, float]:
+    """Seconds spent inside SQLite inserting the file's text into a bare FTS5 table on disk."""
+    db = sqlite3.connect(workdir / "fts_only.db")
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute(f"CREATE VIRTUAL TABLE f USING fts5(title, abstract, authors, tokenize='{tokenizer}')")
+    spent = 0.0
+    count = 0
+    rowid = 0
+    for batch in iter_file_batches(path, 20000):
+        rows = []
+        for item in batch:
+            if isinstance(item, Paper):
+                rowid += 1
+                rows.append((rowid, item.title, item.abstract, json.dumps(list(item.authors), ensure_ascii=False)))
+        started = time.perf_counter()
+        with db:
+            db.executemany("INSERT INTO f(rowid, title, abstract, authors) VALUES (?, ?, ?, ?)", rows)
+        spent += time.perf_counter() - started
+        count += len(rows)
+    db.close()
+    return count, spent
+
+
+def tokenizer_of(store: Store) -> str:
+    sql = store.conn.execute("SELECT sql FROM sqlite_master WHERE name = 'papers_fts'").fetchone()[0]
+    return sql.split("tokenize=", 1)[1].split("'")[1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("file", nargs="?", type=Path, default=DEFAULT_FILE)
+    parser.add_argument("--limit", type=int, default=None, help="only the first N lines (plain copy in a temp dir)")
+    parser.add_argument("--db", type=Path, default=None, help="database to create (default: a temp dir)")
+    args = parser.parse_args()
+    if not args.file.is_file():
+        print(f"no such file: {args.file} (the corpus lives in ../shared/corpus)", file=sys.stderr)
+        return 2
+
+    print(f"machine: {machine()}")
+    with tempfile.TemporaryDirectory(prefix="paperboy-bench-") as tmp:
+        work = Path(tmp)
+        source = limited_copy(args.file, args.limit, work) if args.limit else args.file
+        print(f"file: {args.file}" + (f" (first {args.limit:,} lines)" if args.limit else ""))
+
+        size, unpack = decompress_only(source)
+        print(f"baseline, decompression alone: {size / 1e6:,.0f} MB in {unpack.wall:.1f}s "
+              f"(cpu {unpack.cpu:.1f}s)")
+        records, parse = parse_only(source)
+        print(f"baseline, decompression + json.loads: {records / parse.wall:,.0f} records/s "
+              f"({records:,} in {parse.wall:.1f}s, cpu {parse.cpu:.1f}s)")
+
+        db_path = args.db or work / "import.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+        store = Store(db_path)
+        now = datetime.now(timezone.utc)
+        with Timer() as first_timer:
+            first = import_file(store, source, now)
+        rate = first.read / first_timer.wall
+        print(f"import: {first.read:,} read, {first.new:,} new, {first.updated:,} updated, {first.skipped:,} skipped "
+              f"in {first_timer.wall:.1f}s (cpu {first_timer.cpu:.1f}s on {os.cpu_count()} cores): "
+              f"{rate:,.0f} papers/s")
+        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db_size = sum(Path(f"{db_path}{s}").stat().st_size for s in ("", "-wal") if Path(f"{db_path}{s}").exists())
+        print(f"database: {db_size / 1e6:,.0f} MB, {store.count_papers():,} papers")
+
+        with Timer() as second_timer:
+            second = import_file(store, source, now)
+        print(f"second import: {second.new:,} new, {second.updated:,} updated in {second_timer.wall:.1f}s: "
+              f"{second.read / second_timer.wall:,.0f} papers/s" + ("" if second.new == 0 else "  <-- NOT IDEMPOTENT"))
+        tokenizer = tokenizer_of(store)
+        store.close()
+
+        indexed, fts_seconds = fts_only(source, work, tokenizer)
+        print(f"baseline, FTS5 indexing alone ({tokenizer}): {indexed / fts_seconds:,.0f} papers/s "
+              f"({fts_seconds:.1f}s inside SQLite)")
+        print(f"ratios: import / FTS5-alone = {rate / (indexed / fts_seconds):.2f}, "
+              f"import / json.loads = {rate / (records / parse.wall):.2f}, "
+              f"decompression share of the import time = {unpack.wall / first_timer.wall:.0%}")
+        print(f"target 20,000 papers/s: {'met' if rate >= 20000 else 'NOT met'} on this machine")
+        print(f"machine after: load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
