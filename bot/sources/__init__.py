@@ -51,10 +51,10 @@ class Sources:
         (a new one when not given)."""
         if env.get("PAPERBOY_OFFLINE", "").strip().lower() in _TRUE:
             return cls(None, None)
+        hf_url = _base_url(env, "PAPERBOY_HF_BASE_URL", DEFAULT_HF_BASE_URL)
+        arxiv_url = _base_url(env, "PAPERBOY_ARXIV_BASE_URL", DEFAULT_ARXIV_BASE_URL)
         owns = client is None
         client = client or make_client()
-        hf_url = env.get("PAPERBOY_HF_BASE_URL", "").strip() or DEFAULT_HF_BASE_URL
-        arxiv_url = env.get("PAPERBOY_ARXIV_BASE_URL", "").strip() or DEFAULT_ARXIV_BASE_URL
         return cls(HuggingFaceSource(client, hf_url), ArxivSource(client, arxiv_url, gate=gate or ArxivGate()),
                    client=client, owns_client=owns)
 
@@ -122,6 +122,13 @@ class Sources:
     async def aclose(self) -> None:
         if self._owns_client and self._client is not None:
             await self._client.aclose()
+
+
+def _base_url(env: Mapping[str, str], name: str, default: str) -> str:
+    url = env.get(name, "").strip() or default
+    if not url.lower().startswith(("http://", "https://")):
+        raise ValueError(f"{name} must be an http:// or https:// URL, not {url[:100]!r}")
+    return url
 
 
 def _interleave(lists: list[list[Paper]], limit: int) -> list[Paper]:

@@ -152,7 +152,10 @@ class ArxivSource:
     async def query(self, params: dict[str, str | int]) -> ArxivPage:
         fetched = await fetch(self.client, self.base_url + "/api/query", params=params, accept=(400,),
                               source=SOURCE, policy=self.policy, sleep=self.gate.clock.sleep, pace=self.gate.slot)
-        page = parse_feed(fetched.content)  # a 400 carries arXiv's error entry, raised here
+        try:
+            page = parse_feed(fetched.content)  # a 400 carries arXiv's error entry, raised here
+        except SourceError as exc:
+            raise SourceError(exc.message, status=fetched.status, source=SOURCE) from None
         if fetched.status != 200:
             raise SourceError("the request was refused", status=fetched.status, source=SOURCE)
         return page

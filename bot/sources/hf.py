@@ -47,12 +47,13 @@ def paper_from_hf(item: Any) -> Paper:
         raise BadRecord("missing paper id" if raw_id in (None, "") else f"not an arXiv id: {str(raw_id)[:40]!r}")
     title = title_of(paper.get("title") if paper.get("title") is not None else item.get("title"))
     authors = paper.get("authors")
+    author_names = [a.get("name") if isinstance(a, dict) else a for a in authors] if isinstance(authors, list) else None
     return Paper(
         key=arxiv_id,
         arxiv_id=arxiv_id,
         title=title,
         abstract=tidy(paper.get("summary")) or tidy(item.get("summary")),
-        authors=names([a.get("name") if isinstance(a, dict) else a for a in authors] if isinstance(authors, list) else None),
+        authors=names(author_names),
         published=day_of(paper.get("publishedAt")) or day_of(item.get("publishedAt")),
         upvotes=count_of(paper.get("upvotes")),
         hf_url=PAPER_PAGE + arxiv_id,

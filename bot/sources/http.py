@@ -151,7 +151,9 @@ async def fetch(
         wait: float | None = None
         try:
             async with pace():
-                fetched = await _get_once(client, url, params, policy, timeout)
+                fetched = await _get_once(client, url, params, policy, timeout, source)
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:  # configuration, not luck: no retry
+            raise SourceError(f"cannot request {url[:100]!r}: {_short(exc)}", source=source) from None
         except httpx.TransportError as exc:  # timeouts, refused connections, resets
             last_error = SourceError(f"could not reach {_public_url(httpx.URL(url))}: {_transport_reason(exc)}",
                                      source=source)
@@ -182,7 +184,7 @@ async def fetch(
 
 
 async def _get_once(client: httpx.AsyncClient, url: str, params: Mapping[str, Any] | None,
-                    policy: RetryPolicy, timeout: httpx.Timeout | float | None) -> Fetched:
+                    policy: RetryPolicy, timeout: httpx.Timeout | float | None, source: str) -> Fetched:
     extra = {"timeout": timeout} if timeout is not None else {}
     request = client.build_request("GET", url, params=params, **extra)
     response = await client.send(request, stream=True)
@@ -192,7 +194,8 @@ async def _get_once(client: httpx.AsyncClient, url: str, params: Mapping[str, An
         async for chunk in response.aiter_bytes():
             size += len(chunk)
             if size > policy.max_bytes:
-                raise SourceError(f"the response is larger than {policy.max_bytes} bytes", status=response.status_code)
+                raise SourceError(f"the response is larger than {policy.max_bytes} bytes",
+                                  status=response.status_code, source=source)
             chunks.append(chunk)
     finally:
         await response.aclose()

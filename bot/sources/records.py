@@ -40,9 +40,7 @@ def arxiv_id_of(value: Any) -> str | None:
 
 def tidy(value: Any) -> str | None:
     """Whitespace-collapsed text, or None for anything that is not non-blank text."""
-    if not isinstance(value, str):
-        return None
-    if not value:
+    if not isinstance(value, str) or not value:
         return None
     # Most text arrives tidy already; scanning for the few messy characters is much cheaper
     # than running the collapsing regex over every abstract of a large import.

@@ -72,7 +72,7 @@ async def test_the_error_entry_becomes_a_source_error_with_arxivs_message(fake_s
     with pytest.raises(SourceError) as caught:
         await arxiv.query({"id_list": "1234.12345"})
     assert EXPECTED["arxiv_error.xml"]["error"]["summary"] in str(caught.value)
-    assert str(caught.value).startswith("arxiv: ")
+    assert str(caught.value).startswith("arxiv: ") and caught.value.status == 400
     assert len(fake_sources.seen) == 1  # a 400 is an answer, not something to retry
 
 

@@ -59,6 +59,12 @@ def test_base_urls_come_from_the_environment_with_defaults():
     asyncio.run(custom.aclose())
 
 
+def test_a_base_url_that_is_not_http_is_a_clear_configuration_error():
+    with pytest.raises(ValueError) as caught:
+        Sources.from_env({"PAPERBOY_HF_BASE_URL": "huggingface.co"})
+    assert "PAPERBOY_HF_BASE_URL" in str(caught.value)
+
+
 async def test_sources_share_the_arxiv_gate_they_are_given(http_client):
     gate = ArxivGate(3.0)
     one, two = Sources.from_env({}, client=http_client, gate=gate), Sources.from_env({}, client=http_client, gate=gate)

@@ -48,7 +48,8 @@ def test_corpus_quirks():
 
     curse = papers["2309.12288"]
     assert curse.title == 'The Reversal Curse: LLMs trained on "A is B" fail to learn "B is A"'
-    assert curse.abstract == "We expose a surprising failure of generalization in auto-regressive large language models."
+    assert curse.abstract == ("We expose a surprising failure of generalization "
+                              "in auto-regressive large language models.")
     assert curse.authors == ("Lukas Berglund", "Meg Tong", "Max Kaufmann")
     assert (curse.published, curse.categories, curse.upvotes) == ("2023-09-21", ("cs.CL", "cs.AI"), 12)
 
