@@ -101,6 +101,9 @@ def _line(raw: str | bytes, number: int) -> FileItem | None:
     except ValueError as exc:  # UnicodeDecodeError included
         if not raw.strip():
             return None
+        if isinstance(exc, json.JSONDecodeError):
+            problem = exc.msg.removesuffix(" starting at").removesuffix(" at")  # json's phrasing expects a position
+            return Skipped(number, f"invalid JSON at column {exc.colno}: {problem}")
         return Skipped(number, f"invalid JSON: {_first_line(exc)}")
     return _item(record, number)
 
