@@ -183,3 +183,22 @@ def tmp_record(key: str, title: str) -> Paper:
 ])
 def test_the_fast_title_normalisation_equals_the_reference(title):
     assert _fast_normalize_title(title) == normalize_title(title)
+
+
+async def test_the_recorded_arxiv_listing_is_stored_as_expected(fake_sources, sources, store):
+    listing = fixture_bytes("arxiv_query_cs.LG.xml")
+
+    def first_page_only(query: dict[str, str]) -> Reply:
+        return Reply(200, listing if query["start"] == "0" else atom_feed([], total=268431), ATOM)
+
+    fake_sources.route("/api/query", dynamic=first_page_only)
+    expected = {e["arxiv_id"]: e["title"] for e in EXPECTED["arxiv_query_cs.LG.xml"]["papers"]}
+
+    report = await ingest_arxiv(store, sources, "cs.LG", 3, datetime(2026, 7, 24, 12, tzinfo=timezone.utc))
+
+    recent = ["2607.21561", "2607.20339", "2607.20323", "2607.19241"]  # first published since 2026-07-21
+    assert list(report.papers) == recent and sorted(report.new_keys) == sorted(recent)
+    for key in recent:
+        assert store.get_paper(key).title == expected[key]
+    assert [s.query["start"] for s in fake_sources.seen] == ["0", "6"]
+    assert [p.key for p, _ in store.daily_list("2026-07-22", "arxiv:cs.LG")] == ["2607.20323", "2607.20339"]
