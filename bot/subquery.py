@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
+from typing import Container, Iterable, Mapping, NamedTuple
 
 from bot.models import Paper, trim_at_word
 
@@ -39,7 +39,9 @@ _LETTERS_NFKD_KEEPS = str.maketrans({
     "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "æ": "ae", "Æ": "ae",
     "œ": "oe", "Œ": "oe", "þ": "th", "Þ": "th", "ı": "i", "ß": "ss", "’": "'", "‘": "'", "ʼ": "'",
 })
+_ASCII_PUNCTUATION_TO_SPACE = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
 _QUOTE_MARKS = str.maketrans({mark: '"' for mark in "“”„‟″＂«»"})
+_CHUNK_END = re.compile(r'[\s"]')
 _FIELD = re.compile(r"([A-Za-z]+):(.*)", re.S)
 _FIELDS = {"author": "author", "authors": "author", "au": "author", "cat": "cat", "category": "cat"}
 _TEXT_FIELDS = {"title", "ti", "abstract", "abs", "text", "all", "keyword", "keywords", "kw"}
@@ -47,6 +49,9 @@ _OR = {"or", "|", "||"}
 _AND = {"and", "&&"}
 _OPERATOR_WORDS = {"or", "and"}
 _CATEGORY = re.compile(r"([a-z][a-z-]*)(?:\.([a-z][a-z-]*))?(?:\.\*|\.)?", re.I)
+# Memo of stem(): a plain dict, so that stems() looks a whole field up with one map().
+_STEMS: dict[str, str] = {}
+_STEMS_LIMIT = 300_000
 _NAME_SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
 # Singulars ending in s, and Latin/Greek plurals, that the suffix rules would get wrong.
 _IRREGULAR = {
@@ -77,12 +82,35 @@ def fold(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """The words of a text in the form they are compared in, before stemming."""
+    if text.isascii():  # the common case, about twice as fast as the regular expression
+        text = text.lower()
+        if "'" in text:
+            text = _POSSESSIVE.sub("", text)
+        return text.translate(_ASCII_PUNCTUATION_TO_SPACE).split()
     return _WORD.findall(fold(text))
 
 
-@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """A light plural stem: enough for model/models, policy/policies, image/images."""
+    found = _STEMS.get(word)
+    if found is None:
+        if len(_STEMS) >= _STEMS_LIMIT:
+            _STEMS.clear()
+        found = _STEMS[word] = _stem(word)
+    return found
+
+
+def stem_all(words: list[str]) -> list[str]:
+    """stem() of every word; a field of a few hundred words costs a few C-level passes."""
+    for word in set(words).difference(_STEMS):
+        stem(word)
+    try:
+        return list(map(_STEMS.__getitem__, words))
+    except KeyError:  # the memo was cleared meanwhile
+        return [stem(word) for word in words]
+
+
+def _stem(word: str) -> str:
     if word in _IRREGULAR:
         return _IRREGULAR[word]
     if len(word) <= 3 or not word.isalpha():
@@ -117,46 +145,89 @@ def _reorder_name(name: str) -> str:
 
 
 def _surname_tokens(name: str) -> list[str]:
-    words = [w for w in fold(name).split() if _WORD.search(w)]
-    while len(words) > 1 and "".join(_WORD.findall(words[-1])) in _NAME_SUFFIXES:
-        words.pop()
-    return _WORD.findall(words[-1]) if words else []
+    """The tokens of the last word of a name, suffixes such as Jr. aside."""
+    words = name.split()
+    for position in range(len(words) - 1, -1, -1):
+        found = tokens(words[position])
+        if found and not (position > 0 and len(found) == 1 and found[0] in _NAME_SUFFIXES):
+            return found
+    return []
+
+
+@dataclass(frozen=True)
+class KeyFilter:
+    """The word pairs and author-name tokens an index can use: PaperText skips building the
+    keys no query asks for, which is most of them."""
+    pairs: Mapping[str, Container[str]]  # first stem -> second stems
+    name_tokens: Container[str]  # tokens that end an author key: surnames, second of a name pair
+
+    @classmethod
+    def of(cls, keys: Iterable[str]) -> "KeyFilter":
+        pairs: dict[str, set[str]] = {}
+        name_tokens: set[str] = set()
+        for key in keys:
+            if key.startswith(("s:", "n:", "p:")):
+                name_tokens.add(key.rsplit(" ", 1)[-1] if " " in key else key[2:])
+            elif " " in key and ":" not in key:
+                first, second = key.split(" ", 1)
+                pairs.setdefault(first, set()).add(second)
+        return cls({k: frozenset(v) for k, v in pairs.items()}, frozenset(name_tokens))
 
 
 @dataclass(frozen=True)
 class PaperText:
     """A paper folded once into what queries look at.
 
-    keys holds word stems, "a:"+token of every author name, "s:"+surname token and
-    "c:"+category (plus "c:"+archive, e.g. "c:cs" for cs.LG). text holds the stems of each
-    field in order, fields separated by " | " so a phrase never spans two fields."""
-    keys: frozenset[str]
+    keys holds the word stems, each pair of neighbouring stems within a field ("flow match"),
+    "s:"+surname token; for neighbouring tokens of an author's name "n:"+both and
+    "p:"+initial+" "+second ("n:yann lecun", "p:y lecun"); "c:"+category and "c:"+archive
+    ("c:cs.lg", "c:cs"). With a KeyFilter, only the word pairs and author keys it names are built.
+    text holds each field's stems in order, separated by " | " so a phrase never spans two
+    fields; names holds each author's tokens."""
+    keys: set[str]  # not frozen: building the paper's text is on the hot path, copying costs
     text: str
     names: tuple[tuple[str, ...], ...]
 
     @classmethod
-    def of(cls, paper: Paper) -> "PaperText":
+    def of(cls, paper: Paper, only: KeyFilter | None = None) -> "PaperText":
         keys: set[str] = set()
         parts = []
         for value in (paper.title, paper.abstract, *paper.ai_keywords):
             if value:
-                stems = [stem(t) for t in tokens(value)]
+                stems = stem_all(tokens(value))
                 keys.update(stems)
+                if only is None:
+                    keys.update(map(" ".join, zip(stems, stems[1:])))
+                else:
+                    seconds_after = only.pairs.get
+                    for first, second in zip(stems, stems[1:]):
+                        seconds = seconds_after(first)
+                        if seconds is not None and second in seconds:
+                            keys.add(f"{first} {second}")
                 parts.append(" ".join(stems))
         names = []
         for author in paper.authors:
             name = _reorder_name(author or "")
             name_tokens = tuple(tokens(name))
-            if name_tokens:
-                names.append(name_tokens)
-                keys.update("a:" + t for t in name_tokens)
+            if not name_tokens:
+                continue
+            names.append(name_tokens)
+            if only is not None and only.name_tokens.isdisjoint(name_tokens):
+                continue
+            for first, second in zip(name_tokens, name_tokens[1:]):
+                keys.add(f"n:{first} {second}")
+                keys.add(f"p:{first[0]} {second}")
+            last_word = name[name.rfind(" ") + 1:]
+            if last_word.isascii() and last_word.isalnum() and name_tokens[-1] not in _NAME_SUFFIXES:
+                keys.add("s:" + name_tokens[-1])  # the usual case, without a second pass
+            else:
                 keys.update("s:" + t for t in _surname_tokens(name))
         for category in paper.categories:
             value = (category or "").strip().lower()
             if value:
                 keys.add("c:" + value)
                 keys.add("c:" + value.split(".", 1)[0])
-        return cls(frozenset(keys), " " + " | ".join(parts) + " ", tuple(names))
+        return cls(keys, " " + " | ".join(parts) + " ", tuple(names))
 
 
 # ---- the parsed form ----------------------------------------------------------------------
@@ -165,10 +236,10 @@ def _same_name_token(query: str, name: str) -> bool:
     return query == name or (len(query) == 1 and name[0] == query) or (len(name) == 1 and query[0] == name)
 
 
-@dataclass(frozen=True)
-class Atom:
+class Atom(NamedTuple):
     """The smallest test. keys must all be in PaperText.keys (a necessary condition, and a
-    sufficient one unless phrase or name is set, which are then checked on the text)."""
+    sufficient one unless phrase or name is set, which are then checked on the text).
+    A named tuple: queries are built by the hundred thousand, and tuples hash in C."""
     keys: tuple[str, ...]
     phrase: str | None = None  # " stem stem " to find in PaperText.text
     name: tuple[str, ...] | None = None  # consecutive tokens of one author's name
@@ -181,17 +252,21 @@ class Atom:
         if self.phrase is not None:
             return self.phrase in text.text
         if self.name is not None:
-            return any(self._name_in(n) for n in text.names)
+            return self._name_in(text.names)
         return self.keys[0] in text.keys
 
-    def _name_in(self, name: tuple[str, ...]) -> bool:
+    def _name_in(self, names: tuple[tuple[str, ...], ...]) -> bool:
         wanted = self.name or ()
         last = len(wanted) - 1
-        for start in range(len(name) - last):
-            # The last word (normally the surname) must match in full; the others may be initials.
-            if name[start + last] == wanted[last] and all(
-                    _same_name_token(q, name[start + i]) for i, q in enumerate(wanted[:last])):
-                return True
+        surname = wanted[last]
+        for name in names:
+            if surname not in name:
+                continue
+            for end in range(last, len(name)):
+                # The last word (normally the surname) must match in full; the others may be initials.
+                if name[end] == surname and all(
+                        _same_name_token(q, name[end - last + i]) for i, q in enumerate(wanted[:last])):
+                    return True
         return False
 
 
@@ -204,7 +279,10 @@ class Term:
     atoms: tuple[Atom, ...] = field(default=(), compare=False, repr=False)
 
     def test(self, text: PaperText) -> bool:
-        return any(atom.test(text) for atom in self.atoms)
+        for atom in self.atoms:
+            if atom.test(text):
+                return True
+        return False
 
     def __str__(self) -> str:
         sign = "-" if self.negated else ""
@@ -238,8 +316,16 @@ class SubscriptionQuery:
         return self.matches_text(PaperText.of(paper))
 
     def matches_text(self, text: PaperText) -> bool:
-        return (all(any(term.test(text) for term in clause) for clause in self.clauses)
-                and not any(term.test(text) for term in self.excluded))
+        for clause in self.clauses:
+            for term in clause:
+                if term.test(text):
+                    break
+            else:
+                return False
+        for term in self.excluded:
+            if term.test(text):
+                return False
+        return True
 
     def __str__(self) -> str:
         parts = [" OR ".join(str(t) for t in clause) for clause in self.clauses]
@@ -293,9 +379,8 @@ def _scan(text: str) -> list[_Raw]:
             found.append(_Raw("phrase", text[i + 1:end], negated, i + 1))
             i = end + 1
             continue
-        j = i
-        while j < n and not text[j].isspace() and text[j] != '"':
-            j += 1
+        chunk_end = _CHUNK_END.search(text, i)
+        j = chunk_end.start() if chunk_end else n
         chunk = text[i:j]
         if "(" in chunk or ")" in chunk:
             where = i + 1 + min(p for p in (chunk.find("("), chunk.find(")")) if p >= 0)
@@ -331,12 +416,27 @@ def _scan(text: str) -> list[_Raw]:
 def _text_atoms(folded: list[str], compound: bool) -> tuple[Atom, ...]:
     stems = [stem(t) for t in folded]
     if len(stems) == 1:
-        return (Atom((stems[0],)),)
-    keys = tuple(dict.fromkeys(sorted(stems, key=len, reverse=True)))
-    atoms = [Atom(keys, phrase=" " + " ".join(stems) + " ")]
-    if compound:  # multi-agent also finds multiagent
+        atoms = [Atom((stems[0],))]
+    elif len(stems) == 2:  # a pair of neighbours is itself a key
+        atoms = [Atom((" ".join(stems),))]
+    else:
+        pairs = tuple(dict.fromkeys(map(" ".join, zip(stems, stems[1:]))))
+        atoms = [Atom(pairs, phrase=" " + " ".join(stems) + " ")]
+    if compound and len(stems) > 1:  # multi-agent also finds multiagent
         atoms.append(Atom((stem("".join(folded)),)))
     return tuple(atoms)
+
+
+def _name_atoms(folded: list[str]) -> tuple[Atom, ...]:
+    if len(folded) == 1:
+        return (Atom(("s:" + folded[0],)),)
+    first, last = folded[-2], folded[-1]
+    if len(folded) == 2:  # decided by name-pair keys alone
+        if len(first) == 1:  # "J. Smith": any first name starting with J
+            return (Atom((f"p:{first} {last}",)),)
+        return Atom((f"n:{first} {last}",)), Atom((f"n:{first[0]} {last}",))
+    # Initials may stand for the next-to-last word, so only its first letter is certain.
+    return (Atom((f"p:{first[0]} {last}",), name=tuple(folded)),)
 
 
 def _clean_name(value: str) -> str:
@@ -362,8 +462,7 @@ def _term(raw: _Raw) -> Term | None:
                              'e.g. author:Hinton or author:"Geoffrey Hinton"')
         if all(len(t) == 1 for t in folded):
             raise QueryError('author: needs more than initials, e.g. author:Smith or author:"J. Smith"')
-        atom = Atom(("s:" + folded[0],)) if len(folded) == 1 else Atom(("a:" + folded[-1],), name=tuple(folded))
-        return Term("author", name, raw.negated, (atom,))
+        return Term("author", name, raw.negated, _name_atoms(folded))
     if raw.kind == "cat":
         value = raw.text.strip()
         if not value:
@@ -436,9 +535,10 @@ def _atom_set(terms) -> frozenset[Atom]:
 
 
 def _dedupe(terms: list[Term]) -> tuple[Term, ...]:
-    kept: dict[frozenset[Atom], Term] = {}
+    """The terms without repeats: "model models" is one term."""
+    kept: dict[tuple[Atom, ...], Term] = {}
     for term in terms:
-        kept.setdefault(_atom_set([term]), term)
+        kept.setdefault(term.atoms, term)
     return tuple(kept.values())
 
 
