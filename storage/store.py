@@ -142,10 +142,10 @@ def _fast_normalize_title(title: str) -> str:
 def _bulk_paper_values(p: Paper, seen_at: str) -> tuple:
     return (
         p.key, p.arxiv_id, p.title, _fast_normalize_title(p.title), p.abstract,
-        _dumps_unicode(list(p.authors)), p.published,
-        json.dumps(list(p.categories)), p.upvotes, p.venue, p.hf_url, p.code_url, p.project_url,
-        p.github_stars, p.ai_summary, _dumps_unicode(list(p.ai_keywords)), p.source,
-        seen_at, seen_at,
+        _dumps_unicode(list(p.authors)) if p.authors else "[]", p.published,
+        json.dumps(list(p.categories)) if p.categories else "[]", p.upvotes, p.venue, p.hf_url, p.code_url,
+        p.project_url, p.github_stars, p.ai_summary,
+        _dumps_unicode(list(p.ai_keywords)) if p.ai_keywords else "[]", p.source, seen_at, seen_at,
     )
 
 
