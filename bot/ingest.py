@@ -17,6 +17,7 @@ from typing import Callable
 
 from bot.clock import iso
 from bot.models import Paper
+from bot.sources import Sources
 from bot.sources.files import iter_file_batches
 from bot.sources.records import Skipped
 from storage.store import Store, UpsertResult
@@ -53,10 +54,10 @@ class ImportReport:
 
     @property
     def skipped_reasons(self) -> list[str]:
-        return [f"line {s.position}: {s.reason}" for s in self.skipped_sample]
+        return [str(s) for s in self.skipped_sample]
 
 
-async def ingest_hf(store: Store, sources, date: str, now: datetime) -> IngestReport:
+async def ingest_hf(store: Store, sources: Sources, date: str, now: datetime) -> IngestReport:
     """Stores one day of Hugging Face Daily Papers and records that day's list, most upvoted first.
     An empty answer leaves an already recorded list alone."""
     batch = await sources.daily_papers(date)
@@ -68,7 +69,7 @@ async def ingest_hf(store: Store, sources, date: str, now: datetime) -> IngestRe
     return _report(HF_LIST, dates, batch.papers, result, batch.skipped)
 
 
-async def ingest_arxiv(store: Store, sources, category: str, days: int, now: datetime) -> IngestReport:
+async def ingest_arxiv(store: Store, sources: Sources, category: str, days: int, now: datetime) -> IngestReport:
     """Stores a category's papers of the last `days` days and records one list per publication
     date (source "arxiv:<category>"), in announcement order."""
     papers = await sources.arxiv_recent(category, days, now)

@@ -97,11 +97,11 @@ def paper_from_record(record: Any) -> Paper:
     )
 
 
-def _item(record: Any, position: int) -> FileItem:
+def _item(record: Any, position: int, unit: str = "item") -> FileItem:
     try:
         return paper_from_record(record)
     except BadRecord as exc:
-        return Skipped(position, str(exc))
+        return Skipped(position, str(exc), unit)
 
 
 _decode_json = json.JSONDecoder().decode
@@ -115,9 +115,9 @@ def _line(raw: str | bytes, number: int) -> FileItem | None:
             return None
         if isinstance(exc, json.JSONDecodeError):
             problem = exc.msg.removesuffix(" starting at").removesuffix(" at")  # json's phrasing expects a position
-            return Skipped(number, f"invalid JSON at column {exc.colno}: {problem}")
-        return Skipped(number, f"invalid JSON: {_first_line(exc)}")
-    return _item(record, number)
+            return Skipped(number, f"invalid JSON at column {exc.colno}: {problem}", "line")
+        return Skipped(number, f"invalid JSON: {_first_line(exc)}", "line")
+    return _item(record, number, "line")
 
 
 def _lines(chunk: bytes) -> list[str] | list[bytes]:

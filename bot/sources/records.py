@@ -17,9 +17,10 @@ class Skipped:
     """A record left out of a batch: where it was (1-based line or item number) and why."""
     position: int
     reason: str
+    unit: str = "item"  # "line" in JSON Lines files
 
     def __str__(self) -> str:
-        return f"#{self.position}: {self.reason}"
+        return f"{self.unit} {self.position}: {self.reason}"
 
 
 class BadRecord(ValueError):
