@@ -34,8 +34,8 @@ class Sources:
                  client: httpx.AsyncClient | None = None, owns_client: bool = False,
                  search_budget: float = 1.8):
         self.hf = hf
-        self.search_budget = search_budget
         self.arxiv = arxiv
+        self.search_budget = search_budget  # seconds search() waits for the slower source
         self._client = client
         self._owns_client = owns_client
 
