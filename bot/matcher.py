@@ -30,8 +30,8 @@ FetchById = Callable[[str], Awaitable["Paper | None"]]
 SearchRemote = Callable[[str, int], Awaitable[list[Paper]]]
 
 FTS_WEIGHTS = (10.0, 1.0, 2.0)  # title, abstract, authors
-FTS_LIMIT = 30
-PRESCORED = 40  # candidates scored in full (their records are read from the store)
+FTS_LIMIT = 20
+PRESCORED = 20  # candidates scored in full (their records are read from the store)
 REMOTE_RESULTS = 10
 _COMPLETION_POOL = 3000
 
@@ -99,7 +99,7 @@ class Matcher:
         if paper_id:
             return await self._lookup_id(text, paper_id)
         match = self.rank(text, limit)
-        if match.confident or self._search_remote is None or not match.query:
+        if match.confident or self._search_remote is None or not fts.tokenize(match.query):
             return match
         return await self._with_remote(match, limit)
 
@@ -143,20 +143,17 @@ class Matcher:
         wanted = [canonical(w) for w in finished if w not in fts.STOPWORDS]
         if any(not index.knows(w) for w in wanted):
             return []
-        pool: frozenset[int] | set[int]
+        endings: set[int] = set()
+        if unfinished:
+            for word in index.words_with_prefix(unfinished, limit=30):
+                endings.update(index.positions(word))
         if wanted:
             sets = sorted((index.positions(w) for w in wanted), key=len)
             pool = sets[0].intersection(*sets[1:])
             if unfinished:
-                pool = {p for p in pool if any(w.startswith(unfinished) for w in index.titles[p].split())}
-        elif unfinished:
-            pool = set()
-            for word in index.words_with_prefix(unfinished, limit=20):
-                pool.update(index.positions(word))
-                if len(pool) >= _COMPLETION_POOL:
-                    break
+                pool = pool & endings
         else:
-            return []
+            pool = endings
         candidates = list(pool)[:_COMPLETION_POOL]
         ranked = process.extract(norm, [index.titles[p] for p in candidates], scorer=fuzz.WRatio, limit=limit)
         return [candidates[i] for _, _, i in ranked]
@@ -175,7 +172,8 @@ class Matcher:
         paper = self.store.get_paper(paper_id)
         note = None
         if paper is None and self._fetch_by_id is not None:
-            fetched, note = await self._bounded(self._fetch_by_id(paper_id), f"fetching {paper_id}")
+            fetch = self._fetch_by_id
+            fetched, note = await self._bounded(lambda: fetch(paper_id), f"fetching {paper_id}")
             if isinstance(fetched, Paper):
                 self.store.upsert_papers([fetched], iso(self._clock.now()))
                 paper = self.store.get_paper(fetched.key) or fetched
@@ -187,9 +185,10 @@ class Matcher:
     # ---- the paper sources ----------------------------------------------------------------
 
     async def _with_remote(self, local: Match, limit: int) -> Match:
-        assert self._search_remote is not None
+        search = self._search_remote
+        assert search is not None
         found, note = await self._bounded(
-            self._search_remote(local.query, max(REMOTE_RESULTS, limit)), "searching the paper sources")
+            lambda: search(local.query, max(REMOTE_RESULTS, limit)), "searching the paper sources")
         papers = [p for p in (found or []) if isinstance(p, Paper) and p.title]
         if not papers:
             return local if note is None else _with_note(local, note)
@@ -207,9 +206,16 @@ class Matcher:
             match = Match(match.query, match.best, match.alternatives, match.confident, "remote")
         return match
 
-    async def _bounded(self, call: Awaitable, what: str) -> tuple[object, str | None]:
-        """Awaits a source call for at most remote_timeout; errors are logged, never raised."""
-        task = asyncio.ensure_future(call)
+    async def _bounded(self, call: Callable[[], Awaitable], what: str) -> tuple[object, str | None]:
+        """Awaits a source call for at most remote_timeout; errors are logged, never raised.
+
+        A call still running at the deadline is cancelled and kept until it has finished
+        cancelling (aclose waits for the stubborn ones), so nothing is left unowned."""
+        try:
+            task = asyncio.ensure_future(call())
+        except Exception as exc:  # the source failed before it could even start
+            log.warning("%s failed: %r", what, exc)
+            return None, "the paper sources could not be reached"
         done, _ = await asyncio.wait({task}, timeout=self.remote_timeout)
         if not done:
             task.cancel()

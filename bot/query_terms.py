@@ -7,7 +7,7 @@ A title or document "has" a group when it contains any of its alternatives.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot import fts
 from bot.common_words import is_common_in_abstracts
@@ -33,6 +33,8 @@ class Group:
     corrected: bool = False  # alternatives beyond the first are guesses
     title_df: int = 0  # titles holding any alternative
     fts_words: tuple[str, ...] = ()  # spellings to search the full text for; () for none
+    weight: float = 0.0  # idf of the word (of its best guess, when corrected)
+    forms: frozenset[str] = frozenset()  # spellings that count as the word in a record's text
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ def analyze(text: str, index: TitleIndex) -> QueryTerms:
                 seen.add(group.alternatives[0])
                 groups.append(group)
     _add_joined_words(content, groups, index)
+    groups = [_weighed(g, index) for g in groups]
     return QueryTerms(
         text=text,
         norm=normalize_title(text),
@@ -89,6 +92,18 @@ def _groups_for(word: str, index: TitleIndex) -> list[Group]:
             return [Group(first, (first,), True, index.document_frequency(first), spellings),
                     Group(second, (second,), True, index.document_frequency(second), ())]
     return [Group(word, (canon,), False, frequency, spellings)]
+
+
+def _weighed(group: Group, index: TitleIndex) -> Group:
+    known = [a for a in group.alternatives if index.knows(a)]
+    if group.corrected and known:
+        weight = max(index.idf(a) for a in known)
+    else:
+        weight = index.idf(group.alternatives[0])
+    forms = set(group.fts_words) | set(group.alternatives)
+    for alternative in group.alternatives:
+        forms.update(index.surfaces(alternative))
+    return replace(group, weight=weight, forms=frozenset(forms))
 
 
 def _split_run_together(word: str, index: TitleIndex) -> tuple[str, str] | None:

@@ -101,8 +101,7 @@ def _coverage_view(terms: QueryTerms, title_words: set[str], index: TitleIndex) 
     held = wanted = 0.0
     matched_words: set[str] = set()
     for group in terms.groups:
-        weight = index.idf(group.alternatives[0]) if not group.corrected else \
-            max(index.idf(a) for a in group.alternatives)
+        weight = group.weight
         wanted += weight
         hit = next((a for a in group.alternatives if a in title_words), None)
         if hit is not None:
@@ -117,13 +116,17 @@ def _coverage_view(terms: QueryTerms, title_words: set[str], index: TitleIndex) 
 
 
 def keyword_evidence(terms: QueryTerms, paper: Paper, bm25_share: float) -> float:
-    """Share of the query's words the record holds (squared), scaled by the bm25 rank share."""
-    if not terms.groups:
+    """Share of the query's words the record holds (squared), scaled by the bm25 rank share.
+
+    Only words searched in the full text count: the halves of a split word ("semantic" and
+    "poss" from "semanticposs") help find titles, but the record is judged on the word as typed."""
+    searched = [g for g in terms.groups if g.fts_words]
+    if not searched:
         return 0.0
     text = " ".join((paper.title, paper.abstract or "", " ".join(paper.authors), " ".join(paper.ai_keywords)))
-    words = {canonical(w) for w in fts.tokenize(text, max_tokens=5000)}
-    held = sum(1.0 for g in terms.groups if any(a in words for a in g.alternatives) or g.word in words)
-    share = held / len(terms.groups)
+    tokens = set(fts.tokenize(text, max_tokens=10_000, max_chars=50_000))
+    held = sum(1.0 for g in searched if not tokens.isdisjoint(g.forms))
+    share = held / len(searched)
     return 0.88 * share ** 2 * (0.55 + 0.45 * bm25_share)
 
 
@@ -135,11 +138,7 @@ def fuse(title: float, keywords: float) -> float:
 def specificity(terms: QueryTerms, index: TitleIndex) -> float:
     """How much a query's words single out titles, in "unique words": the summed idf of its
     known words over the idf of a word only one title has."""
-    total = 0.0
-    for group in terms.groups:
-        known = [a for a in group.alternatives if index.knows(a)]
-        if known:
-            total += max(index.idf(a) for a in known) if group.corrected else index.idf(known[0])
+    total = sum(g.weight for g in terms.groups if any(index.knows(a) for a in g.alternatives))
     return total / max(index.max_idf(), 1e-9)
 
 

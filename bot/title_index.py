@@ -40,6 +40,7 @@ class TitleIndex:
         self._vocabulary_sorted: list[str] | None = None
         self._corrections: dict[str, tuple[str, ...]] = {}
         self._sets: OrderedDict[str, frozenset[int]] = OrderedDict()
+        self._idf: dict[str, float] = {}
 
     # ---- building -------------------------------------------------------------------------
 
@@ -63,8 +64,10 @@ class TitleIndex:
             return 0
         self._index_words(start)
         self._index_sorted(start)
+        self._vocabulary_sorted = sorted(self._forms)
         self._corrections.clear()
         self._sets.clear()
+        self._idf.clear()
         return added
 
     def _index_words(self, start: int) -> None:
@@ -139,7 +142,13 @@ class TitleIndex:
         return sum(len(self._postings[w]) for w in forms) if forms else 0
 
     def idf(self, canon: str) -> float:
-        return math.log((len(self.titles) + 1) / (self.document_frequency(canon) + 0.5))
+        found = self._idf.get(canon)
+        if found is None:
+            found = math.log((len(self.titles) + 1) / (self.document_frequency(canon) + 0.5))
+            if len(self._idf) > 200_000:
+                self._idf.clear()
+            self._idf[canon] = found
+        return found
 
     def max_idf(self) -> float:
         return math.log((len(self.titles) + 1) / 1.5)

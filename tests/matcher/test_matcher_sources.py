@@ -172,3 +172,22 @@ async def test_garbage_from_a_source_is_ignored(store):
     assert not (await matcher.lookup("banana bread recipe")).confident
     assert (await matcher.lookup("2412.99999")).best is None
     assert store.get_paper("x") is None
+
+
+async def test_a_source_that_fails_before_awaiting_is_swallowed_too(store):
+    def broken(query: str, limit: int):
+        raise RuntimeError("misconfigured")
+
+    def broken_fetch(paper_id: str):
+        return "not awaitable"
+
+    matcher = Matcher(store, fetch_by_id=broken_fetch, search_remote=broken)
+    assert not (await matcher.lookup("banana bread recipe")).confident
+    match = await matcher.lookup("2412.99999")
+    assert match.best is None and match.via == "id"
+
+
+async def test_text_without_words_is_not_sent_to_the_sources(store):
+    source = FakeSource([FRESH])
+    match = await matcher_with(store, source).lookup("🙂 ?! ---")
+    assert match.best is None and source.searched == []
