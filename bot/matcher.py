@@ -10,18 +10,14 @@ import time
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
-from rapidfuzz import fuzz, process
-
 from bot import fts
 from bot.clock import Clock, SystemClock, iso
 from bot.ids import find_paper_ids, parse_paper_id
 from bot.models import Paper, normalize_title
-from bot.query_terms import (
-    QueryTerms, all_of_expression, analyze, any_of_expression, searchable_groups, specific_groups,
-)
-from bot.ranking import Judged, fuse, is_confident, keyword_evidence, title_similarity
+from bot.local_search import candidate_positions, judge, word_completions
+from bot.query_terms import QueryTerms, analyze
+from bot.ranking import Judged, is_confident
 from bot.replies import Scored
-from bot.spelling import canonical
 from bot.title_index import TitleIndex
 
 log = logging.getLogger(__name__)
@@ -29,11 +25,7 @@ log = logging.getLogger(__name__)
 FetchById = Callable[[str], Awaitable["Paper | None"]]
 SearchRemote = Callable[[str, int], Awaitable[list[Paper]]]
 
-FTS_WEIGHTS = (10.0, 1.0, 2.0)  # title, abstract, authors
-FTS_LIMIT = 20
-PRESCORED = 20  # candidates scored in full (their records are read from the store)
 REMOTE_RESULTS = 10
-_COMPLETION_POOL = 3000
 
 
 @dataclass(frozen=True)
@@ -62,6 +54,7 @@ class Matcher:
         self._clock = clock or SystemClock()
         self._index: TitleIndex | None = None
         self._stragglers: set[asyncio.Task] = set()
+        self._warming: asyncio.Task | None = None
         self.build_seconds: float | None = None
 
     # ---- the in-memory index --------------------------------------------------------------
@@ -77,6 +70,29 @@ class Matcher:
         if self.store.max_rowid() <= self._index.max_rowid:
             return 0
         return self._index.add(self.store.titles_since(self._index.max_rowid))
+
+    async def warm(self) -> None:
+        """Builds the title index without holding up the event loop for the whole build (run it
+        at startup; lookups arriving meanwhile wait for it instead of building their own)."""
+        if self._index is not None:
+            return
+        if self._warming is None:
+            self._warming = asyncio.ensure_future(self._build_in_thread())
+        try:
+            await asyncio.shield(self._warming)
+        finally:
+            if self._warming is not None and self._warming.done():
+                self._warming = None
+
+    async def _build_in_thread(self) -> None:
+        started = time.perf_counter()
+        rows = list(self.store.iter_titles())  # the connection stays on the loop's thread
+        index = await asyncio.to_thread(TitleIndex.build, rows)
+        if self._index is None:
+            self._index = index
+            self.build_seconds = time.perf_counter() - started
+            log.info("title index: %d papers in %.2fs", len(index), self.build_seconds)
+        self.refresh()  # rows stored while the thread was building
 
     def rebuild(self) -> int:
         """From scratch: for when stored titles were changed rather than added."""
@@ -98,6 +114,8 @@ class Matcher:
         paper_id = parse_paper_id(text) or _single_linked_id(text)
         if paper_id:
             return await self._lookup_id(text, paper_id)
+        if self._index is None and self._warming is not None:
+            await self.warm()
         match = self.rank(text, limit)
         if match.confident or self._search_remote is None or not fts.tokenize(match.query):
             return match
@@ -109,7 +127,7 @@ class Matcher:
         terms = analyze(query, index)
         if terms.is_empty:
             return Match(query=terms.text, best=None, note="empty query")
-        judged = self._judge(terms, index, self._candidate_positions(terms, index))
+        judged = judge(self.store, index, terms, candidate_positions(index, terms))
         return _to_match(terms, judged, limit, index)
 
     def suggest_titles(self, partial: str, limit: int = 25) -> list[Paper]:
@@ -125,8 +143,7 @@ class Matcher:
         index = self.index
         positions = index.with_prefix(norm, limit)
         if len(positions) < limit:
-            for position in self._word_completions(norm, ends_word=partial[-1:].isspace(), index=index,
-                                                   limit=limit * 2):
+            for position in word_completions(index, norm, ends_word=partial[-1:].isspace(), limit=limit * 2):
                 if position not in positions:
                     positions.append(position)
                 if len(positions) >= limit:
@@ -134,32 +151,12 @@ class Matcher:
         papers = self.store.get_papers_by_rowid([index.rowids[p] for p in positions])
         return [papers[index.rowids[p]] for p in positions if index.rowids[p] in papers]
 
-    @staticmethod
-    def _word_completions(norm: str, ends_word: bool, index: TitleIndex, limit: int) -> list[int]:
-        """Titles holding every finished word typed so far plus a word the unfinished one begins."""
-        words = norm.split()
-        finished = words if ends_word else words[:-1]
-        unfinished = None if ends_word else words[-1]
-        wanted = [canonical(w) for w in finished if w not in fts.STOPWORDS]
-        if any(not index.knows(w) for w in wanted):
-            return []
-        endings: set[int] = set()
-        if unfinished:
-            for word in index.words_with_prefix(unfinished, limit=30):
-                endings.update(index.positions(word))
-        if wanted:
-            sets = sorted((index.positions(w) for w in wanted), key=len)
-            pool = sets[0].intersection(*sets[1:])
-            if unfinished:
-                pool = pool & endings
-        else:
-            pool = endings
-        candidates = list(pool)[:_COMPLETION_POOL]
-        ranked = process.extract(norm, [index.titles[p] for p in candidates], scorer=fuzz.WRatio, limit=limit)
-        return [candidates[i] for _, _, i in ranked]
-
     async def aclose(self) -> None:
-        """Waits for source calls that were cut off at their deadline to finish cancelling."""
+        """Waits for a warm-up in progress and for source calls that were cut off at their
+        deadline to finish cancelling."""
+        if self._warming is not None:
+            await asyncio.gather(self._warming, return_exceptions=True)
+            self._warming = None
         for task in list(self._stragglers):
             task.cancel()
         if self._stragglers:
@@ -196,12 +193,12 @@ class Matcher:
         self.refresh()
         index = self.index
         terms = analyze(local.query, index)
-        positions = self._candidate_positions(terms, index)
+        positions = candidate_positions(index, terms)
         for paper in papers:
             for position in index.exact(normalize_title(paper.title)):
                 if position not in positions:
                     positions.append(position)
-        match = _to_match(terms, self._judge(terms, index, positions), limit, index)
+        match = _to_match(terms, judge(self.store, index, terms, positions), limit, index)
         if match.best is not None and match.best.paper.key in stored.new_keys:
             match = Match(match.query, match.best, match.alternatives, match.confident, "remote")
         return match
@@ -228,77 +225,6 @@ class Matcher:
         except Exception as exc:  # a source failing must never fail the lookup
             log.warning("%s failed: %r", what, exc)
             return None, "the paper sources could not be reached"
-
-    # ---- candidates and scoring -----------------------------------------------------------
-
-    def _candidate_positions(self, terms: QueryTerms, index: TitleIndex) -> list[int]:
-        positions: dict[int, None] = {}
-        for position in index.exact(terms.norm):
-            positions[position] = None
-        if len(terms.norm) >= 4:
-            for position in index.with_prefix(terms.norm, 20):
-                positions[position] = None
-        groups = [g.alternatives for g in terms.groups]
-        for position in index.gather(groups, terms.full):
-            positions[position] = None
-        return list(positions)
-
-    def _fts_hits(self, terms: QueryTerms, index: TitleIndex) -> dict[int, float]:
-        """rowid -> bm25 share (1.0 for the best hit) from the most specific search that finds any."""
-        groups = searchable_groups(terms)
-        if not groups:
-            return {}
-        attempts = [all_of_expression(groups)]
-        known = [g for g in groups if g.title_df or g.corrected]
-        if known and len(known) < len(groups):
-            attempts.append(all_of_expression(known))
-        rare = specific_groups(groups)[:3]
-        if len(groups) > 1 and rare:
-            attempts.append(any_of_expression(rare))
-        for expression in attempts:
-            if not expression:
-                continue
-            hits = self.store.fts_search(expression, FTS_LIMIT, FTS_WEIGHTS)
-            if hits:
-                best = hits[0][1] or -1e-9
-                return {rowid: (rank / best if best < 0 else 1.0) for rowid, rank in hits}
-        return {}
-
-    def _judge(self, terms: QueryTerms, index: TitleIndex, positions: list[int]) -> list[Judged]:
-        bm25_share = self._fts_hits(terms, index)
-        for rowid in bm25_share:
-            position = index.position_of(rowid)
-            if position is not None and position not in positions:
-                positions.append(position)
-        if not positions:
-            return []
-        quick = process.extract(
-            terms.full, {p: _canonical_title(index.titles[p]) for p in positions},
-            scorer=fuzz.WRatio, limit=None)
-        shortlisted = [p for _, _, p in quick[:PRESCORED]]
-        by_rowid = {index.rowids[p]: p for p in shortlisted}
-        for rowid in bm25_share:
-            if rowid not in by_rowid and (position := index.position_of(rowid)) is not None:
-                by_rowid[rowid] = position
-        papers = self.store.get_papers_by_rowid(list(by_rowid))
-        judged = []
-        for rowid, paper in papers.items():
-            norm = index.titles[by_rowid[rowid]]
-            fit = title_similarity(terms, paper.title, norm, index)
-            keywords = keyword_evidence(terms, paper, bm25_share.get(rowid, 0.0))
-            judged.append(Judged(paper, _canonical_title(norm), fit.score, keywords,
-                                 fuse(fit.score, keywords), fit.whole))
-        judged.sort(key=_rank_key, reverse=True)
-        return judged
-
-
-def _rank_key(judged: Judged) -> tuple:
-    paper = judged.paper
-    return (round(judged.score, 6), paper.upvotes or 0, bool(paper.abstract), paper.published or "")
-
-
-def _canonical_title(norm_title: str) -> str:
-    return " ".join(canonical(w) for w in norm_title.split())
 
 
 def _to_match(terms: QueryTerms, judged: list[Judged], limit: int, index: TitleIndex) -> Match:

@@ -53,7 +53,8 @@ class QueryTerms:
 def analyze(text: str, index: TitleIndex) -> QueryTerms:
     text = (text or "").strip()[:MAX_QUERY_CHARS]
     tokens = fts.tokenize(text)
-    content = fts.content_tokens(tokens) or tokens[:fts.MAX_TOKENS]
+    # Single letters ("a b c", the "C" of "C++") single out nothing and cost a lot to gather.
+    content = [t for t in fts.content_tokens(tokens) if len(t) > 1] or fts.content_tokens(tokens) or tokens
     groups: list[Group] = []
     seen: set[str] = set()
     for word in content:
@@ -80,7 +81,10 @@ def _groups_for(word: str, index: TitleIndex) -> list[Group]:
         return [Group(word, (canon,), False, frequency, spellings)]
     guesses = index.corrections(canon)
     if guesses:
-        guessed = [s for g in guesses for s in index.surfaces(g)[:2] if s not in spellings]
+        # A guess that abstracts are full of ("lear" -> "learn") would make the full-text search
+        # slow and vague; the title index still tries it.
+        guessed = [s for g in guesses for s in index.surfaces(g)[:2]
+                   if s not in spellings and not is_common_in_abstracts(s)]
         return [Group(word, (canon, *guesses), True, frequency + sum(map(index.document_frequency, guesses)),
                       (*spellings, *guessed)[:MAX_SPELLINGS])]
     if frequency == 0:
@@ -134,7 +138,7 @@ def searchable_groups(terms: QueryTerms) -> list[Group]:
     them); common words then fill in up to MIN_FTS_GROUPS to keep the ranking precise."""
     usable = sorted((g for g in terms.groups if g.fts_words and g.word not in fts.STOPWORDS),
                     key=lambda g: g.title_df)
-    specific = [g for g in usable if g.title_df < COMMON_TITLE_DF and not is_common_in_abstracts(g.word)]
+    specific = specific_groups(usable)
     if not specific:
         return []
     chosen = specific[:MAX_FTS_GROUPS]
@@ -147,7 +151,10 @@ def searchable_groups(terms: QueryTerms) -> list[Group]:
 
 
 def specific_groups(groups: list[Group]) -> list[Group]:
-    return [g for g in groups if g.title_df < COMMON_TITLE_DF and not is_common_in_abstracts(g.word)]
+    """Words rare enough to search the full text for on their own merit (numbers and two-letter
+    tokens are in too many abstracts to count, though they may narrow a search)."""
+    return [g for g in groups if g.title_df < COMMON_TITLE_DF and len(g.word) > 2 and not g.word.isdigit()
+            and not is_common_in_abstracts(g.word)]
 
 
 def all_of_expression(groups: list[Group]) -> str:

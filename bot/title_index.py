@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import OrderedDict, defaultdict
-from itertools import combinations
+from itertools import combinations, islice
 from typing import Iterable
 
 from rapidfuzz import fuzz, process
@@ -25,6 +25,7 @@ MAX_GATHER_GROUPS = 6
 # Sets of common words' positions are kept between lookups: building one costs ~1 ms per 40k.
 _SET_CACHE_MIN_DF = 2_000
 _SET_CACHE_SIZE = 48
+MAX_POOL = 5_000
 
 
 class TitleIndex:
@@ -246,7 +247,9 @@ class TitleIndex:
                 break
         if len(chosen) <= want:
             return list(chosen)
-        pool = list(chosen)
+        # Everyday words alone ("learning") qualify tens of thousands of titles; any few thousand
+        # of them make an equally good shortlist at a tenth of the cost.
+        pool = list(islice(chosen, MAX_POOL))
         best = process.extract(query, [self.titles[p] for p in pool], scorer=fuzz.ratio, limit=want)
         return [pool[i] for _, _, i in best]
 

@@ -1,0 +1,114 @@
+"""The store's own answer to a query: candidates from the title index (exact, prefix, word
+sets) and from FTS5, each scored in full (bot.ranking) and ranked; and title completions
+while the user types.
+"""
+from __future__ import annotations
+
+from rapidfuzz import fuzz, process
+
+from bot import fts
+from bot.query_terms import (
+    QueryTerms, all_of_expression, any_of_expression, searchable_groups, specific_groups,
+)
+from bot.ranking import Judged, fuse, keyword_evidence, title_similarity
+from bot.spelling import canonical
+from bot.title_index import TitleIndex
+
+FTS_WEIGHTS = (10.0, 1.0, 2.0)  # title, abstract, authors
+FTS_LIMIT = 20
+PRESCORED = 20  # title candidates scored in full (their records are read from the store)
+COMPLETION_POOL = 3000
+
+
+def candidate_positions(index: TitleIndex, terms: QueryTerms) -> list[int]:
+    """Titles equal to the query, beginning with it, or holding (nearly) all its words."""
+    positions: dict[int, None] = {}
+    for position in index.exact(terms.norm):
+        positions[position] = None
+    if len(terms.norm) >= 4:
+        for position in index.with_prefix(terms.norm, 20):
+            positions[position] = None
+    for position in index.gather([g.alternatives for g in terms.groups], terms.full):
+        positions[position] = None
+    return list(positions)
+
+
+def fts_hits(store, terms: QueryTerms) -> dict[int, float]:
+    """rowid -> bm25 share (1.0 for the best hit) from the most specific search that finds any:
+    every searchable word, then only the known ones, then any of the three rarest."""
+    groups = searchable_groups(terms)
+    if not groups:
+        return {}
+    attempts = [all_of_expression(groups)]
+    known = [g for g in groups if g.title_df or g.corrected]
+    if known and len(known) < len(groups):
+        attempts.append(all_of_expression(known))
+    rare = specific_groups(groups)[:3]
+    if len(groups) > 1 and rare:
+        attempts.append(any_of_expression(rare))
+    for expression in attempts:
+        if not expression:
+            continue
+        hits = store.fts_search(expression, FTS_LIMIT, FTS_WEIGHTS)
+        if hits:
+            best = hits[0][1] or -1e-9
+            return {rowid: (rank / best if best < 0 else 1.0) for rowid, rank in hits}
+    return {}
+
+
+def judge(store, index: TitleIndex, terms: QueryTerms, positions: list[int]) -> list[Judged]:
+    """Every candidate scored, best first. Title candidates are shortlisted by a quick WRatio
+    on their indexed titles; full-text hits are always scored."""
+    bm25_share = fts_hits(store, terms)
+    by_rowid: dict[int, int] = {}
+    if positions:
+        quick = process.extract(terms.full, {p: canonical_title(index.titles[p]) for p in positions},
+                                scorer=fuzz.WRatio, limit=PRESCORED)
+        by_rowid = {index.rowids[p]: p for _, _, p in quick}
+    for rowid in bm25_share:
+        if rowid not in by_rowid and (position := index.position_of(rowid)) is not None:
+            by_rowid[rowid] = position
+    if not by_rowid:
+        return []
+    papers = store.get_papers_by_rowid(list(by_rowid))
+    judged = []
+    for rowid, paper in papers.items():
+        norm = index.titles[by_rowid[rowid]]
+        fit = title_similarity(terms, paper.title, norm, index)
+        keywords = keyword_evidence(terms, paper, bm25_share.get(rowid, 0.0))
+        judged.append(Judged(paper, canonical_title(norm), fit.score, keywords, fuse(fit.score, keywords), fit.whole))
+    judged.sort(key=_rank_key, reverse=True)
+    return judged
+
+
+def _rank_key(judged: Judged) -> tuple:
+    paper = judged.paper
+    return (round(judged.score, 6), paper.upvotes or 0, bool(paper.abstract), paper.published or "")
+
+
+def canonical_title(norm_title: str) -> str:
+    return " ".join(canonical(w) for w in norm_title.split())
+
+
+def word_completions(index: TitleIndex, norm: str, ends_word: bool, limit: int) -> list[int]:
+    """Titles holding every finished word typed so far plus a word the unfinished one begins."""
+    words = norm.split()
+    finished = words if ends_word else words[:-1]
+    unfinished = None if ends_word else words[-1]
+    wanted = [canonical(w) for w in finished if w not in fts.STOPWORDS]
+    if any(not index.knows(w) for w in wanted):
+        return []
+    endings: set[int] = set()
+    if unfinished:
+        for word in index.words_with_prefix(unfinished, limit=30):
+            endings.update(index.positions(word))
+    if wanted:
+        sets = sorted((index.positions(w) for w in wanted), key=len)
+        pool = sets[0].intersection(*sets[1:])
+        if unfinished:
+            pool = pool & endings
+    else:
+        pool = endings
+    candidates = list(pool)[:COMPLETION_POOL]
+    ranked = process.extract(norm, [index.titles[p] for p in candidates], scorer=fuzz.WRatio, limit=limit)
+    return [candidates[i] for _, _, i in ranked]
