@@ -18,6 +18,7 @@ FTS_WEIGHTS = (10.0, 1.0, 2.0)  # title, abstract, authors
 FTS_LIMIT = 20
 PRESCORED = 20  # title candidates scored in full (their records are read from the store)
 COMPLETION_POOL = 3000
+NEARLY_WHOLE_TITLE = 92  # fuzz.ratio of the whole query to a whole title
 
 
 def candidate_positions(index: TitleIndex, terms: QueryTerms) -> list[int]:
@@ -58,13 +59,16 @@ def fts_hits(store, terms: QueryTerms) -> dict[int, float]:
 
 def judge(store, index: TitleIndex, terms: QueryTerms, positions: list[int]) -> list[Judged]:
     """Every candidate scored, best first. Title candidates are shortlisted by a quick WRatio
-    on their indexed titles; full-text hits are always scored."""
-    bm25_share = fts_hits(store, terms)
+    on their indexed titles; full-text hits are always scored. A query that is already nearly
+    a whole title skips the full-text search: it could only add worse candidates."""
     by_rowid: dict[int, int] = {}
+    nearly_whole = False
     if positions:
-        quick = process.extract(terms.full, {p: canonical_title(index.titles[p]) for p in positions},
-                                scorer=fuzz.WRatio, limit=PRESCORED)
+        titles = {p: canonical_title(index.titles[p]) for p in positions}
+        quick = process.extract(terms.full, titles, scorer=fuzz.WRatio, limit=PRESCORED)
         by_rowid = {index.rowids[p]: p for _, _, p in quick}
+        nearly_whole = any(fuzz.ratio(terms.full, titles[p]) >= NEARLY_WHOLE_TITLE for _, _, p in quick[:5])
+    bm25_share = {} if nearly_whole else fts_hits(store, terms)
     for rowid in bm25_share:
         if rowid not in by_rowid and (position := index.position_of(rowid)) is not None:
             by_rowid[rowid] = position

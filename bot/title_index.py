@@ -228,14 +228,12 @@ class TitleIndex:
         A group is one query word with its corrections (any of them counts). Only the rarest
         groups gather; when more titles qualify than `want`, the ones closest to `query` win.
         """
-        sets = []
-        for group in groups:
-            found = frozenset().union(*(self.positions(word) for word in group)) if len(group) > 1 \
-                else self.positions(group[0]) if group else frozenset()
-            if found:
-                sets.append(found)
-        sets = sorted(sets, key=len)[:MAX_GATHER_GROUPS]
-        unknown = len(groups) - len(sets) if len(groups) <= MAX_GATHER_GROUPS else 0
+        known = [g for g in groups if any(self.knows(w) for w in g)]
+        unknown = len(groups) - len(known) if len(groups) <= MAX_GATHER_GROUPS else 0
+        # Sets are built for the rarest groups only: the common ones would cost the most.
+        rarest = sorted(known, key=lambda g: sum(self.document_frequency(w) for w in g))[:MAX_GATHER_GROUPS]
+        sets = sorted((frozenset().union(*(self.positions(w) for w in g)) if len(g) > 1 else self.positions(g[0])
+                       for g in rarest), key=len)
         chosen: set[int] = set()
         for keep_count in range(len(sets), 0, -1):
             misses = unknown + len(sets) - keep_count
