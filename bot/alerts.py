@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import gc
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
+from itertools import compress, product
 from typing import Iterable, Iterator
 
 from bot.clock import iso
@@ -82,6 +84,16 @@ class _Plan:
     # Filed under the first key of each alternative of its rarest clause:
     first_keys: tuple[str, ...]
     subscriptions: list[Subscription] = field(default_factory=list)
+    # Derived, for the hot loop:
+    conjunction: tuple[str, ...] | None = None  # the keys, when the query is nothing but keys to AND
+    shared: bool = False  # filed under several keys, so evaluated once per batch on purpose
+    needs_check: bool = False
+
+    def __post_init__(self) -> None:
+        if all(isinstance(step, str) for step in self.steps) and not self.excluded_keys:
+            self.conjunction = self.steps  # type: ignore[assignment]
+        self.shared = len(self.first_keys) > 1
+        self.needs_check = bool(self.unsure_clauses or self.unsure_excluded)
 
     @classmethod
     def of(cls, number: int, query: SubscriptionQuery) -> "_Plan":
@@ -114,10 +126,6 @@ class _Plan:
                 and not self.needs_check:
             return self.steps[0]
         return None
-
-    @property
-    def needs_check(self) -> bool:
-        return bool(self.unsure_clauses or self.unsure_excluded)
 
     def confirm(self, candidates: int, texts: list[PaperText]) -> int:
         """The candidates (a bit set of papers) that pass what the keys could not decide."""
@@ -165,19 +173,25 @@ class _Plan:
         return found
 
 
+_BIT_BYTES = str.maketrans("01", "\x00\x01")
+
+
 def _positions(bits: int) -> Iterable[int]:
-    """The positions of the set bits: found by str.find in the binary text, which is cheaper than
-    peeling 2,000-bit integers one bit at a time."""
+    """The positions of the set bits, without a Python-level step per bit for dense sets: the
+    binary text, lowest bit first, as 0/1 bytes selecting from a range."""
     if not bits & (bits - 1):
         return (bits.bit_length() - 1,)
-    text = bin(bits)
-    lowest = len(text) - 1
-    positions = []
-    at = text.find("1", 2)
-    while at >= 0:
-        positions.append(lowest - at)
-        at = text.find("1", at + 1)
-    return positions
+    if bits.bit_count() <= 150:  # a str.find per bit is cheaper than scanning the whole batch
+        text = bin(bits)
+        lowest = len(text) - 1
+        positions = []
+        at = text.find("1", 2)
+        while at >= 0:
+            positions.append(lowest - at)
+            at = text.find("1", at + 1)
+        return positions
+    selectors = bin(bits)[:1:-1].translate(_BIT_BYTES).encode()
+    return compress(range(len(selectors)), selectors)
 
 
 class SubscriptionIndex:
@@ -212,23 +226,32 @@ class SubscriptionIndex:
         plans: dict[str, _Plan] = {}  # by canonical query
         by_text: dict[str, _Plan] = {}
         skipped: list[tuple[Subscription, str]] = []
-        for sub in subscriptions:
-            plan = by_text.get(sub.query)
-            if plan is None:
-                template = known.get(sub.query)
-                if template is None:
-                    try:
-                        template = _Plan.of(len(plans), parse(sub.query))
-                    except QueryError as exc:
-                        log.warning("subscription #%s skipped: its query no longer parses (%s)", sub.id, exc)
-                        skipped.append((sub, str(exc)))
-                        continue
-                plan = plans.get(template.canonical)
+        with _collector_paused():
+            for sub in subscriptions:
+                cls._file(sub, plans, by_text, known, skipped)
+            return cls(list(plans.values()), skipped, by_text)
+
+    @staticmethod
+    def _file(sub: Subscription, plans: dict[str, _Plan], by_text: dict[str, _Plan],
+              known: dict[str, _Plan], skipped: list[tuple[Subscription, str]]) -> None:
+        """Adds sub to the plan of its query, parsing the query unless an earlier index has it."""
+        plan = by_text.get(sub.query)
+        if plan is None:
+            earlier = known.get(sub.query)
+            if earlier is None:
+                try:
+                    fresh = _Plan.of(len(plans), parse(sub.query))
+                except QueryError as exc:
+                    log.warning("subscription #%s skipped: its query no longer parses (%s)", sub.id, exc)
+                    skipped.append((sub, str(exc)))
+                    return
+                plan = plans.setdefault(fresh.canonical, fresh)
+            else:
+                plan = plans.get(earlier.canonical)
                 if plan is None:
-                    plan = plans[template.canonical] = template.renumbered(len(plans))
-                by_text[sub.query] = plan
-            plan.subscriptions.append(sub)
-        return cls(list(plans.values()), skipped, by_text)
+                    plan = plans[earlier.canonical] = earlier.renumbered(len(plans))
+            by_text[sub.query] = plan
+        plan.subscriptions.append(sub)
 
     def __len__(self) -> int:
         return len(self._queries)
@@ -237,47 +260,66 @@ class SubscriptionIndex:
         return self._queries.get(subscription.id)
 
     def matches(self, papers: list[Paper]) -> list[tuple[Subscription, Paper]]:
-        """Every (subscription, paper) pair that matches, grouped by paper in the order given."""
-        unique = list({paper.key: paper for paper in reversed(papers)}.values())[::-1]
-        texts = [PaperText.of(paper, self._key_filter) for paper in unique]
+        """Every (subscription, paper) pair that matches, each once, in no particular order."""
+        unique = list({paper.key: paper for paper in papers}.values())
+        with _collector_paused():
+            texts = [PaperText.of(paper, self._key_filter) for paper in unique]
+            postings = self._postings(texts)
+            pairs: list[tuple[Subscription, Paper]] = []
+            paper_at = unique.__getitem__
+            for key in postings.keys() & self._single_key.keys():
+                pairs.extend(product(self._single_key[key], map(paper_at, _positions(postings[key]))))
+            for plan, hits in self._evaluate(postings, texts):
+                pairs.extend(product(plan.subscriptions, map(paper_at, _positions(hits))))
+            return pairs
+
+    def _postings(self, texts: list[PaperText]) -> Postings:
+        """key -> bit set of the papers that hold it, for the keys some query uses."""
         postings: Postings = {}
+        get = postings.get
         for number, text in enumerate(texts):
             bit = 1 << number
             for key in text.keys & self._relevant_keys:
-                postings[key] = postings.get(key, 0) | bit
-        found: list[list[Subscription]] = [[] for _ in unique]
+                postings[key] = get(key, 0) | bit
+        return postings
+
+    def _evaluate(self, postings: Postings, texts: list[PaperText]) -> list[tuple[_Plan, int]]:
+        """(plan, bit set of its matching papers) for every plan filed under a key the batch holds."""
+        found = []
         evaluated: set[int] = set()
-        for key in postings.keys() & self._single_key.keys():
-            subscriptions = self._single_key[key]
-            for number in _positions(postings[key]):
-                found[number].extend(subscriptions)
+        get = postings.get
         for key in postings.keys() & self._by_key.keys():
             for plan in self._by_key[key]:
-                if len(plan.first_keys) > 1:  # filed under several keys: evaluate once
+                if plan.shared:
                     if plan.number in evaluated:
                         continue
                     evaluated.add(plan.number)
-                hits = plan.candidates(postings)
-                if hits and (plan.unsure_clauses or plan.unsure_excluded):
+                conjunction = plan.conjunction
+                if conjunction is not None:  # most queries: a few words or pairs, all required
+                    hits = get(conjunction[0], 0)
+                    for other in conjunction[1:]:
+                        if not hits:
+                            break
+                        hits &= get(other, 0)
+                else:
+                    hits = plan.candidates(postings)
+                if hits and plan.needs_check:
                     hits = plan.confirm(hits, texts)
                 if hits:
-                    subscriptions = plan.subscriptions
-                    for number in _positions(hits):
-                        found[number].extend(subscriptions)
-        return _pairs(unique, found)
+                    found.append((plan, hits))
+        return found
 
 
-def _pairs(papers: list[Paper], found: list[list[Subscription]]) -> list[tuple[Subscription, Paper]]:
-    # The pairs hold no reference cycles; with the collector on, building hundreds of thousands of
-    # them next to a large live index triggers full collections that rescan every object, several
-    # times over. Nothing else runs meanwhile (no await), and the collector's state is restored.
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Building an index or matching a batch allocates hundreds of thousands of small objects and
+    no reference cycles; with the cyclic collector on, that triggers full collections that rescan
+    every live object (the whole index) several times over. Nothing else runs meanwhile (no
+    await); the prior state is restored."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        pairs: list[tuple[Subscription, Paper]] = []
-        for paper, subscriptions in zip(papers, found):
-            pairs.extend([(sub, paper) for sub in subscriptions])
-        return pairs
+        yield
     finally:
         if was_enabled:
             gc.enable()

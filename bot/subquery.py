@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Container, Iterable, Mapping, NamedTuple
+from typing import Iterable, NamedTuple
 
 from bot.models import Paper, trim_at_word
 
@@ -41,6 +41,7 @@ _LETTERS_NFKD_KEEPS = str.maketrans({
 })
 _ASCII_PUNCTUATION_TO_SPACE = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
 _QUOTE_MARKS = str.maketrans({mark: '"' for mark in "“”„‟″＂«»"})
+_NOT_IN_NAMES = re.compile(r"[^\w .'-]|_")
 _CHUNK_END = re.compile(r'[\s"]')
 _FIELD = re.compile(r"([A-Za-z]+):(.*)", re.S)
 _FIELDS = {"author": "author", "authors": "author", "au": "author", "cat": "cat", "category": "cat"}
@@ -49,7 +50,7 @@ _OR = {"or", "|", "||"}
 _AND = {"and", "&&"}
 _OPERATOR_WORDS = {"or", "and"}
 _CATEGORY = re.compile(r"([a-z][a-z-]*)(?:\.([a-z][a-z-]*))?(?:\.\*|\.)?", re.I)
-# Memo of stem(): a plain dict, so that stems() looks a whole field up with one map().
+# Memo of stem(): a plain dict, so that stem_all() looks a whole field up with one map().
 _STEMS: dict[str, str] = {}
 _STEMS_LIMIT = 300_000
 _NAME_SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
@@ -101,13 +102,22 @@ def stem(word: str) -> str:
 
 
 def stem_all(words: list[str]) -> list[str]:
-    """stem() of every word; a field of a few hundred words costs a few C-level passes."""
+    """stem() of every word: one C-level pass over the memo when every word is known."""
+    try:
+        return list(map(_STEMS.__getitem__, words))
+    except KeyError:
+        pass
     for word in set(words).difference(_STEMS):
         stem(word)
     try:
         return list(map(_STEMS.__getitem__, words))
-    except KeyError:  # the memo was cleared meanwhile
+    except KeyError:  # the memo filled up and was emptied meanwhile
         return [stem(word) for word in words]
+
+
+def forget_stems() -> None:
+    """Empties the memo of stem(): benchmarks start from a known state with it."""
+    _STEMS.clear()
 
 
 def _stem(word: str) -> str:
@@ -158,23 +168,22 @@ def _surname_tokens(name: str) -> list[str]:
 class KeyFilter:
     """The word pairs and author-name tokens an index can use: PaperText skips building the
     keys no query asks for, which is most of them."""
-    pairs: Mapping[str, Container[str]]  # first stem -> second stems
-    name_tokens: Container[str]  # tokens that end an author key: surnames, second of a name pair
+    pairs: frozenset[tuple[str, str]]  # (first stem, second stem)
+    name_tokens: frozenset[str]  # tokens that end an author key: surnames, second of a name pair
 
     @classmethod
     def of(cls, keys: Iterable[str]) -> "KeyFilter":
-        pairs: dict[str, set[str]] = {}
+        pairs: set[tuple[str, str]] = set()
         name_tokens: set[str] = set()
         for key in keys:
             if key.startswith(("s:", "n:", "p:")):
                 name_tokens.add(key.rsplit(" ", 1)[-1] if " " in key else key[2:])
             elif " " in key and ":" not in key:
                 first, second = key.split(" ", 1)
-                pairs.setdefault(first, set()).add(second)
-        return cls({k: frozenset(v) for k, v in pairs.items()}, frozenset(name_tokens))
+                pairs.add((first, second))
+        return cls(frozenset(pairs), frozenset(name_tokens))
 
 
-@dataclass(frozen=True)
 class PaperText:
     """A paper folded once into what queries look at.
 
@@ -184,27 +193,35 @@ class PaperText:
     ("c:cs.lg", "c:cs"). With a KeyFilter, only the word pairs and author keys it names are built.
     text holds each field's stems in order, separated by " | " so a phrase never spans two
     fields; names holds each author's tokens."""
-    keys: set[str]  # not frozen: building the paper's text is on the hot path, copying costs
-    text: str
-    names: tuple[tuple[str, ...], ...]
+
+    __slots__ = ("keys", "names", "_fields", "_text")
+
+    def __init__(self, keys: set[str], fields: list[list[str]], names: tuple[tuple[str, ...], ...]):
+        self.keys = keys
+        self.names = names
+        self._fields = fields
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        # Built on first use: only phrases of three words or more need it.
+        if self._text is None:
+            self._text = " " + " | ".join(" ".join(stems) for stems in self._fields) + " "
+        return self._text
 
     @classmethod
     def of(cls, paper: Paper, only: KeyFilter | None = None) -> "PaperText":
         keys: set[str] = set()
-        parts = []
+        fields = []
         for value in (paper.title, paper.abstract, *paper.ai_keywords):
             if value:
                 stems = stem_all(tokens(value))
                 keys.update(stems)
                 if only is None:
                     keys.update(map(" ".join, zip(stems, stems[1:])))
-                else:
-                    seconds_after = only.pairs.get
-                    for first, second in zip(stems, stems[1:]):
-                        seconds = seconds_after(first)
-                        if seconds is not None and second in seconds:
-                            keys.add(f"{first} {second}")
-                parts.append(" ".join(stems))
+                else:  # set operations in C; only the few wanted pairs become strings
+                    keys.update(map(" ".join, only.pairs.intersection(zip(stems, stems[1:]))))
+                fields.append(stems)
         names = []
         for author in paper.authors:
             name = _reorder_name(author or "")
@@ -227,7 +244,7 @@ class PaperText:
             if value:
                 keys.add("c:" + value)
                 keys.add("c:" + value.split(".", 1)[0])
-        return cls(keys, " " + " | ".join(parts) + " ", tuple(names))
+        return cls(keys, fields, tuple(names))
 
 
 # ---- the parsed form ----------------------------------------------------------------------
@@ -441,8 +458,7 @@ def _name_atoms(folded: list[str]) -> tuple[Atom, ...]:
 
 def _clean_name(value: str) -> str:
     text = _reorder_name(unicodedata.normalize("NFC", value).replace("’", "'"))
-    text = "".join(ch if ch.isalnum() or ch in " .'-" else " " for ch in text)
-    return " ".join(text.split())
+    return " ".join(_NOT_IN_NAMES.sub(" ", text).split())
 
 
 def _category_display(archive: str, subject: str | None) -> str:

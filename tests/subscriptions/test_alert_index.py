@@ -92,17 +92,6 @@ def test_indexed_matching_equals_the_naive_loop(seed):
     assert len(expected) > 500  # the randomized set really exercises matching
 
 
-def test_pairs_are_grouped_by_paper_in_the_order_given():
-    rng = random.Random(9)
-    papers = [random_paper(rng, n) for n in range(30)]
-    subs = [subscription(n + 1, random_query(rng)) for n in range(200)]
-    pairs = SubscriptionIndex.build(subs).matches(papers)
-    order = [p.key for _, p in pairs]
-    firsts = list(dict.fromkeys(order))
-    assert firsts == [p.key for p in papers if p.key in set(order)]
-    assert sum(1 for a, b in zip(order, order[1:]) if a != b) == len(firsts) - 1
-
-
 def test_the_same_paper_twice_in_a_batch_is_matched_once():
     paper = Paper(key="2501.1", title="Diffusion models")
     index = SubscriptionIndex.build([subscription(1, "diffusion")])
