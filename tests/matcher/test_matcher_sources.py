@@ -191,3 +191,18 @@ async def test_text_without_words_is_not_sent_to_the_sources(store):
     source = FakeSource([FRESH])
     match = await matcher_with(store, source).lookup("🙂 ?! ---")
     assert match.best is None and source.searched == []
+
+
+async def test_a_fresh_install_answers_from_the_sources_and_remembers():
+    from storage.store import Store
+
+    empty = Store(memory=True)
+    source = FakeSource([FRESH])
+    matcher = matcher_with(empty, source)
+    assert matcher.suggest_titles("gsm") == []
+    match = await matcher.lookup("gsm symbolic limitations of mathematical reasoning")
+    assert match.best.paper.key == "2410.05229" and match.via == "remote"
+    assert empty.count_papers() == 1
+    assert [p.key for p in matcher.suggest_titles("gsm sym")] == ["2410.05229"]
+    nothing = await Matcher(Store(memory=True)).lookup("anything at all")
+    assert nothing.best is None and not nothing.confident
