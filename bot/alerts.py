@@ -279,7 +279,7 @@ class SubscriptionIndex:
         get = postings.get
         for number, text in enumerate(texts):
             bit = 1 << number
-            for key in text.keys & self._relevant_keys:
+            for key in text.keys:  # already cut down to the keys some query uses
                 postings[key] = get(key, 0) | bit
         return postings
 

@@ -4,6 +4,8 @@ while the user types.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rapidfuzz import fuzz, process
 
 from bot import fts
@@ -34,13 +36,23 @@ def candidate_positions(index: TitleIndex, terms: QueryTerms) -> list[int]:
     return list(positions)
 
 
-def fts_hits(store, terms: QueryTerms) -> dict[int, float]:
+@dataclass(frozen=True)
+class Ranking:
+    judged: list[Judged]  # best first
+    crowded: bool = False  # the full-text search matched more records than it ranked
+
+
+def fts_hits(store, terms: QueryTerms) -> tuple[dict[int, float], bool]:
     """rowid -> bm25 share (1.0 for the best hit) from the most specific search that finds any:
-    every searchable word, then only the known ones, then any of the three rarest."""
+    every searchable word as typed, then with spelling guesses, then only the words titles know,
+    then any of the three rarest. Words as typed come first because a word titles lack may be
+    an author's name or an abstract's term rather than a typo."""
     groups = searchable_groups(terms)
     if not groups:
-        return {}
+        return {}, False
     attempts = [all_of_expression(groups)]
+    if any(g.has_guesses for g in groups):
+        attempts.insert(0, all_of_expression(groups, with_guesses=False))
     known = [g for g in groups if g.title_df or g.corrected]
     if known and len(known) < len(groups):
         attempts.append(all_of_expression(known))
@@ -53,11 +65,11 @@ def fts_hits(store, terms: QueryTerms) -> dict[int, float]:
         hits = store.fts_search(expression, FTS_LIMIT, FTS_WEIGHTS)
         if hits:
             best = hits[0][1] or -1e-9
-            return {rowid: (rank / best if best < 0 else 1.0) for rowid, rank in hits}
-    return {}
+            return {rowid: (rank / best if best < 0 else 1.0) for rowid, rank in hits}, len(hits) >= FTS_LIMIT
+    return {}, False
 
 
-def judge(store, index: TitleIndex, terms: QueryTerms, positions: list[int]) -> list[Judged]:
+def judge(store, index: TitleIndex, terms: QueryTerms, positions: list[int]) -> Ranking:
     """Every candidate scored, best first. Title candidates are shortlisted by a quick WRatio
     on their indexed titles; full-text hits are always scored. A query that is already nearly
     a whole title skips the full-text search: it could only add worse candidates."""
@@ -68,21 +80,21 @@ def judge(store, index: TitleIndex, terms: QueryTerms, positions: list[int]) -> 
         quick = process.extract(terms.full, titles, scorer=fuzz.WRatio, limit=PRESCORED)
         by_rowid = {index.rowids[p]: p for _, _, p in quick}
         nearly_whole = any(fuzz.ratio(terms.full, titles[p]) >= NEARLY_WHOLE_TITLE for _, _, p in quick[:5])
-    bm25_share = {} if nearly_whole else fts_hits(store, terms)
+    bm25_share, crowded = ({}, False) if nearly_whole else fts_hits(store, terms)
     for rowid in bm25_share:
         if rowid not in by_rowid and (position := index.position_of(rowid)) is not None:
             by_rowid[rowid] = position
     if not by_rowid:
-        return []
+        return Ranking([])
     papers = store.get_papers_by_rowid(list(by_rowid))
     judged = []
     for rowid, paper in papers.items():
         norm = index.titles[by_rowid[rowid]]
         fit = title_similarity(terms, paper.title, norm, index)
         keywords = keyword_evidence(terms, paper, bm25_share.get(rowid, 0.0))
-        judged.append(Judged(paper, canonical_title(norm), fit.score, keywords, fuse(fit.score, keywords), fit.whole))
+        judged.append(Judged(paper, canonical_title(norm), fit.score, keywords, fuse(fit.score, keywords), fit.view))
     judged.sort(key=_rank_key, reverse=True)
-    return judged
+    return Ranking(judged, crowded)
 
 
 def _rank_key(judged: Judged) -> tuple:

@@ -14,9 +14,9 @@ from bot import fts
 from bot.clock import Clock, SystemClock, iso
 from bot.ids import find_paper_ids, parse_paper_id
 from bot.models import Paper, normalize_title
-from bot.local_search import candidate_positions, judge, word_completions
+from bot.local_search import Ranking, candidate_positions, judge, word_completions
 from bot.query_terms import QueryTerms, analyze
-from bot.ranking import Judged, is_confident
+from bot.ranking import is_confident
 from bot.replies import Scored
 from bot.title_index import TitleIndex
 
@@ -127,8 +127,8 @@ class Matcher:
         terms = analyze(query, index)
         if terms.is_empty:
             return Match(query=terms.text, best=None, note="empty query")
-        judged = judge(self.store, index, terms, candidate_positions(index, terms))
-        return _to_match(terms, judged, limit, index)
+        ranking = judge(self.store, index, terms, candidate_positions(index, terms))
+        return _to_match(terms, ranking, limit, index)
 
     def suggest_titles(self, partial: str, limit: int = 25) -> list[Paper]:
         """Papers whose titles begin with (or contain the words of) what the user has typed so far."""
@@ -227,7 +227,8 @@ class Matcher:
             return None, "the paper sources could not be reached"
 
 
-def _to_match(terms: QueryTerms, judged: list[Judged], limit: int, index: TitleIndex) -> Match:
+def _to_match(terms: QueryTerms, ranking: Ranking, limit: int, index: TitleIndex) -> Match:
+    judged = ranking.judged
     if not judged:
         return Match(query=terms.text, best=None, note="no paper matches these words")
     top = judged[:limit]
@@ -236,7 +237,7 @@ def _to_match(terms: QueryTerms, judged: list[Judged], limit: int, index: TitleI
         query=terms.text,
         best=Scored(best.paper, round(best.score, 4)),
         alternatives=tuple(Scored(j.paper, round(j.score, 4)) for j in top[1:]),
-        confident=is_confident(judged, terms, index),
+        confident=is_confident(judged, terms, index, crowded=ranking.crowded),
         via="title" if best.by_title else "keywords",
     )
 

@@ -33,8 +33,14 @@ class Group:
     corrected: bool = False  # alternatives beyond the first are guesses
     title_df: int = 0  # titles holding any alternative
     fts_words: tuple[str, ...] = ()  # spellings to search the full text for; () for none
+    typed: tuple[str, ...] = ()  # the first of fts_words: the word as typed, in both spellings
     weight: float = 0.0  # idf of the word (of its best guess, when corrected)
     forms: frozenset[str] = frozenset()  # spellings that count as the word in a record's text
+    guessed_forms: frozenset[str] = frozenset()  # spellings of the guesses only
+
+    @property
+    def has_guesses(self) -> bool:
+        return len(self.fts_words) > len(self.typed)
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,7 @@ def _groups_for(word: str, index: TitleIndex) -> list[Group]:
     frequency = index.document_frequency(canon)
     spellings = tuple(variants(word))
     if frequency >= 3 or len(word) < 4 or not word.isalpha():
-        return [Group(word, (canon,), False, frequency, spellings)]
+        return [Group(word, (canon,), False, frequency, spellings, spellings)]
     guesses = index.corrections(canon)
     if guesses:
         # A guess that abstracts are full of ("lear" -> "learn") would make the full-text search
@@ -86,16 +92,16 @@ def _groups_for(word: str, index: TitleIndex) -> list[Group]:
         guessed = [s for g in guesses for s in index.surfaces(g)[:2]
                    if s not in spellings and not is_common_in_abstracts(s)]
         return [Group(word, (canon, *guesses), True, frequency + sum(map(index.document_frequency, guesses)),
-                      (*spellings, *guessed)[:MAX_SPELLINGS])]
+                      (*spellings, *guessed)[:MAX_SPELLINGS], spellings)]
     if frequency == 0:
         halves = _split_run_together(canon, index)
         if halves:
             # The full text may well hold the word as typed ("SemanticPOSS"): it is searched
             # for as written, the halves only in titles.
             first, second = halves
-            return [Group(first, (first,), True, index.document_frequency(first), spellings),
-                    Group(second, (second,), True, index.document_frequency(second), ())]
-    return [Group(word, (canon,), False, frequency, spellings)]
+            return [Group(first, (first,), True, index.document_frequency(first), spellings, spellings),
+                    Group(second, (second,), True, index.document_frequency(second), (), ())]
+    return [Group(word, (canon,), False, frequency, spellings, spellings)]
 
 
 def _weighed(group: Group, index: TitleIndex) -> Group:
@@ -104,10 +110,14 @@ def _weighed(group: Group, index: TitleIndex) -> Group:
         weight = max(index.idf(a) for a in known)
     else:
         weight = index.idf(group.alternatives[0])
-    forms = set(group.fts_words) | set(group.alternatives)
-    for alternative in group.alternatives:
+    own = [group.alternatives[0]] if group.corrected and group.has_guesses else list(group.alternatives)
+    forms = set(group.typed) | set(own)
+    for alternative in own:
         forms.update(index.surfaces(alternative))
-    return replace(group, weight=weight, forms=frozenset(forms))
+    guessed = set(group.fts_words[len(group.typed):]) | set(group.alternatives)
+    for alternative in group.alternatives:
+        guessed.update(index.surfaces(alternative))
+    return replace(group, weight=weight, forms=frozenset(forms), guessed_forms=frozenset(guessed - forms))
 
 
 def _split_run_together(word: str, index: TitleIndex) -> tuple[str, str] | None:
@@ -128,8 +138,7 @@ def _add_joined_words(content: list[str], groups: list[Group], index: TitleIndex
         joined = canonical(content[i] + content[i + 1])
         group = groups[i]
         if group.word == content[i] and index.knows(joined) and joined not in group.alternatives:
-            groups[i] = Group(group.word, (*group.alternatives, joined), group.corrected, group.title_df,
-                              group.fts_words)
+            groups[i] = replace(group, alternatives=(*group.alternatives, joined))
 
 
 def searchable_groups(terms: QueryTerms) -> list[Group]:
@@ -157,8 +166,8 @@ def specific_groups(groups: list[Group]) -> list[Group]:
             and not is_common_in_abstracts(g.word)]
 
 
-def all_of_expression(groups: list[Group]) -> str:
-    return fts.any_of(g.fts_words for g in groups)
+def all_of_expression(groups: list[Group], with_guesses: bool = True) -> str:
+    return fts.any_of((g.fts_words if with_guesses else g.typed) for g in groups)
 
 
 def any_of_expression(groups: list[Group]) -> str:

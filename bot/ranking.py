@@ -23,12 +23,13 @@ from bot.title_index import TitleIndex
 _SEGMENT_BREAK = re.compile(r"\s*[:|;?!\u2013\u2014]\s*|\s+-\s+|\s*\(\s*|\s*\)\s*")
 
 # Confidence: a title match must be this good and this far ahead of the next different title.
-TITLE_CONFIDENT = 0.86
+TITLE_CONFIDENT = 0.88
 TITLE_MARGIN = 0.04
 KEYWORD_CONFIDENT = 0.80
 KEYWORD_MARGIN = 0.10
 # Specificity a query must carry before matching only part of a title counts as sure.
 MIN_PART_SPECIFICITY = 0.9
+MIN_WORDS_SPECIFICITY = 1.2
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Judged:
     title: float
     keywords: float
     score: float
-    whole_title: bool = False
+    title_view: str = "words"  # TitleFit.view of the title score
 
     @property
     def by_title(self) -> bool:
@@ -65,7 +66,7 @@ def initials(text: str) -> str:
 @dataclass(frozen=True)
 class TitleFit:
     score: float
-    whole: bool  # the query matched the whole title, not a part of it
+    view: str  # what matched: the "whole" title, a "segment", its "beginning", or its "words"
 
 
 def title_similarity(terms: QueryTerms, title: str, norm_title: str, index: TitleIndex) -> TitleFit:
@@ -74,24 +75,30 @@ def title_similarity(terms: QueryTerms, title: str, norm_title: str, index: Titl
     content = _content(words)
     query_full, query_content = terms.full, terms.content
     if not query_full or not full:
-        return TitleFit(0.0, False)
+        return TitleFit(0.0, "words")
     # The canonical views score a hair under the literal one, so an exact spelling ranks first.
+    reordered = 0.96 * fuzz.token_sort_ratio(query_content, content) / 100
+    same_length = query_content.count(" ") == content.count(" ")
     whole = max(fuzz.ratio(terms.norm, norm_title) / 100,
                 0.995 * fuzz.ratio(query_full, full) / 100,
                 0.995 * fuzz.ratio(query_content, content) / 100,
-                0.96 * fuzz.token_sort_ratio(query_content, content) / 100)
+                reordered if same_length else 0.0)
+    # The same words in another order are the whole title only when no word is missing.
+    scattered = [_coverage_view(terms, set(content.split()), index)] + ([] if same_length else [reordered])
     parts = []
     for part in segments(title):
         parts.append(0.97 * fuzz.ratio(query_content, part) / 100)
         if " " not in query_content and 2 <= len(query_content) <= 8 and " " in part:
             if query_content == initials(part):
                 parts.append(0.9)
+    beginning = 0.0
     if 10 <= len(query_full) < len(full):
         head = full[: len(query_full)]
-        parts.append(fuzz.ratio(query_full, head) / 100 * (0.86 + 0.1 * len(query_full) / len(full)))
-    parts.append(_coverage_view(terms, set(content.split()), index))
-    best_part = max(parts)
-    return TitleFit(max(whole, best_part), whole >= best_part)
+        beginning = fuzz.ratio(query_full, head) / 100 * (0.86 + 0.1 * len(query_full) / len(full))
+    views = {"whole": whole, "segment": max(parts, default=0.0), "beginning": beginning,
+             "words": max(scattered)}
+    view = max(views, key=views.__getitem__)  # ties go to the earlier, stricter view
+    return TitleFit(views[view], view)
 
 
 def _coverage_view(terms: QueryTerms, title_words: set[str], index: TitleIndex) -> float:
@@ -125,7 +132,9 @@ def keyword_evidence(terms: QueryTerms, paper: Paper, bm25_share: float) -> floa
         return 0.0
     text = " ".join((paper.title, paper.abstract or "", " ".join(paper.authors), " ".join(paper.ai_keywords)))
     tokens = set(fts.tokenize(text, max_tokens=10_000, max_chars=50_000))
-    held = sum(1.0 for g in searched if not tokens.isdisjoint(g.forms))
+    # A record that only has a guess at a word ("marker" for "Parker") holds it less surely.
+    held = sum(1.0 if not tokens.isdisjoint(g.forms) else 0.7 if not tokens.isdisjoint(g.guessed_forms) else 0.0
+               for g in searched)
     share = held / len(searched)
     return 0.88 * share ** 2 * (0.55 + 0.45 * bm25_share)
 
@@ -142,7 +151,9 @@ def specificity(terms: QueryTerms, index: TitleIndex) -> float:
     return total / max(index.max_idf(), 1e-9)
 
 
-def is_confident(ranked: list[Judged], terms: QueryTerms, index: TitleIndex) -> bool:
+def is_confident(ranked: list[Judged], terms: QueryTerms, index: TitleIndex, crowded: bool = False) -> bool:
+    """Whether the best is clearly right. A keyword answer also needs the words to be rare
+    enough that the full-text search found only a handful of records (not `crowded`)."""
     if not ranked:
         return False
     best = ranked[0]
@@ -151,8 +162,15 @@ def is_confident(ranked: list[Judged], terms: QueryTerms, index: TitleIndex) -> 
     if best.by_title:
         # One short word ("lora", "dpo") names many papers; it needs a wide lead to be sure.
         needed_margin = TITLE_MARGIN if len(terms.groups) > 1 else 3 * TITLE_MARGIN
-        # A part of a title made of everyday words ("A Comprehensive Review") could be anyone's.
-        if not best.whole_title and specificity(terms, index) < MIN_PART_SPECIFICITY:
+        # A part of a title made of everyday words ("A Comprehensive Review") could be anyone's;
+        # words merely found in a longer title need to be rarer still; and a beginning must
+        # be the beginning of one title only.
+        view = best.title_view
+        needed = MIN_WORDS_SPECIFICITY if view == "words" else MIN_PART_SPECIFICITY if view != "whole" else 0.0
+        if needed and specificity(terms, index) < needed:
+            return False
+        if view == "beginning" and len(index.with_prefix(terms.norm, 2)) != 1:
             return False
         return best.title >= TITLE_CONFIDENT and margin >= needed_margin
-    return len(terms.groups) >= 2 and best.keywords >= KEYWORD_CONFIDENT and margin >= KEYWORD_MARGIN
+    return (len(terms.groups) >= 2 and not crowded and best.keywords >= KEYWORD_CONFIDENT
+            and margin >= KEYWORD_MARGIN)

@@ -102,17 +102,16 @@ def stem(word: str) -> str:
 
 
 def stem_all(words: list[str]) -> list[str]:
-    """stem() of every word: one C-level pass over the memo when every word is known."""
+    """stem() of every word: one C-level pass over the memo, then a C-level search for the few
+    words seen for the first time (most abstracts have one or two)."""
+    stems = list(map(_STEMS.get, words))
+    at = -1
     try:
-        return list(map(_STEMS.__getitem__, words))
-    except KeyError:
-        pass
-    for word in set(words).difference(_STEMS):
-        stem(word)
-    try:
-        return list(map(_STEMS.__getitem__, words))
-    except KeyError:  # the memo filled up and was emptied meanwhile
-        return [stem(word) for word in words]
+        while True:
+            at = stems.index(None, at + 1)
+            stems[at] = stem(words[at])
+    except ValueError:
+        return stems  # type: ignore[return-value]
 
 
 def forget_stems() -> None:
@@ -166,22 +165,24 @@ def _surname_tokens(name: str) -> list[str]:
 
 @dataclass(frozen=True)
 class KeyFilter:
-    """The word pairs and author-name tokens an index can use: PaperText skips building the
-    keys no query asks for, which is most of them."""
-    pairs: frozenset[tuple[str, str]]  # (first stem, second stem)
+    """The keys an index can use: PaperText.of keeps only these, and skips building word pairs
+    and author keys no query asks for, which is most of them."""
+    keys: frozenset[str]
+    pairs: frozenset[tuple[str, str]]  # (first stem, second stem) of the word-pair keys
     name_tokens: frozenset[str]  # tokens that end an author key: surnames, second of a name pair
 
     @classmethod
     def of(cls, keys: Iterable[str]) -> "KeyFilter":
+        wanted = frozenset(keys)
         pairs: set[tuple[str, str]] = set()
         name_tokens: set[str] = set()
-        for key in keys:
+        for key in wanted:
             if key.startswith(("s:", "n:", "p:")):
                 name_tokens.add(key.rsplit(" ", 1)[-1] if " " in key else key[2:])
             elif " " in key and ":" not in key:
                 first, second = key.split(" ", 1)
                 pairs.add((first, second))
-        return cls(frozenset(pairs), frozenset(name_tokens))
+        return cls(wanted, frozenset(pairs), frozenset(name_tokens))
 
 
 class PaperText:
@@ -190,7 +191,7 @@ class PaperText:
     keys holds the word stems, each pair of neighbouring stems within a field ("flow match"),
     "s:"+surname token; for neighbouring tokens of an author's name "n:"+both and
     "p:"+initial+" "+second ("n:yann lecun", "p:y lecun"); "c:"+category and "c:"+archive
-    ("c:cs.lg", "c:cs"). With a KeyFilter, only the word pairs and author keys it names are built.
+    ("c:cs.lg", "c:cs"). With a KeyFilter, keys holds only the keys it names.
     text holds each field's stems in order, separated by " | " so a phrase never spans two
     fields; names holds each author's tokens."""
 
@@ -216,10 +217,11 @@ class PaperText:
         for value in (paper.title, paper.abstract, *paper.ai_keywords):
             if value:
                 stems = stem_all(tokens(value))
-                keys.update(stems)
                 if only is None:
+                    keys.update(stems)
                     keys.update(map(" ".join, zip(stems, stems[1:])))
                 else:  # set operations in C; only the few wanted pairs become strings
+                    keys.update(only.keys.intersection(stems))
                     keys.update(map(" ".join, only.pairs.intersection(zip(stems, stems[1:]))))
                 fields.append(stems)
         names = []
@@ -244,6 +246,8 @@ class PaperText:
             if value:
                 keys.add("c:" + value)
                 keys.add("c:" + value.split(".", 1)[0])
+        if only is not None:
+            keys &= only.keys
         return cls(keys, fields, tuple(names))
 
 
