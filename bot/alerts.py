@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 from itertools import compress, product
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from bot.clock import iso
 from bot.models import Paper, Target
@@ -179,9 +179,10 @@ _BIT_BYTES = str.maketrans("01", "\x00\x01")
 def _positions(bits: int) -> Iterable[int]:
     """The positions of the set bits, without a Python-level step per bit for dense sets: the
     binary text, lowest bit first, as 0/1 bytes selecting from a range."""
-    if not bits & (bits - 1):
+    count = bits.bit_count()
+    if count == 1:
         return (bits.bit_length() - 1,)
-    if bits.bit_count() <= 150:  # a str.find per bit is cheaper than scanning the whole batch
+    if count <= 150:  # a str.find per bit is cheaper than scanning the whole batch
         text = bin(bits)
         lowest = len(text) - 1
         positions = []
@@ -269,12 +270,11 @@ class SubscriptionIndex:
             paper_at = unique.__getitem__
             for key in postings.keys() & self._single_key.keys():
                 pairs.extend(product(self._single_key[key], map(paper_at, _positions(postings[key]))))
-            for plan, hits in self._evaluate(postings, texts):
-                pairs.extend(product(plan.subscriptions, map(paper_at, _positions(hits))))
+            self._evaluate(postings, texts, pairs, paper_at)
             return pairs
 
     def _postings(self, texts: list[PaperText]) -> Postings:
-        """key -> bit set of the papers that hold it, for the keys some query uses."""
+        """key -> bit set of the papers that hold it."""
         postings: Postings = {}
         get = postings.get
         for number, text in enumerate(texts):
@@ -283,9 +283,9 @@ class SubscriptionIndex:
                 postings[key] = get(key, 0) | bit
         return postings
 
-    def _evaluate(self, postings: Postings, texts: list[PaperText]) -> list[tuple[_Plan, int]]:
-        """(plan, bit set of its matching papers) for every plan filed under a key the batch holds."""
-        found = []
+    def _evaluate(self, postings: Postings, texts: list[PaperText], pairs: list[tuple[Subscription, Paper]],
+                  paper_at: Callable[[int], Paper]) -> None:
+        """Adds the matches of every plan filed under a key the batch holds."""
         evaluated: set[int] = set()
         get = postings.get
         for key in postings.keys() & self._by_key.keys():
@@ -306,8 +306,7 @@ class SubscriptionIndex:
                 if hits and plan.needs_check:
                     hits = plan.confirm(hits, texts)
                 if hits:
-                    found.append((plan, hits))
-        return found
+                    pairs.extend(product(plan.subscriptions, map(paper_at, _positions(hits))))
 
 
 @contextmanager
@@ -344,12 +343,16 @@ def enqueue_alerts(store: Store, papers: list[Paper], now: datetime,
     if index is None:
         index = SubscriptionIndex.build(store.all_subscriptions())
     stamp = iso(now)
+    cards: dict[str, dict] = {}  # a paper's card without its note, serialized once per paper
     added = 0
     for sub, paper in index.matches(papers):
         dedupe_key = f"alert:{sub.id}:{paper.key}"
         if store.has_delivery(dedupe_key):
             continue
-        payload = reply_to_dict(Card(paper, note=alert_note(sub, index.query_of(sub))))
+        card = cards.get(paper.key)
+        if card is None:
+            card = cards[paper.key] = reply_to_dict(Card(paper))
+        payload = {**card, "note": alert_note(sub, index.query_of(sub))}
         if store.enqueue_delivery(dedupe_key, "alert", alert_target(sub), payload, stamp):
             added += 1
     return added

@@ -8,7 +8,7 @@ import pytest
 from bot.alerts import SubscriptionIndex, enqueue_alerts
 from bot.models import Paper, Target
 from bot.replies import Card
-from bot.serialize import reply_from_dict
+from bot.serialize import reply_from_dict, reply_to_dict
 from storage.store import Store
 
 NOW = datetime(2025, 3, 4, 9, 30, tzinfo=timezone.utc)
@@ -51,6 +51,7 @@ def test_one_alert_per_match_with_target_payload_and_key(store):
     card = reply_from_dict(first.payload)
     assert isinstance(card, Card) and card.paper == DIFFUSION
     assert card.note == f"New paper matching your subscription #{dm.id}: diffusion, not audio"
+    assert first.payload == reply_to_dict(Card(DIFFUSION, note=card.note))
     assert alerts[f"alert:{mention.id}:2503.00001"].target == Target("slack", "guild1", channel="chan9",
                                                                      user="bob", mode="mention")
 
