@@ -43,29 +43,32 @@ class Ranking:
 
 
 def fts_hits(store, terms: QueryTerms) -> tuple[dict[int, float], bool]:
-    """rowid -> bm25 share (1.0 for the best hit) from the most specific search that finds any:
-    every searchable word as typed, then with spelling guesses, then only the words titles know,
-    then any of the three rarest. Words as typed come first because a word titles lack may be
-    an author's name or an abstract's term rather than a typo."""
-    groups = searchable_groups(terms)
-    if not groups:
+    """rowid -> bm25 share (1.0 for the best hit) from the most specific search that finds any,
+    and whether it matched more records than it ranked.
+
+    The specific words as typed go first (a word titles lack may be an author's name or an
+    abstract's term rather than a typo), then with spelling guesses, then only the words titles
+    know, then any of the three rarest. A search that matches too much is narrowed with the
+    common words, which are only worth their cost then."""
+    specific, filler = searchable_groups(terms)
+    if not specific:
         return {}, False
-    attempts = [all_of_expression(groups)]
-    if any(g.has_guesses for g in groups):
-        attempts.insert(0, all_of_expression(groups, with_guesses=False))
-    known = [g for g in groups if g.title_df or g.corrected]
-    if known and len(known) < len(groups):
+    attempts = [all_of_expression(specific)]  # each: every one of its groups must match
+    if any(g.has_guesses for g in specific):
+        attempts.insert(0, all_of_expression(specific, with_guesses=False))
+    known = [g for g in specific if g.title_df or g.corrected]
+    if known and len(known) < len(specific):
         attempts.append(all_of_expression(known))
-    rare = specific_groups(groups)[:3]
-    if len(groups) > 1 and rare:
-        attempts.append(any_of_expression(rare))
-    for expression in attempts:
-        if not expression:
+    any_rare = any_of_expression(specific[:3]) if len(terms.groups) > 1 else ""
+    for expression in [*attempts, any_rare]:
+        hits = store.fts_search(expression, FTS_LIMIT, FTS_WEIGHTS) if expression else []
+        if not hits:
             continue
-        hits = store.fts_search(expression, FTS_LIMIT, FTS_WEIGHTS)
-        if hits:
-            best = hits[0][1] or -1e-9
-            return {rowid: (rank / best if best < 0 else 1.0) for rowid, rank in hits}, len(hits) >= FTS_LIMIT
+        if len(hits) >= FTS_LIMIT and filler and expression != any_rare:
+            narrower = store.fts_search(f"{expression} AND {all_of_expression(filler)}", FTS_LIMIT, FTS_WEIGHTS)
+            hits = narrower or hits
+        best = hits[0][1] or -1e-9
+        return {rowid: (rank / best if best < 0 else 1.0) for rowid, rank in hits}, len(hits) >= FTS_LIMIT
     return {}, False
 
 

@@ -141,22 +141,17 @@ def _add_joined_words(content: list[str], groups: list[Group], index: TitleIndex
             groups[i] = replace(group, alternatives=(*group.alternatives, joined))
 
 
-def searchable_groups(terms: QueryTerms) -> list[Group]:
-    """The groups worth an FTS5 lookup, rarest first: none unless some word is specific (words
-    common in titles or abstracts cost tens of milliseconds alone, and the title index covers
-    them); common words then fill in up to MIN_FTS_GROUPS to keep the ranking precise."""
+def searchable_groups(terms: QueryTerms) -> tuple[list[Group], list[Group]]:
+    """(specific, filler) groups for FTS5, rarest first. No search unless some word is specific
+    (words common in titles or abstracts cost tens of milliseconds alone, and the title index
+    covers them); common words are kept aside to narrow a search that matched too much."""
     usable = sorted((g for g in terms.groups if g.fts_words and g.word not in fts.STOPWORDS),
                     key=lambda g: g.title_df)
-    specific = specific_groups(usable)
+    specific = specific_groups(usable)[:MAX_FTS_GROUPS]
     if not specific:
-        return []
-    chosen = specific[:MAX_FTS_GROUPS]
-    for group in usable:
-        if len(chosen) >= MIN_FTS_GROUPS:
-            break
-        if group not in chosen:
-            chosen.append(group)
-    return chosen
+        return [], []
+    filler = [g for g in usable if g not in specific][: max(0, MIN_FTS_GROUPS - len(specific))]
+    return specific, filler
 
 
 def specific_groups(groups: list[Group]) -> list[Group]:

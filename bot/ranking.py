@@ -25,7 +25,7 @@ _SEGMENT_BREAK = re.compile(r"\s*[:|;?!\u2013\u2014]\s*|\s+-\s+|\s*\(\s*|\s*\)\s
 # Confidence: a title match must be this good and this far ahead of the next different title.
 TITLE_CONFIDENT = 0.88
 TITLE_MARGIN = 0.04
-KEYWORD_CONFIDENT = 0.80
+KEYWORD_CONFIDENT = 0.76
 KEYWORD_MARGIN = 0.10
 # Specificity a query must carry before matching only part of a title counts as sure.
 MIN_PART_SPECIFICITY = 0.9
@@ -136,7 +136,7 @@ def keyword_evidence(terms: QueryTerms, paper: Paper, bm25_share: float) -> floa
     held = sum(1.0 if not tokens.isdisjoint(g.forms) else 0.7 if not tokens.isdisjoint(g.guessed_forms) else 0.0
                for g in searched)
     share = held / len(searched)
-    return 0.88 * share ** 2 * (0.55 + 0.45 * bm25_share)
+    return 0.88 * share ** 2 * (0.8 + 0.2 * bm25_share)
 
 
 def fuse(title: float, keywords: float) -> float:
