@@ -1,6 +1,9 @@
 """The shared corpus as a paperboy database, built once and cached for the benchmarks.
 
-Uses bot.ingest.import_file when it exists; until then a small loader of our own.
+    python bench/corpus.py      # builds $PAPERBOY_BENCH_CACHE/corpus-all.db (default /tmp/paperboy-bench)
+
+Uses bot.ingest.import_file (`paperboy import`'s loader); falls back to a small loader of its
+own should that fail, and for slices (corpus_store(limit=N)).
 """
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import lzma
 import os
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -75,7 +79,7 @@ def _import_with_ingest(store: Store) -> bool:
         from bot.ingest import import_file  # type: ignore[attr-defined]
     except ImportError:
         return False
-    import_file(store, CORPUS)  # signature owned by the sources module
+    import_file(store, CORPUS, datetime.now(timezone.utc))
     return True
 
 

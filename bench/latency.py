@@ -1,6 +1,6 @@
 """/paper latency at corpus scale, measured inside one process.
 
-    python bench/latency.py
+    python bench/latency.py     # about a minute once the corpus database and query set exist
 
 Times Matcher.lookup for id, title (exact, lower case, typos, halves, subtitles) and keyword
 (abstract words) queries from bench/queries.py, each query's first lookup (nothing cached

@@ -1,7 +1,10 @@
 """/paper quality over the shared corpus: top-1 and top-5 accuracy of paperboy's matcher, side
 by side with two baselines run in the same process on the same database.
 
-    python bench/quality.py [--failures]
+    python bench/quality.py [--failures] [--fresh]
+
+The corpus database and the query set are built on first use (bench/corpus.py, about a minute;
+bench/queries.py, half a minute) under $PAPERBOY_BENCH_CACHE (default /tmp/paperboy-bench).
 
 Baselines:
   wratio  rapidfuzz process.extract(default_process(query), all titles already put through
@@ -29,9 +32,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rapidfuzz import fuzz, process, utils  # noqa: E402
-
 from concurrent.futures import ProcessPoolExecutor  # noqa: E402
+
+from rapidfuzz import fuzz, process, utils  # noqa: E402
 
 from bench.corpus import CACHE_DIR, corpus_available, corpus_store  # noqa: E402
 from bench.queries import PER_KIND, VERSION, load_queries  # noqa: E402
@@ -58,7 +61,8 @@ def _wratio_top5(query: str) -> list[int]:
 
 
 class WRatioBaseline:
-    """rowids of the five best WRatio titles per query, computed on every core and cached."""
+    """Keys of the five best WRatio titles per query, computed on every core and cached (as
+    paper keys, which survive rebuilding the benchmark database)."""
 
     def __init__(self, store, queries: list[dict], fresh: bool):
         self.store = store
@@ -70,14 +74,15 @@ class WRatioBaseline:
                   file=sys.stderr, flush=True)
             with ProcessPoolExecutor(max_workers=_cpus(), initializer=_load_titles) as pool:
                 for query, rowids in zip(missing, pool.map(_wratio_top5, missing, chunksize=4)):
-                    cached[query] = rowids
+                    papers = store.get_papers_by_rowid(rowids)
+                    cached[query] = [papers[r].key for r in rowids if r in papers]
             path.write_text(json.dumps(cached))
         self.answers = cached
 
     def top(self, query: str, limit: int = 5) -> list[tuple[str, str]]:
-        rowids = self.answers[query][:limit]
-        papers = self.store.get_papers_by_rowid(rowids)
-        return [(papers[r].key, normalize_title(papers[r].title)) for r in rowids if r in papers]
+        keys = self.answers[query][:limit]
+        papers = self.store.get_papers(keys)
+        return [(k, normalize_title(papers[k].title)) for k in keys if k in papers]
 
 
 class FtsBaseline:
