@@ -85,12 +85,12 @@ class _Plan:
     first_keys: tuple[str, ...]
     subscriptions: list[Subscription] = field(default_factory=list)
     # Derived, for the hot loop:
-    conjunction: tuple[str, ...] | None = None  # the keys, when the query is nothing but keys to AND
+    conjunction: tuple[str, ...] | None = None  # the keys, when every required clause is one key
     shared: bool = False  # filed under several keys, so evaluated once per batch on purpose
     needs_check: bool = False
 
     def __post_init__(self) -> None:
-        if all(isinstance(step, str) for step in self.steps) and not self.excluded_keys:
+        if all(isinstance(step, str) for step in self.steps):
             self.conjunction = self.steps  # type: ignore[assignment]
         self.shared = len(self.first_keys) > 1
         self.needs_check = bool(self.unsure_clauses or self.unsure_excluded)
@@ -147,8 +147,8 @@ class _Plan:
         return kept
 
     def candidates(self, postings: Postings) -> int:
-        """A bit set of the papers that hold the query's keys: exactly its matches unless
-        needs_check. Bit sets, not sets: an AND of 2,000-bit integers costs less than hashing."""
+        """A bit set of the papers that hold every required clause's keys (exclusions and exact
+        checks come after). Bit sets, not sets: an AND of 2,000-bit integers costs less than hashing."""
         get = postings.get
         found = -1
         for step in self.steps:
@@ -166,10 +166,6 @@ class _Plan:
                 found &= either
             if not found:
                 return 0
-        for key in self.excluded_keys:
-            excluded = get(key)
-            if excluded:
-                found &= ~excluded
         return found
 
 
@@ -205,12 +201,18 @@ class SubscriptionIndex:
         self._plans_by_text = plans_by_text
         self._queries = {sub.id: plan.query for plan in plans for sub in plan.subscriptions}
         # Queries that are one key (a word, a two-word phrase, a surname, a category) need no
-        # evaluation: their subscriptions are pooled under that key.
+        # evaluation: their subscriptions are pooled under that key. Queries of two keys or more,
+        # all required, are filed under their two rarest, so that one C-level set intersection
+        # skips those whose second key the batch lacks. The rest are filed under their first keys.
         self._single_key: dict[str, list[Subscription]] = {}
+        self._by_pair: dict[str, dict[str, list[_Plan]]] = {}
         self._by_key: dict[str, list[_Plan]] = {}
         for plan in plans:
             if plan.single_key is not None:
                 self._single_key.setdefault(plan.single_key, []).extend(plan.subscriptions)
+            elif plan.conjunction is not None and len(plan.conjunction) > 1:
+                first, second = plan.conjunction[:2]
+                self._by_pair.setdefault(first, {}).setdefault(second, []).append(plan)
             else:
                 for key in plan.first_keys:
                     self._by_key.setdefault(key, []).append(plan)
@@ -285,9 +287,20 @@ class SubscriptionIndex:
 
     def _evaluate(self, postings: Postings, texts: list[PaperText], pairs: list[tuple[Subscription, Paper]],
                   paper_at: Callable[[int], Paper]) -> None:
-        """Adds the matches of every plan filed under a key the batch holds."""
-        evaluated: set[int] = set()
+        """Adds the matches of every plan whose filing keys the batch holds."""
         get = postings.get
+        for first in postings.keys() & self._by_pair.keys():
+            holding_first = postings[first]
+            by_second = self._by_pair[first]
+            for second in by_second.keys() & postings.keys():
+                holding_both = holding_first & postings[second]
+                if holding_both:
+                    for plan in by_second[second]:
+                        hits = holding_both
+                        for other in plan.conjunction[2:]:  # type: ignore[index]
+                            hits &= get(other, 0)
+                        self._add(plan, hits, postings, texts, pairs, paper_at)
+        evaluated: set[int] = set()
         for key in postings.keys() & self._by_key.keys():
             for plan in self._by_key[key]:
                 if plan.shared:
@@ -295,18 +308,28 @@ class SubscriptionIndex:
                         continue
                     evaluated.add(plan.number)
                 conjunction = plan.conjunction
-                if conjunction is not None:  # most queries: a few words or pairs, all required
+                if conjunction is not None:
                     hits = get(conjunction[0], 0)
                     for other in conjunction[1:]:
-                        if not hits:
-                            break
                         hits &= get(other, 0)
                 else:
                     hits = plan.candidates(postings)
-                if hits and plan.needs_check:
-                    hits = plan.confirm(hits, texts)
-                if hits:
-                    pairs.extend(product(plan.subscriptions, map(paper_at, _positions(hits))))
+                self._add(plan, hits, postings, texts, pairs, paper_at)
+
+    @staticmethod
+    def _add(plan: _Plan, hits: int, postings: Postings, texts: list[PaperText],
+             pairs: list[tuple[Subscription, Paper]], paper_at: Callable[[int], Paper]) -> None:
+        """Applies the plan's exclusions and exact checks to hits, and adds what is left."""
+        if not hits:
+            return
+        for key in plan.excluded_keys:
+            excluded = postings.get(key)
+            if excluded:
+                hits &= ~excluded
+        if hits and plan.needs_check:
+            hits = plan.confirm(hits, texts)
+        if hits:
+            pairs.extend(product(plan.subscriptions, map(paper_at, _positions(hits))))
 
 
 @contextmanager
