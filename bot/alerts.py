@@ -36,6 +36,7 @@ _COMMON_WORDS = frozenset(stem(w) for w in (
     "performance task tasks network networks large language training"
 ).split())
 
+_NOTE_QUERY_LIMIT = 160  # characters of the query's description in an alert's note
 Postings = dict[str, int]  # key -> bit set of the papers that hold it
 
 
@@ -69,11 +70,12 @@ def _cost(alternatives: tuple[tuple[str, ...], ...]) -> float:
     return sum(_rarity(keys[0]) for keys in alternatives)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Plan:
-    """One distinct query, with every subscription that holds it."""
+    """One distinct query, with every subscription that holds it. Only what matching needs is
+    kept, not the parsed query: 100,000 parsed queries are a million objects for the cyclic
+    collector to walk."""
     number: int
-    query: SubscriptionQuery
     canonical: str  # str(query): subscriptions with the same one share the plan
     # Required clauses, rarest first; each a single key, or alternatives that are each keys to AND.
     steps: tuple[str | tuple[tuple[str, ...], ...], ...]
@@ -88,6 +90,7 @@ class _Plan:
     conjunction: tuple[str, ...] | None = None  # the keys, when every required clause is one key
     shared: bool = False  # filed under several keys, so evaluated once per batch on purpose
     needs_check: bool = False
+    description: str | None = None  # query.describe(), made when an alert first needs it
 
     def __post_init__(self) -> None:
         if all(isinstance(step, str) for step in self.steps):
@@ -100,7 +103,7 @@ class _Plan:
         clauses = sorted((_clause_alternatives(c) for c in query.clauses), key=_cost)
         clause_atoms = [tuple(a for t in clause for a in t.atoms) for clause in query.clauses]
         excluded_atoms = [a for t in query.excluded for a in t.atoms]
-        return cls(number, query, str(query),
+        return cls(number, str(query),
                    steps=tuple(c[0][0] if len(c) == 1 and len(c[0]) == 1 else c for c in clauses),
                    first_keys=tuple(dict.fromkeys(keys[0] for keys in clauses[0])),
                    excluded_keys=tuple(a.keys[0] for a in excluded_atoms if a.exact),
@@ -199,7 +202,7 @@ class SubscriptionIndex:
         self.skipped = skipped  # (subscription, why) for stored queries that no longer parse
         self._plans = plans
         self._plans_by_text = plans_by_text
-        self._queries = {sub.id: plan.query for plan in plans for sub in plan.subscriptions}
+        self._plan_of = {sub.id: plan for plan in plans for sub in plan.subscriptions}
         # Queries that are one key (a word, a two-word phrase, a surname, a category) need no
         # evaluation: their subscriptions are pooled under that key. Queries of two keys or more,
         # all required, are filed under their two rarest, so that one C-level set intersection
@@ -257,10 +260,21 @@ class SubscriptionIndex:
         plan.subscriptions.append(sub)
 
     def __len__(self) -> int:
-        return len(self._queries)
+        return len(self._plan_of)
 
     def query_of(self, subscription: Subscription) -> SubscriptionQuery | None:
-        return self._queries.get(subscription.id)
+        """The parsed query of an indexed subscription (parsed again: the index keeps less)."""
+        plan = self._plan_of.get(subscription.id)
+        return parse(plan.canonical) if plan is not None else None
+
+    def description_of(self, subscription: Subscription) -> str:
+        """The query in plain words, as confirmations show it; the stored text when not indexed."""
+        plan = self._plan_of.get(subscription.id)
+        if plan is None:
+            return subscription.query
+        if plan.description is None:
+            plan.description = parse(plan.canonical).describe(_NOTE_QUERY_LIMIT)
+        return plan.description
 
     def matches(self, papers: list[Paper]) -> list[tuple[Subscription, Paper]]:
         """Every (subscription, paper) pair that matches, each once, in no particular order."""
@@ -352,9 +366,8 @@ def alert_target(sub: Subscription) -> Target:
                   mode="dm" if sub.notify == "dm" else "mention")
 
 
-def alert_note(sub: Subscription, query: SubscriptionQuery | None) -> str:
-    wanted = query.describe(limit=160) if query is not None else sub.query
-    return f"New paper matching your subscription #{sub.id}: {wanted}"
+def alert_note(sub: Subscription, description: str) -> str:
+    return f"New paper matching your subscription #{sub.id}: {description}"
 
 
 def enqueue_alerts(store: Store, papers: list[Paper], now: datetime,
@@ -375,7 +388,7 @@ def enqueue_alerts(store: Store, papers: list[Paper], now: datetime,
         card = cards.get(paper.key)
         if card is None:
             card = cards[paper.key] = reply_to_dict(Card(paper))
-        payload = {**card, "note": alert_note(sub, index.query_of(sub))}
+        payload = {**card, "note": alert_note(sub, index.description_of(sub))}
         if store.enqueue_delivery(dedupe_key, "alert", alert_target(sub), payload, stamp):
             added += 1
     return added

@@ -141,3 +141,10 @@ def test_query_of_gives_the_parsed_query():
 def test_an_empty_index_or_batch_matches_nothing():
     assert SubscriptionIndex.build([]).matches([Paper(key="a", title="Diffusion")]) == []
     assert SubscriptionIndex.build([subscription(1, "diffusion")]).matches([]) == []
+
+
+def test_description_of_reads_the_query_in_plain_words():
+    sub = subscription(1, 'diffusion OR flow matching -video')
+    index = SubscriptionIndex.build([sub])
+    assert index.description_of(sub) == "(diffusion or flow) and matching, not video"
+    assert index.description_of(subscription(2, "not indexed")) == "not indexed"
