@@ -227,16 +227,17 @@ def main() -> None:
     walls, _, _ = timed(lambda: SubscriptionIndex.build(subscriptions, previous=index), build_runs)
     print(f"index rebuild reusing the previous index's parsed queries: {statistics.median(walls):.2f} s")
 
-    def match_after_yesterday():
+    walls, cpus, matches = [], [], []
+    for _ in range(args.runs):
+        del matches  # a run's hundreds of thousands of pairs must not weigh on the next run
         forget_stems()
         for paper in yesterday:
             PaperText.of(paper)
+        gc.collect()
         wall, cpu = time.perf_counter(), time.process_time()
-        found = index.matches(papers)
-        return time.perf_counter() - wall, time.process_time() - cpu, found
-
-    runs = [match_after_yesterday() for _ in range(args.runs)]
-    walls, cpus, matches = [r[0] for r in runs], [r[1] for r in runs], runs[-1][2]
+        matches = index.matches(papers)
+        cpus.append(time.process_time() - cpu)
+        walls.append(time.perf_counter() - wall)
     match_time = statistics.median(walls)
     pairs = {(sub.id, paper.key) for sub, paper in matches}
     print(f"indexed matching of {len(papers)} papers against {len(subscriptions)} subscriptions: "

@@ -148,3 +148,15 @@ def test_description_of_reads_the_query_in_plain_words():
     index = SubscriptionIndex.build([sub])
     assert index.description_of(sub) == "(diffusion or flow) and matching, not video"
     assert index.description_of(subscription(2, "not indexed")) == "not indexed"
+
+
+def test_large_batches_where_most_papers_match():
+    # More than a few hundred matching papers take another path from bit sets to papers.
+    papers = [Paper(key=f"2501.{n:05d}", title=f"The study number{n} of graphs",
+                    abstract="Graphs and more graphs." if n % 3 else None) for n in range(700)]
+    subs = [subscription(1, "the"), subscription(2, "graph study"), subscription(3, "graphs -number5"),
+            subscription(4, '"the study" OR nothing'), subscription(5, "graph more")]
+    pairs = SubscriptionIndex.build(subs).matches(papers)
+    assert {(s.id, p.key) for s, p in pairs} == naive(subs, papers)
+    counts = {sub.id: sum(1 for s, _ in pairs if s.id == sub.id) for sub in subs}
+    assert counts == {1: 700, 2: 700, 3: 699, 4: 700, 5: 466}
