@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 
 _SPACE = re.compile(r"\s+")
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
 
 
 def collapse_whitespace(text: str | None) -> str:
@@ -15,6 +16,13 @@ def collapse_whitespace(text: str | None) -> str:
 
 def normalize_title(title: str) -> str:
     """Lower case, no accents, punctuation as spaces: the form titles are compared in."""
+    if title.isascii():  # nearly every title; NFKD and accent stripping would change nothing
+        return " ".join(_ASCII_WORD.findall(title.lower()))
+    return normalize_any_title(title)
+
+
+def normalize_any_title(title: str) -> str:
+    """normalize_title without its ASCII shortcut: the reference the shortcut must agree with."""
     text = unicodedata.normalize("NFKD", title or "")
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
     text = re.sub(r"[^\w]+", " ", text)

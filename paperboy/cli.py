@@ -106,8 +106,6 @@ def _run(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from bot.ingest import import_file
-    from bot.pipeline import after_ingest
-
     path = Path(args.file)
     if not path.is_file():
         raise UserError(f"no such file: {path}")
@@ -120,15 +118,25 @@ def _import(args: argparse.Namespace) -> int:
         with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TextColumn("papers"),
                       TimeElapsedColumn(), console=console) as progress:
             task = progress.add_task("import", total=None)
-            report = import_file(store, path, now, progress=lambda n: progress.update(task, completed=n))
+            report = _imported(import_file, store, path, now, progress=lambda n: progress.update(task, completed=n))
     else:
-        report = import_file(store, path, now)
-    after_ingest(store, report.new_keys, now)
+        report = _imported(import_file, store, path, now)
+    # An import loads back catalogue, not news: it raises no subscription alerts
+    # (otherwise loading a corpus would message every subscriber thousands of times).
     print(f"read {report.read:,}, new {report.new:,}, updated {report.updated:,}, skipped {report.skipped:,} "
           f"in {report.seconds:.1f}s ({report.read / max(report.seconds, 1e-9):,.0f} papers/s)")
     for reason in report.skipped_reasons[:5]:
         print(f"  skipped: {reason}", file=sys.stderr)
     return 0
+
+
+def _imported(import_file, store, path, now, **kw):
+    from bot.sources.files import FileFormatError
+
+    try:
+        return import_file(store, path, now, **kw)
+    except FileFormatError as exc:
+        raise UserError(f"{exc} (papers read before this point are kept)") from None
 
 
 def _digest(args: argparse.Namespace) -> int:
@@ -150,7 +158,10 @@ async def _async_command(args: argparse.Namespace) -> int:
     from bot.sources import Sources
 
     store = _open_store(args)
-    sources = Sources.from_env(os.environ)
+    try:
+        sources = Sources.from_env(os.environ)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     try:
         if args.command == "ingest":
             return await _ingest(args, store, sources)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -126,22 +125,13 @@ _UPSERT_FROM_STAGE_SQL = _UPSERT_SQL.replace(
     f"VALUES ({', '.join('?' * len(_PAPER_COLUMNS))})",
     f"SELECT {', '.join(_PAPER_COLUMNS)} FROM temp.paper_stage WHERE true ORDER BY rowid",
 )
-_ASCII_WORD = re.compile(r"[a-z0-9]+")
 # json.dumps with a keyword argument builds a new encoder per call; one encoder gives the same text.
 _dumps_unicode = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def _fast_normalize_title(title: str) -> str:
-    """normalize_title, with a shortcut for ASCII titles (nearly all): for them NFKD and accent
-    stripping change nothing, and every character other than a-z and 0-9 separates words."""
-    if title.isascii():
-        return " ".join(_ASCII_WORD.findall(title.lower()))
-    return normalize_title(title)
-
-
 def _bulk_paper_values(p: Paper, seen_at: str) -> tuple:
     return (
-        p.key, p.arxiv_id, p.title, _fast_normalize_title(p.title), p.abstract,
+        p.key, p.arxiv_id, p.title, normalize_title(p.title), p.abstract,
         _dumps_unicode(list(p.authors)) if p.authors else "[]", p.published,
         json.dumps(list(p.categories)) if p.categories else "[]", p.upvotes, p.venue, p.hf_url, p.code_url,
         p.project_url, p.github_stars, p.ai_summary,

@@ -6,11 +6,9 @@ Compression is recognised from the file's first bytes, so the name does not have
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import lzma
 import queue
-import re
 import threading
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator, Union
@@ -27,7 +25,6 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _XZ_MAGIC = b"\xfd7zXZ\x00"
 _BLOCK = 1 << 20
 _END = object()
-_ASCII_WORD = re.compile(r"[a-z0-9]+")
 
 
 class FileFormatError(ValueError):
@@ -50,15 +47,6 @@ def _unquoted(title: str) -> str:
     if len(title) > 2 and title[0] == '"' and title[-1] == '"' and '"' not in title[1:-1]:
         return title[1:-1].strip() or title
     return title
-
-
-def unnumbered_key(title: str, venue: str | None) -> str:
-    """bot.models.key_for_unnumbered, computed faster for ASCII text (nearly every conference
-    record): there, normalising a title only lower-cases it and keeps its runs of a-z and 0-9."""
-    if title.isascii():
-        norm = " ".join(_ASCII_WORD.findall(title.lower()))
-        return "p:" + hashlib.sha1(f"{norm}|{(venue or '').lower()}".encode()).hexdigest()[:16]
-    return key_for_unnumbered(title, venue)
 
 
 def paper_from_record(record: Any) -> Paper:
@@ -84,7 +72,7 @@ def paper_from_record(record: Any) -> Paper:
         first = tidy(record.get("first_author"))
         authors = (first,) if first else ()
     return Paper(
-        key=arxiv_id or unnumbered_key(title, venue),
+        key=arxiv_id or key_for_unnumbered(title, venue),
         title=title,
         abstract=tidy(record.get("abstract")),
         authors=authors,

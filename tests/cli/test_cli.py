@@ -141,6 +141,27 @@ def test_user_mistakes_get_one_line_and_exit_2(env, args, message):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_unreadable_file_and_bad_base_url_are_one_line_each(env, tmp_path):
+    garbage = tmp_path / "papers.jsonl.xz"
+    garbage.write_bytes(b"\xfd7zXZ\x00 not really xz")
+    result = paperboy(["import", str(garbage)], env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    bad = paperboy(["ask", "/paper x"], dict(env, PAPERBOY_HF_BASE_URL="ftp://mirror"))
+    assert bad.returncode == 2 and "PAPERBOY_HF_BASE_URL" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_import_raises_no_alerts(env, tmp_path):
+    sub = paperboy(["ask", "/subscribe paper number"], env)
+    assert sub.returncode == 0, sub.stderr
+    path = tmp_path / "papers.jsonl"
+    path.write_text(json.dumps({"id": "2501.00009", "title": "Paper number nine", "abstract": "x"}) + "\n")
+    assert paperboy(["import", str(path)], env).returncode == 0
+    stats = dict(line.split() for line in paperboy(["stats"], env).stdout.splitlines())
+    assert stats["subscriptions"] == "1" and stats["papers"] == "1"
+    assert stats["deliveries_pending"] == "0"
+
+
 def test_source_down_is_reported_not_a_traceback(env):
     env = dict(env, PAPERBOY_HF_BASE_URL="http://127.0.0.1:9")  # nothing listens on the discard port
     result = paperboy(["ingest", "hf", "--date", "2026-11-24"], env)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.ingest import import_file
-from bot.models import normalize_title
+from bot.models import normalize_title, normalize_any_title
 from bot.sources.files import iter_file
-from storage.store import Store, _fast_normalize_title
+from storage.store import Store
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "papers-304k.jsonl.xz"
 LINES = 20_000
@@ -47,4 +47,4 @@ def test_the_corpus_head_imports_and_a_second_import_adds_nothing(corpus_head, t
 def test_fast_title_normalisation_matches_on_real_titles(corpus_head):
     titles = [p.title for p in iter_file(corpus_head)]
     assert len(titles) == LINES
-    assert [t for t in titles if _fast_normalize_title(t) != normalize_title(t)] == []
+    assert [t for t in titles if normalize_title(t) != normalize_any_title(t)] == []

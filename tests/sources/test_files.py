@@ -8,7 +8,7 @@ import lzma
 import pytest
 
 from bot.models import Paper, key_for_unnumbered
-from bot.sources.files import FileFormatError, iter_file, iter_file_batches, unnumbered_key
+from bot.sources.files import FileFormatError, iter_file, iter_file_batches
 from bot.sources.records import Skipped
 from fake_paper_sources import EXPECTED, FIXTURES
 
@@ -138,11 +138,3 @@ def test_an_empty_file_has_no_papers(tmp_path):
     path = tmp_path / "empty.jsonl"
     path.write_bytes(b"\n\n")
     assert list(iter_file(path)) == []
-
-
-@pytest.mark.parametrize("title, venue", [
-    ("Attention Is All You Need", "NeurIPS 2017"), ("snake_case__and--dashes", None), ("A\tB\x1fC\x00D", "ICML"),
-    ("Ünïcödé títle — “quotes” 🚀", "CVPR 2022"), ("ÆSIR: naïve café", None), ("___", "ÉCCV"), ("", ""),
-])
-def test_the_fast_conference_key_equals_the_reference(title, venue):
-    assert unnumbered_key(title, venue) == key_for_unnumbered(title, venue)

@@ -7,14 +7,14 @@ from datetime import datetime, timezone
 import pytest
 
 from bot.ingest import import_file, ingest_arxiv, ingest_hf
-from bot.models import Paper, normalize_title
+from bot.models import Paper, normalize_title, normalize_any_title
 from bot.sources import Sources
 from bot.sources.arxiv import ArxivGate, ArxivSource
 from bot.sources.files import iter_file
 from bot.sources.hf import HuggingFaceSource
 from bot.sources.http import SourceError
 from fake_paper_sources import EXPECTED, FIXTURES, Reply, atom_feed, fixture_bytes
-from storage.store import Store, _fast_normalize_title
+from storage.store import Store
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
 DAY = "2026-11-24"
@@ -182,7 +182,7 @@ def tmp_record(key: str, title: str) -> Paper:
     "Ünïcödé títle — “quotes” 🚀", "ÆSIR: naïve café", "", "___", "a_b c-d e.f 3D-Vision BERT4Rec",
 ])
 def test_the_fast_title_normalisation_equals_the_reference(title):
-    assert _fast_normalize_title(title) == normalize_title(title)
+    assert normalize_title(title) == normalize_any_title(title)
 
 
 async def test_the_recorded_arxiv_listing_is_stored_as_expected(fake_sources, sources, store):
