@@ -14,7 +14,7 @@ from __future__ import annotations
 import gc
 import logging
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from itertools import compress, product
@@ -111,7 +111,9 @@ class _Plan:
                    unsure_excluded=tuple(a for a in excluded_atoms if not a.exact))
 
     def renumbered(self, number: int) -> "_Plan":
-        return replace(self, number=number, subscriptions=[])
+        """A copy for another index: its own number, no subscriptions yet."""
+        return _Plan(number, self.canonical, self.steps, self.excluded_keys, self.unsure_clauses,
+                     self.unsure_excluded, self.first_keys, description=self.description)
 
     @property
     def all_keys(self) -> Iterator[str]:

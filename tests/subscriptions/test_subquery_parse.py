@@ -197,3 +197,21 @@ def test_random_garbage_never_escapes_as_another_exception():
         except QueryError:
             continue
         assert parse(str(query)) == query, text
+
+
+def test_plain_lower_case_words_parse_the_same_on_the_short_path():
+    rng = random.Random(77)
+    vocabulary = ["model", "models", "diffusion", "or", "and", "not", "gpt4", "2024", "a", "policies", "policy"]
+    for _ in range(500):
+        text = " ".join(rng.choices(vocabulary, k=rng.randint(1, 5)))
+        general = "AND " + text  # a leading AND changes nothing but takes the general scanner
+        try:
+            expected = parse(general)
+        except QueryError:
+            with pytest.raises(QueryError):
+                parse(text)
+            continue
+        assert parse(text) == expected, text
+        assert str(parse(text)) == str(expected)
+        assert [[a for t in c for a in t.atoms] for c in parse(text).clauses] == \
+            [[a for t in c for a in t.atoms] for c in expected.clauses]
