@@ -166,25 +166,32 @@ async def _async_command(args: argparse.Namespace) -> int:
         if args.command == "ingest":
             return await _ingest(args, store, sources)
         core = build_core(store, clock=SystemClock(), sources=sources)
-        if args.command == "ask":
-            return await _ask(args, core)
-        if args.command == "chat":
-            from adapters.console import ConsoleAdapter
-
-            adapter = ConsoleAdapter(core)
-            await adapter.start()
-            await adapter.interact()
-            return 0
-        if args.command == "run":
-            from paperboy.runner import StartupError, run_bot
-
-            try:
-                return await run_bot(store, core, sources, os.environ)
-            except StartupError as exc:
-                raise UserError(str(exc)) from None
-        raise UserError(f"unknown command {args.command}")
+        try:
+            return await _chat_command(args, store, core, sources)
+        finally:
+            await core.matcher.aclose()
     finally:
         await sources.aclose()
+
+
+async def _chat_command(args: argparse.Namespace, store, core, sources) -> int:
+    if args.command == "ask":
+        return await _ask(args, core)
+    if args.command == "chat":
+        from adapters.console import ConsoleAdapter
+
+        adapter = ConsoleAdapter(core)
+        await adapter.start()
+        await adapter.interact()
+        return 0
+    if args.command == "run":
+        from paperboy.runner import StartupError, run_bot
+
+        try:
+            return await run_bot(store, core, sources, os.environ)
+        except StartupError as exc:
+            raise UserError(str(exc)) from None
+    raise UserError(f"unknown command {args.command}")
 
 
 async def _ingest(args: argparse.Namespace, store, sources) -> int:
