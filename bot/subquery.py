@@ -51,9 +51,7 @@ _OR = {"or", "|", "||"}
 _AND = {"and", "&&"}
 _OPERATOR_WORDS = {"or", "and"}
 _CATEGORY = re.compile(r"([a-z][a-z-]*)(?:\.([a-z][a-z-]*))?(?:\.\*|\.)?", re.I)
-# Memo of stem(): a plain dict, so that stem_all() looks a whole field up with one map().
-_STEMS: dict[str, str] = {}
-_STEMS_LIMIT = 300_000
+_STEMS_LIMIT = 300_000  # words whose stem is remembered
 _NAME_SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
 # Singulars ending in s, and Latin/Greek plurals, that the suffix rules would get wrong.
 _IRREGULAR = {
@@ -92,27 +90,28 @@ def tokens(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
+class _StemMemo(dict):
+    """stem() of every word met so far, computed on first lookup: a whole field is stemmed by one
+    C-level map() over __getitem__. Bounded: emptied when full."""
+
+    def __missing__(self, word: str) -> str:
+        if len(self) >= _STEMS_LIMIT:
+            self.clear()
+        found = self[word] = _stem(word)
+        return found
+
+
+_STEMS = _StemMemo()
+
+
 def stem(word: str) -> str:
     """A light plural stem: enough for model/models, policy/policies, image/images."""
-    found = _STEMS.get(word)
-    if found is None:
-        if len(_STEMS) >= _STEMS_LIMIT:
-            _STEMS.clear()
-        found = _STEMS[word] = _stem(word)
-    return found
+    return _STEMS[word]
 
 
 def stem_all(words: list[str]) -> list[str]:
-    """stem() of every word: one C-level pass over the memo, then a C-level search for the few
-    words seen for the first time (most abstracts have one or two)."""
-    stems = list(map(_STEMS.get, words))
-    at = -1
-    try:
-        while True:
-            at = stems.index(None, at + 1)
-            stems[at] = stem(words[at])
-    except ValueError:
-        return stems  # type: ignore[return-value]
+    """stem() of every word."""
+    return list(map(_STEMS.__getitem__, words))
 
 
 def forget_stems() -> None:
@@ -218,11 +217,10 @@ class PaperText:
         for value in (paper.title, paper.abstract, *paper.ai_keywords):
             if value:
                 stems = stem_all(tokens(value))
+                keys.update(stems)
                 if only is None:
-                    keys.update(stems)
                     keys.update(map(" ".join, zip(stems, stems[1:])))
                 else:  # set operations in C; only the few wanted pairs become strings
-                    keys.update(only.keys.intersection(stems))
                     keys.update(map(" ".join, only.pairs.intersection(zip(stems, stems[1:]))))
                 fields.append(stems)
         names = []
