@@ -76,7 +76,10 @@ async def run_bot(store: Store, core: Core, sources: Any, env: Mapping[str, str]
         async with asyncio.TaskGroup() as group:
             group.create_task(scheduler.run(stop))
             group.create_task(worker.run(stop))
-            group.create_task(ingest_forever(store, sources, core.clock, stop, core.matcher, interval))
+            if sources.offline:
+                log.warning("PAPERBOY_OFFLINE=1: no ingest from the paper sources")
+            else:
+                group.create_task(ingest_forever(store, sources, core.clock, stop, core.matcher, interval))
             if console is not None:
                 group.create_task(_stop_when_done(console, stop))
     finally:
