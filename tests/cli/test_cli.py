@@ -174,3 +174,15 @@ def test_offline_mode_never_calls_the_sources(env, fake_hf):
     result = paperboy(["ask", "--json", "/paper 2607.19592"], env)
     assert FakeHuggingFace.requests == []
     assert json.loads(result.stdout)["kind"] in ("error", "notice")
+
+
+def test_run_without_tokens_is_a_terminal_bot_that_ingests(env):
+    env = {k: v for k, v in env.items() if k not in ("DISCORD_TOKEN", "SLACK_BOT_TOKEN")}
+    lines = "/help\n/paper 2607.19592\n/quit\n"
+    # The fake only knows 2026-11-24 (not today), so load that day from the file first.
+    assert paperboy(["import", str(LOCAL_FIXTURES / "hf_daily_papers_2026-11-24.json")], env).returncode == 0
+    result = paperboy(["run"], env, stdin=lines)
+    assert result.returncode == 0, result.stderr
+    assert "running in the terminal" in result.stderr
+    assert "/subscribe" in result.stdout  # the help text
+    assert "Knowledge-Centric Self-Improvement" in result.stdout

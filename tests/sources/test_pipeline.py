@@ -1,0 +1,56 @@
+"""One ingest round as `paperboy run` does it: sources in, papers stored, subscribers alerted once."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from bot.pipeline import ingest_once
+from bot.sources import Sources
+from bot.sources.arxiv import ArxivGate, ArxivSource
+from bot.sources.hf import HuggingFaceSource
+from fake_paper_sources import Reply
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def sources(fake_sources, http_client, sleeps, quick_policy):
+    return Sources(HuggingFaceSource(http_client, fake_sources.url, policy=quick_policy, sleep=sleeps),
+                   ArxivSource(http_client, fake_sources.url, gate=ArxivGate(0.0), policy=quick_policy))
+
+
+async def test_a_round_stores_the_day_and_alerts_each_match_once(fake_sources, sources, store):
+    fake_sources.serve_fixture("hf_daily_papers_2026-11-24.json")
+    fake_sources.route("/api/daily_papers", Reply(200, b"[]"), query={"date": "2026-11-23"})
+    sub = store.add_subscription("slack", "T1", "U1", "C1", "dm", "memory", NOW.isoformat())
+    other = store.add_subscription("slack", "T1", "U2", "C1", "dm", "spectroscopy", NOW.isoformat())
+
+    summary = await ingest_once(store, sources, NOW)
+
+    assert summary["failures"] == [] and summary["new"] == 12
+    assert [p.key for p, _ in store.daily_list("2026-11-24", "hf")][0] == "2607.19592"
+    alerts = store.deliveries(kind="alert")
+    keys = {d.dedupe_key for d in alerts}
+    # PRO-LONG (Programmatic Memory) and Mi-Memory mention memory; nothing is about spectroscopy.
+    assert {f"alert:{sub.id}:2607.20064", f"alert:{sub.id}:2607.18975"} <= keys
+    assert not any(k.startswith(f"alert:{other.id}:") for k in keys)
+    assert all(d.target.user == "U1" and d.target.mode == "dm" for d in alerts)
+
+    again = await ingest_once(store, sources, NOW)
+    assert again["new"] == 0 and again["alerts"] == 0
+    assert len(store.deliveries(kind="alert")) == len(alerts)
+
+
+async def test_a_failing_source_is_reported_and_the_others_still_run(fake_sources, sources, store):
+    fake_sources.serve_fixture("hf_daily_papers_2026-11-24.json")
+    fake_sources.route("/api/daily_papers", Reply(500, b"oops"), query={"date": "2026-11-23"})
+    fake_sources.route("/api/query", Reply(503, b"down", "text/plain"))
+    store.configure_channel("discord", "g", "c", NOW.isoformat(), sources="cs.LG")
+
+    summary = await ingest_once(store, sources, NOW)
+
+    assert summary["new"] == 12
+    assert any("hf 2026-11-23" in f for f in summary["failures"])
+    assert any("arxiv cs.LG" in f for f in summary["failures"])
+    assert store.count_papers() == 12
