@@ -40,6 +40,8 @@ _LETTERS_NFKD_KEEPS = str.maketrans({
     "œ": "oe", "Œ": "oe", "þ": "th", "Þ": "th", "ı": "i", "ß": "ss", "’": "'", "‘": "'", "ʼ": "'",
 })
 _ASCII_PUNCTUATION_TO_SPACE = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+_ASCII_PUNCTUATION_BUT_LINES_TO_SPACE = str.maketrans(
+    {chr(c): " " for c in range(128) if not chr(c).isalnum() and chr(c) != "\n"})
 _QUOTE_MARKS = str.maketrans({mark: '"' for mark in "“”„‟″＂«»"})
 _NOT_IN_NAMES = re.compile(r"[^\w .'-]|_")
 _PLAIN_WORDS = re.compile(r"[a-z0-9]+(?: [a-z0-9]+)*")
@@ -145,12 +147,23 @@ def _display_tokens(text: str) -> list[str]:
 
 
 def _reorder_name(name: str) -> str:
-    """"LeCun, Yann" -> "Yann LeCun"."""
+    """"LeCun, Yann" -> "Yann LeCun"; "King, Jr." stays as it is."""
     if name.count(",") == 1:
-        last, first = name.split(",")
-        if first.strip() and last.strip():
-            return f"{first.strip()} {last.strip()}"
+        last, first = (part.strip() for part in name.split(","))
+        if first and last and first.lower().rstrip(".") not in _NAME_SUFFIXES:
+            return f"{first} {last}"
     return name
+
+
+def _name_tokens(authors: tuple[str, ...]) -> list[list[str]]:
+    """tokens() of each author's name, in one pass for the usual plain-ASCII list."""
+    joined = "\n".join(author or "" for author in authors)
+    if not joined.isascii() or "," in joined or joined.count("\n") != len(authors) - 1:
+        return [tokens(_reorder_name(author or "")) for author in authors]
+    joined = joined.lower()
+    if "'" in joined:
+        joined = _POSSESSIVE.sub("", joined)
+    return [line.split() for line in joined.translate(_ASCII_PUNCTUATION_BUT_LINES_TO_SPACE).split("\n")]
 
 
 def _surname_tokens(name: str) -> list[str]:
@@ -224,14 +237,14 @@ class PaperText:
                     keys.update(map(" ".join, only.pairs.intersection(zip(stems, stems[1:]))))
                 fields.append(stems)
         names = []
-        for author in paper.authors:
-            name = _reorder_name(author or "")
-            name_tokens = tuple(tokens(name))
-            if not name_tokens:
+        for author, each in zip(paper.authors, _name_tokens(paper.authors) if paper.authors else ()):
+            if not each:
                 continue
+            name_tokens = tuple(each)
             names.append(name_tokens)
             if only is not None and only.name_tokens.isdisjoint(name_tokens):
                 continue
+            name = _reorder_name(author)
             for first, second in zip(name_tokens, name_tokens[1:]):
                 keys.add(f"n:{first} {second}")
                 keys.add(f"p:{first[0]} {second}")

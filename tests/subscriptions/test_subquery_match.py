@@ -126,3 +126,12 @@ def test_words_ending_in_s_that_are_not_plurals_keep_their_meaning(word):
 def test_news_does_not_match_new():
     paper = Paper(key="x", title="A new method")
     assert not parse("news").matches(paper)
+
+
+def test_author_lists_with_commas_suffixes_and_stray_newlines():
+    paper = Paper(key="x", title="T", authors=("King, Jr.", "Ng,\nAndrew", "Ada Lovelace", "", "O'Neil, Cathy"))
+    assert parse("author:King").matches(paper)
+    assert parse('author:"Andrew Ng"').matches(paper)
+    assert parse("author:Lovelace").matches(paper)
+    assert parse('author:"Cathy O\'Neil"').matches(paper)
+    assert not parse("author:Andrew").matches(paper)
