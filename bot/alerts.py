@@ -208,16 +208,22 @@ class SubscriptionIndex:
         # Queries that are one key (a word, a two-word phrase, a surname, a category) need no
         # evaluation: their subscriptions are pooled under that key. Queries of two keys or more,
         # all required, are filed under their two rarest, so that one C-level set intersection
-        # skips those whose second key the batch lacks. The rest are filed under their first keys.
+        # skips those whose second key the batch lacks; those of exactly two keys are pooled there.
+        # The rest are filed under their first keys.
         self._single_key: dict[str, list[Subscription]] = {}
-        self._by_pair: dict[str, dict[str, list[_Plan]]] = {}
+        # first key -> second key -> (subscriptions whose query is exactly those two keys, other plans)
+        self._by_pair: dict[str, dict[str, tuple[list[Subscription], list[_Plan]]]] = {}
         self._by_key: dict[str, list[_Plan]] = {}
         for plan in plans:
             if plan.single_key is not None:
                 self._single_key.setdefault(plan.single_key, []).extend(plan.subscriptions)
             elif plan.conjunction is not None and len(plan.conjunction) > 1:
                 first, second = plan.conjunction[:2]
-                self._by_pair.setdefault(first, {}).setdefault(second, []).append(plan)
+                pooled, others = self._by_pair.setdefault(first, {}).setdefault(second, ([], []))
+                if len(plan.conjunction) == 2 and not plan.excluded_keys and not plan.needs_check:
+                    pooled.extend(plan.subscriptions)
+                else:
+                    others.append(plan)
             else:
                 for key in plan.first_keys:
                     self._by_key.setdefault(key, []).append(plan)
@@ -311,7 +317,10 @@ class SubscriptionIndex:
             for second in by_second.keys() & postings.keys():
                 holding_both = holding_first & postings[second]
                 if holding_both:
-                    for plan in by_second[second]:
+                    pooled, others = by_second[second]
+                    if pooled:
+                        pairs.extend(product(pooled, map(paper_at, _positions(holding_both))))
+                    for plan in others:
                         hits = holding_both
                         for other in plan.conjunction[2:]:  # type: ignore[index]
                             hits &= get(other, 0)
