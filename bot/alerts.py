@@ -174,25 +174,30 @@ class _Plan:
         return found
 
 
-_BIT_BYTES = str.maketrans("01", "\x00\x01")
+_BIT_BYTES = bytes.maketrans(b"01", b"\x00\x01")
 
 
 def _positions(bits: int) -> Iterable[int]:
-    """The positions of the set bits, without a Python-level step per bit for dense sets: the
-    binary text, lowest bit first, as 0/1 bytes selecting from a range."""
+    """The positions of the set bits. Few: peeled off one by one. More: found with str.find in the
+    binary text. Many: the binary text, lowest bit first, as 0/1 bytes selecting from a range."""
     count = bits.bit_count()
-    if count == 1:
-        return (bits.bit_length() - 1,)
-    if count <= 150:  # a str.find per bit is cheaper than scanning the whole batch
+    if count <= 16:
+        positions = []
+        while bits:
+            lowest = bits & -bits
+            positions.append(lowest.bit_length() - 1)
+            bits ^= lowest
+        return positions
+    if count <= 250:
         text = bin(bits)
-        lowest = len(text) - 1
+        last = len(text) - 1
         positions = []
         at = text.find("1", 2)
         while at >= 0:
-            positions.append(lowest - at)
+            positions.append(last - at)
             at = text.find("1", at + 1)
         return positions
-    selectors = bin(bits)[:1:-1].translate(_BIT_BYTES).encode()
+    selectors = bin(bits).encode()[:1:-1].translate(_BIT_BYTES)
     return compress(range(len(selectors)), selectors)
 
 

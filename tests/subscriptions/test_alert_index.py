@@ -160,3 +160,12 @@ def test_large_batches_where_most_papers_match():
     assert {(s.id, p.key) for s, p in pairs} == naive(subs, papers)
     counts = {sub.id: sum(1 for s, _ in pairs if s.id == sub.id) for sub in subs}
     assert counts == {1: 700, 2: 700, 3: 699, 4: 700, 5: 466}
+
+
+def test_bit_positions_whatever_the_density():
+    from bot.alerts import _positions
+
+    rng = random.Random(5)
+    for count in (1, 2, 16, 17, 250, 251, 1500):
+        chosen = set(rng.sample(range(2000), count))
+        assert sorted(_positions(sum(1 << n for n in chosen))) == sorted(chosen)
