@@ -53,7 +53,7 @@ _OR = {"or", "|", "||"}
 _AND = {"and", "&&"}
 _OPERATOR_WORDS = {"or", "and"}
 _CATEGORY = re.compile(r"([a-z][a-z-]*)(?:\.([a-z][a-z-]*))?(?:\.\*|\.)?", re.I)
-_STEMS_LIMIT = 300_000  # words whose stem is remembered
+_STEMS_LIMIT = 200_000  # words whose stem is remembered (a few tens of MB at most)
 _NAME_SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
 # Singulars ending in s, and Latin/Greek plurals, that the suffix rules would get wrong.
 _IRREGULAR = {
