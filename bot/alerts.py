@@ -394,17 +394,18 @@ def enqueue_alerts(store: Store, papers: list[Paper], now: datetime,
         return 0
     if index is None:
         index = SubscriptionIndex.build(store.all_subscriptions())
-    stamp = iso(now)
+    return store.enqueue_deliveries(alert_rows(index, papers), iso(now))
+
+
+def alert_rows(index: SubscriptionIndex, papers: list[Paper]) -> list[tuple[str, str, Target, dict]]:
+    """(dedupe_key, kind, target, payload) for every match: pure computation, no store access,
+    so it can run off the event loop."""
     cards: dict[str, dict] = {}  # a paper's card without its note, serialized once per paper
-    added = 0
+    rows = []
     for sub, paper in index.matches(papers):
-        dedupe_key = f"alert:{sub.id}:{paper.key}"
-        if store.has_delivery(dedupe_key):
-            continue
         card = cards.get(paper.key)
         if card is None:
             card = cards[paper.key] = reply_to_dict(Card(paper))
         payload = {**card, "note": alert_note(sub, index.description_of(sub))}
-        if store.enqueue_delivery(dedupe_key, "alert", alert_target(sub), payload, stamp):
-            added += 1
-    return added
+        rows.append((f"alert:{sub.id}:{paper.key}", "alert", alert_target(sub), payload))
+    return rows

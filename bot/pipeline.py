@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from bot.clock import Clock, wait_or_stop
+from bot.clock import Clock, iso, wait_or_stop
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,25 @@ def after_ingest(store: Store, new_keys: Iterable[str], now: datetime, matcher: 
         return 0
     papers = list(store.get_papers(keys).values())
     return enqueue_alerts(store, papers, now)
+
+
+async def alert_off_loop(store: Store, new_keys: Iterable[str], now: datetime, matcher: Any = None) -> int:
+    """after_ingest for a running bot: the store is read and written on the event loop, while
+    the CPU-heavy part (indexing every subscription, matching) runs in a worker thread."""
+    from bot.alerts import SubscriptionIndex, alert_rows
+
+    keys = list(dict.fromkeys(new_keys))
+    if matcher is not None:
+        matcher.refresh()
+    if not keys:
+        return 0
+    papers = list(store.get_papers(keys).values())
+    subscriptions = store.all_subscriptions()
+
+    def match() -> list:
+        return alert_rows(SubscriptionIndex.build(subscriptions), papers)
+
+    return store.enqueue_deliveries(await asyncio.to_thread(match), iso(now))
 
 
 async def ingest_once(store: Store, sources: Any, now: datetime, matcher: Any = None,
@@ -49,7 +68,7 @@ async def ingest_once(store: Store, sources: Any, now: datetime, matcher: Any = 
             failures.append(f"arxiv {category}: {exc}")
     for failure in failures:
         log.warning("ingest failed: %s", failure)
-    alerts = after_ingest(store, new, now, matcher)
+    alerts = await alert_off_loop(store, new, now, matcher)
     return {"new": len(set(new)), "alerts": alerts, "failures": failures}
 
 

@@ -120,6 +120,30 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", _V1_INITIAL),
     # arXiv-category digests select by publication date.
     ("0002_papers_published_index", "CREATE INDEX papers_published ON papers(published);"),
+    # Alert keys name the subscription id, so an id must never be handed out twice.
+    ("0003_subscription_ids_never_reused", """
+        CREATE TABLE subscriptions_new (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            platform TEXT NOT NULL,
+            workspace TEXT NOT NULL DEFAULT '',
+            owner TEXT NOT NULL,
+            channel TEXT NOT NULL DEFAULT '',
+            notify TEXT NOT NULL DEFAULT 'dm',
+            query TEXT NOT NULL,
+            created TEXT NOT NULL
+        );
+        INSERT INTO subscriptions_new SELECT id, platform, workspace, owner, channel, notify, query, created
+            FROM subscriptions;
+        DELETE FROM sqlite_sequence WHERE name = 'subscriptions_new';
+        INSERT INTO sqlite_sequence (name, seq)
+            SELECT 'subscriptions_new', max(
+                coalesce((SELECT max(id) FROM subscriptions), 0),
+                coalesce((SELECT max(CAST(substr(dedupe_key, 7, instr(substr(dedupe_key, 7), ':') - 1) AS INTEGER))
+                          FROM deliveries WHERE dedupe_key LIKE 'alert:%'), 0));
+        DROP TABLE subscriptions;
+        ALTER TABLE subscriptions_new RENAME TO subscriptions;
+        CREATE INDEX subscriptions_owner ON subscriptions(platform, workspace, owner);
+    """),
 ]
 
 

@@ -421,6 +421,21 @@ class Store:
                  json.dumps(payload, ensure_ascii=False), now, now])
         return cur.rowcount > 0
 
+    def enqueue_deliveries(self, rows: Iterable[tuple[str, str, Target, dict[str, Any]]], now: str) -> int:
+        """Many enqueue_delivery calls in one transaction: (dedupe_key, kind, target, payload) rows.
+        Keys already present are left alone. Returns how many were added."""
+        values = [(key, kind, t.platform, t.workspace, t.channel, t.user, t.mode,
+                   json.dumps(payload, ensure_ascii=False), now, now) for key, kind, t, payload in rows]
+        if not values:
+            return 0
+        with self.conn:
+            before = self.conn.total_changes
+            self.conn.executemany(
+                "INSERT INTO deliveries (dedupe_key, kind, platform, workspace, channel, user, mode, payload, "
+                "status, next_attempt_at, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) "
+                "ON CONFLICT(dedupe_key) DO NOTHING", values)
+            return self.conn.total_changes - before
+
     def record_skipped(self, dedupe_key: str, kind: str, target: Target, note: str, now: str) -> bool:
         """Marks a delivery key as settled with nothing to send (an empty day). True when added."""
         with self.conn:

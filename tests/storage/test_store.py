@@ -127,3 +127,37 @@ def test_channel_settings_are_validated_by_name():
     channel = store.configure_channel("slack", "T1", "C1", T0, daily_time="09:00", tz="America/New_York")
     assert channel.tz == "America/New_York" and channel.enabled
     assert store.enabled_channels("slack") == [channel]
+
+
+def test_subscription_ids_are_never_reused():
+    store = Store(memory=True)
+    first = store.add_subscription("slack", "T", "U1", "C", "dm", "diffusion", T0)
+    second = store.add_subscription("slack", "T", "U1", "C", "dm", "reasoning", T0)
+    assert store.remove_subscription("slack", "T", "U1", second.id)
+    third = store.add_subscription("slack", "T", "U2", "C", "dm", "robots", T0)
+    assert third.id not in (first.id, second.id)  # alert:<id>:<paper> keys stay unambiguous
+
+
+def test_upgrading_keeps_subscriptions_and_skips_ids_alerts_used(tmp_path, monkeypatch):
+    path = tmp_path / "p.db"
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:2])
+    old = Store(path)
+    sub = old.add_subscription("slack", "T", "U1", "C", "dm", "diffusion", T0)
+    gone = old.add_subscription("slack", "T", "U1", "C", "dm", "reasoning", T0)
+    old.enqueue_delivery(f"alert:{gone.id}:2607.00001", "alert", Target("slack", "T", "C", "U1", "dm"), {}, T0)
+    old.remove_subscription("slack", "T", "U1", gone.id)
+    old.close()
+    monkeypatch.undo()
+    store = Store(path)
+    assert store.get_subscription(sub.id).query == "diffusion"
+    fresh = store.add_subscription("slack", "T", "U2", "C", "dm", "robots", T0)
+    assert fresh.id > gone.id
+
+
+def test_bulk_enqueue_adds_only_new_keys():
+    store = Store(memory=True)
+    target = Target("slack", "T", "C", "U1", "dm")
+    rows = [(f"alert:1:{n}", "alert", target, {"kind": "notice", "text": str(n)}) for n in range(3)]
+    assert store.enqueue_deliveries(rows, T0) == 3
+    assert store.enqueue_deliveries(rows + [("alert:1:9", "alert", target, {})], T0) == 1
+    assert len(store.deliveries(kind="alert")) == 4
