@@ -15,7 +15,6 @@ import argparse
 import itertools
 import json
 import os
-import platform
 import sqlite3
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.machine import describe_machine  # noqa: E402
 from bot.ingest import import_file  # noqa: E402
 from bot.models import Paper  # noqa: E402
 from bot.sources.files import iter_file_batches, open_binary  # noqa: E402
@@ -34,18 +34,7 @@ DEFAULT_FILE = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" 
 BLOCK = 1 << 20
 
 
-def machine() -> str:
-    cpu = platform.processor() or "unknown cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = " ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
-    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, load average {load}")
+machine = describe_machine
 
 
 class Timer:

@@ -14,10 +14,7 @@ thread's own CPU time, which other processes cannot inflate. The load average is
 from __future__ import annotations
 
 import asyncio
-import os
-import platform
 import random
-import sqlite3
 import statistics
 import sys
 import time
@@ -25,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.machine import describe_machine  # noqa: E402
 import rapidfuzz  # noqa: E402
 from rapidfuzz import fuzz, process, utils  # noqa: E402
 
@@ -42,18 +40,7 @@ BASELINE_SAMPLE = 25  # WRatio over 300k titles takes about a second a query
 
 
 def machine() -> str:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
-    return (f"{cpu}, {cores} cores, load average {load[0]:.2f}; Python {platform.python_version()}, "
-            f"SQLite {sqlite3.sqlite_version}, rapidfuzz {rapidfuzz.__version__}")
+    return f"{describe_machine()}; rapidfuzz {rapidfuzz.__version__}"
 
 
 def percentile(samples: list[float], share: float) -> float:

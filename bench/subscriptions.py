@@ -21,7 +21,6 @@ import gc
 import json
 import lzma
 import os
-import platform
 import random
 import statistics
 import sys
@@ -34,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.machine import describe_machine  # noqa: E402
 from bot.alerts import SubscriptionIndex, enqueue_alerts  # noqa: E402
 from bot.models import Paper, key_for_unnumbered  # noqa: E402
 from bot.subquery import PaperText, QueryError, forget_stems, parse, stem, tokens  # noqa: E402
@@ -50,16 +50,7 @@ deep neural novel simple better beyond what when how why does do can your you al
 multi high low via end""".split())
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+machine = describe_machine
 
 
 def load_corpus(limit_papers: int, rng: random.Random) -> tuple[list[Paper], list[dict]] | None:

@@ -10,7 +10,7 @@ from rapidfuzz import fuzz, process
 
 from bot import fts
 from bot.query_terms import (
-    QueryTerms, all_of_expression, any_of_expression, searchable_groups, specific_groups,
+    QueryTerms, all_of_expression, any_of_expression, searchable_groups,
 )
 from bot.ranking import Judged, fuse, keyword_evidence, title_similarity
 from bot.spelling import canonical

@@ -89,13 +89,17 @@ class Paper:
 
 
 def trim_at_word(text: str, limit: int, ellipsis: str = "…") -> str:
+    """At most `limit` characters, cut at a word boundary when there is one in the second half.
+    A trailing backslash goes too, so the ellipsis can never be escaped by markdown."""
+    if limit <= 0:
+        return ""
     if len(text) <= limit:
         return text
     cut = text[: max(0, limit - len(ellipsis))]
     space = cut.rfind(" ")
     if space > limit // 2:
         cut = cut[:space]
-    return cut.rstrip(" ,;:.-") + ellipsis
+    return cut.rstrip(" ,;:.-\\") + ellipsis
 
 
 @dataclass(frozen=True)

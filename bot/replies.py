@@ -1,7 +1,7 @@
 """What handlers return: plain data that each adapter renders its own way."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Union
 
 from bot.models import Paper

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from bot.models import collapse_whitespace
+from bot.models import collapse_whitespace, trim_at_word
 
 # Characters Discord's markdown reacts to anywhere in a line. `<` covers user, role and
 # channel mentions, custom emoji and timestamps; `[` and `]` cover masked links.
@@ -39,17 +39,7 @@ def one_line(text: str | None) -> str:
     return collapse_whitespace(text)
 
 
-def trim_words(text: str, limit: int, ellipsis: str = "…") -> str:
-    """At most `limit` characters, cut at a word boundary when there is one in the second half."""
-    if limit <= 0:
-        return ""
-    if len(text) <= limit:
-        return text
-    cut = text[: max(0, limit - len(ellipsis))]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:.-\\") + ellipsis
+trim_words = trim_at_word
 
 
 def escaped_within(text: str, limit: int) -> str:
