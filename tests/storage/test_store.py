@@ -161,3 +161,9 @@ def test_bulk_enqueue_adds_only_new_keys():
     assert store.enqueue_deliveries(rows, T0) == 3
     assert store.enqueue_deliveries(rows + [("alert:1:9", "alert", target, {})], T0) == 1
     assert len(store.deliveries(kind="alert")) == 4
+
+
+def test_fts_index_keeps_large_batches_in_memory_until_commit(tmp_path):
+    store = Store(tmp_path / "p.db")
+    (hashsize,) = store.conn.execute("SELECT v FROM papers_fts_config WHERE k = 'hashsize'").fetchone()
+    assert hashsize == 128 * 1024 * 1024
