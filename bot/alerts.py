@@ -20,6 +20,7 @@ from functools import lru_cache
 from itertools import compress, product
 from typing import Callable, Iterable, Iterator
 
+from bot.alert_bundles import alert_note as note_for_subscription
 from bot.clock import iso
 from bot.models import Paper, Target
 from bot.replies import Card
@@ -383,7 +384,7 @@ def alert_target(sub: Subscription) -> Target:
 
 
 def alert_note(sub: Subscription, description: str) -> str:
-    return f"New paper matching your subscription #{sub.id}: {description}"
+    return note_for_subscription(sub.id, description)
 
 
 def enqueue_alerts(store: Store, papers: list[Paper], now: datetime,

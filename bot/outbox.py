@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Mapping
 
 from bot.adapter import Adapter, DeliveryError
+from bot.alert_bundles import bundle_key, bundle_lane, bundle_reply
 from bot.clock import Clock, iso, wait_or_stop
 from bot.serialize import reply_from_dict
 from storage.store import Delivery, Store
@@ -71,39 +72,49 @@ class DeliveryWorker:
         return len(claimed)
 
     async def _send_lane(self, lane: list[Delivery], limit: asyncio.Semaphore) -> None:
-        for delivery in lane:
+        for message in bundle_lane(lane):
             async with limit:
-                await self._send(delivery)
+                await self._send(message)
 
-    async def _send(self, delivery: Delivery) -> None:
-        adapter = self.adapters[delivery.target.platform]
+    async def _send(self, message: list[Delivery]) -> None:
+        """Sends one message: a delivery, or several alerts bundled (bot.alert_bundles), which
+        then share their fate: sent, retried or failed together."""
+        first = message[0]
+        ids = [d.id for d in message]
+        key = bundle_key(message)
+        adapter = self.adapters[first.target.platform]
         try:
-            reply = reply_from_dict(delivery.payload)
+            reply = reply_from_dict(first.payload) if len(message) == 1 else bundle_reply(message)
         except Exception as exc:  # a payload that cannot be read now never will be
-            self.store.mark_failed(delivery.id, f"unreadable payload: {type(exc).__name__}: {exc}")
-            log.error("delivery %s has an unreadable payload; marked failed", delivery.dedupe_key)
+            if len(message) > 1:  # one bad alert must not sink the others: they go alone
+                for delivery in message:
+                    await self._send([delivery])
+                return
+            self.store.mark_failed(ids, f"unreadable payload: {type(exc).__name__}: {exc}")
+            log.error("delivery %s has an unreadable payload; marked failed", key)
             return
         try:
-            result = await adapter.send(delivery.target, reply, delivery_key=delivery.dedupe_key)
+            result = await adapter.send(first.target, reply, delivery_key=key)
         except DeliveryError as exc:
             if exc.permanent:
-                self.store.mark_failed(delivery.id, str(exc) or "permanent delivery error")
-                log.warning("delivery %s failed for good: %s", delivery.dedupe_key, exc)
+                self.store.mark_failed(ids, str(exc) or "permanent delivery error")
+                log.warning("delivery %s failed for good: %s", key, exc)
                 return
-            self._retry_later(delivery, f"DeliveryError: {exc}", exc.retry_after)
+            self._retry_later(message, f"DeliveryError: {exc}", exc.retry_after)
             return
         except Exception as exc:  # an adapter bug or a network surprise: retried, never dropped
-            log.exception("sending %s raised", delivery.dedupe_key)
-            self._retry_later(delivery, f"{type(exc).__name__}: {exc}", None)
+            log.exception("sending %s raised", key)
+            self._retry_later(message, f"{type(exc).__name__}: {exc}", None)
             return
-        self.store.mark_delivered(delivery.id, iso(self.clock.now()), result.external_id, result.note)
+        self.store.mark_delivered(ids, iso(self.clock.now()), result.external_id, result.note)
 
-    def _retry_later(self, delivery: Delivery, error: str, retry_after: float | None) -> None:
-        attempt = max(1, delivery.attempts)  # claiming already counted this attempt
-        delay = self.retry_delay(delivery.dedupe_key, attempt, retry_after)
+    def _retry_later(self, message: list[Delivery], error: str, retry_after: float | None) -> None:
+        first = message[0]
+        attempt = max(1, first.attempts)  # claiming already counted this attempt
+        delay = self.retry_delay(first.dedupe_key, attempt, retry_after)
         retry_at = _ceil_to_second(self.clock.now() + timedelta(seconds=delay))
-        self.store.mark_retry(delivery.id, error, iso(retry_at))
-        log.warning("delivery %s attempt %d failed (%s); retrying at %s", delivery.dedupe_key, attempt, error,
+        self.store.mark_retry([d.id for d in message], error, iso(retry_at))
+        log.warning("delivery %s attempt %d failed (%s); retrying at %s", bundle_key(message), attempt, error,
                     iso(retry_at))
 
     def retry_delay(self, dedupe_key: str, attempt: int, retry_after: float | None) -> float:

@@ -96,6 +96,10 @@ class Delivery:
     note: str | None
 
 
+def _ids(delivery_ids: int | Iterable[int]) -> list[int]:
+    return [delivery_ids] if isinstance(delivery_ids, int) else list(delivery_ids)
+
+
 def _row_to_paper(row: sqlite3.Row) -> Paper:
     return Paper(
         key=row["key"], title=row["title"], abstract=row["abstract"],
@@ -475,24 +479,25 @@ class Store:
                     f"WHERE id IN ({','.join('?' * len(ids))})", ids)
         return [replace(self._delivery(r), status="sending", attempts=r["attempts"] + 1) for r in rows]
 
-    def mark_delivered(self, delivery_id: int, now: str, external_id: str | None = None,
+    def mark_delivered(self, delivery_ids: int | Iterable[int], now: str, external_id: str | None = None,
                        note: str | None = None) -> None:
+        """One delivery, or several sent as one message (bundled alerts), marked in one transaction."""
         with self.conn:
-            self.conn.execute(
+            self.conn.executemany(
                 "UPDATE deliveries SET status = 'sent', sent_at = ?, external_id = ?, note = coalesce(?, note), "
-                "last_error = NULL WHERE id = ?", [now, external_id, note, delivery_id])
+                "last_error = NULL WHERE id = ?", [(now, external_id, note, i) for i in _ids(delivery_ids)])
 
-    def mark_retry(self, delivery_id: int, error: str, retry_at: str) -> None:
+    def mark_retry(self, delivery_ids: int | Iterable[int], error: str, retry_at: str) -> None:
         with self.conn:
-            self.conn.execute(
+            self.conn.executemany(
                 "UPDATE deliveries SET status = 'pending', last_error = ?, next_attempt_at = ? WHERE id = ?",
-                [error[:1000], retry_at, delivery_id])
+                [(error[:1000], retry_at, i) for i in _ids(delivery_ids)])
 
-    def mark_failed(self, delivery_id: int, error: str) -> None:
+    def mark_failed(self, delivery_ids: int | Iterable[int], error: str) -> None:
         """Permanent failure (the target no longer exists): kept for the record, never retried."""
         with self.conn:
-            self.conn.execute("UPDATE deliveries SET status = 'failed', last_error = ? WHERE id = ?",
-                              [error[:1000], delivery_id])
+            self.conn.executemany("UPDATE deliveries SET status = 'failed', last_error = ? WHERE id = ?",
+                                  [(error[:1000], i) for i in _ids(delivery_ids)])
 
     def requeue_interrupted(self, now: str, platforms: Iterable[str] | None = None) -> int:
         """After a crash, deliveries left 'sending' go back to pending; returns how many.

@@ -1,0 +1,161 @@
+"""A subscription's alerts due together at one place go out as one list; each match still once."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from adapters.memory import MemoryAdapter
+from bot.adapter import DeliveryError
+from bot.alert_bundles import BUNDLE_SIZE
+from bot.alerts import enqueue_alerts
+from bot.clock import iso
+from bot.models import Target
+from bot.outbox import DeliveryWorker
+from bot.replies import Card, Notice, PaperList
+from bot.serialize import reply_to_dict
+
+
+class SimulatedCrash(BaseException):
+    pass
+
+
+def subscribe(store, query: str, owner: str = "alice", notify: str = "dm"):
+    return store.add_subscription("memory", "w1", owner, "c1", notify, query, "2026-11-01T00:00:00Z")
+
+
+def diffusion_papers(stock, count: int):
+    return [stock.paper(f"Diffusion study {n}", abstract="We study diffusion models.") for n in range(count)]
+
+
+def alert_statuses(store) -> list[str]:
+    return [d.status for d in store.deliveries(kind="alert")]
+
+
+async def test_many_matches_for_one_subscription_arrive_as_one_list(store, stock, clock):
+    broad = subscribe(store, "diffusion")
+    narrow = subscribe(store, '"diffusion study 2"')
+    papers = diffusion_papers(stock, 5)
+    assert enqueue_alerts(store, papers, clock.now()) == 6
+    store.enqueue_delivery("note:1", "test", Target("memory", "w1", "c1", "alice", "dm"),
+                           reply_to_dict(Notice("hello")), iso(clock.now()))
+    adapter = MemoryAdapter()
+
+    assert await DeliveryWorker(store, {"memory": adapter}, clock).run_once() == 7
+
+    lists = [m.reply for m in adapter.sent if isinstance(m.reply, PaperList)]
+    cards = [m.reply for m in adapter.sent if isinstance(m.reply, Card)]
+    assert len(adapter.sent) == 3  # the broad subscription's list, the narrow one's card, the notice
+    [bundle] = lists
+    assert bundle.title == f"5 new papers matching your subscription #{broad.id}: diffusion"
+    assert [item.paper.key for item in bundle.items] == [p.key for p in papers]
+    assert "Narrow" in bundle.note
+    [card] = cards
+    assert card.paper.key == papers[2].key and f"#{narrow.id}" in card.note
+    assert alert_statuses(store) == ["sent"] * 6
+    assert await DeliveryWorker(store, {"memory": adapter}, clock).run_once() == 0
+
+
+async def test_two_matches_stay_two_cards(store, stock, clock):
+    subscribe(store, "diffusion")
+    enqueue_alerts(store, diffusion_papers(stock, 2), clock.now())
+    adapter = MemoryAdapter()
+    await DeliveryWorker(store, {"memory": adapter}, clock).run_once()
+    assert [type(m.reply) for m in adapter.sent] == [Card, Card]
+
+
+async def test_long_runs_are_split_into_lists_of_ten_in_order(store, stock, clock):
+    subscribe(store, "diffusion")
+    papers = diffusion_papers(stock, 2 * BUNDLE_SIZE + 3)
+    enqueue_alerts(store, papers, clock.now())
+    adapter = MemoryAdapter()
+    await DeliveryWorker(store, {"memory": adapter}, clock).run_once()
+    sizes = [len(m.reply.items) for m in adapter.sent]
+    assert sizes == [BUNDLE_SIZE, BUNDLE_SIZE, 3]
+    sent_keys = [item.paper.key for m in adapter.sent for item in m.reply.items]
+    assert sent_keys == [p.key for p in papers]
+    assert len(set(adapter.keys_sent())) == 3
+
+
+async def test_each_subscriber_gets_their_own_list(store, stock, clock):
+    subscribe(store, "diffusion", owner="alice")
+    subscribe(store, "diffusion", owner="bob")
+    enqueue_alerts(store, diffusion_papers(stock, 4), clock.now())
+    adapter = MemoryAdapter()
+    await DeliveryWorker(store, {"memory": adapter}, clock).run_once()
+    assert sorted((m.target.user, len(m.reply.items)) for m in adapter.sent) == [("alice", 4), ("bob", 4)]
+
+
+async def test_a_failed_list_is_retried_whole_and_sent_once(store, stock, clock):
+    subscribe(store, "diffusion")
+    enqueue_alerts(store, diffusion_papers(stock, 4), clock.now())
+    adapter = MemoryAdapter()
+    adapter.fail_next()
+    worker = DeliveryWorker(store, {"memory": adapter}, clock, base_backoff=10)
+
+    await worker.run_once()
+    assert adapter.sent == [] and alert_statuses(store) == ["pending"] * 4
+    assert len({d.next_attempt_at for d in store.deliveries(kind="alert")}) == 1
+
+    clock.advance(minutes=5)
+    await worker.run_once()
+    [message] = adapter.sent
+    assert len(message.reply.items) == 4 and alert_statuses(store) == ["sent"] * 4
+
+
+async def test_a_list_to_a_gone_channel_fails_whole(store, stock, clock):
+    subscribe(store, "diffusion", notify="channel")
+    enqueue_alerts(store, diffusion_papers(stock, 3), clock.now())
+    adapter = MemoryAdapter()
+    adapter.fail_channel("c1", DeliveryError("channel c1 not found", permanent=True))
+    await DeliveryWorker(store, {"memory": adapter}, clock).run_once()
+    assert alert_statuses(store) == ["failed"] * 3
+    assert len(adapter.attempts) == 1
+
+
+async def test_a_crash_after_sending_a_list_does_not_post_it_twice(db_path, stock_for, clock):
+    from storage.store import Store
+
+    store = Store(db_path)
+    subscribe(store, "diffusion")
+    enqueue_alerts(store, diffusion_papers(stock_for(store), 4), clock.now())
+    adapter = MemoryAdapter(idempotent=True)
+    adapter.crash_after_next_send(SimulatedCrash())
+    crashed = False
+    try:
+        await DeliveryWorker(store, {"memory": adapter}, clock).run_once()
+    except* SimulatedCrash:
+        crashed = True
+    assert crashed and alert_statuses(store) == ["sending"] * 4
+    store.close()
+
+    reopened = Store(db_path)
+    worker = DeliveryWorker(reopened, {"memory": adapter}, clock)
+    assert worker.recover() == 4
+    await worker.run_once()
+    assert len(adapter.sent) == 1  # the repeat carried the same key, and the platform dropped it
+    assert adapter.attempts[0][1] == adapter.attempts[1][1]
+    assert alert_statuses(reopened) == ["sent"] * 4
+    reopened.close()
+
+
+async def test_an_unreadable_alert_does_not_hold_back_the_others(store, stock, clock):
+    subscription = subscribe(store, "diffusion")
+    enqueue_alerts(store, diffusion_papers(stock, 3), clock.now())
+    store.enqueue_delivery(f"alert:{subscription.id}:broken", "alert", Target("memory", "w1", "c1", "alice", "dm"),
+                           {"kind": "card", "paper": {"title": "no key"}}, iso(clock.now()))
+    adapter = MemoryAdapter()
+    await DeliveryWorker(store, {"memory": adapter}, clock).run_once()
+    assert [type(m.reply) for m in adapter.sent] == [Card, Card, Card]
+    assert sorted(alert_statuses(store)) == ["failed", "sent", "sent", "sent"]
+
+
+async def test_a_list_puts_the_most_upvoted_then_newest_first(store, stock, clock):
+    subscribe(store, "diffusion")
+    quiet = stock.paper("Diffusion quiet", abstract="diffusion", upvotes=1, published="2026-11-20")
+    popular = stock.paper("Diffusion popular", abstract="diffusion", upvotes=50, published="2026-11-01")
+    new = stock.paper("Diffusion new", abstract="diffusion", upvotes=1, published="2026-11-23")
+    unvoted = stock.paper("Diffusion unvoted", abstract="diffusion", published="2026-11-23")
+    enqueue_alerts(store, [quiet, popular, new, unvoted], clock.now())
+    adapter = MemoryAdapter()
+    await DeliveryWorker(store, {"memory": adapter}, clock).run_once()
+    [message] = adapter.sent
+    assert [item.paper.key for item in message.reply.items] == [popular.key, new.key, quiet.key, unvoted.key]
