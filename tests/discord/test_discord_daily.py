@@ -2,6 +2,7 @@
 across restarts of the bot and 429 storms from the fake Discord."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -217,3 +218,25 @@ async def test_a_subscription_made_before_a_restart_still_alerts_after_it(tmp_pa
         await bot.step()
     assert len(fake.channel_messages(fake.dm_channels[USER])) == 1
     assert timedelta(hours=1) == clock.now() - at("2026-11-24T10:00")
+
+
+async def test_a_busy_day_for_one_subscription_arrives_as_one_mentioning_list(tmp_path, fake):
+    db = tmp_path / "paperboy.db"
+    stock_day(db)
+    clock = FakeClock(at("2026-11-24T10:00"))
+    async with Bot(db, clock, fake) as bot:
+        await run(fake, "subscribe", option("query", "autoencoders"), option("notify", "channel"))
+        papers = [Paper(key=f"2611.0990{n}", arxiv_id=f"2611.0990{n}", title=f"Autoencoders @everyone part {n}",
+                        abstract="Sparse autoencoders.", authors=("Ada Lovelace",), published="2026-11-24",
+                        upvotes=n) for n in range(4)]
+        bot.store.upsert_papers(papers, iso(clock.now()))
+        assert enqueue_alerts(bot.store, papers, clock.now()) == 4
+        await bot.step()
+        assert {d.status for d in bot.store.deliveries(kind="alert")} == {"sent"}
+    (post,) = fake.channel_messages(fake.channel_id)
+    assert post["content"].startswith(f"<@{USER}>")
+    assert [str(u) for u in post["allowed_mentions"]["users"]] == [USER]
+    assert post["allowed_mentions"]["parse"] == []
+    text = json.dumps(post)
+    assert "4 new papers matching your subscription #" in text
+    assert [text.index(f"part {n}") for n in (3, 2, 1, 0)] == sorted(text.index(f"part {n}") for n in range(4))

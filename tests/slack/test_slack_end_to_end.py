@@ -4,6 +4,7 @@ The clock is a FakeClock: the scheduler and the outbox run when told (tick, run_
 the test sets, while the Slack side (bolt, Socket Mode, Web API) runs for real against the fake."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -127,3 +128,24 @@ async def test_subscription_alert_arrives_once_by_dm(fake, slack, store, clock, 
     after_ingest(store, [fresh.key], clock.now(), core.matcher)
     await worker.run_once()
     assert len(fake.posts()) == 1
+
+
+async def test_a_busy_day_for_one_subscription_arrives_as_one_list(fake, slack, store, clock, core):
+    answer = await slash(fake, "sub linear attention", user="U0BOB")
+    assert "Subscribed (#1)" in answer.all_text
+    worker = DeliveryWorker(store, {"slack": slack}, clock)
+    clock.set(new_york(24, 10, 0))
+    fresh = [Paper(key=f"2611.0432{n}", arxiv_id=f"2611.0432{n}", title=f"Linear attention <!channel> study {n}",
+                   abstract="Linear attention again.", authors=("Ada Admin",), published="2026-11-24",
+                   categories=("cs.CL",), upvotes=n, source="hf") for n in range(5)]
+    result = store.upsert_papers(fresh, iso(clock.now()))
+    assert after_ingest(store, result.new_keys, clock.now(), core.matcher) == 5
+    await worker.run_once()
+
+    [post] = fake.posts()
+    assert post["channel"] == "D0BOB"
+    text = json.dumps(post["blocks"])
+    assert "5 new papers matching your subscription #1" in text
+    assert "<!channel>" not in text
+    assert [text.index(f"study {n}") for n in (4, 3, 2, 1, 0)] == sorted(text.index(f"study {n}") for n in range(5))
+    assert {d.status for d in store.deliveries(kind="alert")} == {"sent"}
