@@ -73,16 +73,12 @@ def _most_wanted_first(alerts: list[Delivery]) -> list[Delivery]:
         found = delivery.payload.get("paper")
         return found if isinstance(found, dict) else {}
 
-    def upvotes(delivery: Delivery) -> int:
-        value = paper(delivery).get("upvotes")
-        return value if isinstance(value, int) else 0
-
-    def published(delivery: Delivery) -> str:
-        value = paper(delivery).get("published")
-        return value if isinstance(value, str) else ""
+    def upvotes_then_date(delivery: Delivery) -> tuple[int, str]:
+        upvotes, published = paper(delivery).get("upvotes"), paper(delivery).get("published")
+        return (upvotes if isinstance(upvotes, int) else 0, published if isinstance(published, str) else "")
 
     ordered = sorted(alerts, key=lambda d: str(paper(d).get("key", "")))
-    ordered.sort(key=lambda d: (upvotes(d), published(d)), reverse=True)
+    ordered.sort(key=upvotes_then_date, reverse=True)
     return ordered
 
 

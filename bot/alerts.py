@@ -20,7 +20,7 @@ from functools import lru_cache
 from itertools import compress, product
 from typing import Callable, Iterable, Iterator
 
-from bot.alert_bundles import alert_note as note_for_subscription
+from bot.alert_bundles import alert_note
 from bot.clock import iso
 from bot.models import Paper, Target
 from bot.replies import Card
@@ -383,10 +383,6 @@ def alert_target(sub: Subscription) -> Target:
                   mode="dm" if sub.notify == "dm" else "mention")
 
 
-def alert_note(sub: Subscription, description: str) -> str:
-    return note_for_subscription(sub.id, description)
-
-
 def enqueue_alerts(store: Store, papers: list[Paper], now: datetime,
                    index: SubscriptionIndex | None = None) -> int:
     """One pending alert per (subscription, paper) match, keyed so a match is delivered once ever.
@@ -407,6 +403,6 @@ def alert_rows(index: SubscriptionIndex, papers: list[Paper]) -> list[tuple[str,
         card = cards.get(paper.key)
         if card is None:
             card = cards[paper.key] = reply_to_dict(Card(paper))
-        payload = {**card, "note": alert_note(sub, index.description_of(sub))}
+        payload = {**card, "note": alert_note(sub.id, index.description_of(sub))}
         rows.append((f"alert:{sub.id}:{paper.key}", "alert", alert_target(sub), payload))
     return rows

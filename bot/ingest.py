@@ -113,14 +113,18 @@ class _Writer:
         """Queues a batch; its rows are built here, on the caller's thread, to keep the writer's
         thread for SQLite alone."""
         self._raise_if_failed()
-        rows = self.store.bulk_rows(papers, self.seen_at)
+        if not self._put(self.store.bulk_rows(papers, self.seen_at)):
+            self._raise_if_failed()
+
+    def _put(self, item: list[tuple] | None) -> bool:
+        """Queues item unless the writer's thread has ended (it failed); says whether it did."""
         while self._thread.is_alive():
             try:
-                self._batches.put(rows, timeout=0.2)
-                return
+                self._batches.put(item, timeout=0.2)
+                return True
             except queue.Full:
                 continue
-        self._raise_if_failed()
+        return False
 
     def _run(self) -> None:
         try:
@@ -139,12 +143,7 @@ class _Writer:
             raise self.error
 
     def __exit__(self, *exc_info) -> None:
-        while self._thread.is_alive():
-            try:
-                self._batches.put(None, timeout=0.2)
-                break
-            except queue.Full:
-                continue
+        self._put(None)
         self._thread.join()
         if exc_info[0] is None:
             self._raise_if_failed()

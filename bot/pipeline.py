@@ -12,17 +12,20 @@ from storage.store import Store
 log = logging.getLogger(__name__)
 
 
+def _refreshed_with_new_papers(store: Store, new_keys: Iterable[str], matcher: Any) -> list:
+    """Makes the matcher see what the ingest stored, and returns the new papers themselves."""
+    if matcher is not None:
+        matcher.refresh()
+    keys = list(dict.fromkeys(new_keys))
+    return list(store.get_papers(keys).values()) if keys else []
+
+
 def after_ingest(store: Store, new_keys: Iterable[str], now: datetime, matcher: Any = None) -> int:
     """Refreshes the matcher's indexes and enqueues one alert per (subscription, new paper) match."""
     from bot.alerts import enqueue_alerts
 
-    keys = list(dict.fromkeys(new_keys))
-    if matcher is not None:
-        matcher.refresh()
-    if not keys:
-        return 0
-    papers = list(store.get_papers(keys).values())
-    return enqueue_alerts(store, papers, now)
+    papers = _refreshed_with_new_papers(store, new_keys, matcher)
+    return enqueue_alerts(store, papers, now) if papers else 0
 
 
 async def alert_off_loop(store: Store, new_keys: Iterable[str], now: datetime, matcher: Any = None) -> int:
@@ -30,12 +33,9 @@ async def alert_off_loop(store: Store, new_keys: Iterable[str], now: datetime, m
     the CPU-heavy part (indexing every subscription, matching) runs in a worker thread."""
     from bot.alerts import SubscriptionIndex, alert_rows
 
-    keys = list(dict.fromkeys(new_keys))
-    if matcher is not None:
-        matcher.refresh()
-    if not keys:
+    papers = _refreshed_with_new_papers(store, new_keys, matcher)
+    if not papers:
         return 0
-    papers = list(store.get_papers(keys).values())
     subscriptions = store.all_subscriptions()
 
     def match() -> list:
