@@ -19,8 +19,8 @@ from typing import Iterator
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.models import Paper, key_for_unnumbered  # noqa: E402
-from storage.store import Store  # noqa: E402
+from paperboy.bot.models import Paper, key_for_unnumbered  # noqa: E402
+from paperboy.storage.sqlite import Store  # noqa: E402
 
 CORPUS = Path(os.environ.get("PAPERBOY_CORPUS", ROOT.parent / "shared" / "corpus" / "papers-304k.jsonl.xz"))
 CACHE_DIR = Path(os.environ.get("PAPERBOY_BENCH_CACHE", "/tmp/paperboy-bench"))
@@ -76,7 +76,7 @@ def load_into(store: Store, records: Iterator[dict], batch_size: int = 5000) -> 
 
 def _import_with_ingest(store: Store) -> bool:
     try:
-        from bot.ingest import import_file  # type: ignore[attr-defined]
+        from paperboy.bot.delivery.ingest import import_file  # type: ignore[attr-defined]
     except ImportError:
         return False
     import_file(store, CORPUS, datetime.now(timezone.utc))
@@ -105,7 +105,7 @@ def _safe_ingest(store: Store) -> bool:
     try:
         return _import_with_ingest(store)
     except Exception as exc:  # an in-progress ingest module must not stop the benchmarks
-        print(f"bot.ingest.import_file failed ({exc!r}); using the built-in loader", file=sys.stderr)
+        print(f"paperboy.bot.delivery.ingest.import_file failed ({exc!r}); using the built-in loader", file=sys.stderr)
         return False
 
 

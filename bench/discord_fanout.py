@@ -27,15 +27,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "discord"))
 
-from adapters.discord import DiscordAdapter, DiscordSettings  # noqa: E402
-from adapters.discord.pacer import RequestPacer  # noqa: E402
-from bot.clock import FakeClock, iso  # noqa: E402
-from bot.core import build_core  # noqa: E402
-from bot.models import Paper  # noqa: E402
-from bot.outbox import DeliveryWorker  # noqa: E402
-from bot.scheduler import DailyScheduler  # noqa: E402
+from paperboy.adapters.discord import DiscordAdapter, DiscordSettings  # noqa: E402
+from paperboy.adapters.discord.pacer import RequestPacer  # noqa: E402
+from paperboy.bot.clock import FakeClock, iso  # noqa: E402
+from paperboy.bot.commands.dispatch import build_core  # noqa: E402
+from paperboy.bot.models import Paper  # noqa: E402
+from paperboy.bot.delivery.outbox import DeliveryWorker  # noqa: E402
+from paperboy.bot.delivery.scheduler import DailyScheduler  # noqa: E402
 from fake_discord import FakeDiscord  # noqa: E402
-from storage.store import Store  # noqa: E402
+from paperboy.storage.sqlite import Store  # noqa: E402
 
 DAY = "2026-11-24"
 

@@ -28,8 +28,8 @@ from rapidfuzz import fuzz, process, utils  # noqa: E402
 
 from bench.corpus import corpus_available, corpus_store  # noqa: E402
 from bench.queries import load_queries  # noqa: E402
-from bot import fts  # noqa: E402
-from bot.matcher import Matcher  # noqa: E402
+from paperboy.bot.search import fts  # noqa: E402
+from paperboy.bot.search.matcher import Matcher  # noqa: E402
 
 KIND_GROUPS = {
     "id": ("id",),

@@ -38,9 +38,9 @@ from rapidfuzz import fuzz, process, utils  # noqa: E402
 
 from bench.corpus import CACHE_DIR, corpus_available, corpus_store  # noqa: E402
 from bench.queries import PER_KIND, VERSION, load_queries  # noqa: E402
-from bot import fts  # noqa: E402
-from bot.matcher import Matcher  # noqa: E402
-from bot.models import normalize_title  # noqa: E402
+from paperboy.bot.search import fts  # noqa: E402
+from paperboy.bot.search.matcher import Matcher  # noqa: E402
+from paperboy.bot.models import normalize_title  # noqa: E402
 
 
 _worker_titles: list[str] = []

@@ -34,10 +34,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.machine import describe_machine  # noqa: E402
-from bot.alerts import SubscriptionIndex, enqueue_alerts  # noqa: E402
-from bot.models import Paper, key_for_unnumbered  # noqa: E402
-from bot.subquery import PaperText, QueryError, forget_stems, parse, stem, tokens  # noqa: E402
-from storage.store import Store, Subscription  # noqa: E402
+from paperboy.bot.subscriptions.matching import SubscriptionIndex, enqueue_alerts  # noqa: E402
+from paperboy.bot.models import Paper, key_for_unnumbered  # noqa: E402
+from paperboy.bot.subscriptions.query import PaperText, QueryError, forget_stems, parse, stem, tokens  # noqa: E402
+from paperboy.storage.sqlite import Store, Subscription  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "papers-304k.jsonl.xz"
 # Words nobody subscribes to on their own.

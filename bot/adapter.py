@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.models import Target
-from bot.replies import Reply
+from paperboy.bot.models import Target
+from paperboy.bot.replies import Reply
 
 
 @dataclass(frozen=True)

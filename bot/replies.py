@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
-from bot.models import Paper
+from paperboy.bot.models import Paper
 
 
 @dataclass(frozen=True)

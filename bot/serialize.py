@@ -4,8 +4,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from bot.models import Paper
-from bot.replies import Card, Error, Notice, PaperList, Reply, Scored, reply_kind
+from paperboy.bot.models import Paper
+from paperboy.bot.replies import Card, Error, Notice, PaperList, Reply, Scored, reply_kind
 
 
 def paper_to_dict(paper: Paper) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Sequence
 
 from rich.console import Console
 
-from bot.clock import SystemClock
+from paperboy.bot.clock import SystemClock
 from paperboy.config import database_path
 
 
@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _open_store(args: argparse.Namespace):
-    from storage.store import Store
+    from paperboy.storage.sqlite import Store
 
     path = database_path(args.db)
     try:
@@ -105,7 +105,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from bot.ingest import import_file
+    from paperboy.bot.delivery.ingest import import_file
     path = Path(args.file)
     if not path.is_file():
         raise UserError(f"no such file: {path}")
@@ -131,7 +131,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _imported(import_file, store, path, now, **kw):
-    from bot.sources.files import FileFormatError
+    from paperboy.bot.sources.files import FileFormatError
 
     try:
         return import_file(store, path, now, **kw)
@@ -140,8 +140,8 @@ def _imported(import_file, store, path, now, **kw):
 
 
 def _digest(args: argparse.Namespace) -> int:
-    from adapters.console.render import render
-    from bot.digest import build_digest
+    from paperboy.adapters.console.render import render
+    from paperboy.bot.delivery.digest import build_digest
 
     day = _valid_date(args.date)
     store = _open_store(args)
@@ -154,8 +154,8 @@ def _digest(args: argparse.Namespace) -> int:
 
 
 async def _async_command(args: argparse.Namespace) -> int:
-    from bot.core import build_core
-    from bot.sources import Sources
+    from paperboy.bot.commands.dispatch import build_core
+    from paperboy.bot.sources import Sources
 
     store = _open_store(args)
     try:
@@ -178,7 +178,7 @@ async def _chat_command(args: argparse.Namespace, store, core, sources) -> int:
     if args.command == "ask":
         return await _ask(args, core)
     if args.command == "chat":
-        from adapters.console import ConsoleAdapter
+        from paperboy.adapters.console import ConsoleAdapter
 
         adapter = ConsoleAdapter(core)
         await adapter.start()
@@ -195,9 +195,9 @@ async def _chat_command(args: argparse.Namespace, store, core, sources) -> int:
 
 
 async def _ingest(args: argparse.Namespace, store, sources) -> int:
-    from bot.ingest import ingest_arxiv, ingest_hf
-    from bot.pipeline import after_ingest
-    from bot.sources.http import SourceError
+    from paperboy.bot.delivery.ingest import ingest_arxiv, ingest_hf
+    from paperboy.bot.delivery.pipeline import after_ingest
+    from paperboy.bot.sources.http import SourceError
 
     now = datetime.now(timezone.utc)
     new: list[str] = []
@@ -224,9 +224,9 @@ async def _ingest(args: argparse.Namespace, store, sources) -> int:
 
 
 async def _ask(args: argparse.Namespace, core) -> int:
-    from adapters.console import parse_command_line
-    from adapters.console.render import render
-    from bot.serialize import reply_to_json_result
+    from paperboy.adapters.console import parse_command_line
+    from paperboy.adapters.console.render import render
+    from paperboy.bot.serialize import reply_to_json_result
 
     lines = sys.stdin if args.line == "-" else [args.line]
     console = Console()

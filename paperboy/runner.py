@@ -6,9 +6,9 @@ import logging
 import signal
 from typing import Any, Mapping
 
-from bot.adapter import Adapter
-from bot.core import Core
-from storage.store import Store
+from paperboy.bot.adapter import Adapter
+from paperboy.bot.commands.dispatch import Core
+from paperboy.storage.sqlite import Store
 
 log = logging.getLogger(__name__)
 
@@ -18,16 +18,16 @@ class StartupError(Exception):
 
 
 def _startup_errors() -> tuple[type[BaseException], ...]:
-    from adapters.discord import DiscordStartError, SettingsError
-    from adapters.slack.adapter import SlackConfigError
+    from paperboy.adapters.discord import DiscordStartError, SettingsError
+    from paperboy.adapters.slack.adapter import SlackConfigError
 
     return (DiscordStartError, SettingsError, SlackConfigError)
 
 
 def chat_adapters(core: Core, env: Mapping[str, str]) -> list[Adapter]:
     """Every chat adapter whose tokens are set."""
-    from adapters.discord import DiscordAdapter
-    from adapters.slack import SlackAdapter
+    from paperboy.adapters.discord import DiscordAdapter
+    from paperboy.adapters.slack import SlackAdapter
 
     try:
         found = [DiscordAdapter.from_env(core, env), SlackAdapter.from_env(core, env)]
@@ -37,14 +37,14 @@ def chat_adapters(core: Core, env: Mapping[str, str]) -> list[Adapter]:
 
 
 async def run_bot(store: Store, core: Core, sources: Any, env: Mapping[str, str]) -> int:
-    from bot.outbox import DeliveryWorker
-    from bot.pipeline import ingest_forever
-    from bot.scheduler import DailyScheduler
+    from paperboy.bot.delivery.outbox import DeliveryWorker
+    from paperboy.bot.delivery.pipeline import ingest_forever
+    from paperboy.bot.delivery.scheduler import DailyScheduler
 
     adapters = chat_adapters(core, env)
     console = None
     if not adapters:
-        from adapters.console import ConsoleAdapter
+        from paperboy.adapters.console import ConsoleAdapter
 
         console = ConsoleAdapter(core)
         adapters = [console]

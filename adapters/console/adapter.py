@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.text import Text
 
-from adapters.console.render import render
-from bot.adapter import SendResult
-from bot.models import Invocation, Place, Target
-from bot.replies import Reply
+from paperboy.adapters.console.render import render
+from paperboy.bot.adapter import SendResult
+from paperboy.bot.models import Invocation, Place, Target
+from paperboy.bot.replies import Reply
 
 if TYPE_CHECKING:
-    from bot.core import Core
+    from paperboy.bot.commands.dispatch import Core
 
 PLACE = Place(platform="console", workspace="local", channel="terminal")
 PROMPT = "paperboy> "

@@ -6,8 +6,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from bot.models import Paper
-from bot.replies import Card, Error, Notice, PaperList, Reply
+from paperboy.bot.models import Paper
+from paperboy.bot.replies import Card, Error, Notice, PaperList, Reply
 
 
 def _byline(paper: Paper, most: int = 4) -> str:

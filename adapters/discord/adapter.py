@@ -7,18 +7,18 @@ from typing import TYPE_CHECKING, Mapping
 
 import discord
 
-from adapters.discord.client import Endpoints, PaperboyClient
-from adapters.discord.delivery import Deliverer
-from adapters.discord.interactions import InteractionHandler
-from adapters.discord.pacer import RequestPacer
-from adapters.discord.schema import command_payloads, same_commands
-from adapters.discord.settings import DiscordSettings
-from bot.adapter import DeliveryError, SendResult
-from bot.models import Target
-from bot.replies import Reply
+from paperboy.adapters.discord.client import Endpoints, PaperboyClient
+from paperboy.adapters.discord.delivery import Deliverer
+from paperboy.adapters.discord.interactions import InteractionHandler
+from paperboy.adapters.discord.pacer import RequestPacer
+from paperboy.adapters.discord.schema import command_payloads, same_commands
+from paperboy.adapters.discord.settings import DiscordSettings
+from paperboy.bot.adapter import DeliveryError, SendResult
+from paperboy.bot.models import Target
+from paperboy.bot.replies import Reply
 
 if TYPE_CHECKING:
-    from bot.core import Core
+    from paperboy.bot.commands.dispatch import Core
 
 log = logging.getLogger(__name__)
 

@@ -11,12 +11,12 @@ from typing import Any
 import aiohttp
 import discord
 
-from adapters.discord.pacer import RequestPacer
-from adapters.discord.render import Outgoing, render, render_card, thread_name
-from adapters.discord.transport import send_kwargs
-from bot.adapter import DeliveryError, SendResult
-from bot.models import Target
-from bot.replies import Card, PaperList, Reply
+from paperboy.adapters.discord.pacer import RequestPacer
+from paperboy.adapters.discord.render import Outgoing, render, render_card, thread_name
+from paperboy.adapters.discord.transport import send_kwargs
+from paperboy.bot.adapter import DeliveryError, SendResult
+from paperboy.bot.models import Target
+from paperboy.bot.replies import Card, PaperList, Reply
 
 log = logging.getLogger(__name__)
 

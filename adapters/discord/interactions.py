@@ -7,17 +7,17 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from adapters.discord import limits
-from adapters.discord.render import Outgoing, render
-from adapters.discord.schema import CommandCall, argument_for, read_command, spec_for
-from adapters.discord.text import plain
-from adapters.discord.transport import send_kwargs
-from bot.commands import CommandSpec
-from bot.models import Invocation, Place
-from bot.replies import Card, Error, Reply
+from paperboy.adapters.discord import limits
+from paperboy.adapters.discord.render import Outgoing, render
+from paperboy.adapters.discord.schema import CommandCall, argument_for, read_command, spec_for
+from paperboy.adapters.discord.text import plain
+from paperboy.adapters.discord.transport import send_kwargs
+from paperboy.bot.commands.spec import CommandSpec
+from paperboy.bot.models import Invocation, Place
+from paperboy.bot.replies import Card, Error, Reply
 
 if TYPE_CHECKING:
-    from bot.core import Core
+    from paperboy.bot.commands.dispatch import Core
 
 log = logging.getLogger(__name__)
 

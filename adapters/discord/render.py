@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.discord import limits
-from adapters.discord.text import escape, escaped_within, masked_link, one_line, plain, safe_url, trim_words
-from bot.models import Paper
-from bot.replies import Card, Error, PaperList, Reply, Scored
+from paperboy.adapters.discord import limits
+from paperboy.adapters.discord.text import escape, escaped_within, masked_link, one_line, plain, safe_url, trim_words
+from paperboy.bot.models import Paper
+from paperboy.bot.replies import Card, Error, PaperList, Reply, Scored
 
 COLOR = 0xF5A623
 SUMMARY_CHARS = 420

@@ -5,9 +5,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from adapters.discord import limits
-from adapters.discord.text import trim_words
-from bot.commands import Argument, CommandSpec
+from paperboy.adapters.discord import limits
+from paperboy.adapters.discord.text import trim_words
+from paperboy.bot.commands.spec import Argument, CommandSpec
 
 CHAT_INPUT = 1
 SUB_COMMAND = 1

@@ -5,7 +5,7 @@ from typing import Any
 
 import discord
 
-from adapters.discord.render import Outgoing
+from paperboy.adapters.discord.render import Outgoing
 
 NO_MENTIONS = discord.AllowedMentions.none()
 

@@ -1,3 +1,3 @@
-from adapters.memory.adapter import MemoryAdapter, SentMessage
+from paperboy.adapters.memory.adapter import MemoryAdapter, SentMessage
 
 __all__ = ["MemoryAdapter", "SentMessage"]

@@ -10,10 +10,10 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.adapter import DeliveryError, SendResult
-from bot.clock import Clock
-from bot.models import Target
-from bot.replies import Reply
+from paperboy.bot.adapter import DeliveryError, SendResult
+from paperboy.bot.clock import Clock
+from paperboy.bot.models import Target
+from paperboy.bot.replies import Reply
 
 
 @dataclass(frozen=True)

@@ -13,19 +13,19 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.blocks import SlackMessage, render
-from adapters.slack.context import Poster, SlackContext
-from adapters.slack.listeners import register_all
-from adapters.slack.pacing import ChannelPacer, PatientRateLimitRetry, retry_after_seconds
-from adapters.slack.permissions import ConfigureRights
-from adapters.slack.routing import SlashRouter
-from adapters.slack.text import escape
-from bot.adapter import DeliveryError, SendResult
-from bot.models import Target
-from bot.replies import Reply
+from paperboy.adapters.slack.blocks import SlackMessage, render
+from paperboy.adapters.slack.context import Poster, SlackContext
+from paperboy.adapters.slack.listeners import register_all
+from paperboy.adapters.slack.pacing import ChannelPacer, PatientRateLimitRetry, retry_after_seconds
+from paperboy.adapters.slack.permissions import ConfigureRights
+from paperboy.adapters.slack.routing import SlashRouter
+from paperboy.adapters.slack.text import escape
+from paperboy.bot.adapter import DeliveryError, SendResult
+from paperboy.bot.models import Target
+from paperboy.bot.replies import Reply
 
 if TYPE_CHECKING:
-    from bot.core import Core
+    from paperboy.bot.commands.dispatch import Core
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from adapters.slack.text import chunks, escape, fit, one_line, safe_url
-from bot.models import Paper
-from bot.replies import Card, Error, Notice, PaperList, Reply, Scored
-from bot.serialize import reply_text
+from paperboy.adapters.slack.text import chunks, escape, fit, one_line, safe_url
+from paperboy.bot.models import Paper
+from paperboy.bot.replies import Card, Error, Notice, PaperList, Reply, Scored
+from paperboy.bot.serialize import reply_text
 
 MAX_BLOCKS = 50
 MAX_HEADER = 150

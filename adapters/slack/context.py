@@ -12,13 +12,13 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.blocks import SlackMessage
-from adapters.slack.pacing import ChannelPacer, retry_after_seconds
-from adapters.slack.permissions import ConfigureRights
-from adapters.slack.routing import SlashRouter
+from paperboy.adapters.slack.blocks import SlackMessage
+from paperboy.adapters.slack.pacing import ChannelPacer, retry_after_seconds
+from paperboy.adapters.slack.permissions import ConfigureRights
+from paperboy.adapters.slack.routing import SlashRouter
 
 if TYPE_CHECKING:
-    from bot.core import Core
+    from paperboy.bot.commands.dispatch import Core
 
 log = logging.getLogger(__name__)
 

@@ -1,9 +1,9 @@
 """`/paper help`, written from the command specs in the words Slack users type."""
 from __future__ import annotations
 
-from adapters.slack.blocks import MAX_SECTION, SlackMessage
-from adapters.slack.routing import SlashRouter
-from adapters.slack.text import escape, fit
+from paperboy.adapters.slack.blocks import MAX_SECTION, SlackMessage
+from paperboy.adapters.slack.routing import SlashRouter
+from paperboy.adapters.slack.text import escape, fit
 
 
 def help_message(router: SlashRouter) -> SlackMessage:

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
-from bot.commands import CommandSpec
+from paperboy.bot.commands.spec import CommandSpec
 
 SLASH_COMMAND = "/paper"
 LOOKUP = "paper"  # the spec that answers `/paper <anything else>`

@@ -12,11 +12,11 @@ from typing import Mapping
 
 import httpx
 
-from bot.models import Paper
-from bot.sources.arxiv import ArxivGate, ArxivSource
-from bot.sources.hf import DailyBatch, HuggingFaceSource
-from bot.sources.http import SourceError, SourceOffline, make_client
-from bot.sources.records import Skipped, arxiv_id_of
+from paperboy.bot.models import Paper
+from paperboy.bot.sources.arxiv import ArxivGate, ArxivSource
+from paperboy.bot.sources.hf import DailyBatch, HuggingFaceSource
+from paperboy.bot.sources.http import SourceError, SourceOffline, make_client
+from paperboy.bot.sources.records import Skipped, arxiv_id_of
 
 __all__ = ["Sources", "SourceError", "SourceOffline", "DailyBatch", "Skipped", "ArxivGate"]
 

@@ -11,10 +11,10 @@ from typing import AsyncIterator
 
 import httpx
 
-from bot.clock import Clock, SystemClock
-from bot.models import Paper
-from bot.sources.http import RetryPolicy, SourceError, fetch
-from bot.sources.records import BadRecord, Skipped, arxiv_id_of, codes, day_of, names, tidy, title_of
+from paperboy.bot.clock import Clock, SystemClock
+from paperboy.bot.models import Paper
+from paperboy.bot.sources.http import RetryPolicy, SourceError, fetch
+from paperboy.bot.sources.records import BadRecord, Skipped, arxiv_id_of, codes, day_of, names, tidy, title_of
 
 SOURCE = "arxiv"
 _ATOM = "{http://www.w3.org/2005/Atom}"

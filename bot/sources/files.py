@@ -13,9 +13,9 @@ import threading
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator, Union
 
-from bot.models import Paper, key_for_unnumbered
-from bot.sources.hf import paper_from_hf
-from bot.sources.records import (
+from paperboy.bot.models import Paper, key_for_unnumbered
+from paperboy.bot.sources.hf import paper_from_hf
+from paperboy.bot.sources.records import (
     BadRecord, Skipped, arxiv_id_of, codes, count_of, day_of, names, tidy, title_of,
 )
 

@@ -8,9 +8,9 @@ from urllib.parse import quote
 
 import httpx
 
-from bot.models import Paper
-from bot.sources.http import RetryPolicy, Sleep, SourceError, fetch
-from bot.sources.records import (
+from paperboy.bot.models import Paper
+from paperboy.bot.sources.http import RetryPolicy, Sleep, SourceError, fetch
+from paperboy.bot.sources.records import (
     BadRecord, Skipped, arxiv_id_of, codes, count_of, day_of, names, tidy, title_of, web_link,
 )
 

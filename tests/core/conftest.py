@@ -5,12 +5,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from adapters.console import parse_command_line
-from bot.clock import FakeClock, iso
-from bot.core import build_core
-from bot.models import Paper, Place
-from bot.replies import Reply
-from storage.store import Store
+from paperboy.adapters.console import parse_command_line
+from paperboy.bot.clock import FakeClock, iso
+from paperboy.bot.commands.dispatch import build_core
+from paperboy.bot.models import Paper, Place
+from paperboy.bot.replies import Reply
+from paperboy.storage.sqlite import Store
 
 SEED = [
     Paper(key="2309.12288", arxiv_id="2309.12288",

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.clock import iso
-from bot.models import Paper
-from bot.replies import Card, Error, Notice, PaperList
-from bot.serialize import reply_from_dict, reply_to_dict, reply_to_json_result
+from paperboy.bot.clock import iso
+from paperboy.bot.models import Paper
+from paperboy.bot.replies import Card, Error, Notice, PaperList
+from paperboy.bot.serialize import reply_from_dict, reply_to_dict, reply_to_json_result
 
 
 async def test_help_lists_every_command(testbot):
@@ -181,7 +181,7 @@ async def test_replies_round_trip_through_json(testbot):
 
 
 async def test_autocomplete_titles_and_subscriptions(testbot):
-    from bot.models import Invocation, Place
+    from paperboy.bot.models import Invocation, Place
 
     inv = Invocation("paper", "", "alice", Place("console", "lab", "general"))
     titles = await testbot.core.autocomplete("titles", "reversal cu", inv)

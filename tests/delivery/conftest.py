@@ -7,9 +7,9 @@ from typing import Iterable
 
 import pytest
 
-from bot.clock import FakeClock, iso
-from bot.models import Paper
-from storage.store import ChannelConfig, Store
+from paperboy.bot.clock import FakeClock, iso
+from paperboy.bot.models import Paper
+from paperboy.storage.sqlite import ChannelConfig, Store
 
 START = datetime(2026, 11, 24, 0, 0, tzinfo=timezone.utc)  # a Tuesday
 LONG_AGO = "2020-01-01T00:00:00Z"  # channels set up before anything the tests drive

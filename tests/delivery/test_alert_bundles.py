@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from adapters.memory import MemoryAdapter
-from bot.adapter import DeliveryError
-from bot.alert_bundles import BUNDLE_SIZE
-from bot.alerts import enqueue_alerts
-from bot.clock import iso
-from bot.models import Target
-from bot.outbox import DeliveryWorker
-from bot.replies import Card, Notice, PaperList
-from bot.serialize import reply_to_dict
+from paperboy.adapters.memory import MemoryAdapter
+from paperboy.bot.adapter import DeliveryError
+from paperboy.bot.subscriptions.bundles import BUNDLE_SIZE
+from paperboy.bot.subscriptions.matching import enqueue_alerts
+from paperboy.bot.clock import iso
+from paperboy.bot.models import Target
+from paperboy.bot.delivery.outbox import DeliveryWorker
+from paperboy.bot.replies import Card, Notice, PaperList
+from paperboy.bot.serialize import reply_to_dict
 
 
 class SimulatedCrash(BaseException):
@@ -112,7 +112,7 @@ async def test_a_list_to_a_gone_channel_fails_whole(store, stock, clock):
 
 
 async def test_a_crash_after_sending_a_list_does_not_post_it_twice(db_path, stock_for, clock):
-    from storage.store import Store
+    from paperboy.storage.sqlite import Store
 
     store = Store(db_path)
     subscribe(store, "diffusion")

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.clock import FakeClock
-from bot.scheduler import DailyScheduler, daily_key
-from storage.store import Store
+from paperboy.bot.clock import FakeClock
+from paperboy.bot.delivery.scheduler import DailyScheduler, daily_key
+from paperboy.storage.sqlite import Store
 
 UTC = timezone.utc
 
@@ -156,7 +156,7 @@ async def test_catch_up_after_downtime_posts_once_not_once_per_missed_day(store,
 async def test_an_empty_day_says_nothing_and_is_recorded_as_skipped(store, stock, clock, caplog):
     channel = stock.channel(daily_time="09:00", tz="Europe/Berlin")
     scheduler = DailyScheduler(store, clock)
-    with caplog.at_level(logging.INFO, logger="bot.scheduler"):
+    with caplog.at_level(logging.INFO, logger="paperboy.bot.delivery.scheduler"):
         assert await drive(scheduler, clock, at("2026-11-24T22:55")) == []
         assert daily(store) == []  # the day is not over in Berlin: it may still come
         assert await drive(scheduler, clock, at("2026-11-25T00:00")) == []
@@ -214,7 +214,7 @@ async def test_a_channel_with_a_broken_schedule_does_not_stop_the_others(store, 
     good = stock.channel("good", daily_time="09:00", tz="UTC")
     clock.set(at("2026-11-24T09:00"))
     scheduler = DailyScheduler(store, clock)
-    with caplog.at_level(logging.ERROR, logger="bot.scheduler"):
+    with caplog.at_level(logging.ERROR, logger="paperboy.bot.delivery.scheduler"):
         assert await scheduler.tick() == [daily_key(good.id, "2026-11-24")]
         await scheduler.tick()
     complaints = [r for r in caplog.records if "no usable schedule" in r.getMessage()]

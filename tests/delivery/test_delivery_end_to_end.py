@@ -4,13 +4,13 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta, timezone
 
-from adapters.memory import MemoryAdapter
-from bot.adapter import DeliveryError
-from bot.clock import FakeClock
-from bot.outbox import DeliveryWorker
-from bot.replies import PaperList
-from bot.scheduler import DailyScheduler
-from storage.store import Store
+from paperboy.adapters.memory import MemoryAdapter
+from paperboy.bot.adapter import DeliveryError
+from paperboy.bot.clock import FakeClock
+from paperboy.bot.delivery.outbox import DeliveryWorker
+from paperboy.bot.replies import PaperList
+from paperboy.bot.delivery.scheduler import DailyScheduler
+from paperboy.storage.sqlite import Store
 
 UTC = timezone.utc
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.digest import build_digest, build_digest_explained
-from bot.replies import PaperList
-from bot.serialize import reply_from_dict, reply_to_dict
+from paperboy.bot.delivery.digest import build_digest, build_digest_explained
+from paperboy.bot.replies import PaperList
+from paperboy.bot.serialize import reply_from_dict, reply_to_dict
 
 
 def titles(digest) -> list[str]:
@@ -105,7 +105,7 @@ def test_the_digest_survives_the_outbox_payload_round_trip(store, stock):
 # The keyword filter is a subscription query (bot.subquery).
 
 def test_filter_keeps_only_matching_papers(store, stock):
-    pytest.importorskip("bot.subquery")
+    pytest.importorskip("paperboy.bot.subscriptions.query")
     stock.hf_day("2026-11-24", [50, 40, 30, 20],
                  ["Diffusion models for medical imaging", "Scaling diffusion transformers",
                   "A study of attention sinks", "Diffusion policies for robots"])
@@ -116,7 +116,7 @@ def test_filter_keeps_only_matching_papers(store, stock):
 
 
 def test_filter_applies_before_top_n(store, stock):
-    pytest.importorskip("bot.subquery")
+    pytest.importorskip("paperboy.bot.subscriptions.query")
     stock.hf_day("2026-11-24", [90, 80, 70, 5, 4],
                  ["Vision one", "Vision two", "Vision three", "Speech one", "Speech two"])
     channel = stock.channel(filter="speech", top_n=1)
@@ -124,14 +124,14 @@ def test_filter_applies_before_top_n(store, stock):
 
 
 def test_filter_matching_nothing_gives_none(store, stock):
-    pytest.importorskip("bot.subquery")
+    pytest.importorskip("paperboy.bot.subscriptions.query")
     stock.hf_day("2026-11-24", [9, 8], ["Graph networks", "Protein folding"])
     digest, why = build_digest_explained(store, stock.channel(filter="quantum"), "2026-11-24")
     assert digest is None and "matches quantum" in why
 
 
 def test_a_stored_filter_that_no_longer_parses_is_not_silently_applied(store, stock):
-    subquery = pytest.importorskip("bot.subquery")
+    subquery = pytest.importorskip("paperboy.bot.subscriptions.query")
     with pytest.raises(subquery.QueryError):
         subquery.parse("-medical")  # a query needs a positive term
     stock.hf_day("2026-11-24", [9, 8], ["Medical imaging", "Protein folding"])

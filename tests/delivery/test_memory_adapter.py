@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.memory import MemoryAdapter
-from bot.adapter import Adapter, DeliveryError
-from bot.models import Target
-from bot.replies import Notice
+from paperboy.adapters.memory import MemoryAdapter
+from paperboy.bot.adapter import Adapter, DeliveryError
+from paperboy.bot.models import Target
+from paperboy.bot.replies import Notice
 
 TARGET = Target("memory", "w1", "c1")
 

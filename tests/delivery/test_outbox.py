@@ -6,14 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.memory import MemoryAdapter
-from bot.adapter import DeliveryError
-from bot.clock import iso, parse_iso
-from bot.models import Paper, Target
-from bot.outbox import DeliveryWorker
-from bot.replies import Notice, PaperList, Scored
-from bot.serialize import reply_to_dict
-from storage.store import Store
+from paperboy.adapters.memory import MemoryAdapter
+from paperboy.bot.adapter import DeliveryError
+from paperboy.bot.clock import iso, parse_iso
+from paperboy.bot.models import Paper, Target
+from paperboy.bot.delivery.outbox import DeliveryWorker
+from paperboy.bot.replies import Notice, PaperList, Scored
+from paperboy.bot.serialize import reply_to_dict
+from paperboy.storage.sqlite import Store
 
 
 class SimulatedCrash(BaseException):

@@ -7,13 +7,13 @@ import pytest
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from adapters.discord import DiscordAdapter, DiscordSettings
-from adapters.discord.pacer import RequestPacer
-from bot.clock import FakeClock, iso
-from bot.core import build_core
-from bot.models import Paper
+from paperboy.adapters.discord import DiscordAdapter, DiscordSettings
+from paperboy.adapters.discord.pacer import RequestPacer
+from paperboy.bot.clock import FakeClock, iso
+from paperboy.bot.commands.dispatch import build_core
+from paperboy.bot.models import Paper
 from fake_discord import FakeDiscord
-from storage.store import Store
+from paperboy.storage.sqlite import Store
 
 START = datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.discord.schema import command_payloads
+from paperboy.adapters.discord.schema import command_payloads
 import re
 
-from bot.clock import iso
-from bot.models import Paper
+from paperboy.bot.clock import iso
+from paperboy.bot.models import Paper
 from conftest import PAPERS, START, make_adapter
 from fake_discord import FakeDiscord
 

@@ -6,15 +6,15 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 
-from adapters.discord.delivery import DMS_CLOSED_NOTE
-from bot.alerts import enqueue_alerts
-from bot.clock import FakeClock, iso
-from bot.core import build_core
-from bot.models import Paper
-from bot.outbox import DeliveryWorker
-from bot.scheduler import DailyScheduler
+from paperboy.adapters.discord.delivery import DMS_CLOSED_NOTE
+from paperboy.bot.subscriptions.matching import enqueue_alerts
+from paperboy.bot.clock import FakeClock, iso
+from paperboy.bot.commands.dispatch import build_core
+from paperboy.bot.models import Paper
+from paperboy.bot.delivery.outbox import DeliveryWorker
+from paperboy.bot.delivery.scheduler import DailyScheduler
 from conftest import PAPERS, make_adapter
-from storage.store import Store
+from paperboy.storage.sqlite import Store
 from test_discord_commands import MANAGER, USER, option, run
 
 UTC = timezone.utc
@@ -106,7 +106,7 @@ async def test_a_crash_between_sending_and_recording_does_not_post_twice(tmp_pat
         clock.advance(minutes=1)
         (key,) = await bot.scheduler.tick()
         (claimed,) = bot.store.claim_due_deliveries(iso(clock.now()), ["discord"])
-        from bot.serialize import reply_from_dict
+        from paperboy.bot.serialize import reply_from_dict
         first = await bot.adapter.send(claimed.target, reply_from_dict(claimed.payload), delivery_key=claimed.dedupe_key)
         # the process dies here: the post went out, the outbox still says 'sending'
     clock.advance(minutes=2)

@@ -6,11 +6,11 @@ import time
 
 import pytest
 
-from adapters.discord.delivery import DMS_CLOSED_NOTE, nonce_for
-from adapters.discord.pacer import RequestPacer
-from bot.adapter import DeliveryError
-from bot.models import Target
-from bot.replies import Card, Notice, PaperList, Scored
+from paperboy.adapters.discord.delivery import DMS_CLOSED_NOTE, nonce_for
+from paperboy.adapters.discord.pacer import RequestPacer
+from paperboy.bot.adapter import DeliveryError
+from paperboy.bot.models import Target
+from paperboy.bot.replies import Card, Notice, PaperList, Scored
 from conftest import PAPERS, make_adapter
 
 REVERSAL, RETRO, IRL, HOSTILE = PAPERS

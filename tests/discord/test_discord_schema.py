@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.discord.schema import (BOOLEAN, INTEGER, STRING, SUB_COMMAND, command_payload, command_payloads,
+from paperboy.adapters.discord.schema import (BOOLEAN, INTEGER, STRING, SUB_COMMAND, command_payload, command_payloads,
                                      read_command, same_commands, spec_for)
-from bot.commands import Argument, CommandSpec
-from bot.specs import build_specs
+from paperboy.bot.commands.spec import Argument, CommandSpec
+from paperboy.bot.commands.table import build_specs
 
 
 async def _noop(core, inv):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.discord import DiscordAdapter, DiscordSettings, SettingsError
-from adapters.discord.settings import DEFAULT_API_BASE
+from paperboy.adapters.discord import DiscordAdapter, DiscordSettings, SettingsError
+from paperboy.adapters.discord.settings import DEFAULT_API_BASE
 
 
 def test_no_token_means_no_adapter(core):

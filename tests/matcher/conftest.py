@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.matcher import Matcher
-from bot.models import Paper, key_for_unnumbered
-from storage.store import Store
+from paperboy.bot.search.matcher import Matcher
+from paperboy.bot.models import Paper, key_for_unnumbered
+from paperboy.storage.sqlite import Store
 from matcher_seed import seed_papers
 
 SEEN_AT = "2025-01-20T08:00:00Z"

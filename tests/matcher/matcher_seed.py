@@ -3,7 +3,7 @@ the abstract. The near-twins are the point: two "Causal evidence ... colours/Col
 Retro-Search beside Retrosynthetic, four papers about reversal."""
 from __future__ import annotations
 
-from bot.models import Paper
+from paperboy.bot.models import Paper
 
 # (arXiv id, title, abstract). Ids other than the two famous ones are placeholders.
 SEED = [

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.matcher import Matcher
-from bot.models import Paper, key_for_unnumbered, normalize_title
-from storage.store import Store
+from paperboy.bot.search.matcher import Matcher
+from paperboy.bot.models import Paper, key_for_unnumbered, normalize_title
+from paperboy.storage.sqlite import Store
 
 CORPUS_FILE = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "papers-304k.jsonl.xz"
 SLICE = 20_000

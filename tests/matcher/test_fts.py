@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import fts
+from paperboy.bot.search import fts
 
 HOSTILE = [
     '"', '""', '"unbalanced', "'single'", "-", "--", "-reversal", "*", "rev*", "***", "NEAR", "NEAR(a b)",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.ids import find_paper_ids, find_paper_links, parse_paper_id
+from paperboy.bot.ids import find_paper_ids, find_paper_links, parse_paper_id
 
 NEW_STYLE = [
     "2309.12288", "2309.12288v2", "2309.12288v12", "arXiv:2309.12288", "arxiv:2309.12288v3",

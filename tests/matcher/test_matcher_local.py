@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from bot.matcher import Match, Matcher
-from bot.models import Paper
+from paperboy.bot.search.matcher import Match, Matcher
+from paperboy.bot.models import Paper
 from conftest import SEEN_AT, library
 
 REVERSAL = "2309.12288"

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from bot.matcher import Matcher
-from bot.models import Paper
+from paperboy.bot.search.matcher import Matcher
+from paperboy.bot.models import Paper
 
 FRESH = Paper(key="2410.05229", arxiv_id="2410.05229",
               title="GSM-Symbolic: Understanding the Limitations of Mathematical Reasoning in Large Language Models",
@@ -194,7 +194,7 @@ async def test_text_without_words_is_not_sent_to_the_sources(store):
 
 
 async def test_a_fresh_install_answers_from_the_sources_and_remembers():
-    from storage.store import Store
+    from paperboy.storage.sqlite import Store
 
     empty = Store(memory=True)
     source = FakeSource([FRESH])

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import FakeClock, iso
+from paperboy.bot.clock import FakeClock, iso
 from fake_slack import FakeSlack
 from slack_world import PAPERS, START, make_adapter
-from storage.store import Store
+from paperboy.storage.sqlite import Store
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +46,7 @@ def store(db_path: Path):
 
 @pytest.fixture
 def core(store, clock):
-    from bot.core import build_core
+    from paperboy.bot.commands.dispatch import build_core
 
     return build_core(store, clock=clock)
 

@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.slack.blocks import SHARE_ACTION
+from paperboy.adapters.slack.blocks import SHARE_ACTION
 from fake_slack import Ack, FakeSlack
 from slack_payloads import slash_command
 

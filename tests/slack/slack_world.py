@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from adapters.slack import SlackAdapter
-from bot.models import Paper
+from paperboy.adapters.slack import SlackAdapter
+from paperboy.bot.models import Paper
 from fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack
 
 # 08:00 in New York on a Tuesday.

@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from adapters.slack import SlackAdapter, SlackConfigError
+from paperboy.adapters.slack import SlackAdapter, SlackConfigError
 from slack_world import make_adapter
 from fake_slack import APP_TOKEN, BOT_TOKEN
 
@@ -76,8 +76,8 @@ async def test_a_whole_session_logs_no_secret(core, fake, caplog):
     await adapter.start()
     try:
         await fake.wait_connected()
-        from bot.models import Target
-        from bot.replies import Notice
+        from paperboy.bot.models import Target
+        from paperboy.bot.replies import Notice
 
         fake.fail_next("chat.postMessage", status=429, retry_after=0)
         await adapter.send(Target("slack", "T0PAPERS", "C0PAPERS"), Notice("hello"))

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from bot.adapter import DeliveryError
-from bot.models import Target
-from bot.replies import Card, PaperList, Scored
+from paperboy.bot.adapter import DeliveryError
+from paperboy.bot.models import Target
+from paperboy.bot.replies import Card, PaperList, Scored
 from slack_world import PAPERS, make_adapter
 from fake_slack import User
 

@@ -8,15 +8,15 @@ import json
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from bot.clock import iso
-from bot.core import build_core
-from bot.models import Paper
-from bot.outbox import DeliveryWorker
-from bot.pipeline import after_ingest
-from bot.scheduler import DailyScheduler
+from paperboy.bot.clock import iso
+from paperboy.bot.commands.dispatch import build_core
+from paperboy.bot.models import Paper
+from paperboy.bot.delivery.outbox import DeliveryWorker
+from paperboy.bot.delivery.pipeline import after_ingest
+from paperboy.bot.delivery.scheduler import DailyScheduler
 from slack_world import PAPERS, make_adapter
 from slack_steps import slash
-from storage.store import Store
+from paperboy.storage.sqlite import Store
 
 NEW_YORK = ZoneInfo("America/New_York")
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.slack.routing import SLASH_COMMAND, SlashRouter
-from bot.ids import find_paper_links
-from bot.specs import build_specs
+from paperboy.adapters.slack.routing import SLASH_COMMAND, SlashRouter
+from paperboy.bot.ids import find_paper_links
+from paperboy.bot.commands.table import build_specs
 
 MANIFEST = Path(__file__).resolve().parents[2] / "deploy" / "slack" / "manifest.yaml"
 

@@ -6,12 +6,12 @@ import re
 
 import pytest
 
-from adapters.slack.blocks import SHARE_ACTION, paper_key_from_share, render
-from adapters.slack.routing import SlashRouter
-from adapters.slack.text import chunks, escape, fit, plain_message_text, safe_url
-from bot.models import Paper
-from bot.replies import Card, Error, Notice, PaperList, Scored
-from bot.specs import build_specs
+from paperboy.adapters.slack.blocks import SHARE_ACTION, paper_key_from_share, render
+from paperboy.adapters.slack.routing import SlashRouter
+from paperboy.adapters.slack.text import chunks, escape, fit, plain_message_text, safe_url
+from paperboy.bot.models import Paper
+from paperboy.bot.replies import Card, Error, Notice, PaperList, Scored
+from paperboy.bot.commands.table import build_specs
 from fake_slack import check_blocks
 
 HOSTILE = "<!channel> <!here> <@U123ABC> *bold* _it_ & <https://evil.example|click me> `code`"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from adapters.slack.blocks import SHARE_ACTION
+from paperboy.adapters.slack.blocks import SHARE_ACTION
 from fake_slack import BOT_USER
 from slack_payloads import app_mention, link_shared, share_click
 from slack_steps import ACK_DEADLINE, share_value, slash

@@ -4,9 +4,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bot.sources.http import RetryPolicy
+from paperboy.bot.sources.http import RetryPolicy
 from fake_paper_sources import FakeSources, SleepRecorder
-from storage.store import Store
+from paperboy.storage.sqlite import Store
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.clock import FakeClock
-from bot.sources.arxiv import ArxivGate, ArxivSource, parse_feed, title_query
-from bot.sources.http import RetryPolicy, SourceError
+from paperboy.bot.clock import FakeClock
+from paperboy.bot.sources.arxiv import ArxivGate, ArxivSource, parse_feed, title_query
+from paperboy.bot.sources.http import RetryPolicy, SourceError
 from fake_paper_sources import EXPECTED, Reply, atom_feed, fixture_bytes
 
 ATOM = "application/atom+xml; charset=utf-8"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.ingest import import_file
-from bot.models import normalize_title, normalize_any_title
-from bot.sources.files import iter_file
-from storage.store import Store
+from paperboy.bot.delivery.ingest import import_file
+from paperboy.bot.models import normalize_title, normalize_any_title
+from paperboy.bot.sources.files import iter_file
+from paperboy.storage.sqlite import Store
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "papers-304k.jsonl.xz"
 LINES = 20_000

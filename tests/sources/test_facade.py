@@ -9,10 +9,10 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from bot.ingest import ingest_arxiv, ingest_hf
-from bot.sources import Sources, SourceError, SourceOffline
-from bot.sources.arxiv import ArxivGate, ArxivSource
-from bot.sources.hf import HuggingFaceSource
+from paperboy.bot.delivery.ingest import ingest_arxiv, ingest_hf
+from paperboy.bot.sources import Sources, SourceError, SourceOffline
+from paperboy.bot.sources.arxiv import ArxivGate, ArxivSource
+from paperboy.bot.sources.hf import HuggingFaceSource
 from fake_paper_sources import EXPECTED, Reply, atom_feed, fixture_bytes, fixture_json
 
 ATOM = "application/atom+xml; charset=utf-8"

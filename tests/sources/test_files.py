@@ -7,9 +7,9 @@ import lzma
 
 import pytest
 
-from bot.models import Paper, key_for_unnumbered
-from bot.sources.files import FileFormatError, iter_file, iter_file_batches
-from bot.sources.records import Skipped
+from paperboy.bot.models import Paper, key_for_unnumbered
+from paperboy.bot.sources.files import FileFormatError, iter_file, iter_file_batches
+from paperboy.bot.sources.records import Skipped
 from fake_paper_sources import EXPECTED, FIXTURES
 
 SMALL = ["papers_small.jsonl", "papers_small.jsonl.gz", "papers_small.jsonl.xz"]

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from bot.sources.hf import HuggingFaceSource
-from bot.sources.http import SourceError
+from paperboy.bot.sources.hf import HuggingFaceSource
+from paperboy.bot.sources.http import SourceError
 from fake_paper_sources import EXPECTED, Reply, fixture_bytes, fixture_json
 
 DAILY = "hf_daily_papers_2026-11-24.json"

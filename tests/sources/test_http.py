@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from bot.sources.http import RetryPolicy, SourceError, backoff_delay, fetch, retry_after_seconds
+from paperboy.bot.sources.http import RetryPolicy, SourceError, backoff_delay, fetch, retry_after_seconds
 from fake_paper_sources import Reply
 
 OK = Reply(200, b'{"ok": true}')

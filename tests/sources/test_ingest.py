@@ -6,15 +6,15 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.ingest import import_file, ingest_arxiv, ingest_hf
-from bot.models import Paper, normalize_title, normalize_any_title
-from bot.sources import Sources
-from bot.sources.arxiv import ArxivGate, ArxivSource
-from bot.sources.files import iter_file
-from bot.sources.hf import HuggingFaceSource
-from bot.sources.http import SourceError
+from paperboy.bot.delivery.ingest import import_file, ingest_arxiv, ingest_hf
+from paperboy.bot.models import Paper, normalize_title, normalize_any_title
+from paperboy.bot.sources import Sources
+from paperboy.bot.sources.arxiv import ArxivGate, ArxivSource
+from paperboy.bot.sources.files import iter_file
+from paperboy.bot.sources.hf import HuggingFaceSource
+from paperboy.bot.sources.http import SourceError
 from fake_paper_sources import EXPECTED, FIXTURES, Reply, atom_feed, fixture_bytes
-from storage.store import Store
+from paperboy.storage.sqlite import Store
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
 DAY = "2026-11-24"
@@ -173,7 +173,7 @@ def test_a_thin_record_never_erases_richer_data(store):
 
 
 def tmp_record(key: str, title: str) -> Paper:
-    from bot.sources.files import paper_from_record
+    from paperboy.bot.sources.files import paper_from_record
     return paper_from_record(json.loads(json.dumps({"id": key, "title": title, "authors": None})))
 
 

@@ -5,10 +5,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.pipeline import ingest_once
-from bot.sources import Sources
-from bot.sources.arxiv import ArxivGate, ArxivSource
-from bot.sources.hf import HuggingFaceSource
+from paperboy.bot.delivery.pipeline import ingest_once
+from paperboy.bot.sources import Sources
+from paperboy.bot.sources.arxiv import ArxivGate, ArxivSource
+from paperboy.bot.sources.hf import HuggingFaceSource
 from fake_paper_sources import Reply
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)

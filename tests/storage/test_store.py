@@ -5,9 +5,9 @@ import sqlite3
 
 import pytest
 
-from bot.models import Paper, Target, key_for_unnumbered
-from storage import migrations
-from storage.store import Store
+from paperboy.bot.models import Paper, Target, key_for_unnumbered
+from paperboy.storage import migrations
+from paperboy.storage.sqlite import Store
 
 T0, T1 = "2026-11-24T08:00:00Z", "2026-11-25T08:00:00Z"
 

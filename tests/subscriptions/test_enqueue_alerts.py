@@ -5,11 +5,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.alerts import SubscriptionIndex, enqueue_alerts
-from bot.models import Paper, Target
-from bot.replies import Card
-from bot.serialize import reply_from_dict, reply_to_dict
-from storage.store import Store
+from paperboy.bot.subscriptions.matching import SubscriptionIndex, enqueue_alerts
+from paperboy.bot.models import Paper, Target
+from paperboy.bot.replies import Card
+from paperboy.bot.serialize import reply_from_dict, reply_to_dict
+from paperboy.storage.sqlite import Store
 
 NOW = datetime(2025, 3, 4, 9, 30, tzinfo=timezone.utc)
 

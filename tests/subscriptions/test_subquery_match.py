@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.models import Paper
-from bot.subquery import parse, stem
+from paperboy.bot.models import Paper
+from paperboy.bot.subscriptions.query import parse, stem
 
 PAPER = Paper(
     key="2501.00001",

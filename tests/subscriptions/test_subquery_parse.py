@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from bot.subquery import MAX_QUERY_LENGTH, QueryError, SubscriptionQuery, parse
+from paperboy.bot.subscriptions.query import MAX_QUERY_LENGTH, QueryError, SubscriptionQuery, parse
 
 
 def kinds(query: SubscriptionQuery) -> list[list[tuple[str, str, bool]]]:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from adapters.slack.context import SlackContext
-from adapters.slack.listeners import actions, commands, mentions, unfurls
+from paperboy.adapters.slack.context import SlackContext
+from paperboy.adapters.slack.listeners import actions, commands, mentions, unfurls
 
 MODULES = (commands, actions, mentions, unfurls)
 

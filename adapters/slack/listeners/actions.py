@@ -7,9 +7,9 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from adapters.slack.blocks import SHARE_ACTION, paper_key_from_share, render
-from adapters.slack.context import SLACK_FAILURES, SlackContext, failure_name
-from bot.replies import Card
+from paperboy.adapters.slack.blocks import SHARE_ACTION, paper_key_from_share, render
+from paperboy.adapters.slack.context import SLACK_FAILURES, SlackContext, failure_name
+from paperboy.bot.replies import Card
 
 log = logging.getLogger(__name__)
 

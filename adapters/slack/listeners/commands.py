@@ -8,12 +8,12 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from adapters.slack.blocks import render
-from adapters.slack.context import SlackContext
-from adapters.slack.helptext import help_message
-from adapters.slack.routing import SLASH_COMMAND, Route
-from bot.models import Invocation, Place
-from bot.replies import Card, Error, Notice, Reply
+from paperboy.adapters.slack.blocks import render
+from paperboy.adapters.slack.context import SlackContext
+from paperboy.adapters.slack.helptext import help_message
+from paperboy.adapters.slack.routing import SLASH_COMMAND, Route
+from paperboy.bot.models import Invocation, Place
+from paperboy.bot.replies import Card, Error, Notice, Reply
 
 log = logging.getLogger(__name__)
 

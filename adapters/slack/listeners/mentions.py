@@ -6,12 +6,12 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from adapters.slack.blocks import render
-from adapters.slack.context import SLACK_FAILURES, SlackContext, failure_name
-from adapters.slack.helptext import help_message
-from adapters.slack.text import plain_message_text
-from bot.ids import find_paper_links
-from bot.models import Invocation, Place
+from paperboy.adapters.slack.blocks import render
+from paperboy.adapters.slack.context import SLACK_FAILURES, SlackContext, failure_name
+from paperboy.adapters.slack.helptext import help_message
+from paperboy.adapters.slack.text import plain_message_text
+from paperboy.bot.ids import find_paper_links
+from paperboy.bot.models import Invocation, Place
 
 log = logging.getLogger(__name__)
 

@@ -6,11 +6,11 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from adapters.slack.blocks import unfurl_blocks
-from adapters.slack.context import SLACK_FAILURES, SlackContext, failure_name
-from bot.ids import parse_paper_id
-from bot.models import Invocation, Place
-from bot.replies import Card
+from paperboy.adapters.slack.blocks import unfurl_blocks
+from paperboy.adapters.slack.context import SLACK_FAILURES, SlackContext, failure_name
+from paperboy.bot.ids import parse_paper_id
+from paperboy.bot.models import Invocation, Place
+from paperboy.bot.replies import Card
 
 log = logging.getLogger(__name__)
 

@@ -20,13 +20,13 @@ from functools import lru_cache
 from itertools import compress, product
 from typing import Callable, Iterable, Iterator
 
-from bot.alert_bundles import alert_note
-from bot.clock import iso
-from bot.models import Paper, Target
-from bot.replies import Card
-from bot.serialize import reply_to_dict
-from bot.subquery import Atom, KeyFilter, PaperText, QueryError, SubscriptionQuery, Term, parse, stem
-from storage.store import Store, Subscription
+from paperboy.bot.subscriptions.bundles import alert_note
+from paperboy.bot.clock import iso
+from paperboy.bot.models import Paper, Target
+from paperboy.bot.replies import Card
+from paperboy.bot.serialize import reply_to_dict
+from paperboy.bot.subscriptions.query import Atom, KeyFilter, PaperText, QueryError, SubscriptionQuery, Term, parse, stem
+from paperboy.storage.sqlite import Store, Subscription
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from typing import Any, Iterable, Iterator
 
 import sqlite_utils
 
-from bot.models import Paper, Target, normalize_title
-from storage import migrations
+from paperboy.bot.models import Paper, Target, normalize_title
+from paperboy.storage import migrations
 
 _PAPER_COLUMNS = (
     "key", "arxiv_id", "title", "norm_title", "abstract", "authors", "published", "categories",

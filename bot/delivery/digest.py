@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Callable
 
-from bot.models import Paper
-from bot.replies import PaperList, Scored
-from storage.store import ChannelConfig, Store
+from paperboy.bot.models import Paper
+from paperboy.bot.replies import PaperList, Scored
+from paperboy.storage.sqlite import ChannelConfig, Store
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def _filter(text: str | None) -> tuple[Callable[[Paper], bool] | None, str | Non
     if not text:
         return None, None
     try:
-        from bot import subquery
+        from paperboy.bot.subscriptions import query as subquery
     except ImportError:
         log.error("keyword filters need bot.subquery, which is missing: filter %r not applied", text)
         return None, "filter not applied: keyword filters are unavailable"

@@ -10,15 +10,15 @@ import time
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
-from bot import fts
-from bot.clock import Clock, SystemClock, iso
-from bot.ids import find_paper_ids, parse_paper_id
-from bot.models import Paper, normalize_title
-from bot.local_search import Ranking, candidate_positions, judge, word_completions
-from bot.query_terms import QueryTerms, analyze
-from bot.ranking import is_confident
-from bot.replies import Scored
-from bot.title_index import TitleIndex
+from paperboy.bot.search import fts
+from paperboy.bot.clock import Clock, SystemClock, iso
+from paperboy.bot.ids import find_paper_ids, parse_paper_id
+from paperboy.bot.models import Paper, normalize_title
+from paperboy.bot.search.local_search import Ranking, candidate_positions, judge, word_completions
+from paperboy.bot.search.query_terms import QueryTerms, analyze
+from paperboy.bot.search.ranking import is_confident
+from paperboy.bot.replies import Scored
+from paperboy.bot.search.title_index import TitleIndex
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from bot.spelling import american
+from paperboy.bot.spelling import american
 
 COMMON_ABSTRACT_STEMS = frozenset("""
 abil abl acceler access accur accuraci achiev across action activ adapt addit addition address

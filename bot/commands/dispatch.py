@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from bot import handlers
-from bot.clock import Clock, SystemClock
-from bot.commands import CommandSpec
-from bot.models import Invocation
-from bot.replies import Error, Reply
-from bot.specs import build_specs
-from storage.store import Store
+from paperboy.bot.commands import handlers
+from paperboy.bot.clock import Clock, SystemClock
+from paperboy.bot.commands.spec import CommandSpec
+from paperboy.bot.models import Invocation
+from paperboy.bot.replies import Error, Reply
+from paperboy.bot.commands.table import build_specs
+from paperboy.storage.sqlite import Store
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def _time_zones() -> tuple[str, ...]:
 
 def build_core(store: Store, *, clock: Clock | None = None, sources: Any = None) -> Core:
     """A Core with its matcher; `sources` (bot.sources.Sources) lets lookups reach the paper sources."""
-    from bot.matcher import Matcher
+    from paperboy.bot.search.matcher import Matcher
 
     matcher = Matcher(
         store,

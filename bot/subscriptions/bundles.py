@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from bot.replies import Card, PaperList, Scored
-from bot.serialize import reply_from_dict
-from storage.store import Delivery
+from paperboy.bot.replies import Card, PaperList, Scored
+from paperboy.bot.serialize import reply_from_dict
+from paperboy.storage.sqlite import Delivery
 
 # Two matches still read well as two cards; from three on they become a list.
 BUNDLE_FROM = 3

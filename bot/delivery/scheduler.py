@@ -12,11 +12,11 @@ import logging
 import zoneinfo
 from datetime import datetime, time
 
-from bot.clock import Clock, iso, parse_iso, wait_or_stop
-from bot.digest import HF_SOURCE, Digest, build_digest_explained, normalize_sources
-from bot.models import Target
-from bot.serialize import reply_to_dict
-from storage.store import ChannelConfig, Store
+from paperboy.bot.clock import Clock, iso, parse_iso, wait_or_stop
+from paperboy.bot.delivery.digest import HF_SOURCE, Digest, build_digest_explained, normalize_sources
+from paperboy.bot.models import Target
+from paperboy.bot.serialize import reply_to_dict
+from paperboy.storage.sqlite import ChannelConfig, Store
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from bot.clock import Clock, iso, wait_or_stop
-from storage.store import Store
+from paperboy.bot.clock import Clock, iso, wait_or_stop
+from paperboy.storage.sqlite import Store
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ def _refreshed_with_new_papers(store: Store, new_keys: Iterable[str], matcher: A
 
 def after_ingest(store: Store, new_keys: Iterable[str], now: datetime, matcher: Any = None) -> int:
     """Refreshes the matcher's indexes and enqueues one alert per (subscription, new paper) match."""
-    from bot.alerts import enqueue_alerts
+    from paperboy.bot.subscriptions.matching import enqueue_alerts
 
     papers = _refreshed_with_new_papers(store, new_keys, matcher)
     return enqueue_alerts(store, papers, now) if papers else 0
@@ -31,7 +31,7 @@ def after_ingest(store: Store, new_keys: Iterable[str], now: datetime, matcher: 
 async def alert_off_loop(store: Store, new_keys: Iterable[str], now: datetime, matcher: Any = None) -> int:
     """after_ingest for a running bot: the store is read and written on the event loop, while
     the CPU-heavy part (indexing every subscription, matching) runs in a worker thread."""
-    from bot.alerts import SubscriptionIndex, alert_rows
+    from paperboy.bot.subscriptions.matching import SubscriptionIndex, alert_rows
 
     papers = _refreshed_with_new_papers(store, new_keys, matcher)
     if not papers:
@@ -48,7 +48,7 @@ async def ingest_once(store: Store, sources: Any, now: datetime, matcher: Any = 
                       hf_days: int = 2, arxiv_days: int = 2) -> dict[str, Any]:
     """Today's and yesterday's Hugging Face lists plus the arXiv categories channels asked for.
     A source that fails is logged and skipped; the others still run."""
-    from bot.ingest import ingest_arxiv, ingest_hf
+    from paperboy.bot.delivery.ingest import ingest_arxiv, ingest_hf
 
     new: list[str] = []
     failures: list[str] = []

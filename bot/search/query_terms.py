@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from bot import fts
-from bot.common_words import is_common_in_abstracts
-from bot.models import normalize_title
-from bot.spelling import canonical, canonical_text, variants
-from bot.title_index import TitleIndex
+from paperboy.bot.search import fts
+from paperboy.bot.search.common_words import is_common_in_abstracts
+from paperboy.bot.models import normalize_title
+from paperboy.bot.spelling import canonical, canonical_text, variants
+from paperboy.bot.search.title_index import TitleIndex
 
 MAX_QUERY_CHARS = 500
 ARTICLES = frozenset({"a", "an", "the"})

@@ -15,12 +15,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from bot.clock import iso
-from bot.models import Paper
-from bot.sources import Sources
-from bot.sources.files import iter_file_batches
-from bot.sources.records import Skipped
-from storage.store import Store, UpsertResult
+from paperboy.bot.clock import iso
+from paperboy.bot.models import Paper
+from paperboy.bot.sources import Sources
+from paperboy.bot.sources.files import iter_file_batches
+from paperboy.bot.sources.records import Skipped
+from paperboy.storage.sqlite import Store, UpsertResult
 
 HF_LIST = "hf"
 SKIPPED_SAMPLE = 20

@@ -1,8 +1,8 @@
 """The command table: every chat command paperboy speaks, declared once."""
 from __future__ import annotations
 
-from bot import handlers
-from bot.commands import Argument, CommandSpec
+from paperboy.bot.commands import handlers
+from paperboy.bot.commands.spec import Argument, CommandSpec
 
 
 def build_specs() -> tuple[CommandSpec, ...]:

@@ -7,12 +7,12 @@ import zoneinfo
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.clock import iso
-from bot.models import Invocation
-from bot.replies import Card, Error, Notice, PaperList, Reply, Scored
+from paperboy.bot.clock import iso
+from paperboy.bot.models import Invocation
+from paperboy.bot.replies import Card, Error, Notice, PaperList, Reply, Scored
 
 if TYPE_CHECKING:
-    from bot.core import Core
+    from paperboy.bot.commands.dispatch import Core
 
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:h.]?([0-5]\d)$")
 _CATEGORY = re.compile(r"^[a-z\-]+(\.[A-Za-z\-]+)?$")
@@ -66,7 +66,7 @@ def _split_notify(inv: Invocation) -> tuple[str, str | None]:
 
 
 async def subscribe(core: "Core", inv: Invocation) -> Reply:
-    from bot.subquery import QueryError, parse
+    from paperboy.bot.subscriptions.query import QueryError, parse
 
     text, notify = _split_notify(inv)
     if not text:
@@ -153,7 +153,7 @@ def _local_date(core: "Core", tz: str) -> str:
 
 
 async def digest_show(core: "Core", inv: Invocation) -> Reply:
-    from bot.digest import build_digest
+    from paperboy.bot.delivery.digest import build_digest
 
     place = inv.place
     channel = core.store.get_channel(place.platform, place.workspace, place.channel) if place.channel else None
@@ -181,7 +181,7 @@ def _parse_settings(inv: Invocation) -> dict[str, Any] | Error:
 
 
 def _validate_settings(raw: dict[str, Any]) -> dict[str, Any] | Error:
-    from bot.subquery import QueryError, parse
+    from paperboy.bot.subscriptions.query import QueryError, parse
 
     settings: dict[str, Any] = {}
     for key, value in raw.items():

@@ -4,11 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable, TYPE_CHECKING
 
-from bot.models import Invocation
-from bot.replies import Reply
+from paperboy.bot.models import Invocation
+from paperboy.bot.replies import Reply
 
 if TYPE_CHECKING:
-    from bot.core import Core
+    from paperboy.bot.commands.dispatch import Core
 
 Handler = Callable[["Core", Invocation], Awaitable[Reply]]
 

@@ -16,9 +16,9 @@ from typing import Iterable
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from bot.spelling import canonical
+from paperboy.bot.spelling import canonical
 
-from bot.fts import STOPWORDS
+from paperboy.bot.search.fts import STOPWORDS
 
 # Query word groups used to gather candidates (the rarest ones); the rest only score them.
 MAX_GATHER_GROUPS = 6

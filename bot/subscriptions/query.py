@@ -28,7 +28,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable, NamedTuple
 
-from bot.models import Paper, trim_at_word
+from paperboy.bot.models import Paper, trim_at_word
 
 MAX_QUERY_LENGTH = 500
 

@@ -13,11 +13,11 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Mapping
 
-from bot.adapter import Adapter, DeliveryError
-from bot.alert_bundles import bundle_key, bundle_lane, bundle_reply
-from bot.clock import Clock, iso, wait_or_stop
-from bot.serialize import reply_from_dict
-from storage.store import Delivery, Store
+from paperboy.bot.adapter import Adapter, DeliveryError
+from paperboy.bot.subscriptions.bundles import bundle_key, bundle_lane, bundle_reply
+from paperboy.bot.clock import Clock, iso, wait_or_stop
+from paperboy.bot.serialize import reply_from_dict
+from paperboy.storage.sqlite import Delivery, Store
 
 log = logging.getLogger(__name__)
 
