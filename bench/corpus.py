@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from paperboy.bot.models import Paper, key_for_unnumbered  # noqa: E402
-from paperboy.storage.sqlite import Store  # noqa: E402
+from paperboy.storage.sqlite import SQLiteStore  # noqa: E402
 
 CORPUS = Path(os.environ.get("PAPERBOY_CORPUS", ROOT.parent / "shared" / "corpus" / "papers-304k.jsonl.xz"))
 CACHE_DIR = Path(os.environ.get("PAPERBOY_BENCH_CACHE", "/tmp/paperboy-bench"))
@@ -58,7 +58,7 @@ def record_to_paper(record: dict) -> Paper | None:
     )
 
 
-def load_into(store: Store, records: Iterator[dict], batch_size: int = 5000) -> int:
+def load_into(store: SQLiteStore, records: Iterator[dict], batch_size: int = 5000) -> int:
     loaded = 0
     batch: list[Paper] = []
     for record in records:
@@ -74,7 +74,7 @@ def load_into(store: Store, records: Iterator[dict], batch_size: int = 5000) -> 
     return loaded
 
 
-def _import_with_ingest(store: Store) -> bool:
+def _import_with_ingest(store: SQLiteStore) -> bool:
     try:
         from paperboy.bot.delivery.ingest import import_file  # type: ignore[attr-defined]
     except ImportError:
@@ -83,11 +83,11 @@ def _import_with_ingest(store: Store) -> bool:
     return True
 
 
-def corpus_store(limit: int | None = None, quiet: bool = False) -> Store:
+def corpus_store(limit: int | None = None, quiet: bool = False) -> SQLiteStore:
     """A Store holding the corpus (or its first `limit` records), built on first use."""
     name = f"corpus-{limit or 'all'}.db"
     path = CACHE_DIR / name
-    store = Store(path)
+    store = SQLiteStore(path)
     if store.get_state(_LOADED_MARK):
         return store
     started = time.perf_counter()
@@ -101,7 +101,7 @@ def corpus_store(limit: int | None = None, quiet: bool = False) -> Store:
     return store
 
 
-def _safe_ingest(store: Store) -> bool:
+def _safe_ingest(store: SQLiteStore) -> bool:
     try:
         return _import_with_ingest(store)
     except Exception as exc:  # an in-progress ingest module must not stop the benchmarks

@@ -35,12 +35,12 @@ from paperboy.bot.models import Paper  # noqa: E402
 from paperboy.bot.delivery.outbox import DeliveryWorker  # noqa: E402
 from paperboy.bot.delivery.scheduler import DailyScheduler  # noqa: E402
 from fake_discord import FakeDiscord  # noqa: E402
-from paperboy.storage.sqlite import Store  # noqa: E402
+from paperboy.storage.sqlite import SQLiteStore  # noqa: E402
 
 DAY = "2026-11-24"
 
 
-def stock(store: Store, guild: str, channels: list[str]) -> None:
+def stock(store: SQLiteStore, guild: str, channels: list[str]) -> None:
     papers = [Paper(key=f"2611.{n:05d}", arxiv_id=f"2611.{n:05d}", title=f"A trending paper number {n}",
                     abstract="An abstract.", authors=("A. Author", "B. Author"), published=DAY, upvotes=100 - n)
               for n in range(10)]
@@ -58,7 +58,7 @@ async def fan_out(channels: int, pacer: RequestPacer, storm: int) -> dict:
     if storm:
         fake.rate_limit("POST", r"/channels/\d+/messages", times=storm, retry_after=0.5)
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp) / "bench.db")
+        store = SQLiteStore(Path(tmp) / "bench.db")
         stock(store, guild, fake.channel_ids(guild))
         clock = FakeClock(datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc))
         core = build_core(store, clock=clock)

@@ -30,7 +30,7 @@ from bench.machine import describe_machine  # noqa: E402
 from paperboy.bot.delivery.ingest import import_file  # noqa: E402
 from paperboy.bot.models import Paper  # noqa: E402
 from paperboy.bot.sources.files import iter_file_batches, open_binary  # noqa: E402
-from paperboy.storage.sqlite import Store  # noqa: E402
+from paperboy.storage.sqlite import SQLiteStore  # noqa: E402
 
 DEFAULT_FILE = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "papers-304k.jsonl.xz"
 BLOCK = 1 << 20
@@ -95,7 +95,7 @@ def records_only(path: Path) -> tuple[int, Timer]:
     seen_at = "2026-01-01T00:00:00Z"
     with Timer() as timer:
         for batch in iter_file_batches(path, 20000):
-            count += len(Store.bulk_rows([p for p in batch if isinstance(p, Paper)], seen_at))
+            count += len(SQLiteStore.bulk_rows([p for p in batch if isinstance(p, Paper)], seen_at))
     return count, timer
 
 
@@ -103,7 +103,7 @@ def store_without_index(path: Path, workdir: Path) -> tuple[int, Timer]:
     """The import into a scratch database whose papers insert trigger is dropped: the cost of
     storing the rows and their B-tree indexes without FTS5."""
     db_path = workdir / "no_index.db"
-    store = Store(db_path)
+    store = SQLiteStore(db_path)
     store.conn.execute("DROP TRIGGER papers_ai")
     with Timer() as timer:
         report = import_file(store, path, datetime.now(timezone.utc))
@@ -143,12 +143,12 @@ def fts_only(path: Path, workdir: Path, tokenizer: str, hashsize: int, detail: s
     return count, spent
 
 
-def tokenizer_of(store: Store) -> str:
+def tokenizer_of(store: SQLiteStore) -> str:
     sql = store.conn.execute("SELECT sql FROM sqlite_master WHERE name = 'papers_fts'").fetchone()[0]
     return sql.split("tokenize=", 1)[1].split("'")[1]
 
 
-def hashsize_of(store: Store) -> int:
+def hashsize_of(store: SQLiteStore) -> int:
     row = store.conn.execute("SELECT v FROM papers_fts_config WHERE k = 'hashsize'").fetchone()
     return int(row[0]) if row else 1024 * 1024
 
@@ -178,7 +178,7 @@ def main() -> int:
 
         db_path = args.db or work / "import.db"
         remove_database(db_path)
-        store = Store(db_path)
+        store = SQLiteStore(db_path)
         now = datetime.now(timezone.utc)
         with Timer() as first_timer:
             first = import_file(store, source, now)

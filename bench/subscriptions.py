@@ -37,7 +37,8 @@ from bench.machine import describe_machine  # noqa: E402
 from paperboy.bot.subscriptions.matching import SubscriptionIndex, enqueue_alerts  # noqa: E402
 from paperboy.bot.models import Paper, key_for_unnumbered  # noqa: E402
 from paperboy.bot.subscriptions.query import PaperText, QueryError, forget_stems, parse, stem, tokens  # noqa: E402
-from paperboy.storage.sqlite import Store, Subscription  # noqa: E402
+from paperboy.storage.sqlite import SQLiteStore  # noqa: E402
+from paperboy.bot.models import Subscription  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "papers-304k.jsonl.xz"
 # Words nobody subscribes to on their own.
@@ -257,7 +258,7 @@ def main() -> None:
     print(f"speed-up over the naive loop: {naive_full / match_time:.0f}x; "
           f"target under 1 s: {'met' if match_time < 1 else 'NOT met'} ({match_time:.3f} s median)")
 
-    store = Store(memory=True)
+    store = SQLiteStore(memory=True)
     now = datetime(2025, 1, 2, 8, 0, tzinfo=timezone.utc)
     some = papers[:args.enqueue_papers]
     walls, _, added = timed(lambda: enqueue_alerts(store, some, now, index), 1)

@@ -1,10 +1,23 @@
-"""Plain data shared by the core, the store and the adapters."""
+"""Plain data shared by the core, the store and the adapters: papers, where things go, and the
+records the store keeps (channels, subscriptions, deliveries)."""
 from __future__ import annotations
 
 import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+# How a delivery reaches its place:
+#   "channel"  posted in the channel;
+#   "threads"  posted in the channel, then one discussion thread opened per paper of a list
+#              (Discord; platforms without threads post as "channel");
+#   "dm"       sent to the user privately;
+#   "mention"  posted in the channel with the user mentioned.
+TargetMode = Literal["channel", "threads", "dm", "mention"]
+Notify = Literal["dm", "channel"]  # where a subscription's alerts go: a DM, or a mention in its channel
+DeliveryKind = Literal["daily", "alert"]
+DeliveryStatus = Literal["pending", "sending", "sent", "failed", "skipped"]
 
 _SPACE = re.compile(r"\s+")
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
@@ -114,12 +127,13 @@ class Place:
 
 @dataclass(frozen=True)
 class Target:
-    """Where a delivery goes: a channel, or a user by DM, or a user mentioned in a channel."""
+    """Where a delivery goes: a channel, or a user by DM, or a user mentioned in a channel
+    (TargetMode says how each is posted)."""
     platform: str
     workspace: str = ""
     channel: str = ""
     user: str | None = None
-    mode: str = "channel"  # "channel" | "dm" | "mention"
+    mode: TargetMode = "channel"
 
 
 @dataclass(frozen=True)
@@ -131,3 +145,54 @@ class Invocation:
     place: Place
     can_configure: bool = False
     options: dict = field(default_factory=dict)
+
+
+# ---- what the store keeps ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class UpsertResult:
+    new_keys: tuple[str, ...]
+    changed: int  # rows inserted or updated
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    id: int
+    platform: str
+    workspace: str
+    channel: str
+    daily_time: str
+    tz: str
+    top_n: int
+    min_upvotes: int
+    filter: str | None
+    sources: str  # "hf" or comma-separated arXiv categories, e.g. "cs.LG,cs.CL"
+    thread_per_paper: bool
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    platform: str
+    workspace: str
+    owner: str
+    channel: str
+    notify: Notify
+    query: str
+    created: str
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    dedupe_key: str
+    kind: DeliveryKind
+    target: Target
+    payload: dict[str, Any]
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: str
+    last_error: str | None
+    external_id: str | None
+    note: str | None

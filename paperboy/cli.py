@@ -55,11 +55,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _open_store(args: argparse.Namespace):
-    from paperboy.storage.sqlite import Store
+    from paperboy.storage.sqlite import SQLiteStore
 
     path = database_path(args.db)
     try:
-        return Store(path)
+        return SQLiteStore(path)
     except sqlite3.DatabaseError as exc:
         raise UserError(f"cannot open database {path}: {exc}") from exc
     except OSError as exc:

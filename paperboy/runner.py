@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 from paperboy.bot.adapter import Adapter
 from paperboy.bot.commands.dispatch import Core
-from paperboy.storage.sqlite import Store
+from paperboy.bot.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -1,15 +1,20 @@
-"""The only module that speaks SQL. Everything else asks the Store."""
+"""The embedded default store: one SQLite file (or memory), through sqlite-utils.
+
+It implements paperboy.bot.store.Store, whose docstrings say what each method promises; the
+comments here say how SQLite keeps it. This package is the only place that speaks SQL."""
 from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import sqlite_utils
 
-from paperboy.bot.models import Paper, Target, normalize_title
+from paperboy.bot.models import (
+    ChannelConfig, Delivery, Paper, Subscription, Target, UpsertResult, normalize_title,
+)
 from paperboy.storage import migrations
 
 _PAPER_COLUMNS = (
@@ -45,55 +50,6 @@ _UPSERT_SQL = (
     "OR ai_keywords IS NOT (CASE WHEN excluded.ai_keywords != '[]' THEN excluded.ai_keywords ELSE ai_keywords END) "
     "OR (published IS NULL AND excluded.published IS NOT NULL)"
 )
-
-
-@dataclass(frozen=True)
-class UpsertResult:
-    new_keys: tuple[str, ...]
-    changed: int  # rows inserted or updated
-
-
-@dataclass(frozen=True)
-class ChannelConfig:
-    id: int
-    platform: str
-    workspace: str
-    channel: str
-    daily_time: str
-    tz: str
-    top_n: int
-    min_upvotes: int
-    filter: str | None
-    sources: str  # "hf" or comma-separated arXiv categories, e.g. "cs.LG,cs.CL"
-    thread_per_paper: bool
-    enabled: bool
-
-
-@dataclass(frozen=True)
-class Subscription:
-    id: int
-    platform: str
-    workspace: str
-    owner: str
-    channel: str
-    notify: str  # "dm" | "channel"
-    query: str
-    created: str
-
-
-@dataclass(frozen=True)
-class Delivery:
-    id: int
-    dedupe_key: str
-    kind: str
-    target: Target
-    payload: dict[str, Any]
-    status: str
-    attempts: int
-    next_attempt_at: str
-    last_error: str | None
-    external_id: str | None
-    note: str | None
 
 
 def _ids(delivery_ids: int | Iterable[int]) -> list[int]:
@@ -144,7 +100,7 @@ def _bulk_paper_values(p: Paper, seen_at: str) -> tuple:
     )
 
 
-class Store:
+class SQLiteStore:
     """A paperboy database: papers with their FTS index, daily lists, channels, subscriptions, outbox."""
 
     def __init__(self, path: str | Path | None = None, *, memory: bool = False):
@@ -177,7 +133,6 @@ class Store:
     # ---- papers -------------------------------------------------------------------------
 
     def upsert_papers(self, papers: Iterable[Paper], seen_at: str) -> UpsertResult:
-        """Insert or refresh papers in one transaction; reports which keys are new."""
         batch = list(papers)
         if not batch:
             return UpsertResult((), 0)
@@ -227,10 +182,6 @@ class Store:
                 out[row["_rowid"]] = _row_to_paper(row)
         return out
 
-    def find_by_norm_title(self, norm_title: str, limit: int = 5) -> list[Paper]:
-        return [_row_to_paper(r) for r in self._all(
-            "SELECT * FROM papers WHERE norm_title = ? LIMIT ?", [norm_title, limit])]
-
     def fts_search(self, match_expression: str, limit: int = 50,
                    weights: tuple[float, float, float] = (10.0, 1.0, 2.0)) -> list[tuple[int, float]]:
         """(rowid, bm25) best first. The expression must already be safe FTS5 syntax:
@@ -249,14 +200,6 @@ class Store:
         return [(r[0], r[1]) for r in self._all(
             "SELECT rowid, norm_title FROM papers WHERE rowid > ? ORDER BY rowid", [rowid])]
 
-    def fts_vocabulary(self, min_docs: int = 1) -> list[tuple[str, int]]:
-        """(term, number of documents) over the whole index, for spelling correction."""
-        self.conn.execute(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.papers_fts_vocab USING fts5vocab(main, papers_fts, row)"
-        )
-        return [(r[0], r[1]) for r in self._all(
-            "SELECT term, doc FROM temp.papers_fts_vocab WHERE doc >= ?", [min_docs])]
-
     def count_papers(self) -> int:
         return self._one("SELECT count(*) FROM papers")[0]
 
@@ -264,20 +207,18 @@ class Store:
         return self._one("SELECT coalesce(max(rowid), 0) FROM papers")[0]
 
     def bulk_upsert_papers(self, papers: list[Paper], seen_at: str) -> UpsertResult:
-        """upsert_papers for large batches (file import): the same rules and the same result."""
+        """upsert_papers through the bulk path, in one call."""
         return self.bulk_upsert_rows(self.bulk_rows(papers, seen_at))
 
     @staticmethod
     def bulk_rows(papers: list[Paper], seen_at: str) -> list[tuple]:
-        """Papers as the rows bulk_upsert_rows takes. Separate so a caller can build the next batch's
-        rows on one thread while another thread stores the previous batch."""
         return [_bulk_paper_values(p, seen_at) for p in papers]
 
     def bulk_upsert_rows(self, rows: list[tuple]) -> UpsertResult:
         """Stores rows from bulk_rows. They are staged in a temporary table and moved into papers by
         one statement: row by row, every statement makes FTS5 flush its pending index data, while in
         one statement the whole batch is indexed in one pass. SQLite also runs that statement without
-        holding Python's GIL, so other threads go on meanwhile (see bot.ingest.import_file)."""
+        holding Python's GIL, so other threads go on meanwhile (see paperboy.bot.delivery.ingest.import_file)."""
         if not rows:
             return UpsertResult((), 0)
         conn = self.conn
@@ -300,7 +241,6 @@ class Store:
     # ---- daily lists --------------------------------------------------------------------
 
     def record_daily_list(self, date: str, source: str, entries: list[tuple[str, int | None]]) -> None:
-        """Replace the list for (date, source) with entries [(paper_key, upvotes)], best first."""
         with self.conn:
             self.conn.execute("DELETE FROM daily_lists WHERE date = ? AND source = ?", [date, source])
             self.conn.executemany(
@@ -320,7 +260,6 @@ class Store:
 
     def papers_in_categories(self, categories: list[str], published_from: str, published_to: str,
                              limit: int = 200) -> list[Paper]:
-        """Papers whose categories include any of these, published in [from, to]."""
         if not categories:
             return []
         likes = " OR ".join("categories LIKE ?" for _ in categories)
@@ -373,8 +312,6 @@ class Store:
             enabled=bool(row["enabled"]))
 
     def channel_configured_at(self, channel_id: int) -> str | None:
-        """When the channel's settings last changed (ISO UTC): a daily post due before that
-        moment belongs to the old settings, so the scheduler does not count it as missed."""
         row = self._one("SELECT updated FROM channels WHERE id = ?", [channel_id])
         return row[0] if row else None
 
@@ -393,7 +330,6 @@ class Store:
         return Subscription(**dict(row)) if row else None
 
     def remove_subscription(self, platform: str, workspace: str, owner: str, sub_id: int) -> bool:
-        """Removes only the owner's own subscription; False when there is none with that id."""
         with self.conn:
             cur = self.conn.execute(
                 "DELETE FROM subscriptions WHERE id = ? AND platform = ? AND workspace = ? AND owner = ?",
@@ -419,7 +355,6 @@ class Store:
 
     def enqueue_delivery(self, dedupe_key: str, kind: str, target: Target, payload: dict[str, Any],
                          now: str) -> bool:
-        """Adds a pending delivery unless one with this key exists. True when added."""
         with self.conn:
             cur = self.conn.execute(
                 "INSERT INTO deliveries (dedupe_key, kind, platform, workspace, channel, user, mode, payload, "
@@ -430,8 +365,6 @@ class Store:
         return cur.rowcount > 0
 
     def enqueue_deliveries(self, rows: Iterable[tuple[str, str, Target, dict[str, Any]]], now: str) -> int:
-        """Many enqueue_delivery calls in one transaction: (dedupe_key, kind, target, payload) rows.
-        Keys already present are left alone. Returns how many were added."""
         values = [(key, kind, t.platform, t.workspace, t.channel, t.user, t.mode,
                    json.dumps(payload, ensure_ascii=False), now, now) for key, kind, t, payload in rows]
         if not values:
@@ -445,7 +378,6 @@ class Store:
             return self.conn.total_changes - before
 
     def record_skipped(self, dedupe_key: str, kind: str, target: Target, note: str, now: str) -> bool:
-        """Marks a delivery key as settled with nothing to send (an empty day). True when added."""
         with self.conn:
             cur = self.conn.execute(
                 "INSERT INTO deliveries (dedupe_key, kind, platform, workspace, channel, user, mode, payload, "
@@ -463,7 +395,6 @@ class Store:
         return self._delivery(row) if row else None
 
     def claim_due_deliveries(self, now: str, platforms: Iterable[str], limit: int = 50) -> list[Delivery]:
-        """Pending deliveries due by `now` for these platforms, marked 'sending' in the same transaction."""
         names = list(platforms)
         if not names:
             return []
@@ -481,7 +412,6 @@ class Store:
 
     def mark_delivered(self, delivery_ids: int | Iterable[int], now: str, external_id: str | None = None,
                        note: str | None = None) -> None:
-        """One delivery, or several sent as one message (bundled alerts), marked in one transaction."""
         with self.conn:
             self.conn.executemany(
                 "UPDATE deliveries SET status = 'sent', sent_at = ?, external_id = ?, note = coalesce(?, note), "
@@ -494,15 +424,11 @@ class Store:
                 [(error[:1000], retry_at, i) for i in _ids(delivery_ids)])
 
     def mark_failed(self, delivery_ids: int | Iterable[int], error: str) -> None:
-        """Permanent failure (the target no longer exists): kept for the record, never retried."""
         with self.conn:
             self.conn.executemany("UPDATE deliveries SET status = 'failed', last_error = ? WHERE id = ?",
                                   [(error[:1000], i) for i in _ids(delivery_ids)])
 
     def requeue_interrupted(self, now: str, platforms: Iterable[str] | None = None) -> int:
-        """After a crash, deliveries left 'sending' go back to pending; returns how many.
-        `platforms` limits it to the ones this process delivers for, so a process serving one
-        platform never re-sends what another process has in flight."""
         where, params = "status = 'sending'", [now]
         if platforms is not None:
             names = list(platforms)
@@ -538,8 +464,6 @@ class Store:
 
     def latest_delivery(self, key_prefix: str, statuses: Iterable[str] = ("pending", "sending", "sent")
                         ) -> Delivery | None:
-        """The most recently enqueued delivery whose key starts with `key_prefix` and whose status
-        is one of `statuses`: e.g. the last daily list queued for a channel ("daily:7:")."""
         if not key_prefix:
             raise ValueError("key_prefix must not be empty")
         names = list(statuses)

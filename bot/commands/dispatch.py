@@ -13,7 +13,7 @@ from paperboy.bot.commands.spec import CommandSpec
 from paperboy.bot.models import Invocation
 from paperboy.bot.replies import Error, Reply
 from paperboy.bot.commands.table import build_specs
-from paperboy.storage.sqlite import Store
+from paperboy.bot.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,8 @@ from typing import Callable
 
 from paperboy.bot.models import Paper
 from paperboy.bot.replies import PaperList, Scored
-from paperboy.storage.sqlite import ChannelConfig, Store
+from paperboy.bot.store import Store
+from paperboy.bot.models import ChannelConfig
 
 log = logging.getLogger(__name__)
 

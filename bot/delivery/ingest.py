@@ -20,7 +20,8 @@ from paperboy.bot.models import Paper
 from paperboy.bot.sources import Sources
 from paperboy.bot.sources.files import iter_file_batches
 from paperboy.bot.sources.records import Skipped
-from paperboy.storage.sqlite import Store, UpsertResult
+from paperboy.bot.store import Store
+from paperboy.bot.models import UpsertResult
 
 HF_LIST = "hf"
 SKIPPED_SAMPLE = 20

@@ -17,7 +17,8 @@ from paperboy.bot.adapter import Adapter, DeliveryError
 from paperboy.bot.subscriptions.bundles import bundle_key, bundle_lane, bundle_reply
 from paperboy.bot.clock import Clock, iso, wait_or_stop
 from paperboy.bot.serialize import reply_from_dict
-from paperboy.storage.sqlite import Delivery, Store
+from paperboy.bot.store import Store
+from paperboy.bot.models import Delivery
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 from paperboy.bot.clock import Clock, iso, wait_or_stop
-from paperboy.storage.sqlite import Store
+from paperboy.bot.store import Store
 
 log = logging.getLogger(__name__)
 

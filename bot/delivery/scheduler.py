@@ -16,7 +16,8 @@ from paperboy.bot.clock import Clock, iso, parse_iso, wait_or_stop
 from paperboy.bot.delivery.digest import HF_SOURCE, Digest, build_digest_explained, normalize_sources
 from paperboy.bot.models import Target
 from paperboy.bot.serialize import reply_to_dict
-from paperboy.storage.sqlite import ChannelConfig, Store
+from paperboy.bot.store import Store
+from paperboy.bot.models import ChannelConfig
 
 log = logging.getLogger(__name__)
 

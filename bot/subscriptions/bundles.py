@@ -12,7 +12,7 @@ from typing import Sequence
 
 from paperboy.bot.replies import Card, PaperList, Scored
 from paperboy.bot.serialize import reply_from_dict
-from paperboy.storage.sqlite import Delivery
+from paperboy.bot.models import Delivery
 
 # Two matches still read well as two cards; from three on they become a list.
 BUNDLE_FROM = 3

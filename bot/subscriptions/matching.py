@@ -26,7 +26,8 @@ from paperboy.bot.models import Paper, Target
 from paperboy.bot.replies import Card
 from paperboy.bot.serialize import reply_to_dict
 from paperboy.bot.subscriptions.query import Atom, KeyFilter, PaperText, QueryError, SubscriptionQuery, Term, parse, stem
-from paperboy.storage.sqlite import Store, Subscription
+from paperboy.bot.store import Store
+from paperboy.bot.models import Subscription
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from paperboy.bot.clock import FakeClock, iso
 from paperboy.bot.commands.dispatch import build_core
 from paperboy.bot.models import Paper, Place
 from paperboy.bot.replies import Reply
-from paperboy.storage.sqlite import Store
+from paperboy.storage.sqlite import SQLiteStore
 
 SEED = [
     Paper(key="2309.12288", arxiv_id="2309.12288",
@@ -47,7 +47,7 @@ START = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
 
 
 class TestBot:
-    def __init__(self, store: Store, clock: FakeClock):
+    def __init__(self, store: SQLiteStore, clock: FakeClock):
         self.store = store
         self.clock = clock
         self.core = build_core(store, clock=clock)
@@ -62,8 +62,8 @@ class TestBot:
 
 
 @pytest.fixture
-def store() -> Store:
-    store = Store(memory=True)
+def store() -> SQLiteStore:
+    store = SQLiteStore(memory=True)
     store.upsert_papers(SEED, iso(START))
     return store
 
@@ -74,5 +74,5 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def testbot(store: Store, clock: FakeClock) -> TestBot:
+def testbot(store: SQLiteStore, clock: FakeClock) -> TestBot:
     return TestBot(store, clock)

@@ -9,7 +9,8 @@ import pytest
 
 from paperboy.bot.clock import FakeClock, iso
 from paperboy.bot.models import Paper
-from paperboy.storage.sqlite import ChannelConfig, Store
+from paperboy.storage.sqlite import SQLiteStore
+from paperboy.bot.models import ChannelConfig
 
 START = datetime(2026, 11, 24, 0, 0, tzinfo=timezone.utc)  # a Tuesday
 LONG_AGO = "2020-01-01T00:00:00Z"  # channels set up before anything the tests drive
@@ -18,7 +19,7 @@ LONG_AGO = "2020-01-01T00:00:00Z"  # channels set up before anything the tests d
 class Stock:
     """Puts papers, daily lists and channels into a store the way ingest and /digest config do."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: SQLiteStore):
         self.store = store
         self._serial = 0
 
@@ -58,13 +59,13 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def store():
-    opened = Store(memory=True)
+    opened = SQLiteStore(memory=True)
     yield opened
     opened.close()
 
 
 @pytest.fixture
-def stock(store: Store) -> Stock:
+def stock(store: SQLiteStore) -> Stock:
     return Stock(store)
 
 

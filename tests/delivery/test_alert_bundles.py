@@ -112,9 +112,9 @@ async def test_a_list_to_a_gone_channel_fails_whole(store, stock, clock):
 
 
 async def test_a_crash_after_sending_a_list_does_not_post_it_twice(db_path, stock_for, clock):
-    from paperboy.storage.sqlite import Store
+    from paperboy.storage.sqlite import SQLiteStore
 
-    store = Store(db_path)
+    store = SQLiteStore(db_path)
     subscribe(store, "diffusion")
     enqueue_alerts(store, diffusion_papers(stock_for(store), 4), clock.now())
     adapter = MemoryAdapter(idempotent=True)
@@ -127,7 +127,7 @@ async def test_a_crash_after_sending_a_list_does_not_post_it_twice(db_path, stoc
     assert crashed and alert_statuses(store) == ["sending"] * 4
     store.close()
 
-    reopened = Store(db_path)
+    reopened = SQLiteStore(db_path)
     worker = DeliveryWorker(reopened, {"memory": adapter}, clock)
     assert worker.recover() == 4
     await worker.run_once()

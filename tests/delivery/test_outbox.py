@@ -13,14 +13,14 @@ from paperboy.bot.models import Paper, Target
 from paperboy.bot.delivery.outbox import DeliveryWorker
 from paperboy.bot.replies import Notice, PaperList, Scored
 from paperboy.bot.serialize import reply_to_dict
-from paperboy.storage.sqlite import Store
+from paperboy.storage.sqlite import SQLiteStore
 
 
 class SimulatedCrash(BaseException):
     """The process dying: not an Exception, so nothing in the worker may swallow it."""
 
 
-def enqueue(store: Store, clock, key: str, *, platform: str = "memory", channel: str = "c1",
+def enqueue(store: SQLiteStore, clock, key: str, *, platform: str = "memory", channel: str = "c1",
             reply=None) -> None:
     reply = reply or Notice(f"post {key}")
     assert store.enqueue_delivery(key, "test", Target(platform, "w1", channel), reply_to_dict(reply),
@@ -37,7 +37,7 @@ async def crashes(worker: DeliveryWorker) -> None:
     assert crashed
 
 
-def status(store: Store, key: str) -> str:
+def status(store: SQLiteStore, key: str) -> str:
     return store.get_delivery(key).status
 
 
@@ -195,7 +195,7 @@ async def test_concurrency_is_bounded_per_platform_and_one_channel_keeps_its_ord
 
 async def test_crash_after_send_before_recording_resends_at_most_once_with_the_same_key(db_path, clock):
     platform = MemoryAdapter()  # outlives the process, as a chat platform does
-    store = Store(db_path)
+    store = SQLiteStore(db_path)
     enqueue(store, clock, "daily:1:2026-11-24")
     platform.crash_after_next_send(SimulatedCrash())
     await crashes(DeliveryWorker(store, {"memory": platform}, clock))
@@ -203,7 +203,7 @@ async def test_crash_after_send_before_recording_resends_at_most_once_with_the_s
     assert status(store, "daily:1:2026-11-24") == "sending"  # posted, but never recorded
     store.close()
 
-    store = Store(db_path)  # the restart: a new store and worker on the same file
+    store = SQLiteStore(db_path)  # the restart: a new store and worker on the same file
     worker = DeliveryWorker(store, {"memory": platform}, clock)
     assert worker.recover() == 1
     assert await worker.run_once() == 1
@@ -217,7 +217,7 @@ async def test_crash_after_send_before_recording_resends_at_most_once_with_the_s
 
 async def test_a_crash_mid_batch_loses_nothing_and_repeats_only_the_unrecorded(db_path, clock):
     platform = MemoryAdapter()
-    store = Store(db_path)
+    store = SQLiteStore(db_path)
     keys = [f"daily:{n}:2026-11-24" for n in range(6)]
     for n, key in enumerate(keys):
         enqueue(store, clock, key, channel=f"c{n}")
@@ -227,7 +227,7 @@ async def test_a_crash_mid_batch_loses_nothing_and_repeats_only_the_unrecorded(d
     assert platform.keys_sent()[0] in unrecorded
     store.close()
 
-    store = Store(db_path)
+    store = SQLiteStore(db_path)
     worker = DeliveryWorker(store, {"memory": platform}, clock)
     assert worker.recover() == len(unrecorded)
     await worker.run_once()
@@ -242,12 +242,12 @@ async def test_a_crash_mid_batch_loses_nothing_and_repeats_only_the_unrecorded(d
 
 async def test_a_platform_honouring_the_key_turns_the_crash_resend_into_one_post(db_path, clock):
     platform = MemoryAdapter(idempotent=True)
-    store = Store(db_path)
+    store = SQLiteStore(db_path)
     enqueue(store, clock, "daily:1:2026-11-24")
     platform.crash_after_next_send(SimulatedCrash())
     await crashes(DeliveryWorker(store, {"memory": platform}, clock))
     store.close()
-    store = Store(db_path)
+    store = SQLiteStore(db_path)
     worker = DeliveryWorker(store, {"memory": platform}, clock)
     worker.recover()
     await worker.run_once()
@@ -260,13 +260,13 @@ async def test_a_platform_honouring_the_key_turns_the_crash_resend_into_one_post
 
 async def test_crash_before_send_results_in_exactly_one_send(db_path, clock):
     platform = MemoryAdapter()
-    store = Store(db_path)
+    store = SQLiteStore(db_path)
     enqueue(store, clock, "daily:1:2026-11-24")
     platform.fail_next(1, SimulatedCrash())  # dies on the way in, before anything is posted
     await crashes(DeliveryWorker(store, {"memory": platform}, clock))
     assert platform.sent == []
     store.close()
-    store = Store(db_path)
+    store = SQLiteStore(db_path)
     worker = DeliveryWorker(store, {"memory": platform}, clock)
     assert worker.recover() == 1
     assert await worker.run_once() == 1
@@ -276,11 +276,11 @@ async def test_crash_before_send_results_in_exactly_one_send(db_path, clock):
 
 
 async def test_a_claim_abandoned_by_a_dead_process_is_sent_once_after_recovery(db_path, clock):
-    store = Store(db_path)
+    store = SQLiteStore(db_path)
     enqueue(store, clock, "k1")
     assert [d.dedupe_key for d in store.claim_due_deliveries(iso(clock.now()), ["memory"])] == ["k1"]
     store.close()  # died holding the claim
-    store = Store(db_path)
+    store = SQLiteStore(db_path)
     platform = MemoryAdapter()
     worker = DeliveryWorker(store, {"memory": platform}, clock)
     assert await worker.run_once() == 0  # a claimed delivery is not sent twice by a live worker

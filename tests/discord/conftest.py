@@ -13,7 +13,7 @@ from paperboy.bot.clock import FakeClock, iso
 from paperboy.bot.commands.dispatch import build_core
 from paperboy.bot.models import Paper
 from fake_discord import FakeDiscord
-from paperboy.storage.sqlite import Store
+from paperboy.storage.sqlite import SQLiteStore
 
 START = datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)
 
@@ -51,14 +51,14 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def store():
-    opened = Store(memory=True)
+    opened = SQLiteStore(memory=True)
     opened.upsert_papers(PAPERS, iso(START))
     yield opened
     opened.close()
 
 
 @pytest.fixture
-def core(store: Store, clock: FakeClock):
+def core(store: SQLiteStore, clock: FakeClock):
     return build_core(store, clock=clock)
 
 

@@ -14,7 +14,7 @@ from paperboy.bot.models import Paper
 from paperboy.bot.delivery.outbox import DeliveryWorker
 from paperboy.bot.delivery.scheduler import DailyScheduler
 from conftest import PAPERS, make_adapter
-from paperboy.storage.sqlite import Store
+from paperboy.storage.sqlite import SQLiteStore
 from test_discord_commands import MANAGER, USER, option, run
 
 UTC = timezone.utc
@@ -30,7 +30,7 @@ class Bot:
     """One lifetime of paperboy on a database file: store, core, Discord adapter, scheduler, outbox."""
 
     def __init__(self, db_path, clock: FakeClock, fake, **adapter_options):
-        self.store = Store(db_path)
+        self.store = SQLiteStore(db_path)
         self.clock = clock
         self.core = build_core(self.store, clock=clock)
         self.adapter = make_adapter(self.core, fake, **adapter_options)
@@ -52,7 +52,7 @@ class Bot:
 
 
 def stock_day(db_path) -> None:
-    store = Store(db_path)
+    store = SQLiteStore(db_path)
     store.upsert_papers(PAPERS, iso(at("2026-11-24T00:00")))
     store.record_daily_list(LIST_DAY, "hf", [(p.key, p.upvotes) for p in (RETRO, REVERSAL, HOSTILE)])
     store.close()
@@ -98,7 +98,7 @@ async def test_a_crash_between_sending_and_recording_does_not_post_twice(tmp_pat
     db = tmp_path / "paperboy.db"
     stock_day(db)
     clock = FakeClock(at("2026-11-24T07:59"))
-    store = Store(db)
+    store = SQLiteStore(db)
     store.configure_channel("discord", fake.guild_id, fake.channel_id, "2026-11-01T00:00:00Z",
                             daily_time="09:00", tz="Europe/Berlin")
     store.close()
@@ -136,7 +136,7 @@ async def test_a_429_storm_delays_the_daily_fan_out_but_loses_nothing(tmp_path, 
     guild = fake.add_guild(channels=30)
     db = tmp_path / "paperboy.db"
     stock_day(db)
-    store = Store(db)
+    store = SQLiteStore(db)
     for channel in fake.channel_ids(guild):
         store.configure_channel("discord", guild, channel, "2026-11-01T00:00:00Z", daily_time="09:00", tz="UTC")
     store.close()

@@ -5,7 +5,7 @@ import pytest
 
 from paperboy.bot.search.matcher import Matcher
 from paperboy.bot.models import Paper, key_for_unnumbered
-from paperboy.storage.sqlite import Store
+from paperboy.storage.sqlite import SQLiteStore
 from matcher_seed import seed_papers
 
 SEEN_AT = "2025-01-20T08:00:00Z"
@@ -40,13 +40,13 @@ def library() -> list[Paper]:
 
 
 @pytest.fixture
-def store() -> Store:
-    store = Store(memory=True)
+def store() -> SQLiteStore:
+    store = SQLiteStore(memory=True)
     store.upsert_papers(library(), SEEN_AT)
     yield store
     store.close()
 
 
 @pytest.fixture
-def matcher(store: Store) -> Matcher:
+def matcher(store: SQLiteStore) -> Matcher:
     return Matcher(store)

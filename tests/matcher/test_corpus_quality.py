@@ -13,7 +13,7 @@ import pytest
 
 from paperboy.bot.search.matcher import Matcher
 from paperboy.bot.models import Paper, key_for_unnumbered, normalize_title
-from paperboy.storage.sqlite import Store
+from paperboy.storage.sqlite import SQLiteStore
 
 CORPUS_FILE = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "papers-304k.jsonl.xz"
 SLICE = 20_000
@@ -31,7 +31,7 @@ def _paper(record: dict) -> Paper | None:
 
 
 @pytest.fixture(scope="module")
-def corpus_slice() -> tuple[Store, list[Paper]]:
+def corpus_slice() -> tuple[SQLiteStore, list[Paper]]:
     if not CORPUS_FILE.is_file():
         pytest.skip("../shared/corpus is not present")
     rng = random.Random(SEED)
@@ -42,7 +42,7 @@ def corpus_slice() -> tuple[Store, list[Paper]]:
                 break
             if rng.random() < 1 / 3 and (paper := _paper(json.loads(line))):
                 papers.append(paper)
-    store = Store(memory=True)
+    store = SQLiteStore(memory=True)
     store.upsert_papers(papers, "2025-01-01T00:00:00Z")
     yield store, papers
     store.close()

@@ -194,9 +194,9 @@ async def test_text_without_words_is_not_sent_to_the_sources(store):
 
 
 async def test_a_fresh_install_answers_from_the_sources_and_remembers():
-    from paperboy.storage.sqlite import Store
+    from paperboy.storage.sqlite import SQLiteStore
 
-    empty = Store(memory=True)
+    empty = SQLiteStore(memory=True)
     source = FakeSource([FRESH])
     matcher = matcher_with(empty, source)
     assert matcher.suggest_titles("gsm") == []
@@ -204,5 +204,5 @@ async def test_a_fresh_install_answers_from_the_sources_and_remembers():
     assert match.best.paper.key == "2410.05229" and match.via == "remote"
     assert empty.count_papers() == 1
     assert [p.key for p in matcher.suggest_titles("gsm sym")] == ["2410.05229"]
-    nothing = await Matcher(Store(memory=True)).lookup("anything at all")
+    nothing = await Matcher(SQLiteStore(memory=True)).lookup("anything at all")
     assert nothing.best is None and not nothing.confident

@@ -9,7 +9,7 @@ import pytest
 from paperboy.bot.clock import FakeClock, iso
 from fake_slack import FakeSlack
 from slack_world import PAPERS, START, make_adapter
-from paperboy.storage.sqlite import Store
+from paperboy.storage.sqlite import SQLiteStore
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +38,7 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def store(db_path: Path):
-    opened = Store(db_path)
+    opened = SQLiteStore(db_path)
     opened.upsert_papers(PAPERS, iso(START))
     yield opened
     opened.close()

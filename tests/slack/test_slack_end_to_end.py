@@ -16,7 +16,7 @@ from paperboy.bot.delivery.pipeline import after_ingest
 from paperboy.bot.delivery.scheduler import DailyScheduler
 from slack_world import PAPERS, make_adapter
 from slack_steps import slash
-from paperboy.storage.sqlite import Store
+from paperboy.storage.sqlite import SQLiteStore
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -29,7 +29,7 @@ class Running:
     """One paperboy process: store, core, Slack adapter, scheduler and delivery worker on one database."""
 
     def __init__(self, db_path, clock, fake):
-        self.store = Store(db_path)
+        self.store = SQLiteStore(db_path)
         self.core = build_core(self.store, clock=clock)
         self.adapter = make_adapter(self.core, fake)
         self.scheduler = DailyScheduler(self.store, clock)
@@ -85,7 +85,7 @@ async def test_channel_gets_its_list_once_at_nine_new_york_across_restarts(fake,
     assert len(daily_posts(fake)) == 1
 
     # Down over the next morning's 09:00: the new day's list goes out once after the restart.
-    ingest = Store(db_path)
+    ingest = SQLiteStore(db_path)
     try:
         ingest.record_daily_list("2026-11-25", "hf", [(PAPERS[4].key, 3), (PAPERS[0].key, 31)])
     finally:

@@ -6,7 +6,7 @@ import pytest
 
 from paperboy.bot.sources.http import RetryPolicy
 from fake_paper_sources import FakeSources, SleepRecorder
-from paperboy.storage.sqlite import Store
+from paperboy.storage.sqlite import SQLiteStore
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def quick_policy() -> RetryPolicy:
 
 @pytest.fixture
 def store():
-    db = Store(memory=True)
+    db = SQLiteStore(memory=True)
     try:
         yield db
     finally:

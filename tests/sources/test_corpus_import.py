@@ -11,7 +11,7 @@ import pytest
 from paperboy.bot.delivery.ingest import import_file
 from paperboy.bot.models import normalize_title, normalize_any_title
 from paperboy.bot.sources.files import iter_file
-from paperboy.storage.sqlite import Store
+from paperboy.storage.sqlite import SQLiteStore
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "papers-304k.jsonl.xz"
 LINES = 20_000
@@ -31,7 +31,7 @@ def corpus_head(tmp_path_factory) -> Path:
 
 
 def test_the_corpus_head_imports_and_a_second_import_adds_nothing(corpus_head, tmp_path):
-    store = Store(tmp_path / "corpus.db")
+    store = SQLiteStore(tmp_path / "corpus.db")
     now = datetime(2026, 11, 26, tzinfo=timezone.utc)
 
     first = import_file(store, corpus_head, now)

@@ -14,7 +14,7 @@ from paperboy.bot.sources.files import iter_file
 from paperboy.bot.sources.hf import HuggingFaceSource
 from paperboy.bot.sources.http import SourceError
 from fake_paper_sources import EXPECTED, FIXTURES, Reply, atom_feed, fixture_bytes
-from paperboy.storage.sqlite import Store
+from paperboy.storage.sqlite import SQLiteStore
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
 DAY = "2026-11-24"
@@ -28,7 +28,7 @@ def sources(fake_sources, http_client, sleeps, quick_policy):
                    ArxivSource(http_client, fake_sources.url, gate=ArxivGate(0.0)))
 
 
-def all_rows(store: Store) -> list[dict]:
+def all_rows(store: SQLiteStore) -> list[dict]:
     return [dict(r) for r in store.conn.execute("SELECT * FROM papers ORDER BY key")]
 
 
@@ -145,7 +145,7 @@ def test_the_bulk_path_stores_exactly_what_the_row_path_stores(tmp_path):
     papers = [p for p in iter_file(FIXTURES / "papers_small.jsonl") if isinstance(p, Paper)]
     papers += [p for p in iter_file(FIXTURES / DAILY) if isinstance(p, Paper)]
     papers.append(papers[0].with_changes(title="The same key twice in one batch: the later one wins"))
-    bulk, rowwise = Store(tmp_path / "bulk.db"), Store(tmp_path / "rows.db")
+    bulk, rowwise = SQLiteStore(tmp_path / "bulk.db"), SQLiteStore(tmp_path / "rows.db")
 
     bulk_result = bulk.bulk_upsert_papers(papers, "2026-11-24T08:00:00Z")
     row_result = rowwise.upsert_papers(papers, "2026-11-24T08:00:00Z")

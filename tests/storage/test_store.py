@@ -7,7 +7,7 @@ import pytest
 
 from paperboy.bot.models import Paper, Target, key_for_unnumbered
 from paperboy.storage import migrations
-from paperboy.storage.sqlite import Store
+from paperboy.storage.sqlite import SQLiteStore
 
 T0, T1 = "2026-11-24T08:00:00Z", "2026-11-25T08:00:00Z"
 
@@ -20,7 +20,7 @@ def paper(key="2309.12288", **kw):
 
 
 def test_file_database_uses_wal_and_records_migrations(tmp_path):
-    store = Store(tmp_path / "p.db")
+    store = SQLiteStore(tmp_path / "p.db")
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     names = [r[0] for r in store.conn.execute("SELECT name FROM _migrations")]
     assert names == [name for name, _ in migrations.MIGRATIONS]
@@ -28,12 +28,12 @@ def test_file_database_uses_wal_and_records_migrations(tmp_path):
 
 def test_existing_database_upgrades_in_place_without_losing_rows(tmp_path, monkeypatch):
     path = tmp_path / "old.db"
-    store = Store(path)
+    store = SQLiteStore(path)
     store.upsert_papers([paper()], T0)
     store.close()
     extra = ("0099_test_column", "ALTER TABLE papers ADD COLUMN test_note TEXT;")
     monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, extra])
-    upgraded = Store(path)
+    upgraded = SQLiteStore(path)
     assert upgraded.get_paper("2309.12288").title == "The Reversal Curse"
     columns = [r[1] for r in upgraded.conn.execute("PRAGMA table_info(papers)")]
     assert "test_note" in columns
@@ -42,19 +42,19 @@ def test_existing_database_upgrades_in_place_without_losing_rows(tmp_path, monke
 
 def test_failed_migration_leaves_the_database_as_it_was(tmp_path, monkeypatch):
     path = tmp_path / "p.db"
-    Store(path).upsert_papers([paper()], T0)
+    SQLiteStore(path).upsert_papers([paper()], T0)
     broken = ("0099_broken", "ALTER TABLE papers ADD COLUMN half TEXT; THIS IS NOT SQL;")
     monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, broken])
     with pytest.raises(sqlite3.OperationalError):
-        Store(path)
+        SQLiteStore(path)
     monkeypatch.undo()
-    store = Store(path)
+    store = SQLiteStore(path)
     assert "half" not in [r[1] for r in store.conn.execute("PRAGMA table_info(papers)")]
     assert store.count_papers() == 1
 
 
 def test_upsert_reports_new_keys_and_is_idempotent():
-    store = Store(memory=True)
+    store = SQLiteStore(memory=True)
     first = store.upsert_papers([paper(), paper("2504.04383", title="Retro-Search")], T0)
     assert first.new_keys == ("2309.12288", "2504.04383")
     again = store.upsert_papers([paper(), paper("2504.04383", title="Retro-Search")], T1)
@@ -63,7 +63,7 @@ def test_upsert_reports_new_keys_and_is_idempotent():
 
 
 def test_thin_record_never_erases_richer_data():
-    store = Store(memory=True)
+    store = SQLiteStore(memory=True)
     store.upsert_papers([paper(upvotes=40, ai_summary="Short summary.", code_url="https://github.com/x/y")], T0)
     store.upsert_papers([paper(abstract=None, authors=(), categories=(), upvotes=None)], T1)
     kept = store.get_paper("2309.12288")
@@ -74,7 +74,7 @@ def test_thin_record_never_erases_richer_data():
 
 
 def test_fts_index_follows_inserts_and_updates():
-    store = Store(memory=True)
+    store = SQLiteStore(memory=True)
     store.upsert_papers([paper()], T0)
     assert len(store.fts_search('"reversal"')) == 1
     store.upsert_papers([paper(title="The Inversion Blessing")], T1)
@@ -86,7 +86,7 @@ def test_fts_index_follows_inserts_and_updates():
 def test_papers_without_arxiv_id_are_first_class():
     key = key_for_unnumbered("Attention Is All You Need", "NeurIPS 2017")
     assert key == key_for_unnumbered("attention is all you need!", "NeurIPS 2017")
-    store = Store(memory=True)
+    store = SQLiteStore(memory=True)
     store.upsert_papers([Paper(key=key, title="Attention Is All You Need", venue="NeurIPS 2017")], T0)
     found = store.get_paper(key)
     assert found.arxiv_id is None and found.venue == "NeurIPS 2017"
@@ -94,7 +94,7 @@ def test_papers_without_arxiv_id_are_first_class():
 
 
 def test_daily_list_is_ranked_and_replaced():
-    store = Store(memory=True)
+    store = SQLiteStore(memory=True)
     store.upsert_papers([paper("2607.00001"), paper("2607.00002")], T0)
     store.record_daily_list("2026-11-24", "hf", [("2607.00002", 9), ("2607.00001", 3)])
     assert [p.key for p, _ in store.daily_list("2026-11-24", "hf")] == ["2607.00002", "2607.00001"]
@@ -105,7 +105,7 @@ def test_daily_list_is_ranked_and_replaced():
 
 
 def test_outbox_enqueue_is_exactly_once_and_survives_a_crash():
-    store = Store(memory=True)
+    store = SQLiteStore(memory=True)
     target = Target("discord", "g1", "c1")
     assert store.enqueue_delivery("daily:1:2026-11-24", "daily", target, {"kind": "notice", "text": "x"}, T0)
     assert not store.enqueue_delivery("daily:1:2026-11-24", "daily", target, {"kind": "notice", "text": "y"}, T0)
@@ -121,7 +121,7 @@ def test_outbox_enqueue_is_exactly_once_and_survives_a_crash():
 
 
 def test_channel_settings_are_validated_by_name():
-    store = Store(memory=True)
+    store = SQLiteStore(memory=True)
     with pytest.raises(ValueError):
         store.configure_channel("slack", "T1", "C1", T0, colour="blue")
     channel = store.configure_channel("slack", "T1", "C1", T0, daily_time="09:00", tz="America/New_York")
@@ -130,7 +130,7 @@ def test_channel_settings_are_validated_by_name():
 
 
 def test_subscription_ids_are_never_reused():
-    store = Store(memory=True)
+    store = SQLiteStore(memory=True)
     first = store.add_subscription("slack", "T", "U1", "C", "dm", "diffusion", T0)
     second = store.add_subscription("slack", "T", "U1", "C", "dm", "reasoning", T0)
     assert store.remove_subscription("slack", "T", "U1", second.id)
@@ -141,21 +141,21 @@ def test_subscription_ids_are_never_reused():
 def test_upgrading_keeps_subscriptions_and_skips_ids_alerts_used(tmp_path, monkeypatch):
     path = tmp_path / "p.db"
     monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:2])
-    old = Store(path)
+    old = SQLiteStore(path)
     sub = old.add_subscription("slack", "T", "U1", "C", "dm", "diffusion", T0)
     gone = old.add_subscription("slack", "T", "U1", "C", "dm", "reasoning", T0)
     old.enqueue_delivery(f"alert:{gone.id}:2607.00001", "alert", Target("slack", "T", "C", "U1", "dm"), {}, T0)
     old.remove_subscription("slack", "T", "U1", gone.id)
     old.close()
     monkeypatch.undo()
-    store = Store(path)
+    store = SQLiteStore(path)
     assert store.get_subscription(sub.id).query == "diffusion"
     fresh = store.add_subscription("slack", "T", "U2", "C", "dm", "robots", T0)
     assert fresh.id > gone.id
 
 
 def test_bulk_enqueue_adds_only_new_keys():
-    store = Store(memory=True)
+    store = SQLiteStore(memory=True)
     target = Target("slack", "T", "C", "U1", "dm")
     rows = [(f"alert:1:{n}", "alert", target, {"kind": "notice", "text": str(n)}) for n in range(3)]
     assert store.enqueue_deliveries(rows, T0) == 3
@@ -164,6 +164,21 @@ def test_bulk_enqueue_adds_only_new_keys():
 
 
 def test_fts_index_keeps_large_batches_in_memory_until_commit(tmp_path):
-    store = Store(tmp_path / "p.db")
+    store = SQLiteStore(tmp_path / "p.db")
     (hashsize,) = store.conn.execute("SELECT v FROM papers_fts_config WHERE k = 'hashsize'").fetchone()
     assert hashsize == 128 * 1024 * 1024
+
+
+def test_the_sqlite_store_implements_the_core_s_store_interface():
+    import inspect
+
+    from paperboy.bot.store import Store
+
+    wanted = {name for name, member in vars(Store).items() if inspect.isfunction(member) and not name.startswith("_")}
+    assert {"upsert_papers", "claim_due_deliveries", "configure_channel"} <= wanted
+    for name in sorted(wanted):
+        implemented = getattr(SQLiteStore, name, None)
+        assert implemented is not None, f"SQLiteStore lacks {name}"
+        declared = inspect.signature(getattr(Store, name))
+        assert list(inspect.signature(implemented).parameters) == list(declared.parameters) \
+            or list(inspect.signature(implemented).parameters) == list(declared.parameters)[1:], name

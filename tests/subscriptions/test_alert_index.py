@@ -9,7 +9,7 @@ import pytest
 from paperboy.bot.subscriptions.matching import SubscriptionIndex
 from paperboy.bot.models import Paper
 from paperboy.bot.subscriptions.query import PaperText, QueryError, parse
-from paperboy.storage.sqlite import Subscription
+from paperboy.bot.models import Subscription
 
 # A small vocabulary so that random queries often match, with plurals, hyphens and accents.
 WORDS = ["diffusion", "diffusions", "model", "models", "policy", "policies", "flow", "matching", "graph",

@@ -9,7 +9,7 @@ from paperboy.bot.subscriptions.matching import SubscriptionIndex, enqueue_alert
 from paperboy.bot.models import Paper, Target
 from paperboy.bot.replies import Card
 from paperboy.bot.serialize import reply_from_dict, reply_to_dict
-from paperboy.storage.sqlite import Store
+from paperboy.storage.sqlite import SQLiteStore
 
 NOW = datetime(2025, 3, 4, 9, 30, tzinfo=timezone.utc)
 
@@ -23,13 +23,13 @@ CONFERENCE = Paper(key="p:0123456789abcdef", title="Diffusion Policies for Robot
 
 
 @pytest.fixture
-def store() -> Store:
-    store = Store(memory=True)
+def store() -> SQLiteStore:
+    store = SQLiteStore(memory=True)
     yield store
     store.close()
 
 
-def subscribe(store: Store, query: str, owner: str = "u1", notify: str = "dm", platform: str = "discord"):
+def subscribe(store: SQLiteStore, query: str, owner: str = "u1", notify: str = "dm", platform: str = "discord"):
     return store.add_subscription(platform, "guild1", owner, "chan9", notify, query, "2025-03-01T00:00:00Z")
 
 

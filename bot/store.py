@@ -1,0 +1,151 @@
+"""What the core asks of a store: the one interface every backend implements.
+
+The core holds a `Store` and never knows which backend it is; `paperboy.storage` has the
+implementations (SQLite, the embedded default) and is the only place that speaks SQL. Times are
+ISO UTC text as `paperboy.bot.clock.iso` writes them.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator, Protocol
+
+from paperboy.bot.models import (
+    ChannelConfig, Delivery, DeliveryKind, DeliveryStatus, Notify, Paper, Subscription, Target, UpsertResult,
+)
+
+
+class Store(Protocol):
+    # ---- papers -----------------------------------------------------------------------------
+
+    def upsert_papers(self, papers: Iterable[Paper], seen_at: str) -> UpsertResult:
+        """Insert or refresh papers in one transaction; reports which keys are new. An incoming
+        empty value never erases a stored one, so a thin record (an arXiv listing) keeps what a
+        richer one (Hugging Face) stored."""
+
+    def bulk_rows(self, papers: list[Paper], seen_at: str) -> list[tuple]:
+        """Papers as the rows bulk_upsert_rows takes. Separate so a caller can build the next
+        batch's rows on one thread while another thread stores the previous batch."""
+
+    def bulk_upsert_rows(self, rows: list[tuple]) -> UpsertResult:
+        """upsert_papers for large batches (file import), from bulk_rows: the same rules and result."""
+
+    def get_paper(self, key: str) -> Paper | None: ...
+
+    def get_papers(self, keys: list[str]) -> dict[str, Paper]: ...
+
+    def get_papers_by_rowid(self, rowids: list[int]) -> dict[int, Paper]: ...
+
+    def fts_search(self, match_expression: str, limit: int = 50,
+                   weights: tuple[float, float, float] = (10.0, 1.0, 2.0)) -> list[tuple[int, float]]:
+        """(rowid, bm25) best first over title, abstract and authors, weighted in that order. The
+        expression must already be safe full-text syntax: callers build it with
+        paperboy.bot.search.fts, never from raw user text."""
+
+    def iter_titles(self) -> Iterator[tuple[int, str]]:
+        """(rowid, normalized title) for every paper, in rowid order: what in-memory title indexes
+        are built from."""
+
+    def titles_since(self, rowid: int) -> list[tuple[int, str]]:
+        """iter_titles for the papers stored after `rowid`."""
+
+    def count_papers(self) -> int: ...
+
+    def max_rowid(self) -> int: ...
+
+    # ---- daily lists ------------------------------------------------------------------------
+
+    def record_daily_list(self, date: str, source: str, entries: list[tuple[str, int | None]]) -> None:
+        """Replace the list for (date, source) with entries [(paper_key, upvotes)], best first."""
+
+    def daily_list(self, date: str, source: str) -> list[tuple[Paper, int | None]]:
+        """The papers of a recorded list in its order, each with the upvotes the list gave it."""
+
+    def latest_daily_date(self, source: str, on_or_before: str) -> str | None: ...
+
+    def papers_in_categories(self, categories: list[str], published_from: str, published_to: str,
+                             limit: int = 200) -> list[Paper]:
+        """Papers whose categories include any of these, published in [from, to], newest and most
+        upvoted first."""
+
+    # ---- channels ---------------------------------------------------------------------------
+
+    def configure_channel(self, platform: str, workspace: str, channel: str, now: str,
+                          **settings: Any) -> ChannelConfig:
+        """Creates the channel's settings on first use and changes the given ones (daily_time, tz,
+        top_n, min_upvotes, filter, sources, thread_per_paper, enabled); ValueError for others."""
+
+    def get_channel(self, platform: str, workspace: str, channel: str) -> ChannelConfig | None: ...
+
+    def enabled_channels(self, platform: str | None = None) -> list[ChannelConfig]: ...
+
+    def channel_configured_at(self, channel_id: int) -> str | None:
+        """When the channel's settings last changed: a daily post due before that moment belongs
+        to the old settings, so the scheduler does not count it as missed."""
+
+    # ---- subscriptions ----------------------------------------------------------------------
+
+    def add_subscription(self, platform: str, workspace: str, owner: str, channel: str, notify: Notify,
+                         query: str, now: str) -> Subscription:
+        """A new subscription; ids are never reused, so an old alert never points at a new one."""
+
+    def get_subscription(self, sub_id: int) -> Subscription | None: ...
+
+    def remove_subscription(self, platform: str, workspace: str, owner: str, sub_id: int) -> bool:
+        """Removes only the owner's own subscription; False when there is none with that id."""
+
+    def subscriptions_of(self, platform: str, workspace: str, owner: str) -> list[Subscription]: ...
+
+    def all_subscriptions(self) -> list[Subscription]: ...
+
+    # ---- deliveries (the outbox) ------------------------------------------------------------
+
+    def enqueue_delivery(self, dedupe_key: str, kind: DeliveryKind, target: Target, payload: dict[str, Any],
+                         now: str) -> bool:
+        """Adds a pending delivery unless one with this key exists. True when added."""
+
+    def enqueue_deliveries(self, rows: Iterable[tuple[str, DeliveryKind, Target, dict[str, Any]]],
+                           now: str) -> int:
+        """Many enqueue_delivery calls in one transaction: (dedupe_key, kind, target, payload) rows.
+        Keys already present are left alone. Returns how many were added."""
+
+    def record_skipped(self, dedupe_key: str, kind: DeliveryKind, target: Target, note: str, now: str) -> bool:
+        """Marks a delivery key as settled with nothing to send (an empty day). True when added."""
+
+    def has_delivery(self, dedupe_key: str) -> bool: ...
+
+    def get_delivery(self, dedupe_key: str) -> Delivery | None: ...
+
+    def claim_due_deliveries(self, now: str, platforms: Iterable[str], limit: int = 50) -> list[Delivery]:
+        """Pending deliveries due by `now` for these platforms, marked 'sending' in the same transaction."""
+
+    def mark_delivered(self, delivery_ids: int | Iterable[int], now: str, external_id: str | None = None,
+                       note: str | None = None) -> None:
+        """One delivery, or several sent as one message (bundled alerts), marked in one transaction."""
+
+    def mark_retry(self, delivery_ids: int | Iterable[int], error: str, retry_at: str) -> None: ...
+
+    def mark_failed(self, delivery_ids: int | Iterable[int], error: str) -> None:
+        """Permanent failure (the target no longer exists): kept for the record, never retried."""
+
+    def requeue_interrupted(self, now: str, platforms: Iterable[str] | None = None) -> int:
+        """After a crash, deliveries left 'sending' go back to pending; returns how many.
+        `platforms` limits it to the ones this process delivers for, so a process serving one
+        platform never re-sends what another process has in flight."""
+
+    def deliveries(self, status: DeliveryStatus | None = None, kind: DeliveryKind | None = None) -> list[Delivery]:
+        ...
+
+    def latest_delivery(self, key_prefix: str,
+                        statuses: Iterable[DeliveryStatus] = ("pending", "sending", "sent")) -> Delivery | None:
+        """The most recently enqueued delivery whose key starts with `key_prefix` and whose status
+        is one of `statuses`: e.g. the last daily list queued for a channel ("daily:7:")."""
+
+    # ---- small state (last ingest, cursors) -------------------------------------------------
+
+    def get_state(self, name: str) -> str | None: ...
+
+    def set_state(self, name: str, value: str) -> None: ...
+
+    def stats(self) -> dict[str, Any]:
+        """What the database holds, by name: papers, daily lists, channels, subscriptions, deliveries."""
+
+    def close(self) -> None: ...
