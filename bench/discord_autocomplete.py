@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "tests" / "discord"))
 from paperboy.adapters.discord import DiscordAdapter, DiscordSettings  # noqa: E402
 from bench.corpus import corpus_available, corpus_store  # noqa: E402
 from paperboy.bot.commands.dispatch import build_core  # noqa: E402
-from paperboy.bot.models import Invocation, Place  # noqa: E402
+from paperboy.bot.commands.invocation import Invocation, Place  # noqa: E402
 from fake_discord import FakeDiscord  # noqa: E402
 
 

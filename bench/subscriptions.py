@@ -34,7 +34,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.machine import describe_machine  # noqa: E402
-from paperboy.bot.subscriptions.matching import SubscriptionIndex, enqueue_alerts  # noqa: E402
+from paperboy.bot.subscriptions.alerts import enqueue_alerts  # noqa: E402
+from paperboy.bot.subscriptions.index import SubscriptionIndex  # noqa: E402
 from paperboy.bot.models import Paper, key_for_unnumbered  # noqa: E402
 from paperboy.bot.subscriptions.query import PaperText, QueryError, forget_stems, parse, stem, tokens  # noqa: E402
 from paperboy.storage.sqlite import SQLiteStore  # noqa: E402

@@ -6,6 +6,7 @@ from typing import Protocol
 
 from paperboy.bot.models import Target
 from paperboy.bot.replies import Reply
+from paperboy.bot.syntax import Syntax
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,8 @@ class DeliveryError(Exception):
 
 
 class Adapter(Protocol):
-    platform: str
+    platform: str  # what deliveries for this adapter are addressed to (Target.platform)
+    syntax: Syntax  # how its users type commands: what is sent to it names commands this way
 
     async def start(self) -> None:
         """Connect and begin taking invocations; returns once connected."""

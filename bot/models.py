@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 # How a delivery reaches its place:
@@ -116,16 +116,6 @@ def trim_at_word(text: str, limit: int, ellipsis: str = "…") -> str:
 
 
 @dataclass(frozen=True)
-class Place:
-    """Where an invocation happened or a delivery goes."""
-    platform: str  # "console", "discord", "slack"
-    workspace: str = ""  # guild id / team id
-    channel: str = ""  # channel id ("" for a DM with no channel)
-    thread: str | None = None
-    is_dm: bool = False
-
-
-@dataclass(frozen=True)
 class Target:
     """Where a delivery goes: a channel, or a user by DM, or a user mentioned in a channel
     (TargetMode says how each is posted)."""
@@ -134,17 +124,6 @@ class Target:
     channel: str = ""
     user: str | None = None
     mode: TargetMode = "channel"
-
-
-@dataclass(frozen=True)
-class Invocation:
-    """A platform event turned into plain data: what was asked, by whom, where, with what rights."""
-    command: str
-    args: str
-    user: str
-    place: Place
-    can_configure: bool = False
-    options: dict = field(default_factory=dict)
 
 
 # ---- what the store keeps ---------------------------------------------------------------------

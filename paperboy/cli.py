@@ -178,7 +178,7 @@ async def _chat_command(args: argparse.Namespace, store, core, sources) -> int:
     if args.command == "ask":
         return await _ask(args, core)
     if args.command == "chat":
-        from paperboy.adapters.console import ConsoleAdapter
+        from paperboy.adapters.console.adapter import ConsoleAdapter
 
         adapter = ConsoleAdapter(core)
         await adapter.start()
@@ -224,15 +224,17 @@ async def _ingest(args: argparse.Namespace, store, sources) -> int:
 
 
 async def _ask(args: argparse.Namespace, core) -> int:
-    from paperboy.adapters.console import parse_command_line
+    from paperboy.adapters.console.adapter import ConsoleAdapter
     from paperboy.adapters.console.render import render
+    from paperboy.bot.replies import Error
     from paperboy.bot.serialize import reply_to_json_result
 
     lines = sys.stdin if args.line == "-" else [args.line]
     console = Console()
+    terminal = ConsoleAdapter(core, console)
     status = 0
     for line in lines:
-        inv = parse_command_line(line)
+        inv = terminal.read(line)
         if inv is None:
             continue
         reply = await core.dispatch(inv)
@@ -240,7 +242,7 @@ async def _ask(args: argparse.Namespace, core) -> int:
             print(json.dumps(reply_to_json_result(reply), ensure_ascii=False), flush=True)
         else:
             console.print(render(reply))
-        if args.line != "-" and type(reply).__name__ == "Error":
+        if args.line != "-" and isinstance(reply, Error):
             status = 1
     return status
 

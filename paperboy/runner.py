@@ -44,7 +44,7 @@ async def run_bot(store: Store, core: Core, sources: Any, env: Mapping[str, str]
     adapters = chat_adapters(core, env)
     console = None
     if not adapters:
-        from paperboy.adapters.console import ConsoleAdapter
+        from paperboy.adapters.console.adapter import ConsoleAdapter
 
         console = ConsoleAdapter(core)
         adapters = [console]
@@ -71,7 +71,7 @@ async def run_bot(store: Store, core: Core, sources: Any, env: Mapping[str, str]
         recovered = worker.recover()
         if recovered:
             log.warning("%d deliveries were interrupted by the last stop; sending them again", recovered)
-        scheduler = DailyScheduler(store, core.clock)
+        scheduler = DailyScheduler(store, core.clock, {a.platform: a.syntax for a in started})
         interval = float(env.get("PAPERBOY_INGEST_INTERVAL", "1800"))
         async with asyncio.TaskGroup() as group:
             group.create_task(scheduler.run(stop))

@@ -1,3 +1,1 @@
-from paperboy.adapters.console.adapter import ConsoleAdapter, parse_command_line
-
-__all__ = ["ConsoleAdapter", "parse_command_line"]
+"""The terminal as a chat platform (rich): typed commands in, cards and deliveries out."""

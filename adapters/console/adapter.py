@@ -2,31 +2,19 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
-
 from rich.console import Console
 from rich.text import Text
 
 from paperboy.adapters.console.render import render
 from paperboy.bot.adapter import SendResult
-from paperboy.bot.models import Invocation, Place, Target
+from paperboy.bot.commands.dispatch import Core
+from paperboy.bot.commands.invocation import Invocation, Place
+from paperboy.bot.commands.typed import TypedCommands
+from paperboy.bot.models import Target
 from paperboy.bot.replies import Reply
-
-if TYPE_CHECKING:
-    from paperboy.bot.commands.dispatch import Core
 
 PLACE = Place(platform="console", workspace="local", channel="terminal")
 PROMPT = "paperboy> "
-
-
-def parse_command_line(line: str, user: str = "you", place: Place = PLACE) -> Invocation | None:
-    """'/paper reversal curse' -> Invocation; the leading slash is optional. None for a blank line."""
-    text = line.strip()
-    if not text:
-        return None
-    head, _, rest = text.partition(" ")
-    return Invocation(command=head.lstrip("/").lower(), args=rest.strip(), user=user, place=place,
-                      can_configure=True)
 
 
 class ConsoleAdapter:
@@ -34,8 +22,10 @@ class ConsoleAdapter:
 
     platform = "console"
 
-    def __init__(self, core: "Core", console: Console | None = None, *, user: str = "you"):
+    def __init__(self, core: Core, console: Console | None = None, *, user: str = "you"):
         self.core = core
+        self.commands = TypedCommands(core.specs)
+        self.syntax = self.commands.syntax
         self.console = console or Console()
         self.user = user
         self._sent = 0
@@ -54,9 +44,14 @@ class ConsoleAdapter:
     async def stop(self) -> None:
         self.closed.set()
 
+    def read(self, line: str) -> Invocation | None:
+        """A typed line ("/paper reversal curse"; the slash is optional) as an invocation by the
+        terminal's user, who may configure everything; None for a blank line."""
+        return self.commands.read(line, user=self.user, place=PLACE, can_configure=True)
+
     async def handle_line(self, line: str) -> bool:
         """Runs one line; False when the user asked to leave."""
-        inv = parse_command_line(line, self.user)
+        inv = self.read(line)
         if inv is None:
             return True
         if inv.command in ("quit", "exit", "q"):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Mapping
+from typing import Mapping
 
 import discord
 
@@ -14,11 +14,10 @@ from paperboy.adapters.discord.pacer import RequestPacer
 from paperboy.adapters.discord.schema import command_payloads, same_commands
 from paperboy.adapters.discord.settings import DiscordSettings
 from paperboy.bot.adapter import DeliveryError, SendResult
+from paperboy.bot.commands.dispatch import Core
 from paperboy.bot.models import Target
 from paperboy.bot.replies import Reply
-
-if TYPE_CHECKING:
-    from paperboy.bot.commands.dispatch import Core
+from paperboy.bot.syntax import SLASH
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +28,9 @@ class DiscordStartError(RuntimeError):
 
 class DiscordAdapter:
     platform = "discord"
+    syntax = SLASH  # every command is its own slash command
 
-    def __init__(self, core: "Core", settings: DiscordSettings, *, pacer: RequestPacer | None = None,
+    def __init__(self, core: Core, settings: DiscordSettings, *, pacer: RequestPacer | None = None,
                  answer_within: float = 1.5, lookup_within: float = 0.5, ready_timeout: float = 60.0,
                  guild_ready_timeout: float = 2.0, identify_spacing: float = 5.0,
                  thread_archive_minutes: int = 1440):
@@ -48,7 +48,7 @@ class DiscordAdapter:
         self._connection: asyncio.Task | None = None
 
     @classmethod
-    def from_env(cls, core: "Core", env: Mapping[str, str]) -> "DiscordAdapter | None":
+    def from_env(cls, core: Core, env: Mapping[str, str]) -> "DiscordAdapter | None":
         """None when DISCORD_TOKEN is unset; raises SettingsError for a variable set wrongly."""
         settings = DiscordSettings.from_env(env)
         return cls(core, settings) if settings is not None else None

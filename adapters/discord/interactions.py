@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
@@ -13,11 +13,9 @@ from paperboy.adapters.discord.schema import CommandCall, argument_for, read_com
 from paperboy.adapters.discord.text import plain
 from paperboy.adapters.discord.transport import send_kwargs
 from paperboy.bot.commands.spec import CommandSpec
-from paperboy.bot.models import Invocation, Place
+from paperboy.bot.commands.dispatch import Core
+from paperboy.bot.commands.invocation import Invocation, Place
 from paperboy.bot.replies import Card, Error, Reply
-
-if TYPE_CHECKING:
-    from paperboy.bot.commands.dispatch import Core
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +69,7 @@ class InteractionHandler:
     paper sources); otherwise it defers and follows up when the reply is ready. A budget of 0
     defers before asking the core at all."""
 
-    def __init__(self, core: "Core", *, answer_within: float = 1.5, lookup_within: float = 0.5,
+    def __init__(self, core: Core, *, answer_within: float = 1.5, lookup_within: float = 0.5,
                  autocomplete_within: float = 2.0):
         self.core = core
         self.answer_within = answer_within

@@ -14,6 +14,7 @@ from paperboy.bot.adapter import DeliveryError, SendResult
 from paperboy.bot.clock import Clock
 from paperboy.bot.models import Target
 from paperboy.bot.replies import Reply
+from paperboy.bot.syntax import SLASH, Syntax
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,10 @@ class SentMessage:
 class MemoryAdapter:
     """Implements bot.adapter.Adapter. `platform` is whatever name deliveries are addressed to."""
 
-    def __init__(self, platform: str = "memory", *, idempotent: bool = False, clock: Clock | None = None):
+    def __init__(self, platform: str = "memory", *, idempotent: bool = False, clock: Clock | None = None,
+                 syntax: Syntax = SLASH):
         self.platform = platform
+        self.syntax = syntax
         self.clock = clock
         # When True, a send repeating an earlier delivery_key returns the first result and posts
         # nothing, like a platform that honours an idempotency key (Discord's enforced nonce).

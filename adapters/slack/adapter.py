@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping
 
 import aiohttp
 from aiohttp import web
@@ -14,18 +14,16 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetr
 from slack_sdk.web.async_client import AsyncWebClient
 
 from paperboy.adapters.slack.blocks import SlackMessage, render
-from paperboy.adapters.slack.context import Poster, SlackContext
+from paperboy.adapters.slack.context import UMBRELLA, Poster, SlackContext
 from paperboy.adapters.slack.listeners import register_all
 from paperboy.adapters.slack.pacing import ChannelPacer, PatientRateLimitRetry, retry_after_seconds
 from paperboy.adapters.slack.permissions import ConfigureRights
-from paperboy.adapters.slack.routing import SlashRouter
 from paperboy.adapters.slack.text import escape
 from paperboy.bot.adapter import DeliveryError, SendResult
+from paperboy.bot.commands.dispatch import Core
+from paperboy.bot.commands.typed import TypedCommands
 from paperboy.bot.models import Target
 from paperboy.bot.replies import Reply
-
-if TYPE_CHECKING:
-    from paperboy.bot.commands.dispatch import Core
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +43,7 @@ class SlackConfigError(RuntimeError):
 class SlackAdapter:
     platform = "slack"
 
-    def __init__(self, core: "Core", *, bot_token: str, app_token: str | None = None,
+    def __init__(self, core: Core, *, bot_token: str, app_token: str | None = None,
                  signing_secret: str | None = None, api_url: str = DEFAULT_API_URL,
                  host: str = "127.0.0.1", port: int = 3000, channel_interval: float = 1.0,
                  max_retry_wait: float = 10.0, ack_budget: float = 2.0, ping_interval: float = 10.0):
@@ -66,8 +64,9 @@ class SlackAdapter:
                             PatientRateLimitRetry(max_retry_count=3, max_wait=max_retry_wait)])
         self.pacer = ChannelPacer(channel_interval)
         self.poster = Poster(self.client, self.pacer)
-        self.router = SlashRouter(core.specs)
-        self.context = SlackContext(core=core, client=self.client, router=self.router,
+        self.commands = TypedCommands(core.specs, umbrella=UMBRELLA)
+        self.syntax = self.commands.syntax
+        self.context = SlackContext(core=core, client=self.client, commands=self.commands,
                                     rights=ConfigureRights(self.client), poster=self.poster, ack_budget=ack_budget)
         self.app: AsyncApp | None = None
         self.bot_user_id: str | None = None
@@ -80,7 +79,7 @@ class SlackAdapter:
         return f"SlackAdapter(mode={self.mode!r}, api_url={self.api_url!r})"
 
     @classmethod
-    def from_env(cls, core: "Core", env: Mapping[str, str], **options: Any) -> "SlackAdapter | None":
+    def from_env(cls, core: Core, env: Mapping[str, str], **options: Any) -> "SlackAdapter | None":
         """None without SLACK_BOT_TOKEN; Socket Mode with SLACK_APP_TOKEN, else HTTP mode with
         SLACK_SIGNING_SECRET on PAPERBOY_SLACK_HOST:PAPERBOY_SLACK_PORT (127.0.0.1:3000)."""
         bot_token = (env.get("SLACK_BOT_TOKEN") or "").strip()
@@ -164,7 +163,7 @@ class SlackAdapter:
     async def send(self, target: Target, reply: Reply, *, delivery_key: str | None = None) -> SendResult:
         """Posts a daily list or an alert: to a channel ("channel", "threads"), by DM ("dm"), or in a
         channel with the user mentioned ("mention"). Raises DeliveryError when Slack did not take it."""
-        message = render(reply, translate=self.router.translate)
+        message = render(reply)
         try:
             if target.mode == "dm":
                 if not target.user:

@@ -171,27 +171,22 @@ def text_blocks(text: str, *, warning: bool = False) -> list[Block]:
     return blocks
 
 
-def fallback_text(reply: Reply, translate: Callable[[str], str] = lambda t: t) -> str:
+def fallback_text(reply: Reply) -> str:
     """The notification text: escaped, so it pings no one, and short enough for any client."""
-    text = reply_text(reply)
-    if isinstance(reply, (Notice, Error)):
-        text = translate(text)
-    return fit(text, MAX_FALLBACK) or "paperboy"
+    return fit(reply_text(reply), MAX_FALLBACK) or "paperboy"
 
 
-def render(reply: Reply, *, share: bool = False, shared_by: str | None = None,
-           translate: Callable[[str], str] = lambda t: t) -> SlackMessage:
-    """A reply as a Slack message. `share` adds the "Post to channel" button to a card;
-    `translate` rewrites command names in core-written text to the way Slack types them."""
+def render(reply: Reply, *, share: bool = False, shared_by: str | None = None) -> SlackMessage:
+    """A reply as a Slack message. `share` adds the "Post to channel" button to a card."""
     if isinstance(reply, Card):
         blocks = card_blocks(reply, share=share, shared_by=shared_by)
     elif isinstance(reply, PaperList):
         blocks = list_blocks(reply)
     elif isinstance(reply, Error):
-        blocks = text_blocks(translate(reply.text), warning=True)
+        blocks = text_blocks(reply.text, warning=True)
     else:
-        blocks = text_blocks(translate(reply.text))
-    return SlackMessage(fallback_text(reply, translate), blocks[:MAX_BLOCKS])
+        blocks = text_blocks(reply.text)
+    return SlackMessage(fallback_text(reply), blocks[:MAX_BLOCKS])
 
 
 def unfurl_blocks(card: Card) -> list[Block]:

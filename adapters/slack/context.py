@@ -1,4 +1,5 @@
-"""What every listener needs, handed over explicitly: the core, routing, rights, posting, in-flight work."""
+"""What every listener needs, handed over explicitly: the core, the typed commands, rights, posting,
+in-flight work."""
 from __future__ import annotations
 
 import asyncio
@@ -6,7 +7,7 @@ import itertools
 import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, AsyncIterator
+from typing import AsyncIterator
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -15,12 +16,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from paperboy.adapters.slack.blocks import SlackMessage
 from paperboy.adapters.slack.pacing import ChannelPacer, retry_after_seconds
 from paperboy.adapters.slack.permissions import ConfigureRights
-from paperboy.adapters.slack.routing import SlashRouter
-
-if TYPE_CHECKING:
-    from paperboy.bot.commands.dispatch import Core
+from paperboy.bot.commands.dispatch import Core
+from paperboy.bot.commands.typed import TypedCommands
 
 log = logging.getLogger(__name__)
+
+# Slack gives an app one slash command: every other command is a word under it (`/paper sub ...`).
+UMBRELLA = "paper"
+SLASH_COMMAND = f"/{UMBRELLA}"
 
 # What a call to Slack can fail with: Slack's refusal, or not reaching Slack at all.
 SLACK_FAILURES = (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError)
@@ -99,9 +102,9 @@ class Poster:
 
 @dataclass
 class SlackContext:
-    core: "Core"
+    core: Core
     client: AsyncWebClient
-    router: SlashRouter
+    commands: TypedCommands
     rights: ConfigureRights
     poster: Poster
     ack_budget: float = 2.0  # answer inside the ack when the core is this quick; Slack allows 3 s

@@ -2,19 +2,21 @@
 from __future__ import annotations
 
 from paperboy.adapters.slack.blocks import MAX_SECTION, SlackMessage
-from paperboy.adapters.slack.routing import SlashRouter
 from paperboy.adapters.slack.text import escape, fit
+from paperboy.bot.commands.spec import example, usage
+from paperboy.bot.commands.typed import TypedCommands
 
 
-def help_message(router: SlashRouter) -> SlackMessage:
+def help_message(commands: TypedCommands) -> SlackMessage:
+    syntax = commands.syntax
     lines = []
-    for spec in router.specs:
-        lines.append(f"*{escape(router.usage(spec))}*\n{escape(spec.description)}")
+    for spec in commands.specs:
+        lines.append(f"*{escape(usage(spec, syntax))}*\n{escape(spec.description)}")
         for sub in spec.subcommands:
             if sub.name != "show":
-                lines.append(f"*{escape(router.usage(sub))}*\n{escape(sub.description)}")
-        for example in spec.examples[:2]:
-            lines.append(f"    e.g. `{escape(router.translate(example))}`")
+                lines.append(f"*{escape(usage(sub, syntax, spec))}*\n{escape(sub.description)}")
+        for arguments in spec.examples[:2]:
+            lines.append(f"    e.g. `{escape(example(spec, arguments, syntax))}`")
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": "paperboy", "emoji": False}},
         {"type": "section", "text": {"type": "mrkdwn", "text": "Research papers in Slack: look one up, "
@@ -32,5 +34,5 @@ def help_message(router: SlashRouter) -> SlackMessage:
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(
         'Subscription queries: words (all must match), "phrases", a OR b, -exclude, author:"Name", cat:cs.LG. '
         "Mention @paperboy with an arXiv id, a link or a title to get the paper in a thread.")}]})
-    text = fit("paperboy commands: " + "; ".join(router.usage(s) for s in router.specs), 3000)
+    text = fit("paperboy commands: " + "; ".join(usage(s, syntax) for s in commands.specs), 3000)
     return SlackMessage(text, blocks[:50])

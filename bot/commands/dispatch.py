@@ -1,18 +1,17 @@
-"""The platform-neutral dispatcher: an Invocation in, a Reply out."""
+"""The platform-neutral dispatcher: an Invocation in, a Reply out, by the command's spec."""
 from __future__ import annotations
 
 import logging
 import zoneinfo
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
-from paperboy.bot.commands import handlers
 from paperboy.bot.clock import Clock, SystemClock
-from paperboy.bot.commands.spec import CommandSpec
-from paperboy.bot.models import Invocation
-from paperboy.bot.replies import Error, Reply
+from paperboy.bot.commands.invocation import Invocation
+from paperboy.bot.commands.spec import CommandSpec, Context
 from paperboy.bot.commands.table import build_specs
+from paperboy.bot.replies import Error, Reply
+from paperboy.bot.search.matcher import Matcher
+from paperboy.bot.sources import Sources
 from paperboy.bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -20,20 +19,30 @@ log = logging.getLogger(__name__)
 MAX_ARGUMENT_CHARS = 500
 
 
-@dataclass
 class Core:
-    store: Store
-    clock: Clock
-    matcher: Any  # bot.matcher.Matcher
-    max_subscriptions_per_user: int = 50
-
-    def __post_init__(self) -> None:
-        self.specs: tuple[CommandSpec, ...] = build_specs()
-        self._by_name = {}
-        for spec in self.specs:
+    def __init__(self, context: Context):
+        self.context = context
+        self._by_name: dict[str, CommandSpec] = {}
+        for spec in context.commands:
             self._by_name[spec.name] = spec
             if spec.short_name:
                 self._by_name[spec.short_name] = spec
+
+    @property
+    def specs(self) -> tuple[CommandSpec, ...]:
+        return self.context.commands
+
+    @property
+    def store(self) -> Store:
+        return self.context.store
+
+    @property
+    def clock(self) -> Clock:
+        return self.context.clock
+
+    @property
+    def matcher(self) -> Matcher:
+        return self.context.matcher
 
     def spec(self, name: str) -> CommandSpec | None:
         return self._by_name.get(name.lstrip("/").lower())
@@ -41,12 +50,12 @@ class Core:
     async def dispatch(self, inv: Invocation) -> Reply:
         spec = self.spec(inv.command)
         if spec is None:
-            return Error(f"Unknown command “{inv.command[:40]}”. Try /help.")
+            return Error(f"Unknown command “{inv.command[:40]}”. Try {inv.syntax.say('help')}.")
         if len(inv.args) > MAX_ARGUMENT_CHARS * 4 or any(len(str(v)) > MAX_ARGUMENT_CHARS * 4 for v in inv.options.values()):
-            return Error(f"That is {len(inv.args):,} characters; /{spec.name} takes at most "
+            return Error(f"That is {len(inv.args):,} characters; {inv.syntax.say(spec.name)} takes at most "
                          f"{MAX_ARGUMENT_CHARS} (a title, some keywords or an arXiv id or link).")
         try:
-            return await spec.handler(self, inv)
+            return await spec.handler(self.context, inv)
         except Exception:  # the bot keeps running whatever one command does
             log.exception("command /%s failed", spec.name)
             return Error("Something went wrong on paperboy's side while answering that. "
@@ -86,16 +95,11 @@ def _time_zones() -> tuple[str, ...]:
     return tuple(sorted(zoneinfo.available_timezones()))
 
 
-def build_core(store: Store, *, clock: Clock | None = None, sources: Any = None) -> Core:
-    """A Core with its matcher; `sources` (bot.sources.Sources) lets lookups reach the paper sources."""
-    from paperboy.bot.search.matcher import Matcher
-
+def build_core(store: Store, *, clock: Clock | None = None, sources: Sources | None = None) -> Core:
+    """A Core with its matcher; `sources` lets lookups reach the paper sources."""
     matcher = Matcher(
         store,
         fetch_by_id=sources.fetch_by_id if sources is not None else None,
         search_remote=sources.search if sources is not None else None,
     )
-    return Core(store=store, clock=clock or SystemClock(), matcher=matcher)
-
-
-__all__ = ["Core", "build_core", "handlers"]
+    return Core(Context(store=store, clock=clock or SystemClock(), matcher=matcher, commands=build_specs()))

@@ -1,16 +1,21 @@
-"""Commands declared once, as specs; each adapter turns them into its own registration."""
+"""Commands declared once, as specs, and what their handlers are given. Each adapter turns the
+specs into its own registration (Discord slash commands, Slack's /paper words, typed lines)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable, TYPE_CHECKING
+from typing import Awaitable, Callable, Literal
 
-from paperboy.bot.models import Invocation
+from paperboy.bot.clock import Clock
+from paperboy.bot.commands.invocation import Invocation
 from paperboy.bot.replies import Reply
+from paperboy.bot.search.matcher import Matcher
+from paperboy.bot.store import Store
+from paperboy.bot.syntax import Syntax
 
-if TYPE_CHECKING:
-    from paperboy.bot.commands.dispatch import Core
-
-Handler = Callable[["Core", Invocation], Awaitable[Reply]]
+ArgumentKind = Literal["text", "integer", "boolean"]
+# What an adapter may offer while the user types: paper titles, the caller's own subscriptions,
+# time zone names.
+Suggestions = Literal["titles", "subscriptions", "timezones"]
 
 
 @dataclass(frozen=True)
@@ -18,10 +23,8 @@ class Argument:
     name: str
     description: str
     required: bool = True
-    # What an adapter may offer while the user types: "titles" (paper titles),
-    # "subscriptions" (the caller's own), "timezones", or None.
-    autocomplete: str | None = None
-    kind: str = "text"  # "text" | "integer" | "boolean"
+    autocomplete: Suggestions | None = None
+    kind: ArgumentKind = "text"
     max_length: int = 500
 
 
@@ -31,16 +34,39 @@ class CommandSpec:
     description: str
     handler: Handler
     arguments: tuple[Argument, ...] = ()
-    subcommands: tuple["CommandSpec", ...] = ()
+    subcommands: tuple[CommandSpec, ...] = ()
     needs_configure: bool = False  # only callers allowed to configure the channel
     may_be_slow: bool = False  # may ask the paper sources: adapters defer their answer first
     ephemeral: bool = False  # answer only to the caller where the platform can
     short_name: str | None = None  # e.g. "sub" for `/paper sub ...` on Slack
-    usage: str = ""
-    examples: tuple[str, ...] = field(default_factory=tuple)
+    usage: str = ""  # the arguments, as help shows them: "<query> [notify=dm|channel]"
+    examples: tuple[str, ...] = field(default_factory=tuple)  # arguments that work, e.g. "reversal curse"
 
-    def subcommand(self, name: str) -> "CommandSpec | None":
+    def subcommand(self, name: str) -> CommandSpec | None:
         for sub in self.subcommands:
             if sub.name == name or sub.short_name == name:
                 return sub
         return None
+
+
+@dataclass
+class Context:
+    """What every handler may use."""
+    store: Store
+    clock: Clock
+    matcher: Matcher
+    commands: tuple[CommandSpec, ...] = ()
+    max_subscriptions_per_user: int = 50
+
+
+Handler = Callable[[Context, Invocation], Awaitable[Reply]]
+
+
+def usage(spec: CommandSpec, syntax: Syntax, parent: CommandSpec | None = None) -> str:
+    """How to call a command (a subcommand, with its parent), as this syntax types it."""
+    words = [parent.name] if parent is not None else []
+    return syntax.say(" ".join([*words, spec.name, spec.usage]))
+
+
+def example(spec: CommandSpec, arguments: str, syntax: Syntax) -> str:
+    return syntax.say(f"{spec.name} {arguments}")

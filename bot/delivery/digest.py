@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Callable
 
-from paperboy.bot.models import Paper
+from paperboy.bot.models import ChannelConfig, Paper
 from paperboy.bot.replies import PaperList, Scored
 from paperboy.bot.store import Store
-from paperboy.bot.models import ChannelConfig
+from paperboy.bot.subscriptions.query import QueryError, parse
+from paperboy.bot.syntax import SLASH, Syntax
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +56,16 @@ def normalize_sources(sources: str | None) -> str:
     return ",".join(dict.fromkeys(parts))
 
 
-def build_digest(store: Store, channel: ChannelConfig | None, local_date: str) -> Digest | None:
+def build_digest(store: Store, channel: ChannelConfig | None, local_date: str,
+                 syntax: Syntax = SLASH) -> Digest | None:
     """The channel's list for its local date, or None when there is nothing to show.
-    `channel=None` means the defaults: Hugging Face, top 10, no minimum."""
-    return build_digest_explained(store, channel, local_date)[0]
+    `channel=None` means the defaults: Hugging Face, top 10, no minimum. `syntax` is how the
+    channel's platform types commands, for a note that names one."""
+    return build_digest_explained(store, channel, local_date, syntax)[0]
 
 
-def build_digest_explained(store: Store, channel: ChannelConfig | None,
-                           local_date: str) -> tuple[Digest | None, str]:
+def build_digest_explained(store: Store, channel: ChannelConfig | None, local_date: str,
+                           syntax: Syntax = SLASH) -> tuple[Digest | None, str]:
     """Like build_digest, plus a sentence saying what was found (why nothing, when None)."""
     settings = _Settings.of(channel)
     if settings.categories:
@@ -75,7 +78,7 @@ def build_digest_explained(store: Store, channel: ChannelConfig | None,
         return None, f"no {where} list on or before {local_date}"
     ranked = sorted(candidates, key=_rank_key)
     kept = [s for s in ranked if (s.paper.upvotes or 0) >= settings.min_upvotes]
-    accepts, filter_problem = _filter(settings.filter)
+    accepts, filter_problem = _filter(settings.filter, syntax)
     if accepts is not None:
         kept = [s for s in kept if accepts(s.paper)]
     if not kept:
@@ -125,22 +128,17 @@ def _rank_key(item: Scored) -> tuple[float, str]:
     return (-item.score, item.paper.arxiv_id or item.paper.key)
 
 
-def _filter(text: str | None) -> tuple[Callable[[Paper], bool] | None, str | None]:
+def _filter(text: str | None, syntax: Syntax) -> tuple[Callable[[Paper], bool] | None, str | None]:
     """The channel's keyword filter as a predicate, or None with the reason it cannot apply."""
     if not text:
         return None, None
     try:
-        from paperboy.bot.subscriptions import query as subquery
-    except ImportError:
-        log.error("keyword filters need bot.subquery, which is missing: filter %r not applied", text)
-        return None, "filter not applied: keyword filters are unavailable"
-    try:
-        query = subquery.parse(text)
-    except subquery.QueryError as exc:
+        query = parse(text)
+    except QueryError as exc:
         # Validated when configured, so this is a stored filter the current grammar rejects:
         # post the list anyway and say so, rather than going silent every day.
         log.warning("channel filter %r no longer parses (%s): not applied", text, exc)
-        return None, f"filter not applied ({exc}); fix it with /digest config filter=..."
+        return None, f"filter not applied ({exc}); fix it with {syntax.say('digest config filter=...')}"
     return query.matches, None
 
 

@@ -85,7 +85,7 @@ class DeliveryWorker:
         key = bundle_key(message)
         adapter = self.adapters[first.target.platform]
         try:
-            reply = reply_from_dict(first.payload) if len(message) == 1 else bundle_reply(message)
+            reply = reply_from_dict(first.payload) if len(message) == 1 else bundle_reply(message, adapter.syntax)
         except Exception as exc:  # a payload that cannot be read now never will be
             if len(message) > 1:  # one bad alert must not sink the others: they go alone
                 for delivery in message:

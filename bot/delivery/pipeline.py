@@ -4,15 +4,26 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any, Iterable, Protocol
 
 from paperboy.bot.clock import Clock, iso, wait_or_stop
+from paperboy.bot.delivery.ingest import ingest_arxiv, ingest_hf
+from paperboy.bot.models import Paper
+from paperboy.bot.sources import Sources
 from paperboy.bot.store import Store
+from paperboy.bot.subscriptions.alerts import alert_rows, enqueue_alerts
+from paperboy.bot.subscriptions.index import SubscriptionIndex
 
 log = logging.getLogger(__name__)
 
 
-def _refreshed_with_new_papers(store: Store, new_keys: Iterable[str], matcher: Any) -> list:
+class Refreshable(Protocol):
+    """What must see new papers as soon as they are stored (the matcher's title index)."""
+
+    def refresh(self) -> int: ...
+
+
+def _refreshed_with_new_papers(store: Store, new_keys: Iterable[str], matcher: Refreshable | None) -> list[Paper]:
     """Makes the matcher see what the ingest stored, and returns the new papers themselves."""
     if matcher is not None:
         matcher.refresh()
@@ -20,19 +31,16 @@ def _refreshed_with_new_papers(store: Store, new_keys: Iterable[str], matcher: A
     return list(store.get_papers(keys).values()) if keys else []
 
 
-def after_ingest(store: Store, new_keys: Iterable[str], now: datetime, matcher: Any = None) -> int:
+def after_ingest(store: Store, new_keys: Iterable[str], now: datetime, matcher: Refreshable | None = None) -> int:
     """Refreshes the matcher's indexes and enqueues one alert per (subscription, new paper) match."""
-    from paperboy.bot.subscriptions.matching import enqueue_alerts
-
     papers = _refreshed_with_new_papers(store, new_keys, matcher)
     return enqueue_alerts(store, papers, now) if papers else 0
 
 
-async def alert_off_loop(store: Store, new_keys: Iterable[str], now: datetime, matcher: Any = None) -> int:
+async def alert_off_loop(store: Store, new_keys: Iterable[str], now: datetime,
+                         matcher: Refreshable | None = None) -> int:
     """after_ingest for a running bot: the store is read and written on the event loop, while
     the CPU-heavy part (indexing every subscription, matching) runs in a worker thread."""
-    from paperboy.bot.subscriptions.matching import SubscriptionIndex, alert_rows
-
     papers = _refreshed_with_new_papers(store, new_keys, matcher)
     if not papers:
         return 0
@@ -44,12 +52,10 @@ async def alert_off_loop(store: Store, new_keys: Iterable[str], now: datetime, m
     return store.enqueue_deliveries(await asyncio.to_thread(match), iso(now))
 
 
-async def ingest_once(store: Store, sources: Any, now: datetime, matcher: Any = None,
+async def ingest_once(store: Store, sources: Sources, now: datetime, matcher: Refreshable | None = None,
                       hf_days: int = 2, arxiv_days: int = 2) -> dict[str, Any]:
     """Today's and yesterday's Hugging Face lists plus the arXiv categories channels asked for.
     A source that fails is logged and skipped; the others still run."""
-    from paperboy.bot.delivery.ingest import ingest_arxiv, ingest_hf
-
     new: list[str] = []
     failures: list[str] = []
     for back in range(hf_days):
@@ -72,8 +78,8 @@ async def ingest_once(store: Store, sources: Any, now: datetime, matcher: Any = 
     return {"new": len(set(new)), "alerts": alerts, "failures": failures}
 
 
-async def ingest_forever(store: Store, sources: Any, clock: Clock, stop: asyncio.Event,
-                         matcher: Any = None, interval: float = 1800) -> None:
+async def ingest_forever(store: Store, sources: Sources, clock: Clock, stop: asyncio.Event,
+                         matcher: Refreshable | None = None, interval: float = 1800) -> None:
     while not stop.is_set():
         try:
             summary = await ingest_once(store, sources, clock.now(), matcher)

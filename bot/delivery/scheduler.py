@@ -11,17 +11,19 @@ import json
 import logging
 import zoneinfo
 from datetime import datetime, time
+from typing import Mapping
 
 from paperboy.bot.clock import Clock, iso, parse_iso, wait_or_stop
 from paperboy.bot.delivery.digest import HF_SOURCE, Digest, build_digest_explained, normalize_sources
-from paperboy.bot.models import Target
+from paperboy.bot.models import DeliveryKind, Target
+from paperboy.bot.syntax import SLASH, Syntax
 from paperboy.bot.serialize import reply_to_dict
 from paperboy.bot.store import Store
 from paperboy.bot.models import ChannelConfig
 
 log = logging.getLogger(__name__)
 
-DAILY_KIND = "daily"
+DAILY_KIND: DeliveryKind = "daily"
 
 
 def daily_key(channel_id: int, local_date: str) -> str:
@@ -40,9 +42,10 @@ def parse_daily_time(text: str) -> time:
 
 
 class DailyScheduler:
-    def __init__(self, store: Store, clock: Clock):
+    def __init__(self, store: Store, clock: Clock, syntaxes: Mapping[str, Syntax] | None = None):
         self.store = store
         self.clock = clock
+        self.syntaxes = dict(syntaxes or {})  # platform -> how its users type commands, for notes
         self._reported_bad_schedule: set[tuple[int, str, str]] = set()
         self._waiting_on: dict[int, tuple] = {}  # channel id -> what its last empty check saw
 
@@ -95,7 +98,8 @@ class DailyScheduler:
             fingerprint = (channel, local_date, self.store.max_rowid())
             if self._waiting_on.get(channel.id) == fingerprint:
                 return None
-        digest, found = build_digest_explained(self.store, channel, local_date)
+        syntax = self.syntaxes.get(channel.platform, SLASH)
+        digest, found = build_digest_explained(self.store, channel, local_date, syntax)
         if digest is not None:
             posted = self._last_posted_list_date(channel)
             if posted is not None and digest.list_date <= posted:

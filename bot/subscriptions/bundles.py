@@ -7,25 +7,18 @@ sending several entries in one message, and they are marked sent, retried or fai
 """
 from __future__ import annotations
 
-import re
 from typing import Sequence
 
+from paperboy.bot.models import Delivery
 from paperboy.bot.replies import Card, PaperList, Scored
 from paperboy.bot.serialize import reply_from_dict
-from paperboy.bot.models import Delivery
+from paperboy.bot.subscriptions.alerts import alert_of
+from paperboy.bot.syntax import SLASH, Syntax
 
 # Two matches still read well as two cards; from three on they become a list.
 BUNDLE_FROM = 3
 # Papers per bundled message: a list as long as the longest daily post.
 BUNDLE_SIZE = 10
-
-NOTE_PREFIX = "New paper matching your subscription"
-_ALERT_KEY = re.compile(r"alert:(\d+):")
-_NOTE = re.compile(re.escape(NOTE_PREFIX) + r" #\d+: (?P<description>.*)", re.DOTALL)
-
-
-def alert_note(subscription_id: int, description: str) -> str:
-    return f"{NOTE_PREFIX} #{subscription_id}: {description}"
 
 
 def bundle_title(subscription_id: int, description: str | None, count: int) -> str:
@@ -33,16 +26,14 @@ def bundle_title(subscription_id: int, description: str | None, count: int) -> s
     return f"{count} new papers matching your subscription #{subscription_id}{about}"
 
 
-BUNDLE_NOTE = ('Too many? Narrow the subscription with -word, cat:cs.LG or author:"Name" '
-               "(/subscriptions lists yours).")
+def bundle_note(syntax: Syntax) -> str:
+    return ('Too many? Narrow the subscription with -word, cat:cs.LG or author:"Name" '
+            f"({syntax.say('subscriptions')} lists yours).")
 
 
-def subscription_of(delivery: Delivery) -> int | None:
-    """The subscription an alert delivery is for; None for anything that is not a card alert."""
-    if delivery.kind != "alert" or delivery.payload.get("kind") != "card":
-        return None
-    found = _ALERT_KEY.match(delivery.dedupe_key)
-    return int(found.group(1)) if found else None
+def _subscription_of(delivery: Delivery) -> int | None:
+    alert = alert_of(delivery)
+    return alert.subscription if alert is not None else None
 
 
 def bundle_lane(lane: Sequence[Delivery]) -> list[list[Delivery]]:
@@ -51,14 +42,14 @@ def bundle_lane(lane: Sequence[Delivery]) -> list[list[Delivery]]:
     everything else goes alone."""
     by_subscription: dict[int, list[Delivery]] = {}
     for delivery in lane:
-        subscription = subscription_of(delivery)
+        subscription = _subscription_of(delivery)
         if subscription is not None:
             by_subscription.setdefault(subscription, []).append(delivery)
     bundled = {sub: _most_wanted_first(alerts)
                for sub, alerts in by_subscription.items() if len(alerts) >= BUNDLE_FROM}
     messages: list[list[Delivery]] = []
     for delivery in lane:
-        subscription = subscription_of(delivery)
+        subscription = _subscription_of(delivery)
         if subscription not in bundled:
             messages.append([delivery])
         elif delivery is by_subscription[subscription][0]:  # the list goes where its first alert was
@@ -82,16 +73,15 @@ def _most_wanted_first(alerts: list[Delivery]) -> list[Delivery]:
     return ordered
 
 
-def bundle_reply(alerts: Sequence[Delivery]) -> PaperList:
-    """One list for alerts of one subscription (as grouped by bundle_lane)."""
+def bundle_reply(alerts: Sequence[Delivery], syntax: Syntax = SLASH) -> PaperList:
+    """One list for alerts of one subscription (as grouped by bundle_lane), for a platform that
+    types commands with `syntax`."""
     cards = [reply_from_dict(a.payload) for a in alerts]
-    if not all(isinstance(card, Card) for card in cards):
-        raise ValueError("only card alerts can be bundled")
-    subscription = subscription_of(alerts[0])
-    found = _NOTE.match(cards[0].note or "")
-    description = found.group("description") if found else None
-    return PaperList(title=bundle_title(subscription or 0, description, len(cards)),
-                     items=tuple(Scored(card.paper, 0.0) for card in cards), note=BUNDLE_NOTE)
+    alert = alert_of(alerts[0])
+    if alert is None or not all(isinstance(card, Card) for card in cards):
+        raise ValueError("only card alerts of one subscription can be bundled")
+    return PaperList(title=bundle_title(alert.subscription, alert.description or None, len(cards)),
+                     items=tuple(Scored(card.paper, 0.0) for card in cards), note=bundle_note(syntax))
 
 
 def bundle_key(alerts: Sequence[Delivery]) -> str:

@@ -5,10 +5,11 @@ from datetime import datetime, timezone
 
 import pytest
 
-from paperboy.adapters.console import parse_command_line
 from paperboy.bot.clock import FakeClock, iso
 from paperboy.bot.commands.dispatch import build_core
-from paperboy.bot.models import Paper, Place
+from paperboy.bot.commands.typed import TypedCommands
+from paperboy.bot.models import Paper
+from paperboy.bot.commands.invocation import Place
 from paperboy.bot.replies import Reply
 from paperboy.storage.sqlite import SQLiteStore
 
@@ -51,13 +52,13 @@ class TestBot:
         self.store = store
         self.clock = clock
         self.core = build_core(store, clock=clock)
+        self.commands = TypedCommands(self.core.specs)
 
     async def exec_command(self, line: str, *, user: str = "alice", channel: str = "general",
                            can_configure: bool = True, is_dm: bool = False) -> Reply:
         place = Place(platform="console", workspace="lab", channel="" if is_dm else channel, is_dm=is_dm)
-        inv = parse_command_line(line, user=user, place=place)
+        inv = self.commands.read(line, user=user, place=place, can_configure=can_configure)
         assert inv is not None
-        inv = type(inv)(inv.command, inv.args, inv.user, inv.place, can_configure, inv.options)
         return await self.core.dispatch(inv)
 
 

@@ -181,7 +181,7 @@ async def test_replies_round_trip_through_json(testbot):
 
 
 async def test_autocomplete_titles_and_subscriptions(testbot):
-    from paperboy.bot.models import Invocation, Place
+    from paperboy.bot.commands.invocation import Invocation, Place
 
     inv = Invocation("paper", "", "alice", Place("console", "lab", "general"))
     titles = await testbot.core.autocomplete("titles", "reversal cu", inv)

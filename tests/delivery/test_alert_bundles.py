@@ -6,12 +6,13 @@ from datetime import timedelta
 from paperboy.adapters.memory import MemoryAdapter
 from paperboy.bot.adapter import DeliveryError
 from paperboy.bot.subscriptions.bundles import BUNDLE_SIZE
-from paperboy.bot.subscriptions.matching import enqueue_alerts
+from paperboy.bot.subscriptions.alerts import enqueue_alerts
 from paperboy.bot.clock import iso
 from paperboy.bot.models import Target
 from paperboy.bot.delivery.outbox import DeliveryWorker
 from paperboy.bot.replies import Card, Notice, PaperList
 from paperboy.bot.serialize import reply_to_dict
+from paperboy.bot.syntax import Syntax
 
 
 class SimulatedCrash(BaseException):
@@ -141,7 +142,8 @@ async def test_an_unreadable_alert_does_not_hold_back_the_others(store, stock, c
     subscription = subscribe(store, "diffusion")
     enqueue_alerts(store, diffusion_papers(stock, 3), clock.now())
     store.enqueue_delivery(f"alert:{subscription.id}:broken", "alert", Target("memory", "w1", "c1", "alice", "dm"),
-                           {"kind": "card", "paper": {"title": "no key"}}, iso(clock.now()))
+                           {"kind": "card", "paper": {"title": "no key"},
+                            "alert": {"subscription": subscription.id, "description": "diffusion"}}, iso(clock.now()))
     adapter = MemoryAdapter()
     await DeliveryWorker(store, {"memory": adapter}, clock).run_once()
     assert [type(m.reply) for m in adapter.sent] == [Card, Card, Card]
@@ -159,3 +161,27 @@ async def test_a_list_puts_the_most_upvoted_then_newest_first(store, stock, cloc
     await DeliveryWorker(store, {"memory": adapter}, clock).run_once()
     [message] = adapter.sent
     assert [item.paper.key for item in message.reply.items] == [popular.key, new.key, quiet.key, unvoted.key]
+
+
+async def test_a_list_reads_its_subscription_from_stored_fields_not_from_the_note(store, stock, clock):
+    subscription = subscribe(store, "diffusion -audio")
+    enqueue_alerts(store, diffusion_papers(stock, 3), clock.now())
+    with store.conn:  # the note is presentation: rewording it (or a reader's locale) changes nothing
+        store.conn.execute("UPDATE deliveries SET payload = json_set(payload, '$.note', 'reworded #99: x')")
+    adapter = MemoryAdapter(syntax=Syntax("paper", {"subscriptions": "subs"}))
+    await DeliveryWorker(store, {"memory": adapter}, clock).run_once()
+    [message] = adapter.sent
+    assert message.reply.title == f"3 new papers matching your subscription #{subscription.id}: diffusion, not audio"
+    assert "(/paper subs lists yours)" in message.reply.note  # named as the receiving platform types it
+
+
+async def test_alerts_queued_without_their_subscription_fields_go_one_by_one(store, stock, clock):
+    subscription = subscribe(store, "diffusion")
+    for paper in diffusion_papers(stock, 3):  # as an older paperboy queued them: the card and its note only
+        store.enqueue_delivery(f"alert:{subscription.id}:{paper.key}", "alert", Target("memory", "w1", "c1", "alice", "dm"),
+                               reply_to_dict(Card(paper, note=f"New paper matching your subscription #{subscription.id}: x")),
+                               iso(clock.now()))
+    adapter = MemoryAdapter()
+    await DeliveryWorker(store, {"memory": adapter}, clock).run_once()
+    assert [type(m.reply) for m in adapter.sent] == [Card, Card, Card]
+    assert alert_statuses(store) == ["sent"] * 3

@@ -6,6 +6,8 @@ import pytest
 from paperboy.bot.delivery.digest import build_digest, build_digest_explained
 from paperboy.bot.replies import PaperList
 from paperboy.bot.serialize import reply_from_dict, reply_to_dict
+from paperboy.bot.subscriptions.query import QueryError, parse
+from paperboy.bot.syntax import Syntax
 
 
 def titles(digest) -> list[str]:
@@ -102,10 +104,9 @@ def test_the_digest_survives_the_outbox_payload_round_trip(store, stock):
     assert reply_from_dict(reply_to_dict(digest.reply)) == digest.reply
 
 
-# The keyword filter is a subscription query (bot.subquery).
+# The keyword filter is a subscription query (paperboy.bot.subscriptions.query).
 
 def test_filter_keeps_only_matching_papers(store, stock):
-    pytest.importorskip("paperboy.bot.subscriptions.query")
     stock.hf_day("2026-11-24", [50, 40, 30, 20],
                  ["Diffusion models for medical imaging", "Scaling diffusion transformers",
                   "A study of attention sinks", "Diffusion policies for robots"])
@@ -116,7 +117,6 @@ def test_filter_keeps_only_matching_papers(store, stock):
 
 
 def test_filter_applies_before_top_n(store, stock):
-    pytest.importorskip("paperboy.bot.subscriptions.query")
     stock.hf_day("2026-11-24", [90, 80, 70, 5, 4],
                  ["Vision one", "Vision two", "Vision three", "Speech one", "Speech two"])
     channel = stock.channel(filter="speech", top_n=1)
@@ -124,17 +124,18 @@ def test_filter_applies_before_top_n(store, stock):
 
 
 def test_filter_matching_nothing_gives_none(store, stock):
-    pytest.importorskip("paperboy.bot.subscriptions.query")
     stock.hf_day("2026-11-24", [9, 8], ["Graph networks", "Protein folding"])
     digest, why = build_digest_explained(store, stock.channel(filter="quantum"), "2026-11-24")
     assert digest is None and "matches quantum" in why
 
 
 def test_a_stored_filter_that_no_longer_parses_is_not_silently_applied(store, stock):
-    subquery = pytest.importorskip("paperboy.bot.subscriptions.query")
-    with pytest.raises(subquery.QueryError):
-        subquery.parse("-medical")  # a query needs a positive term
+    with pytest.raises(QueryError):
+        parse("-medical")  # a query needs a positive term
     stock.hf_day("2026-11-24", [9, 8], ["Medical imaging", "Protein folding"])
     digest = build_digest(store, stock.channel(filter="-medical"), "2026-11-24")
     assert titles(digest) == ["Medical imaging", "Protein folding"]
     assert "filter not applied" in digest.reply.note
+    assert "fix it with /digest config filter=..." in digest.reply.note
+    on_slack = build_digest(store, stock.channel(filter="-medical"), "2026-11-24", Syntax("paper"))
+    assert "fix it with /paper digest config filter=..." in on_slack.reply.note

@@ -7,7 +7,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from paperboy.adapters.discord.delivery import DMS_CLOSED_NOTE
-from paperboy.bot.subscriptions.matching import enqueue_alerts
+from paperboy.bot.subscriptions.alerts import enqueue_alerts
 from paperboy.bot.clock import FakeClock, iso
 from paperboy.bot.commands.dispatch import build_core
 from paperboy.bot.models import Paper

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from paperboy.adapters.slack.routing import SLASH_COMMAND, SlashRouter
+from paperboy.adapters.slack.context import SLASH_COMMAND, UMBRELLA
 from paperboy.bot.ids import find_paper_links
 from paperboy.bot.commands.table import build_specs
+from paperboy.bot.commands.typed import TypedCommands
 
 MANIFEST = Path(__file__).resolve().parents[2] / "deploy" / "slack" / "manifest.yaml"
 
@@ -49,9 +50,9 @@ def test_scopes_are_exactly_the_ones_used():
 def test_the_command_and_its_hint_match_the_specs():
     assert value("- command") == SLASH_COMMAND
     hint = value("usage_hint")
-    router = SlashRouter(build_specs())
-    for spec in router.specs:
-        assert router.slack_words(spec).removeprefix(SLASH_COMMAND).strip() in hint
+    commands = TypedCommands(build_specs(), umbrella=UMBRELLA)
+    for spec in commands.specs:
+        assert commands.syntax.say(spec.name).removeprefix(SLASH_COMMAND).strip() in hint
 
 
 @pytest.mark.parametrize("link", [

@@ -7,11 +7,12 @@ import re
 import pytest
 
 from paperboy.adapters.slack.blocks import SHARE_ACTION, paper_key_from_share, render
-from paperboy.adapters.slack.routing import SlashRouter
+from paperboy.adapters.slack.context import UMBRELLA
 from paperboy.adapters.slack.text import chunks, escape, fit, plain_message_text, safe_url
 from paperboy.bot.models import Paper
 from paperboy.bot.replies import Card, Error, Notice, PaperList, Scored
 from paperboy.bot.commands.table import build_specs
+from paperboy.bot.commands.typed import TypedCommands
 from fake_slack import check_blocks
 
 HOSTILE = "<!channel> <!here> <@U123ABC> *bold* _it_ & <https://evil.example|click me> `code`"
@@ -189,8 +190,8 @@ def test_message_text_from_slack_is_unwrapped():
 # ---- routing -----------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def router() -> SlashRouter:
-    return SlashRouter(build_specs())
+def router() -> TypedCommands:
+    return TypedCommands(build_specs(), umbrella=UMBRELLA)
 
 
 @pytest.mark.parametrize("text, command, args", [
@@ -209,7 +210,7 @@ def router() -> SlashRouter:
 ])
 def test_routing_follows_the_specs(router, text, command, args):
     route = router.route(text)
-    assert (route.spec.name, route.args) == (command, args)
+    assert (route.spec.name, route.command, route.args) == (command, command, args)
 
 
 def test_only_configuration_asks_for_rights(router):
@@ -221,11 +222,23 @@ def test_only_configuration_asks_for_rights(router):
     assert not router.route("reversal curse").may_need_rights
 
 
-def test_command_names_in_core_text_become_slack_words(router):
-    assert router.translate("/unsubscribe 3 stops it. /subscriptions lists yours.") == \
+def test_command_names_are_said_in_slack_words(router):
+    say = router.syntax.say
+    assert f"{say('unsubscribe 3')} stops it. {say('subscriptions')} lists yours." == \
         "/paper unsub 3 stops it. /paper subs lists yours."
-    assert router.translate("Try /help or /digest config time=09:00") == \
+    assert f"Try {say('help')} or {say('digest config time=09:00')}" == \
         "Try /paper help or /paper digest config time=09:00"
-    assert router.translate("/paper 2309.12288 and arxiv.org/abs/help") == "/paper 2309.12288 and arxiv.org/abs/help"
-    message = render(Error("You have no subscription #4. /subscriptions lists yours."), translate=router.translate)
+    assert say("paper 2309.12288") == "/paper 2309.12288"
+
+
+async def test_core_replies_to_slack_name_commands_in_slack_words(router):
+    from paperboy.bot.commands.dispatch import build_core
+    from paperboy.bot.commands.invocation import Place
+    from paperboy.storage.sqlite import SQLiteStore
+
+    core = build_core(SQLiteStore(memory=True))
+    route = router.route("unsub 4")
+    reply = await core.dispatch(router.invocation(route, user="U1", place=Place("slack", "T1", "C1")))
+    assert isinstance(reply, Error) and reply.text == "You have no subscription #4. /paper subs lists yours."
+    message = render(reply)
     assert "/paper subs lists yours" in message.blocks[0]["text"]["text"] and "/paper subs" in message.text

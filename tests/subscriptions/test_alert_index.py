@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from paperboy.bot.subscriptions.matching import SubscriptionIndex
+from paperboy.bot.subscriptions.index import SubscriptionIndex
 from paperboy.bot.models import Paper
 from paperboy.bot.subscriptions.query import PaperText, QueryError, parse
 from paperboy.bot.models import Subscription
@@ -109,7 +109,7 @@ def test_subscriptions_sharing_a_query_each_get_the_match():
 def test_invalid_stored_queries_are_skipped_logged_and_listed(caplog):
     subs = [subscription(1, "diffusion"), subscription(2, 'author:"unclosed'), subscription(3, "-only -exclusions"),
             subscription(4, "video")]
-    with caplog.at_level(logging.WARNING, logger="paperboy.bot.subscriptions.matching"):
+    with caplog.at_level(logging.WARNING, logger="paperboy.bot.subscriptions.index"):
         index = SubscriptionIndex.build(subs)
     assert [s.id for s, _ in index.skipped] == [2, 3]
     assert "unclosed quote" in index.skipped[0][1]
@@ -163,7 +163,7 @@ def test_large_batches_where_most_papers_match():
 
 
 def test_bit_positions_whatever_the_density():
-    from paperboy.bot.subscriptions.matching import _positions
+    from paperboy.bot.subscriptions.index import _positions
 
     rng = random.Random(5)
     for count in (1, 2, 16, 17, 250, 251, 1500):

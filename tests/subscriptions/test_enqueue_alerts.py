@@ -5,7 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from paperboy.bot.subscriptions.matching import SubscriptionIndex, enqueue_alerts
+from paperboy.bot.subscriptions.alerts import enqueue_alerts
+from paperboy.bot.subscriptions.index import SubscriptionIndex
 from paperboy.bot.models import Paper, Target
 from paperboy.bot.replies import Card
 from paperboy.bot.serialize import reply_from_dict, reply_to_dict
@@ -51,7 +52,8 @@ def test_one_alert_per_match_with_target_payload_and_key(store):
     card = reply_from_dict(first.payload)
     assert isinstance(card, Card) and card.paper == DIFFUSION
     assert card.note == f"New paper matching your subscription #{dm.id}: diffusion, not audio"
-    assert first.payload == reply_to_dict(Card(DIFFUSION, note=card.note))
+    assert {k: v for k, v in first.payload.items() if k != "alert"} == reply_to_dict(Card(DIFFUSION, note=card.note))
+    assert first.payload["alert"] == {"subscription": dm.id, "description": "diffusion, not audio"}
     assert alerts[f"alert:{mention.id}:2503.00001"].target == Target("slack", "guild1", channel="chan9",
                                                                      user="bob", mode="mention")
 

@@ -33,7 +33,8 @@ async def share(ctx: SlackContext, body: dict[str, Any], action: dict[str, Any],
     paper = ctx.core.store.get_paper(key) if key else None
     if paper is None:
         await respond(response_type="ephemeral", replace_original=False,
-                      text="That paper is no longer in paperboy's library; look it up again with /paper.")
+                      text=f"That paper is no longer in paperboy's library; look it up again with "
+                           f"{ctx.commands.syntax.say('paper')}.")
         return
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
     user = (body.get("user") or {}).get("id")

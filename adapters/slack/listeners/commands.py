@@ -9,10 +9,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from paperboy.adapters.slack.blocks import render
-from paperboy.adapters.slack.context import SlackContext
+from paperboy.adapters.slack.context import SLASH_COMMAND, SlackContext
 from paperboy.adapters.slack.helptext import help_message
-from paperboy.adapters.slack.routing import SLASH_COMMAND, Route
-from paperboy.bot.models import Invocation, Place
+from paperboy.bot.commands.invocation import Place
+from paperboy.bot.commands.typed import Route
 from paperboy.bot.replies import Card, Error, Notice, Reply
 
 log = logging.getLogger(__name__)
@@ -32,9 +32,10 @@ def place_of(command: dict[str, Any]) -> Place:
 
 
 async def answer_command(ctx: SlackContext, command: dict[str, Any], ack, respond) -> None:
-    route = ctx.router.route(command.get("text") or "")
-    if route.spec.name == "help" or (route.spec is ctx.router.lookup and not route.args):
-        await ack(response_type="ephemeral", **help_message(ctx.router).as_kwargs())
+    route = ctx.commands.route(command.get("text") or "")
+    assert route is not None  # under an umbrella, even blank text is a route (to the lookup)
+    if route.command == "help" or (route.spec is ctx.commands.lookup and not route.args):
+        await ack(response_type="ephemeral", **help_message(ctx.commands).as_kwargs())
         return
     work = asyncio.create_task(_dispatch(ctx, route, command))
     try:
@@ -62,18 +63,17 @@ async def _dispatch(ctx: SlackContext, route: Route, command: dict[str, Any]) ->
         if route.may_need_rights:
             can_configure = await ctx.rights.can_configure(place.workspace, place.channel, user,
                                                            is_dm=place.is_dm)
-        inv = Invocation(command=route.spec.name, args=route.args, user=user, place=place,
-                         can_configure=can_configure)
+        inv = ctx.commands.invocation(route, user=user, place=place, can_configure=can_configure)
         return await ctx.core.dispatch(inv)
     except Exception:  # the user still gets an answer, and the ack still goes out in time
-        log.exception("/paper %s failed", route.spec.name)
+        log.exception("/paper %s failed", route.command)
         return Error("Something went wrong while answering that; please try again in a moment.")
 
 
 def _response(ctx: SlackContext, route: Route, command: dict[str, Any], reply: Reply) -> dict[str, Any]:
-    lookup = route.spec is ctx.router.lookup
+    lookup = route.spec is ctx.commands.lookup
     ephemeral = (lookup or route.ephemeral or isinstance(reply, Error)
                  or (isinstance(reply, Notice) and reply.ephemeral))
     share = lookup and isinstance(reply, Card) and not place_of(command).is_dm
-    message = render(reply, share=share, translate=ctx.router.translate)
+    message = render(reply, share=share)
     return {"response_type": "ephemeral" if ephemeral else "in_channel", **message.as_kwargs()}

@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from paperboy.adapters.slack.blocks import unfurl_blocks
 from paperboy.adapters.slack.context import SLACK_FAILURES, SlackContext, failure_name
 from paperboy.bot.ids import parse_paper_id
-from paperboy.bot.models import Invocation, Place
+from paperboy.bot.commands.invocation import Place
 from paperboy.bot.replies import Card
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ async def unfurl(ctx: SlackContext, event: dict[str, Any], body: dict[str, Any])
         paper_id = parse_paper_id(url)
         if not paper_id or url in unfurls:
             continue
-        inv = Invocation(command=ctx.router.lookup.name, args=paper_id, user=event.get("user") or "", place=place)
+        inv = ctx.commands.invocation(ctx.commands.lookup_route(paper_id), user=event.get("user") or "", place=place)
         reply = await ctx.core.dispatch(inv)
         if isinstance(reply, Card):
             unfurls[url] = {"blocks": unfurl_blocks(reply)}

@@ -1,4 +1,4 @@
-"""New papers against every subscription, and one alert per match into the outbox.
+"""Every subscription against a batch of new papers, at once.
 
 Checking each of 100,000 subscriptions against each of 2,000 papers is 200 million tests. Instead
 the batch of papers is folded once into an inverted index (key -> bit set of the papers holding
@@ -15,19 +15,12 @@ import gc
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import lru_cache
 from itertools import compress, product
 from typing import Callable, Iterable, Iterator
 
-from paperboy.bot.subscriptions.bundles import alert_note
-from paperboy.bot.clock import iso
-from paperboy.bot.models import Paper, Target
-from paperboy.bot.replies import Card
-from paperboy.bot.serialize import reply_to_dict
+from paperboy.bot.models import Paper, Subscription
 from paperboy.bot.subscriptions.query import Atom, KeyFilter, PaperText, QueryError, SubscriptionQuery, Term, parse, stem
-from paperboy.bot.store import Store
-from paperboy.bot.models import Subscription
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +31,7 @@ _COMMON_WORDS = frozenset(stem(w) for w in (
     "performance task tasks network networks large language training"
 ).split())
 
-_NOTE_QUERY_LIMIT = 160  # characters of the query's description in an alert's note
+DESCRIPTION_LIMIT = 160  # characters of a query's description in an alert
 Postings = dict[str, int]  # key -> bit set of the papers that hold it
 
 
@@ -288,7 +281,7 @@ class SubscriptionIndex:
         if plan is None:
             return subscription.query
         if plan.description is None:
-            plan.description = parse(plan.canonical).describe(_NOTE_QUERY_LIMIT)
+            plan.description = parse(plan.canonical).describe(DESCRIPTION_LIMIT)
         return plan.description
 
     def matches(self, papers: list[Paper]) -> list[tuple[Subscription, Paper]]:
@@ -377,33 +370,3 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-def alert_target(sub: Subscription) -> Target:
-    return Target(sub.platform, sub.workspace, channel=sub.channel, user=sub.owner,
-                  mode="dm" if sub.notify == "dm" else "mention")
-
-
-def enqueue_alerts(store: Store, papers: list[Paper], now: datetime,
-                   index: SubscriptionIndex | None = None) -> int:
-    """One pending alert per (subscription, paper) match, keyed so a match is delivered once ever.
-    Returns how many were newly enqueued."""
-    if not papers:
-        return 0
-    if index is None:
-        index = SubscriptionIndex.build(store.all_subscriptions())
-    return store.enqueue_deliveries(alert_rows(index, papers), iso(now))
-
-
-def alert_rows(index: SubscriptionIndex, papers: list[Paper]) -> list[tuple[str, str, Target, dict]]:
-    """(dedupe_key, kind, target, payload) for every match: pure computation, no store access,
-    so it can run off the event loop."""
-    cards: dict[str, dict] = {}  # a paper's card without its note, serialized once per paper
-    rows = []
-    for sub, paper in index.matches(papers):
-        card = cards.get(paper.key)
-        if card is None:
-            card = cards[paper.key] = reply_to_dict(Card(paper))
-        payload = {**card, "note": alert_note(sub.id, index.description_of(sub))}
-        rows.append((f"alert:{sub.id}:{paper.key}", "alert", alert_target(sub), payload))
-    return rows

@@ -1,0 +1,108 @@
+"""`/digest config key=value ...` read into channel settings, each value checked, with a clear
+answer for anything that cannot be used."""
+from __future__ import annotations
+
+import re
+import shlex
+import zoneinfo
+from typing import Any
+
+from paperboy.bot.commands.invocation import Invocation
+from paperboy.bot.replies import Error
+from paperboy.bot.subscriptions.query import QueryError, parse
+
+_TIME = re.compile(r"^([01]?\d|2[0-3])[:h.]?([0-5]\d)$")
+_CATEGORY = re.compile(r"^[a-z\-]+(\.[A-Za-z\-]+)?$")
+_TRUE = {"1", "true", "yes", "on", "y"}
+_FALSE = {"0", "false", "no", "off", "n"}
+KEYS = "time, tz, top, min_upvotes, filter, sources, threads"
+DIGEST_WORDS = ("show", "config", "off", "on")
+
+
+def quoted(text: str, limit: int = 60) -> str:
+    """User text quoted back in a reply, on one line and cut short."""
+    text = " ".join(text.split())
+    return "“" + (text if len(text) <= limit else text[: limit - 1] + "…") + "”"
+
+
+def digest_words(inv: Invocation) -> tuple[str, str]:
+    """(subcommand, the rest): `/digest` alone shows, key=value words configure."""
+    sub = str(inv.options.get("subcommand") or "").strip().lower()
+    rest = inv.args.strip()
+    if not sub:
+        head, _, tail = rest.partition(" ")
+        if head.lower() in DIGEST_WORDS:
+            sub, rest = head.lower(), tail.strip()
+        else:
+            sub = "show" if not rest else "config" if "=" in rest else "?"
+    return sub, rest
+
+
+def read_settings(inv: Invocation) -> dict[str, Any] | Error:
+    """The settings asked for, as store fields (daily_time, tz, top_n, ...), or what is wrong."""
+    _, rest = digest_words(inv)
+    raw: dict[str, Any] = {k: v for k, v in inv.options.items() if k not in ("subcommand",) and v is not None}
+    example = inv.syntax.say('digest config filter="diffusion -medical"')
+    try:
+        words = shlex.split(rest)
+    except ValueError:
+        return Error(f"A quote is not closed. Example: {example}")
+    for word in words:
+        key, eq, value = word.partition("=")
+        if not eq:
+            return Error(f"Settings look like key=value; {quoted(word, 30)} has no “=”. Keys: {KEYS}.")
+        raw[key.strip().lower()] = value.strip()
+    return _validated(raw)
+
+
+def _validated(raw: dict[str, Any]) -> dict[str, Any] | Error:
+    settings: dict[str, Any] = {}
+    for key, value in raw.items():
+        text = str(value).strip()
+        if key == "time":
+            found = _TIME.match(text)
+            if not found:
+                return Error(f"time must be HH:MM on a 24-hour clock, e.g. 09:00, not {quoted(text, 20)}.")
+            settings["daily_time"] = f"{int(found.group(1)):02d}:{found.group(2)}"
+        elif key in ("tz", "timezone"):
+            try:
+                zoneinfo.ZoneInfo(text)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                return Error(f"Unknown time zone {quoted(text, 40)}. Use a name like Europe/Berlin, "
+                             "America/New_York or UTC.")
+            settings["tz"] = text
+        elif key == "top":
+            if not text.isdigit() or not 1 <= int(text) <= 25:
+                return Error("top must be a number from 1 to 25.")
+            settings["top_n"] = int(text)
+        elif key in ("min_upvotes", "min"):
+            if not text.isdigit():
+                return Error("min_upvotes must be a whole number, 0 or more.")
+            settings["min_upvotes"] = int(text)
+        elif key == "filter":
+            if text.lower() in ("", "none", "off"):
+                settings["filter"] = None
+                continue
+            try:
+                settings["filter"] = str(parse(text))
+            except QueryError as exc:
+                return Error(f"The filter is not a valid query: {exc}")
+        elif key == "sources":
+            parts = [p.strip() for p in text.replace(" ", ",").split(",") if p.strip()]
+            if parts == ["hf"] or text.lower() in ("hf", "huggingface"):
+                settings["sources"] = "hf"
+            elif parts and all(_CATEGORY.match(p) for p in parts):
+                settings["sources"] = ",".join(parts)
+            else:
+                return Error("sources is hf (Hugging Face Daily Papers) or arXiv categories like cs.LG,cs.CL.")
+        elif key in ("threads", "thread_per_paper"):
+            low = text.lower()
+            if isinstance(value, bool):
+                settings["thread_per_paper"] = value
+            elif low in _TRUE or low in _FALSE:
+                settings["thread_per_paper"] = low in _TRUE
+            else:
+                return Error("threads is on or off.")
+        else:
+            return Error(f"Unknown setting {quoted(key, 30)}. Keys: {KEYS}.")
+    return settings
