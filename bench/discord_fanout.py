@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "discord"))
 
-from paperboy.adapters.discord import DiscordAdapter, DiscordSettings  # noqa: E402
+from paperboy.adapters.discord.adapter import DiscordAdapter
+from paperboy.adapters.discord.settings import DiscordSettings  # noqa: E402
 from paperboy.adapters.discord.pacer import RequestPacer  # noqa: E402
 from paperboy.bot.clock import FakeClock, iso  # noqa: E402
 from paperboy.bot.commands.dispatch import build_core  # noqa: E402

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from paperboy.bot.models import Target
 from paperboy.bot.replies import Reply
@@ -36,3 +36,10 @@ class Adapter(Protocol):
 
     async def stop(self) -> None:
         """Disconnect and release everything start() took."""
+
+
+@runtime_checkable
+class Interactive(Protocol):
+    """An adapter with a conversation of its own (the terminal): the bot runs until it ends."""
+
+    async def interact(self) -> None: ...

@@ -15,7 +15,7 @@ from typing import Sequence
 from rich.console import Console
 
 from paperboy.bot.clock import SystemClock
-from paperboy.config import database_path
+from paperboy.config import database_path, redact_logs
 
 
 class UserError(Exception):
@@ -79,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redact_logs(logging.getLogger().handlers)
     if not args.command:
         _parser().print_help()
         return 2

@@ -1,13 +1,16 @@
-"""Where paperboy keeps its database, and which settings come from the environment."""
+"""Where paperboy keeps its database, and which values of the environment never reach a log."""
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
-from typing import Mapping
+from typing import Iterable, Mapping
 
 import platformdirs
 
-SECRET_NAMES = ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET")
+from paperboy.adapters import platforms
+
+MIN_SECRET_CHARS = 6  # shorter values are too likely to occur in ordinary text to be replaced
 
 
 def database_path(cli_value: str | None, env: Mapping[str, str] = os.environ) -> Path:
@@ -19,10 +22,41 @@ def database_path(cli_value: str | None, env: Mapping[str, str] = os.environ) ->
     return Path(platformdirs.user_data_dir("paperboy")) / "paperboy.db"
 
 
-def redact(text: str, env: Mapping[str, str] = os.environ) -> str:
-    """Replaces any secret's value in text, for log lines that quote external errors."""
-    for name in SECRET_NAMES:
-        value = env.get(name)
-        if value and len(value) >= 6:
-            text = text.replace(value, f"<{name}>")
-    return text
+def secret_names() -> tuple[str, ...]:
+    """The variables every registered platform keeps its secrets in."""
+    return tuple(name for platform in platforms() for name in platform.secrets)
+
+
+class RedactSecrets(logging.Filter):
+    """Puts <NAME> in place of any secret's value in a log line or its traceback, so an error a
+    library quotes (a URL, a request it made) cannot carry a token into the log."""
+
+    def __init__(self, names: Iterable[str], env: Mapping[str, str] = os.environ):
+        super().__init__()
+        self._secrets = [(env[name], f"<{name}>") for name in names
+                         if len((env.get(name) or "").strip()) >= MIN_SECRET_CHARS]
+
+    def _redacted(self, text: str) -> str:
+        for value, label in self._secrets:
+            text = text.replace(value, label)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self._secrets:
+            return True
+        message = record.getMessage()
+        clean = self._redacted(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._redacted(record.exc_text)
+        return True
+
+
+def redact_logs(handlers: Iterable[logging.Handler], env: Mapping[str, str] = os.environ) -> None:
+    """Every line these handlers write goes through RedactSecrets."""
+    redact = RedactSecrets(secret_names(), env)
+    for handler in handlers:
+        handler.addFilter(redact)

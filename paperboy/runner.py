@@ -4,10 +4,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import Any, Mapping
+from typing import Mapping
 
-from paperboy.bot.adapter import Adapter
+from paperboy.adapters import Platform, platforms
+from paperboy.bot.adapter import Adapter, Interactive
 from paperboy.bot.commands.dispatch import Core
+from paperboy.bot.delivery.outbox import DeliveryWorker
+from paperboy.bot.delivery.pipeline import ingest_forever
+from paperboy.bot.delivery.scheduler import DailyScheduler
+from paperboy.bot.sources import Sources
 from paperboy.bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -17,39 +22,34 @@ class StartupError(Exception):
     """A chat adapter could not start for a reason the operator can fix (bad token, bad URL)."""
 
 
-def _startup_errors() -> tuple[type[BaseException], ...]:
-    from paperboy.adapters.discord import DiscordStartError, SettingsError
-    from paperboy.adapters.slack.adapter import SlackConfigError
-
-    return (DiscordStartError, SettingsError, SlackConfigError)
-
-
-def chat_adapters(core: Core, env: Mapping[str, str]) -> list[Adapter]:
-    """Every chat adapter whose tokens are set."""
-    from paperboy.adapters.discord import DiscordAdapter
-    from paperboy.adapters.slack import SlackAdapter
-
-    try:
-        found = [DiscordAdapter.from_env(core, env), SlackAdapter.from_env(core, env)]
-    except _startup_errors() as exc:
-        raise StartupError(str(exc)) from exc
-    return [a for a in found if a is not None]
+def configured_adapters(core: Core, env: Mapping[str, str], registered: list[Platform]) -> list[tuple[Platform, Adapter]]:
+    """Every platform the environment configures; the fallback ones (the terminal) when none is."""
+    found = _built(core, env, [p for p in registered if not p.fallback])
+    if not found:
+        found = _built(core, env, [p for p in registered if p.fallback])
+        if found:
+            log.warning("no chat platform is configured (%s): running in the terminal",
+                        ", ".join(s for p in registered for s in p.secrets[:1]) or "none registered")
+    return found
 
 
-async def run_bot(store: Store, core: Core, sources: Any, env: Mapping[str, str]) -> int:
-    from paperboy.bot.delivery.outbox import DeliveryWorker
-    from paperboy.bot.delivery.pipeline import ingest_forever
-    from paperboy.bot.delivery.scheduler import DailyScheduler
+def _built(core: Core, env: Mapping[str, str], chosen: list[Platform]) -> list[tuple[Platform, Adapter]]:
+    found = []
+    for platform in chosen:
+        try:
+            adapter = platform.from_env(core, env)
+        except platform.config_errors as exc:
+            raise StartupError(f"{platform.name}: {exc}") from exc
+        if adapter is not None:
+            found.append((platform, adapter))
+    return found
 
-    adapters = chat_adapters(core, env)
-    console = None
-    if not adapters:
-        from paperboy.adapters.console.adapter import ConsoleAdapter
 
-        console = ConsoleAdapter(core)
-        adapters = [console]
-        log.warning("no DISCORD_TOKEN or SLACK_BOT_TOKEN set: running in the terminal")
-    stop = asyncio.Event()
+async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, str], *,
+                  stop: asyncio.Event | None = None) -> int:
+    """Runs until SIGINT or SIGTERM, `stop` is set, or an interactive adapter's session ends."""
+    adapters = configured_adapters(core, env, platforms())
+    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
@@ -61,11 +61,11 @@ async def run_bot(store: Store, core: Core, sources: Any, env: Mapping[str, str]
     # interaction, off the event loop (nothing else touches the store yet).
     await asyncio.to_thread(core.matcher.refresh)
     try:
-        for adapter in adapters:
+        for platform, adapter in adapters:
             try:
                 await adapter.start()
-            except _startup_errors() as exc:
-                raise StartupError(f"{adapter.platform}: {exc}") from exc
+            except platform.config_errors as exc:
+                raise StartupError(f"{platform.name}: {exc}") from exc
             started.append(adapter)
         worker = DeliveryWorker(store, {a.platform: a for a in started}, core.clock)
         recovered = worker.recover()
@@ -80,8 +80,9 @@ async def run_bot(store: Store, core: Core, sources: Any, env: Mapping[str, str]
                 log.warning("PAPERBOY_OFFLINE=1: no ingest from the paper sources")
             else:
                 group.create_task(ingest_forever(store, sources, core.clock, stop, core.matcher, interval))
-            if console is not None:
-                group.create_task(_stop_when_done(console, stop))
+            for adapter in started:
+                if isinstance(adapter, Interactive):
+                    group.create_task(_stop_when_done(adapter, stop))
     finally:
         for adapter in reversed(started):
             try:
@@ -91,6 +92,6 @@ async def run_bot(store: Store, core: Core, sources: Any, env: Mapping[str, str]
     return 0
 
 
-async def _stop_when_done(console: Any, stop: asyncio.Event) -> None:
-    await console.interact()
+async def _stop_when_done(session: Interactive, stop: asyncio.Event) -> None:
+    await session.interact()
     stop.set()

@@ -12,7 +12,7 @@ from paperboy.adapters.discord.delivery import Deliverer
 from paperboy.adapters.discord.interactions import InteractionHandler
 from paperboy.adapters.discord.pacer import RequestPacer
 from paperboy.adapters.discord.schema import command_payloads, same_commands
-from paperboy.adapters.discord.settings import DiscordSettings
+from paperboy.adapters.discord.settings import DiscordSettings, DiscordStartError
 from paperboy.bot.adapter import DeliveryError, SendResult
 from paperboy.bot.commands.dispatch import Core
 from paperboy.bot.models import Target
@@ -20,10 +20,6 @@ from paperboy.bot.replies import Reply
 from paperboy.bot.syntax import SLASH
 
 log = logging.getLogger(__name__)
-
-
-class DiscordStartError(RuntimeError):
-    """The adapter could not connect; the message says why (never quoting the token)."""
 
 
 class DiscordAdapter:
@@ -46,12 +42,6 @@ class DiscordAdapter:
         self.client: PaperboyClient | None = None
         self._deliverer: Deliverer | None = None
         self._connection: asyncio.Task | None = None
-
-    @classmethod
-    def from_env(cls, core: Core, env: Mapping[str, str]) -> "DiscordAdapter | None":
-        """None when DISCORD_TOKEN is unset; raises SettingsError for a variable set wrongly."""
-        settings = DiscordSettings.from_env(env)
-        return cls(core, settings) if settings is not None else None
 
     def __repr__(self) -> str:
         return f"DiscordAdapter(api_base={self.settings.api_base!r}, shards={self.settings.shard_ids or 'all'})"

@@ -11,6 +11,10 @@ class SettingsError(ValueError):
     """A Discord variable that is set but unusable; the message names it and says why."""
 
 
+class DiscordStartError(RuntimeError):
+    """The adapter could not connect; the message says why (never quoting the token)."""
+
+
 @dataclass(frozen=True)
 class DiscordSettings:
     token: str = field(repr=False)

@@ -1,3 +1,19 @@
-from paperboy.adapters.memory.adapter import MemoryAdapter, SentMessage
+"""An adapter that keeps every post in memory: the test backend, and a dry run for platform "memory"."""
+from __future__ import annotations
 
-__all__ = ["MemoryAdapter", "SentMessage"]
+from typing import Mapping
+
+from paperboy.adapters import Platform
+from paperboy.adapters.memory.adapter import MemoryAdapter
+from paperboy.bot.commands.dispatch import Core
+
+ENABLE = "PAPERBOY_MEMORY_ADAPTER"
+
+
+def _from_env(core: Core, env: Mapping[str, str]) -> MemoryAdapter | None:
+    if (env.get(ENABLE) or "").strip().lower() not in ("1", "true", "yes", "on"):
+        return None
+    return MemoryAdapter(clock=core.clock)
+
+
+PLATFORM = Platform("memory", _from_env)

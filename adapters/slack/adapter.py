@@ -18,6 +18,7 @@ from paperboy.adapters.slack.context import UMBRELLA, Poster, SlackContext
 from paperboy.adapters.slack.listeners import register_all
 from paperboy.adapters.slack.pacing import ChannelPacer, PatientRateLimitRetry, retry_after_seconds
 from paperboy.adapters.slack.permissions import ConfigureRights
+from paperboy.adapters.slack.settings import DEFAULT_API_URL, SlackConfigError
 from paperboy.adapters.slack.text import escape
 from paperboy.bot.adapter import DeliveryError, SendResult
 from paperboy.bot.commands.dispatch import Core
@@ -27,17 +28,12 @@ from paperboy.bot.replies import Reply
 
 log = logging.getLogger(__name__)
 
-DEFAULT_API_URL = "https://slack.com/api/"
 EVENTS_PATH = "/slack/events"
 # Errors that will not go away by trying again: the target is gone or paperboy was removed from it.
 PERMANENT_ERRORS = frozenset({
     "channel_not_found", "not_in_channel", "is_archived", "account_inactive", "user_not_found",
     "user_disabled", "cannot_dm_bot", "user_not_visible", "restricted_action", "messages_tab_disabled",
 })
-
-
-class SlackConfigError(RuntimeError):
-    """The Slack settings cannot work (a token Slack refuses, a missing secret); says which, never the value."""
 
 
 class SlackAdapter:
@@ -77,23 +73,6 @@ class SlackAdapter:
 
     def __repr__(self) -> str:  # tokens stay out of logs and tracebacks
         return f"SlackAdapter(mode={self.mode!r}, api_url={self.api_url!r})"
-
-    @classmethod
-    def from_env(cls, core: Core, env: Mapping[str, str], **options: Any) -> "SlackAdapter | None":
-        """None without SLACK_BOT_TOKEN; Socket Mode with SLACK_APP_TOKEN, else HTTP mode with
-        SLACK_SIGNING_SECRET on PAPERBOY_SLACK_HOST:PAPERBOY_SLACK_PORT (127.0.0.1:3000)."""
-        bot_token = (env.get("SLACK_BOT_TOKEN") or "").strip()
-        if not bot_token:
-            return None
-        port_text = (env.get("PAPERBOY_SLACK_PORT") or "3000").strip()
-        if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
-            raise SlackConfigError(f"PAPERBOY_SLACK_PORT must be a port number, not {port_text[:20]!r}")
-        return cls(core, bot_token=bot_token,
-                   app_token=(env.get("SLACK_APP_TOKEN") or "").strip() or None,
-                   signing_secret=(env.get("SLACK_SIGNING_SECRET") or "").strip() or None,
-                   api_url=(env.get("SLACK_API_URL") or "").strip() or DEFAULT_API_URL,
-                   host=(env.get("PAPERBOY_SLACK_HOST") or "").strip() or "127.0.0.1",
-                   port=int(port_text), **options)
 
     # ---- lifecycle --------------------------------------------------------------------------
 

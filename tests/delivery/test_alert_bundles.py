@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from paperboy.adapters.memory import MemoryAdapter
+from paperboy.adapters.memory.adapter import MemoryAdapter
 from paperboy.bot.adapter import DeliveryError
 from paperboy.bot.subscriptions.bundles import BUNDLE_SIZE
 from paperboy.bot.subscriptions.alerts import enqueue_alerts

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta, timezone
 
-from paperboy.adapters.memory import MemoryAdapter
+from paperboy.adapters.memory.adapter import MemoryAdapter
 from paperboy.bot.adapter import DeliveryError
 from paperboy.bot.clock import FakeClock
 from paperboy.bot.delivery.outbox import DeliveryWorker

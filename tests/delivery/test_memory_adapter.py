@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from paperboy.adapters.memory import MemoryAdapter
+from paperboy.adapters.memory.adapter import MemoryAdapter
 from paperboy.bot.adapter import Adapter, DeliveryError
 from paperboy.bot.models import Target
 from paperboy.bot.replies import Notice

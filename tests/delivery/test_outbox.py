@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from paperboy.adapters.memory import MemoryAdapter
+from paperboy.adapters.memory.adapter import MemoryAdapter
 from paperboy.bot.adapter import DeliveryError
 from paperboy.bot.clock import iso, parse_iso
 from paperboy.bot.models import Paper, Target

@@ -7,7 +7,8 @@ import pytest
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from paperboy.adapters.discord import DiscordAdapter, DiscordSettings
+from paperboy.adapters.discord.adapter import DiscordAdapter
+from paperboy.adapters.discord.settings import DiscordSettings
 from paperboy.adapters.discord.pacer import RequestPacer
 from paperboy.bot.clock import FakeClock, iso
 from paperboy.bot.commands.dispatch import build_core

@@ -47,7 +47,7 @@ async def test_a_gateway_that_never_gets_ready_fails_start_and_cleans_up(core, f
     before = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
     adapter = make_adapter(core, fake, env={"DISCORD_GATEWAY_URL": f"ws://127.0.0.1:{fake.port}/nowhere"},
                            ready_timeout=0.5)
-    from paperboy.adapters.discord import DiscordStartError
+    from paperboy.adapters.discord.settings import DiscordStartError
 
     with pytest.raises(DiscordStartError, match="did not become ready"):
         await adapter.start()

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-from paperboy.adapters.discord import DiscordAdapter, DiscordSettings, SettingsError
+from paperboy.adapters.discord import PLATFORM as DISCORD
+from paperboy.adapters.discord.settings import DiscordSettings, SettingsError
 from paperboy.adapters.discord.settings import DEFAULT_API_BASE
 
 
 def test_no_token_means_no_adapter(core):
     assert DiscordSettings.from_env({}) is None
-    assert DiscordAdapter.from_env(core, {"DISCORD_TOKEN": "  "}) is None
+    assert DISCORD.from_env(core, {"DISCORD_TOKEN": "  "}) is None
 
 
 def test_defaults_point_at_discord_and_let_it_choose_shards():
@@ -46,5 +47,5 @@ def test_a_wrong_variable_gets_one_clear_sentence(env, complaint):
 def test_the_token_is_never_shown(core):
     token = "MTE.secret-token-value.xyz"
     settings = DiscordSettings.from_env({"DISCORD_TOKEN": token})
-    adapter = DiscordAdapter.from_env(core, {"DISCORD_TOKEN": token})
+    adapter = DISCORD.from_env(core, {"DISCORD_TOKEN": token})
     assert token not in repr(settings) and token not in str(settings) and token not in repr(adapter)

@@ -49,7 +49,7 @@ async def test_a_process_runs_only_its_configured_shards(core, two_shard_discord
 
 
 async def test_a_wrong_token_stops_start_with_a_clear_error_that_hides_the_token(core, fake):
-    from paperboy.adapters.discord import DiscordStartError
+    from paperboy.adapters.discord.settings import DiscordStartError
 
     adapter = make_adapter(core, fake, env={"DISCORD_TOKEN": "wrong-token-value-123"})
     with pytest.raises(DiscordStartError) as caught:

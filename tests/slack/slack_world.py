@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from paperboy.adapters.slack import SlackAdapter
+from paperboy.adapters.slack.adapter import SlackAdapter
 from paperboy.bot.models import Paper
 from fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack
 

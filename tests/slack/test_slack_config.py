@@ -1,11 +1,12 @@
-"""SlackAdapter.from_env, start-up checks, and secrets kept out of logs."""
+"""The Slack platform from the environment, start-up checks, and secrets kept out of logs."""
 from __future__ import annotations
 
 import logging
 
 import pytest
 
-from paperboy.adapters.slack import SlackAdapter, SlackConfigError
+from paperboy.adapters.slack import PLATFORM as SLACK
+from paperboy.adapters.slack.settings import SlackConfigError
 from slack_world import make_adapter
 from fake_slack import APP_TOKEN, BOT_TOKEN
 
@@ -13,25 +14,25 @@ SECRET = "0123456789abcdef0123456789abcdef"
 
 
 def test_no_bot_token_means_no_slack(core):
-    assert SlackAdapter.from_env(core, {}) is None
-    assert SlackAdapter.from_env(core, {"SLACK_BOT_TOKEN": "  ", "SLACK_APP_TOKEN": APP_TOKEN}) is None
+    assert SLACK.from_env(core, {}) is None
+    assert SLACK.from_env(core, {"SLACK_BOT_TOKEN": "  ", "SLACK_APP_TOKEN": APP_TOKEN}) is None
 
 
 def test_app_token_selects_socket_mode(core):
-    adapter = SlackAdapter.from_env(core, {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN,
+    adapter = SLACK.from_env(core, {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN,
                                            "SLACK_SIGNING_SECRET": SECRET})
     assert adapter.mode == "socket" and adapter.api_url == "https://slack.com/api/"
 
 
 def test_signing_secret_alone_selects_http_mode_on_loopback(core):
-    adapter = SlackAdapter.from_env(core, {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET,
+    adapter = SLACK.from_env(core, {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET,
                                            "SLACK_API_URL": "https://slack-gov.com/api"})
     assert (adapter.mode, adapter.host, adapter.port) == ("http", "127.0.0.1", 3000)
     assert adapter.api_url == "https://slack-gov.com/api/" and adapter.client.base_url == adapter.api_url
 
 
 def test_listen_address_is_configurable(core):
-    adapter = SlackAdapter.from_env(core, {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET,
+    adapter = SLACK.from_env(core, {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET,
                                            "PAPERBOY_SLACK_HOST": "0.0.0.0", "PAPERBOY_SLACK_PORT": "8080"})
     assert (adapter.host, adapter.port) == ("0.0.0.0", 8080)
 
@@ -43,12 +44,12 @@ def test_listen_address_is_configurable(core):
 ])
 def test_unusable_settings_are_named_without_their_values(core, env, words):
     with pytest.raises(SlackConfigError) as raised:
-        SlackAdapter.from_env(core, env)
+        SLACK.from_env(core, env)
     assert words in str(raised.value) and BOT_TOKEN not in str(raised.value)
 
 
 def test_repr_shows_no_secrets(core):
-    adapter = SlackAdapter.from_env(core, {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN,
+    adapter = SLACK.from_env(core, {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN,
                                            "SLACK_SIGNING_SECRET": SECRET})
     assert BOT_TOKEN not in repr(adapter) and APP_TOKEN not in repr(adapter) and SECRET not in repr(adapter)
 
