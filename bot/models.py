@@ -8,6 +8,8 @@ import unicodedata
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from paperboy.bot.text import collapse_whitespace, trim_at_word, words
+
 # How a delivery reaches its place:
 #   "channel"  posted in the channel;
 #   "threads"  posted in the channel, then one discussion thread opened per paper of a list
@@ -19,32 +21,20 @@ Notify = Literal["dm", "channel"]  # where a subscription's alerts go: a DM, or 
 DeliveryKind = Literal["daily", "alert"]
 DeliveryStatus = Literal["pending", "sending", "sent", "failed", "skipped"]
 
-_SPACE = re.compile(r"\s+")
-_ASCII_WORD = re.compile(r"[a-z0-9]+")
-
-
-def collapse_whitespace(text: str | None) -> str:
-    return _SPACE.sub(" ", text or "").strip()
-
-
 def normalize_title(title: str) -> str:
-    """Lower case, no accents, punctuation as spaces: the form titles are compared in."""
-    if title.isascii():  # nearly every title; NFKD and accent stripping would change nothing
-        return " ".join(_ASCII_WORD.findall(title.lower()))
-    return normalize_any_title(title)
-
-
-def normalize_any_title(title: str) -> str:
-    """normalize_title without its ASCII shortcut: the reference the shortcut must agree with."""
-    text = unicodedata.normalize("NFKD", title or "")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    text = re.sub(r"[^\w]+", " ", text)
-    return collapse_whitespace(text.replace("_", " "))
+    """The form titles are compared in: their words (paperboy.bot.text), one space apart."""
+    return " ".join(words(title))
 
 
 def key_for_unnumbered(title: str, venue: str | None) -> str:
-    """Stable key for a paper with no arXiv id (conference-only records)."""
-    digest = hashlib.sha1(f"{normalize_title(title)}|{(venue or '').lower()}".encode()).hexdigest()
+    """Stable key for a paper with no arXiv id (conference-only records).
+
+    A key is an identity: alerts and daily lists name papers by it, so it is made by the rule it
+    was first made by and never follows changes to how titles are compared (normalize_title)."""
+    text = unicodedata.normalize("NFKD", title or "")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    frozen_title = " ".join(re.sub(r"[^\w]+", " ", text).replace("_", " ").split())
+    digest = hashlib.sha1(f"{frozen_title}|{(venue or '').lower()}".encode()).hexdigest()
     return "p:" + digest[:16]
 
 
@@ -99,20 +89,6 @@ class Paper:
 
     def with_changes(self, **changes) -> "Paper":
         return replace(self, **changes)
-
-
-def trim_at_word(text: str, limit: int, ellipsis: str = "…") -> str:
-    """At most `limit` characters, cut at a word boundary when there is one in the second half.
-    A trailing backslash goes too, so the ellipsis can never be escaped by markdown."""
-    if limit <= 0:
-        return ""
-    if len(text) <= limit:
-        return text
-    cut = text[: max(0, limit - len(ellipsis))]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:.-\\") + ellipsis
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """Word forms that should compare equal: British and American spelling, singular and plural.
 
-`canonical` maps a folded word to one form; titles and queries both go through it, so the
-mapping only has to be consistent, not linguistically perfect ("noise" -> "noize" is harmless
-when it happens on both sides). `variants` gives the spellings worth sending to FTS5, whose
-porter stemmer already takes care of plurals but not of -ise/-ize or -our/-or.
+`canonical` maps a folded word (paperboy.bot.text) to one form, the one rule /paper's title index,
+subscriptions and digest filters all compare words by. Both sides of every comparison go through
+it, so the form only has to be consistent, not a word ("policy" and "policies" are both "polici",
+"noise" may become "noiz"). `variants` gives the spellings worth sending to FTS5, whose porter
+stemmer already takes care of plurals but not of -ise/-ize or -our/-or.
 """
 from __future__ import annotations
 
@@ -98,21 +99,43 @@ def british(word: str) -> str:
     return word
 
 
-def singular(word: str) -> str:
-    """A light plural strip (no full stemmer): models -> model, studies -> study."""
-    if len(word) <= 3 or not word.endswith("s") or not word.isalpha():
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith(("ss", "us", "is", "ys", "ics")):
-        return word
-    return word[:-1]
+# Singulars ending in s, and Latin/Greek plurals, that the suffix rules would get wrong.
+_IRREGULAR = {
+    "bias": "bias", "biases": "bias", "lens": "lens", "lenses": "lens", "news": "news",
+    "alias": "alias", "aliases": "alias", "atlas": "atlas", "atlases": "atlas",
+    "canvas": "canvas", "canvases": "canvas", "analyses": "analysis", "hypotheses": "hypothesis",
+    "syntheses": "synthesis", "theses": "thesis", "axes": "axis", "indices": "index",
+    "indexes": "index", "matrices": "matrix", "vertices": "vertex", "criteria": "criterion",
+    "phenomena": "phenomenon", "children": "child",
+}
 
 
 @lru_cache(maxsize=400_000)
 def canonical(word: str) -> str:
-    """The one form a folded word is indexed and compared under."""
-    return singular(american(word))
+    """The one form a folded word is indexed, searched and matched under: American spelling, and a
+    light plural stem (-s, -es, -ies, then a final -e or -y, go), so colour/colors,
+    model/models, process/processes, image/images and policy/policies meet; -ing/-ed forms do not."""
+    irregular = _IRREGULAR.get(word)
+    if irregular is not None:
+        return irregular
+    return _plural_stem(american(word))
+
+
+def _plural_stem(word: str) -> str:
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "i"
+    elif word.endswith("sses"):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    if len(word) > 3:
+        if word.endswith("e"):
+            word = word[:-1]
+        elif word.endswith("y"):
+            word = word[:-1] + "i"
+    return word
 
 
 def variants(word: str) -> list[str]:

@@ -149,6 +149,13 @@ MIGRATIONS: list[tuple[str, str]] = [
     # was written as many small segments, with 128 MiB it is written as one, and the 304k corpus
     # imports ~1.3x faster (bench/RESULTS.md). Small transactions still flush at their commit.
     ("0004_fts_larger_pending_terms", "INSERT INTO papers_fts(papers_fts, rank) VALUES ('hashsize', 134217728);"),
+    # Titles are compared by the words every subsystem shares (paperboy.bot.text): possessive 's
+    # dropped, ø/ł/ß written o/l/ss. Only titles with an apostrophe or a non-ASCII character can
+    # change. normalize_title() is the store's SQL function of the same name.
+    ("0005_titles_in_the_shared_word_form", """
+        UPDATE papers SET norm_title = normalize_title(title)
+        WHERE (title GLOB '*[^ -~]*' OR instr(title, char(39)) > 0) AND norm_title IS NOT normalize_title(title);
+    """),
 ]
 
 

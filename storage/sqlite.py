@@ -110,6 +110,8 @@ class SQLiteStore:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
         conn.row_factory = sqlite3.Row
+        # Migrations recompute stored title forms with the same rule the code compares them by.
+        conn.create_function("normalize_title", 1, normalize_title, deterministic=True)
         self.db = sqlite_utils.Database(conn)
         if not memory and path is not None:
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -194,7 +196,8 @@ class SQLiteStore:
 
     def iter_titles(self) -> Iterator[tuple[int, str]]:
         """(rowid, norm_title) for every paper: what in-memory title indexes are built from."""
-        yield from self.conn.execute("SELECT rowid, norm_title FROM papers ORDER BY rowid")
+        for rowid, norm_title in self.conn.execute("SELECT rowid, norm_title FROM papers ORDER BY rowid"):
+            yield rowid, norm_title
 
     def titles_since(self, rowid: int) -> list[tuple[int, str]]:
         return [(r[0], r[1]) for r in self._all(

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from paperboy.bot.models import collapse_whitespace, trim_at_word
+from paperboy.bot.text import collapse_whitespace, trim_at_word
 
 # Characters Discord's markdown reacts to anywhere in a line. `<` covers user, role and
 # channel mentions, custom emoji and timestamps; `[` and `]` cover masked links.

@@ -1,22 +1,20 @@
 """Safe FTS5 MATCH expressions, built only from tokens this module extracted itself.
 
-User text never reaches MATCH as syntax: it is split into word tokens the way the index's
-`unicode61 remove_diacritics 2` tokenizer splits it, and every token is double-quoted (a quoted
-string is always a plain phrase to FTS5, so AND, NEAR, -, *, ^, : and parentheses lose any
-meaning). A prefix `*` is appended only by code, outside the quotes.
+User text never reaches MATCH as syntax: it is split into words (paperboy.bot.text) much as the
+index's `unicode61 remove_diacritics 2` tokenizer splits it, and every token is double-quoted (a
+quoted string is always a plain phrase to FTS5, so AND, NEAR, -, *, ^, : and parentheses lose
+any meaning). A prefix `*` is appended only by code, outside the quotes.
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Iterable
+
+from paperboy.bot.text import words
 
 # Hard caps keep a 10,000-character argument from turning into a 10,000-term query.
 MAX_INPUT_CHARS = 2000
 MAX_TOKENS = 64
 MAX_TOKEN_CHARS = 64
-
-_TOKEN = re.compile(r"[^\W_]+")
 
 STOPWORDS = frozenset("""
 a about above after again against all am an and any are as at be because been before being
@@ -29,23 +27,15 @@ who whom why will with would you your yours yourself yourselves using use toward
 """.split())
 
 
-# Combining marks of the Basic Multilingual Plane, deleted in one C-level str.translate.
-_COMBINING = {cp: None for cp in range(0x300, 0x10000) if unicodedata.combining(chr(cp))}
-
-
-def fold(text: str) -> str:
-    """Lower case without diacritics, as unicode61 with remove_diacritics 2 compares text."""
-    if text.isascii():
-        return text.lower()
-    return unicodedata.normalize("NFKD", text).translate(_COMBINING).lower()
-
-
-def tokenize(text: str | None, max_tokens: int = MAX_TOKENS, max_chars: int = MAX_INPUT_CHARS) -> list[str]:
-    """Word tokens in order (letters and digits; everything else separates), folded."""
+def tokenize(text: str | None, max_tokens: int = MAX_TOKENS, max_chars: int = MAX_INPUT_CHARS, *,
+             as_indexed: bool = False) -> list[str]:
+    """The words of a text, in order and capped. `as_indexed` gives them as the index's tokenizer
+    stores them (it keeps ø, ł, ß: "łukasz", where the words paperboy compares have "lukasz");
+    both lists are always the same length, word for word."""
     if not text:
         return []
-    tokens = _TOKEN.findall(fold(text[:max_chars]))
-    return [t[:MAX_TOKEN_CHARS] for t in tokens[:max_tokens]]
+    found = words(text[:max_chars], base_letters=not as_indexed)
+    return [t[:MAX_TOKEN_CHARS] for t in found[:max_tokens]]
 
 
 def content_tokens(tokens: Iterable[str]) -> list[str]:

@@ -119,8 +119,11 @@ def word_completions(index: TitleIndex, norm: str, ends_word: bool, limit: int) 
         return []
     endings: set[int] = set()
     if unfinished:
-        for word in index.words_with_prefix(unfinished, limit=30):
-            endings.update(index.positions(word))
+        # The vocabulary is in canonical form ("polici"): the word as typed so far may be one's
+        # beginning, or its canonical form may ("policy" is "polici").
+        for prefix in dict.fromkeys((unfinished, canonical(unfinished))):
+            for word in index.words_with_prefix(prefix, limit=30):
+                endings.update(index.positions(word))
     if wanted:
         sets = sorted((index.positions(w) for w in wanted), key=len)
         pool = sets[0].intersection(*sets[1:])

@@ -59,12 +59,14 @@ class QueryTerms:
 def analyze(text: str, index: TitleIndex) -> QueryTerms:
     text = (text or "").strip()[:MAX_QUERY_CHARS]
     tokens = fts.tokenize(text)
+    # The index keeps ø, ł, ß as written: a word holding one is searched in that form too.
+    as_indexed = {t: i for t, i in zip(tokens, fts.tokenize(text, as_indexed=True)) if t != i}
     # Single letters ("a b c", the "C" of "C++") single out nothing and cost a lot to gather.
     content = [t for t in fts.content_tokens(tokens) if len(t) > 1] or fts.content_tokens(tokens) or tokens
     groups: list[Group] = []
     seen: set[str] = set()
     for word in content:
-        for group in _groups_for(word, index):
+        for group in _groups_for(word, index, as_indexed.get(word)):
             if group.alternatives[0] not in seen:
                 seen.add(group.alternatives[0])
                 groups.append(group)
@@ -79,10 +81,10 @@ def analyze(text: str, index: TitleIndex) -> QueryTerms:
     )
 
 
-def _groups_for(word: str, index: TitleIndex) -> list[Group]:
+def _groups_for(word: str, index: TitleIndex, indexed: str | None = None) -> list[Group]:
     canon = canonical(word)
     frequency = index.document_frequency(canon)
-    spellings = tuple(variants(word))
+    spellings = (*variants(word), indexed) if indexed else tuple(variants(word))
     if frequency >= 3 or len(word) < 4 or not word.isalpha():
         return [Group(word, (canon,), False, frequency, spellings, spellings)]
     guesses = index.corrections(canon)
@@ -124,7 +126,7 @@ def _split_run_together(word: str, index: TitleIndex) -> tuple[str, str] | None:
     """"retrosearch" -> ("retro", "search") when both halves are title words."""
     best = None
     for cut in range(3, len(word) - 2):
-        left, right = word[:cut], canonical(word[cut:])
+        left, right = canonical(word[:cut]), canonical(word[cut:])
         if index.knows(left) and index.knows(right):
             weight = min(index.document_frequency(left), index.document_frequency(right))
             if best is None or weight > best[0]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from paperboy.bot.ids import parse_paper_id
-from paperboy.bot.models import collapse_whitespace
+from paperboy.bot.text import collapse_whitespace
 
 _PLAIN_NEW_ID = re.compile(r"\d{4}\.\d{4,5}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

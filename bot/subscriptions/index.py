@@ -20,11 +20,12 @@ from itertools import compress, product
 from typing import Callable, Iterable, Iterator
 
 from paperboy.bot.models import Paper, Subscription
-from paperboy.bot.subscriptions.query import Atom, KeyFilter, PaperText, QueryError, SubscriptionQuery, Term, parse, stem
+from paperboy.bot.spelling import canonical
+from paperboy.bot.subscriptions.query import Atom, KeyFilter, PaperText, QueryError, SubscriptionQuery, Term, parse
 
 log = logging.getLogger(__name__)
 
-_COMMON_WORDS = frozenset(stem(w) for w in (
+_COMMON_WORDS = frozenset(canonical(w) for w in (
     "a an the of for and or in on to with by from via is are be we our this that these as at can "
     "it its their which using based new towards toward into than not more such also both between "
     "learning model models method methods approach results data show propose proposed paper "

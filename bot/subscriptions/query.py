@@ -15,10 +15,11 @@ Syntax
 
 Matching
 Words and phrases are looked for in the title, the abstract and the Hugging Face keywords.
-Case, accents (é = e, ø = o, ß = ss), punctuation and possessive 's do not matter. Words match
-whole (model never matches remodel) with a light plural tolerance: -s, -es, -ies and a final -e or
--y are ignored, so model/models, diffusion/diffusions, policy/policies and image/images match;
--ing/-ed forms do not. A word written with inner punctuation (`multi-agent`, `GPT-4`) matches
+Words are compared by the rules /paper compares them by (paperboy.bot.text and
+paperboy.bot.spelling): case, accents (é = e, ø = o, ß = ss), punctuation and possessive 's do not
+matter; British and American spellings meet (colour = color); words match whole (model never
+matches remodel) with a light plural tolerance, so model/models, policy/policies and image/images
+match; -ing/-ed forms do not. A word written with inner punctuation (`multi-agent`, `GPT-4`) matches
 both the spaced form (multi agent, GPT 4) and the joined one (multiagent, GPT4).
 """
 from __future__ import annotations
@@ -28,20 +29,14 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable, NamedTuple
 
-from paperboy.bot.models import Paper, trim_at_word
+from paperboy.bot.models import Paper
+from paperboy.bot.spelling import canonical
+from paperboy.bot.text import trim_at_word, words, words_per_line
 
 MAX_QUERY_LENGTH = 500
 
-_WORD = re.compile(r"[^\W_]+")
+_DISPLAY_WORD = re.compile(r"[^\W_]+")
 _POSSESSIVE = re.compile(r"'s\b")
-_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-_LETTERS_NFKD_KEEPS = str.maketrans({
-    "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "æ": "ae", "Æ": "ae",
-    "œ": "oe", "Œ": "oe", "þ": "th", "Þ": "th", "ı": "i", "ß": "ss", "’": "'", "‘": "'", "ʼ": "'",
-})
-_ASCII_PUNCTUATION_TO_SPACE = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
-_ASCII_PUNCTUATION_BUT_LINES_TO_SPACE = str.maketrans(
-    {chr(c): " " for c in range(128) if not chr(c).isalnum() and chr(c) != "\n"})
 _QUOTE_MARKS = str.maketrans({mark: '"' for mark in "“”„‟″＂«»"})
 _NOT_IN_NAMES = re.compile(r"[^\w .'-]|_")
 _PLAIN_WORDS = re.compile(r"[a-z0-9]+(?: [a-z0-9]+)*")
@@ -53,97 +48,17 @@ _OR = {"or", "|", "||"}
 _AND = {"and", "&&"}
 _OPERATOR_WORDS = {"or", "and"}
 _CATEGORY = re.compile(r"([a-z][a-z-]*)(?:\.([a-z][a-z-]*))?(?:\.\*|\.)?", re.I)
-_STEMS_LIMIT = 200_000  # words whose stem is remembered (a few tens of MB at most)
 _NAME_SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
-# Singulars ending in s, and Latin/Greek plurals, that the suffix rules would get wrong.
-_IRREGULAR = {
-    "bias": "bias", "biases": "bias", "lens": "lens", "lenses": "lens", "news": "news",
-    "alias": "alias", "aliases": "alias", "atlas": "atlas", "atlases": "atlas",
-    "canvas": "canvas", "canvases": "canvas", "analyses": "analysis", "hypotheses": "hypothesis",
-    "syntheses": "synthesis", "theses": "thesis", "axes": "axis", "indices": "index",
-    "indexes": "index", "matrices": "matrix", "vertices": "vertex", "criteria": "criterion",
-    "phenomena": "phenomenon", "children": "child",
-}
-
-
 class QueryError(ValueError):
     """A query that cannot be understood; the message says what is wrong and where."""
 
 
-# ---- text folding -------------------------------------------------------------------------
-
-def fold(text: str) -> str:
-    """Lower case without accents; "'s" dropped. Fast for the common all-ASCII text."""
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text.translate(_LETTERS_NFKD_KEEPS))
-        text = _COMBINING.sub("", text).casefold()
-    else:
-        text = text.lower()
-    return _POSSESSIVE.sub("", text)
-
-
-def tokens(text: str) -> list[str]:
-    """The words of a text in the form they are compared in, before stemming."""
-    if text.isascii():  # the common case, about twice as fast as the regular expression
-        text = text.lower()
-        if "'" in text:
-            text = _POSSESSIVE.sub("", text)
-        return text.translate(_ASCII_PUNCTUATION_TO_SPACE).split()
-    return _WORD.findall(fold(text))
-
-
-class _StemMemo(dict):
-    """stem() of every word met so far, computed on first lookup: a whole field is stemmed by one
-    C-level map() over __getitem__. Bounded: emptied when full."""
-
-    def __missing__(self, word: str) -> str:
-        if len(self) >= _STEMS_LIMIT:
-            self.clear()
-        found = self[word] = _stem(word)
-        return found
-
-
-_STEMS = _StemMemo()
-
-
-def stem(word: str) -> str:
-    """A light plural stem: enough for model/models, policy/policies, image/images."""
-    return _STEMS[word]
-
-
-def stem_all(words: list[str]) -> list[str]:
-    """stem() of every word."""
-    return list(map(_STEMS.__getitem__, words))
-
-
-def forget_stems() -> None:
-    """Empties the memo of stem(): benchmarks start from a known state with it."""
-    _STEMS.clear()
-
-
-def _stem(word: str) -> str:
-    if word in _IRREGULAR:
-        return _IRREGULAR[word]
-    if len(word) <= 3 or not word.isalpha():
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        word = word[:-3] + "i"
-    elif word.endswith("sses"):
-        word = word[:-2]
-    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    if len(word) > 3:
-        if word.endswith("e"):
-            word = word[:-1]
-        elif word.endswith("y"):
-            word = word[:-1] + "i"
-    return word
-
+# ---- names and display ------------------------------------------------------------------
 
 def _display_tokens(text: str) -> list[str]:
     """Words as shown back to the user: lower case, accents kept, punctuation dropped."""
     text = unicodedata.normalize("NFC", text).replace("’", "'").lower()
-    return _WORD.findall(_POSSESSIVE.sub("", text))
+    return _DISPLAY_WORD.findall(_POSSESSIVE.sub("", text))
 
 
 def _reorder_name(name: str) -> str:
@@ -156,21 +71,18 @@ def _reorder_name(name: str) -> str:
 
 
 def _name_tokens(authors: tuple[str, ...]) -> list[list[str]]:
-    """tokens() of each author's name, in one pass for the usual plain-ASCII list."""
-    joined = "\n".join(author or "" for author in authors)
-    if not joined.isascii() or "," in joined or joined.count("\n") != len(authors) - 1:
-        return [tokens(_reorder_name(author or "")) for author in authors]
-    joined = joined.lower()
-    if "'" in joined:
-        joined = _POSSESSIVE.sub("", joined)
-    return [line.split() for line in joined.translate(_ASCII_PUNCTUATION_BUT_LINES_TO_SPACE).split("\n")]
+    """words() of each author's name, "LeCun, Yann" read as "Yann LeCun"."""
+    names = [author or "" for author in authors]
+    if any("," in name for name in names):
+        names = [_reorder_name(name) for name in names]
+    return words_per_line(names)
 
 
 def _surname_tokens(name: str) -> list[str]:
     """The tokens of the last word of a name, suffixes such as Jr. aside."""
-    words = name.split()
-    for position in range(len(words) - 1, -1, -1):
-        found = tokens(words[position])
+    parts = name.split()
+    for position in range(len(parts) - 1, -1, -1):
+        found = words(parts[position])
         if found and not (position > 0 and len(found) == 1 and found[0] in _NAME_SUFFIXES):
             return found
     return []
@@ -229,7 +141,7 @@ class PaperText:
         fields = []
         for value in (paper.title, paper.abstract, *paper.ai_keywords):
             if value:
-                stems = stem_all(tokens(value))
+                stems = list(map(canonical, words(value)))
                 keys.update(stems)
                 if only is None:
                     keys.update(map(" ".join, zip(stems, stems[1:])))
@@ -447,7 +359,7 @@ def _scan(text: str) -> list[_Raw]:
 
 
 def _text_atoms(folded: list[str], compound: bool) -> tuple[Atom, ...]:
-    stems = [stem(t) for t in folded]
+    stems = [canonical(t) for t in folded]
     if len(stems) == 1:
         atoms = [Atom((stems[0],))]
     elif len(stems) == 2:  # a pair of neighbours is itself a key
@@ -456,7 +368,7 @@ def _text_atoms(folded: list[str], compound: bool) -> tuple[Atom, ...]:
         pairs = tuple(dict.fromkeys(map(" ".join, zip(stems, stems[1:]))))
         atoms = [Atom(pairs, phrase=" " + " ".join(stems) + " ")]
     if compound and len(stems) > 1:  # multi-agent also finds multiagent
-        atoms.append(Atom((stem("".join(folded)),)))
+        atoms.append(Atom((canonical("".join(folded)),)))
     return tuple(atoms)
 
 
@@ -488,7 +400,7 @@ def _term(raw: _Raw) -> Term | None:
     """A Term, or None for a bare word with no letters or digits (stray punctuation)."""
     if raw.kind == "author":
         name = _clean_name(raw.text)
-        folded = tokens(name)
+        folded = words(name)
         if not folded:
             raise QueryError('author: needs a name right after the colon, '
                              'e.g. author:Hinton or author:"Geoffrey Hinton"')
@@ -509,7 +421,7 @@ def _term(raw: _Raw) -> Term | None:
         key = archive if subject is None else f"{archive}.{subject}"
         return Term("cat", _category_display(archive, subject), raw.negated, (Atom(("c:" + key,)),))
     shown = _display_tokens(raw.text)
-    folded = tokens(" ".join(shown))
+    folded = words(" ".join(shown))
     if raw.kind == "phrase":
         if not folded:
             raise QueryError(f"empty quotes at character {raw.position}: put words between them")
@@ -579,7 +491,7 @@ def _plain_words(words: list[str]) -> SubscriptionQuery:
     without the general scanner: an index parses a hundred thousand of them."""
     kept: dict[str, Term] = {}
     for word in words:
-        root = stem(word)
+        root = canonical(word)
         if root not in kept:
             kept[root] = Term("word", word, False, (Atom((root,)),))
     return SubscriptionQuery(tuple((term,) for term in kept.values()))

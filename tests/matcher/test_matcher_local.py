@@ -183,3 +183,12 @@ async def test_warming_builds_the_index_once_while_lookups_wait(store):
     assert matcher.build_seconds is not None
     await matcher.warm()  # already built: nothing to do
     await matcher.aclose()
+
+
+@pytest.mark.parametrize("query", ["Michałowska", "Michałowska Kędzierski", "michalowska kedzierski"])
+async def test_names_with_letters_the_index_keeps_are_found_as_written_or_as_typed_plainly(store, query):
+    store.upsert_papers([Paper(key="2411.00009", arxiv_id="2411.00009", title="Sparse probes for tabular agents",
+                               abstract="We probe tabular agents.", authors=("Anna Michałowska", "Piotr Kędzierski"))],
+                        SEEN_AT)
+    match = await Matcher(store).lookup(query)
+    assert key_of(match) == "2411.00009"

@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 import pytest
 
 from paperboy.bot.delivery.ingest import import_file, ingest_arxiv, ingest_hf
-from paperboy.bot.models import Paper, normalize_title, normalize_any_title
+from paperboy.bot.models import Paper, normalize_title
+from paperboy.bot.text import words_any
 from paperboy.bot.sources import Sources
 from paperboy.bot.sources.arxiv import ArxivGate, ArxivSource
 from paperboy.bot.sources.files import iter_file
@@ -182,7 +183,7 @@ def tmp_record(key: str, title: str) -> Paper:
     "Ünïcödé títle — “quotes” 🚀", "ÆSIR: naïve café", "", "___", "a_b c-d e.f 3D-Vision BERT4Rec",
 ])
 def test_the_fast_title_normalisation_equals_the_reference(title):
-    assert normalize_title(title) == normalize_any_title(title)
+    assert normalize_title(title) == " ".join(words_any(title))
 
 
 async def test_the_recorded_arxiv_listing_is_stored_as_expected(fake_sources, sources, store):

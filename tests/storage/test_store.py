@@ -182,3 +182,18 @@ def test_the_sqlite_store_implements_the_core_s_store_interface():
         declared = inspect.signature(getattr(Store, name))
         assert list(inspect.signature(implemented).parameters) == list(declared.parameters) \
             or list(inspect.signature(implemented).parameters) == list(declared.parameters)[1:], name
+
+
+def test_an_older_database_gets_its_titles_in_the_shared_word_form(tmp_path):
+    path = tmp_path / "old.db"
+    store = SQLiteStore(path)
+    store.upsert_papers([Paper(key="a", title="Bayes's Rule for Søren"), Paper(key="b", title="Plain Title")],
+                        "2026-01-01T00:00:00Z")
+    with store.conn:  # as an older paperboy stored them
+        store.conn.execute("UPDATE papers SET norm_title = 'bayes s rule for søren' WHERE key = 'a'")
+        store.conn.execute("DELETE FROM _migrations WHERE name = '0005_titles_in_the_shared_word_form'")
+    store.close()
+    upgraded = SQLiteStore(path)
+    assert sorted(upgraded.iter_titles()) == [(1, "bayes rule for soren"), (2, "plain title")]
+    assert [p.key for p in upgraded.get_papers_by_rowid([1]).values()] == ["a"]
+    upgraded.close()

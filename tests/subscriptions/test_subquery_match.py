@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from paperboy.bot.models import Paper
-from paperboy.bot.subscriptions.query import parse, stem
+from paperboy.bot.spelling import canonical as stem
+from paperboy.bot.subscriptions.query import parse
 
 PAPER = Paper(
     key="2501.00001",
@@ -135,3 +136,18 @@ def test_author_lists_with_commas_suffixes_and_stray_newlines():
     assert parse("author:Lovelace").matches(paper)
     assert parse('author:"Cathy O\'Neil"').matches(paper)
     assert not parse("author:Andrew").matches(paper)
+
+
+@pytest.mark.parametrize("query, title", [
+    ("colour", "Color constancy in the wild"), ("color", "Colour constancy in the wild"),
+    ("behaviours", "Emergent behavior of agents"), ('"optimising policies"', "Optimizing policy gradients"),
+])
+def test_british_and_american_spellings_meet_as_they_do_for_paper_lookups(query, title):
+    assert parse(query).matches(Paper(key="x", title=title))
+
+
+@pytest.mark.parametrize("typed, written", [("Michalowska", "Anna Michałowska"), ("Lokken", "Ola Løkken"),
+                                            ("Strasser", "Eva Straßer")])
+def test_letters_without_a_base_letter_match_as_typed_without_them(typed, written):
+    assert parse(f"author:{typed}").matches(Paper(key="x", title="T", authors=(written,)))
+    assert parse(f"author:{written.split()[-1]}").matches(Paper(key="x", title="T", authors=(f"Ann {typed}",)))
