@@ -16,6 +16,7 @@ from paperboy.adapters.discord.render import Outgoing, render, render_card, thre
 from paperboy.adapters.discord.transport import send_kwargs
 from paperboy.bot.adapter import DeliveryError, SendResult
 from paperboy.bot.models import Target
+from paperboy.bot.retry_after import retry_after_header
 from paperboy.bot.replies import Card, PaperList, Reply
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ def delivery_error(exc: BaseException) -> DeliveryError:
         reason = _PERMANENT_CODES.get(code, exc.text or "")
         text = f"Discord answered {status} (code {code}: {reason})"
         if status == 429:
-            retry_after = _retry_after(exc.response)
+            retry_after = retry_after_header(getattr(exc.response, "headers", None))
             return DeliveryError(text, retry_after=retry_after)
         if status >= 500:
             return DeliveryError(text)
@@ -62,13 +63,6 @@ def delivery_error(exc: BaseException) -> DeliveryError:
     if isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError, OSError, discord.GatewayNotFound)):
         return DeliveryError(f"network error talking to Discord: {type(exc).__name__}: {exc}")
     return DeliveryError(f"{type(exc).__name__}: {exc}")
-
-
-def _retry_after(response: Any) -> float | None:
-    try:
-        return float(response.headers.get("Retry-After"))
-    except (AttributeError, TypeError, ValueError):
-        return None
 
 
 class Deliverer:

@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from paperboy.adapters.slack.blocks import SlackMessage, render
 from paperboy.adapters.slack.context import UMBRELLA, Poster, SlackContext
 from paperboy.adapters.slack.listeners import register_all
-from paperboy.adapters.slack.pacing import ChannelPacer, PatientRateLimitRetry, retry_after_seconds
+from paperboy.adapters.slack.pacing import ChannelPacer, PatientRateLimitRetry
 from paperboy.adapters.slack.permissions import ConfigureRights
 from paperboy.adapters.slack.settings import DEFAULT_API_URL, SlackConfigError
 from paperboy.adapters.slack.text import escape
@@ -24,6 +24,7 @@ from paperboy.bot.adapter import DeliveryError, SendResult
 from paperboy.bot.commands.dispatch import Core
 from paperboy.bot.commands.typed import TypedCommands
 from paperboy.bot.models import Target
+from paperboy.bot.retry_after import retry_after_header
 from paperboy.bot.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -172,6 +173,6 @@ def _mentioning(user: str, message: SlackMessage) -> SlackMessage:
 def _delivery_error(exc: SlackApiError) -> DeliveryError:
     error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
     if exc.response.status_code == 429:
-        wait = retry_after_seconds(exc.response.headers)
+        wait = retry_after_header(exc.response.headers)
         return DeliveryError(f"rate limited by Slack ({error})", retry_after=wait if wait is not None else 30.0)
     return DeliveryError(f"Slack refused the post: {error}", permanent=error in PERMANENT_ERRORS)

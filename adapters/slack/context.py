@@ -14,10 +14,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from paperboy.adapters.slack.blocks import SlackMessage
-from paperboy.adapters.slack.pacing import ChannelPacer, retry_after_seconds
+from paperboy.adapters.slack.pacing import ChannelPacer
 from paperboy.adapters.slack.permissions import ConfigureRights
 from paperboy.bot.commands.dispatch import Core
 from paperboy.bot.commands.typed import TypedCommands
+from paperboy.bot.retry_after import retry_after_header
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class Poster:
                         **message.as_kwargs())
                     return str(response.get("ts") or "")
                 except SlackApiError as exc:
-                    wait = retry_after_seconds(exc.response.headers) if exc.response.status_code == 429 else None
+                    wait = retry_after_header(exc.response.headers) if exc.response.status_code == 429 else None
                     if wait is None:
                         raise
                     self.pacer.hold(channel, wait)  # the next slot for this channel starts after the wait

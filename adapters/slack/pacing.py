@@ -12,6 +12,8 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
+from paperboy.bot.retry_after import retry_after_header
+
 log = logging.getLogger(__name__)
 
 
@@ -53,20 +55,6 @@ class ChannelPacer:
             del self._next_free[channel]
 
 
-def retry_after_seconds(headers) -> Optional[float]:
-    """Retry-After from a response's headers (slack_sdk gives lists of values), in seconds."""
-    if not headers:
-        return None
-    for name, value in headers.items():
-        if name.lower() == "retry-after":
-            raw = value[0] if isinstance(value, (list, tuple)) else value
-            try:
-                return max(0.0, float(raw))
-            except (TypeError, ValueError):
-                return None
-    return None
-
-
 class PatientRateLimitRetry(AsyncRetryHandler):
     """Retries a 429 after exactly the Retry-After Slack asked for, when that is short.
 
@@ -84,13 +72,13 @@ class PatientRateLimitRetry(AsyncRetryHandler):
                                error: Optional[Exception] = None) -> bool:
         if response is None or response.status_code != 429:
             return False
-        wait = retry_after_seconds(response.headers)
+        wait = retry_after_header(response.headers)
         return (wait if wait is not None else 1.0) <= self.max_wait
 
     async def prepare_for_next_attempt_async(self, *, state: RetryState, request: HttpRequest,
                                              response: Optional[HttpResponse] = None,
                                              error: Optional[Exception] = None) -> None:
-        wait = retry_after_seconds(response.headers if response else None)
+        wait = retry_after_header(response.headers if response else None)
         wait = 1.0 if wait is None else wait
         log.info("Slack rate-limited %s; retrying in %.1f s", _method(request), wait)
         state.next_attempt_requested = True

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import json
 import logging
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, AsyncContextManager, Awaitable, Callable, Collection, Mapping
 
 import httpx
+
+from paperboy.bot.retry_after import retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -85,28 +85,6 @@ def _describe_body(fetched: Fetched) -> str:
 def _public_url(url: httpx.URL) -> str:
     """Scheme, host and path only: query strings and credentials stay out of logs and errors."""
     return str(url.copy_with(query=None, fragment=None, username=None, password=None))
-
-
-def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
-    """Retry-After as seconds to wait: either delta-seconds or an HTTP date. None when unusable."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when is None:
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
-    if seconds != seconds:  # NaN
-        return None
-    return max(0.0, seconds)
 
 
 def backoff_delay(retry: int, policy: RetryPolicy, rng: random.Random) -> float:

@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from paperboy.bot.sources.http import RetryPolicy, SourceError, backoff_delay, fetch, retry_after_seconds
+from paperboy.bot.retry_after import retry_after_header, retry_after_seconds
+from paperboy.bot.sources.http import RetryPolicy, SourceError, backoff_delay, fetch
 from fake_paper_sources import Reply
 
 OK = Reply(200, b'{"ok": true}')
@@ -33,6 +34,10 @@ async def test_retry_after_as_an_http_date_is_honoured():
     assert retry_after_seconds("7", now) == 7.0
     assert retry_after_seconds("soon", now) is None
     assert retry_after_seconds(None, now) is None
+    # one parser for every peer: Slack's client gives header values as lists, Discord's as text
+    assert retry_after_header({"Retry-After": ["7"]}) == 7.0
+    assert retry_after_header({"retry-after": "Tue, 24 Nov 2026 07:00:05 GMT"}) is not None
+    assert retry_after_header({"Content-Type": "text/plain"}) is None and retry_after_header(None) is None
 
 
 async def test_a_retry_after_beyond_the_cap_is_not_waited_for(fake_sources, http_client, sleeps):
