@@ -3,6 +3,7 @@
 
     python3 dev.py run     # install into .venv if needed, then `paperboy run`
     python3 dev.py test    # install (with test tools) into .venv if needed, then the test suite
+    python3 dev.py lint    # the same, then ruff over the whole tree
 
 Anything after the first word goes to paperboy or to pytest.
 """
@@ -22,7 +23,7 @@ PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 
 def ensure_installed(extras: str) -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs on whatever python3 is, and says when it is too old
         sys.exit(f"paperboy needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     if not PYTHON.exists():
         print(f"creating {VENV}", flush=True)
@@ -39,13 +40,16 @@ def ensure_installed(extras: str) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("run", "test", "paperboy"):
+    if not argv or argv[0] not in ("run", "test", "lint", "paperboy"):
         print(__doc__.strip())
         return 2
     word, rest = argv[0], argv[1:]
     if word == "test":
         ensure_installed("test")
         return subprocess.call([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT)
+    if word == "lint":
+        ensure_installed("test")
+        return subprocess.call([str(BIN / "ruff"), "check", *rest, "."], cwd=ROOT)
     ensure_installed("test" if (VENV / ".paperboy-installed").exists() else "")
     command = ["run", *rest] if word == "run" else rest
     return subprocess.call([str(BIN / "paperboy"), *command])

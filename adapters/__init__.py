@@ -8,9 +8,9 @@ the core's commands and shared models; the core never imports an adapter.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Callable, Mapping
 
 from paperboy.bot.adapter import Adapter
 from paperboy.bot.commands.dispatch import Core

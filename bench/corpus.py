@@ -12,9 +12,9 @@ import lzma
 import os
 import sys
 import time
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -79,7 +79,7 @@ def _import_with_ingest(store: SQLiteStore) -> bool:
         from paperboy.bot.delivery.ingest import import_file  # type: ignore[attr-defined]
     except ImportError:
         return False
-    import_file(store, CORPUS, datetime.now(timezone.utc))
+    import_file(store, CORPUS, datetime.now(UTC))
     return True
 
 

@@ -29,12 +29,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "discord"))
 
+from fake_discord import FakeDiscord  # noqa: E402
+
+from bench.corpus import corpus_available, corpus_store  # noqa: E402
 from paperboy.adapters.discord.adapter import DiscordAdapter
 from paperboy.adapters.discord.settings import DiscordSettings  # noqa: E402
-from bench.corpus import corpus_available, corpus_store  # noqa: E402
 from paperboy.bot.commands.dispatch import build_core  # noqa: E402
 from paperboy.bot.commands.invocation import Invocation, Place  # noqa: E402
-from fake_discord import FakeDiscord  # noqa: E402
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -20,22 +20,23 @@ import platform
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "discord"))
 
+from fake_discord import FakeDiscord  # noqa: E402
+
 from paperboy.adapters.discord.adapter import DiscordAdapter
-from paperboy.adapters.discord.settings import DiscordSettings  # noqa: E402
 from paperboy.adapters.discord.pacer import RequestPacer  # noqa: E402
+from paperboy.adapters.discord.settings import DiscordSettings  # noqa: E402
 from paperboy.bot.clock import FakeClock, iso  # noqa: E402
 from paperboy.bot.commands.dispatch import build_core  # noqa: E402
-from paperboy.bot.models import Paper  # noqa: E402
 from paperboy.bot.delivery.outbox import DeliveryWorker  # noqa: E402
 from paperboy.bot.delivery.scheduler import DailyScheduler  # noqa: E402
-from fake_discord import FakeDiscord  # noqa: E402
+from paperboy.bot.models import Paper  # noqa: E402
 from paperboy.storage.sqlite import SQLiteStore  # noqa: E402
 
 DAY = "2026-11-24"
@@ -61,7 +62,7 @@ async def fan_out(channels: int, pacer: RequestPacer, storm: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         store = SQLiteStore(Path(tmp) / "bench.db")
         stock(store, guild, fake.channel_ids(guild))
-        clock = FakeClock(datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc))
+        clock = FakeClock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
         core = build_core(store, clock=clock)
         settings = DiscordSettings.from_env(fake.env())
         adapter = DiscordAdapter(core, settings, pacer=pacer, guild_ready_timeout=0.1, identify_spacing=0)

@@ -21,7 +21,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -106,7 +106,7 @@ def store_without_index(path: Path, workdir: Path) -> tuple[int, Timer]:
     store = SQLiteStore(db_path)
     store.conn.execute("DROP TRIGGER papers_ai")
     with Timer() as timer:
-        report = import_file(store, path, datetime.now(timezone.utc))
+        report = import_file(store, path, datetime.now(UTC))
     store.close()
     remove_database(db_path)
     return report.read, timer
@@ -179,7 +179,7 @@ def main() -> int:
         db_path = args.db or work / "import.db"
         remove_database(db_path)
         store = SQLiteStore(db_path)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with Timer() as first_timer:
             first = import_file(store, source, now)
         rate = first.read / first_timer.wall

@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.machine import describe_machine  # noqa: E402
 import rapidfuzz  # noqa: E402
 from rapidfuzz import fuzz, process, utils  # noqa: E402
 
 from bench.corpus import corpus_available, corpus_store  # noqa: E402
+from bench.machine import describe_machine  # noqa: E402
 from bench.queries import load_queries  # noqa: E402
 from paperboy.bot.search import fts  # noqa: E402
 from paperboy.bot.search.matcher import Matcher  # noqa: E402

@@ -38,10 +38,9 @@ from rapidfuzz import fuzz, process, utils  # noqa: E402
 
 from bench.corpus import CACHE_DIR, corpus_available, corpus_store  # noqa: E402
 from bench.queries import PER_KIND, VERSION, load_queries  # noqa: E402
+from paperboy.bot.models import normalize_title  # noqa: E402
 from paperboy.bot.search import fts  # noqa: E402
 from paperboy.bot.search.matcher import Matcher  # noqa: E402
-from paperboy.bot.models import normalize_title  # noqa: E402
-
 
 _worker_titles: list[str] = []
 _worker_rowids: list[int] = []
@@ -73,7 +72,7 @@ class WRatioBaseline:
             print(f"WRatio baseline: {len(missing)} queries over all titles, {_cpus()} processes ...",
                   file=sys.stderr, flush=True)
             with ProcessPoolExecutor(max_workers=_cpus(), initializer=_load_titles) as pool:
-                for query, rowids in zip(missing, pool.map(_wratio_top5, missing, chunksize=4)):
+                for query, rowids in zip(missing, pool.map(_wratio_top5, missing, chunksize=4), strict=True):
                     papers = store.get_papers_by_rowid(rowids)
                     cached[query] = [papers[r].key for r in rowids if r in papers]
             path.write_text(json.dumps(cached))

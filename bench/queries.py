@@ -18,8 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.corpus import CACHE_DIR, corpus_available, iter_records, record_to_paper  # noqa: E402
-from paperboy.bot.search.fts import STOPWORDS  # noqa: E402
 from paperboy.bot.models import normalize_title  # noqa: E402
+from paperboy.bot.search.fts import STOPWORDS  # noqa: E402
 
 SEED = 20240917
 VERSION = 2

@@ -27,21 +27,24 @@ import sys
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
 from itertools import accumulate
-from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.machine import describe_machine  # noqa: E402
+from paperboy.bot.models import (  # noqa: E402
+    Paper,
+    Subscription,  # noqa: E402
+    key_for_unnumbered,
+)
+from paperboy.bot.spelling import american, canonical  # noqa: E402
 from paperboy.bot.subscriptions.alerts import enqueue_alerts  # noqa: E402
 from paperboy.bot.subscriptions.index import SubscriptionIndex  # noqa: E402
-from paperboy.bot.models import Paper, key_for_unnumbered  # noqa: E402
-from paperboy.bot.spelling import american, canonical  # noqa: E402
 from paperboy.bot.subscriptions.query import PaperText, QueryError, parse  # noqa: E402
 from paperboy.bot.text import words  # noqa: E402
 from paperboy.storage.sqlite import SQLiteStore  # noqa: E402
-from paperboy.bot.models import Subscription  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "papers-304k.jsonl.xz"
 # Words nobody subscribes to on their own.
@@ -263,7 +266,7 @@ def main() -> None:
           f"target under 1 s: {'met' if match_time < 1 else 'NOT met'} ({match_time:.3f} s median)")
 
     store = SQLiteStore(memory=True)
-    now = datetime(2025, 1, 2, 8, 0, tzinfo=timezone.utc)
+    now = datetime(2025, 1, 2, 8, 0, tzinfo=UTC)
     some = papers[:args.enqueue_papers]
     walls, _, added = timed(lambda: enqueue_alerts(store, some, now, index), 1)
     again_walls, _, again = timed(lambda: enqueue_alerts(store, some, now, index), 1)

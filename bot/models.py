@@ -87,7 +87,7 @@ class Paper:
         """ai_summary when there is one, else the abstract cut at a word boundary."""
         return trim_at_word(collapse_whitespace(self.ai_summary or self.abstract or ""), limit)
 
-    def with_changes(self, **changes) -> "Paper":
+    def with_changes(self, **changes) -> Paper:
         return replace(self, **changes)
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 from paperboy.bot.models import Paper
 
@@ -42,7 +41,7 @@ class Error:
     text: str
 
 
-Reply = Union[Card, PaperList, Notice, Error]
+Reply = Card | PaperList | Notice | Error
 
 
 def reply_kind(reply: Reply) -> str:

@@ -6,10 +6,19 @@ ISO UTC text as `paperboy.bot.clock.iso` writes them.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, Protocol
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
 
 from paperboy.bot.models import (
-    ChannelConfig, Delivery, DeliveryKind, DeliveryStatus, Notify, Paper, Subscription, Target, UpsertResult,
+    ChannelConfig,
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Notify,
+    Paper,
+    Subscription,
+    Target,
+    UpsertResult,
 )
 
 

@@ -5,8 +5,8 @@ scheduler and the delivery worker the syntax of the adapter they deliver through
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ import logging
 import os
 import sqlite3
 import sys
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Sequence
 
 from rich.console import Console
 
@@ -68,7 +68,7 @@ def _open_store(args: argparse.Namespace):
 
 def _valid_date(text: str | None) -> str:
     if not text:
-        return datetime.now(timezone.utc).date().isoformat()
+        return datetime.now(UTC).date().isoformat()
     try:
         return date.fromisoformat(text).isoformat()
     except ValueError:
@@ -111,7 +111,7 @@ def _import(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise UserError(f"no such file: {path}")
     store = _open_store(args)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     console = Console(stderr=True)
     if console.is_terminal:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -200,7 +200,7 @@ async def _ingest(args: argparse.Namespace, store, sources) -> int:
     from paperboy.bot.delivery.pipeline import after_ingest
     from paperboy.bot.sources.http import SourceError
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     new: list[str] = []
     try:
         if args.source == "hf":

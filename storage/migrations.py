@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import sqlite_utils
 
-
 _V1_INITIAL = """
         CREATE TABLE papers (
             key TEXT PRIMARY KEY,

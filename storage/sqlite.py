@@ -6,14 +6,21 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import sqlite_utils
 
 from paperboy.bot.models import (
-    ChannelConfig, Delivery, Paper, Subscription, Target, UpsertResult, normalize_title,
+    ChannelConfig,
+    Delivery,
+    Paper,
+    Subscription,
+    Target,
+    UpsertResult,
+    normalize_title,
 )
 from paperboy.storage import migrations
 
@@ -196,8 +203,7 @@ class SQLiteStore:
 
     def iter_titles(self) -> Iterator[tuple[int, str]]:
         """(rowid, norm_title) for every paper: what in-memory title indexes are built from."""
-        for rowid, norm_title in self.conn.execute("SELECT rowid, norm_title FROM papers ORDER BY rowid"):
-            yield rowid, norm_title
+        yield from map(tuple, self.conn.execute("SELECT rowid, norm_title FROM papers ORDER BY rowid"))
 
     def titles_since(self, rowid: int) -> list[tuple[int, str]]:
         return [(r[0], r[1]) for r in self._all(

@@ -2,7 +2,7 @@
 no other platform is configured."""
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from paperboy.adapters import Platform
 from paperboy.adapters.console.adapter import ConsoleAdapter

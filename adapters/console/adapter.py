@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+
 from rich.console import Console
 from rich.text import Text
 

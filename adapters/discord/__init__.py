@@ -1,7 +1,7 @@
 """The Discord adapter: slash commands, daily lists and subscription alerts on discord.py."""
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from paperboy.adapters import Platform
 from paperboy.adapters.discord.settings import DiscordSettings, DiscordStartError, SettingsError

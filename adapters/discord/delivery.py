@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import logging
 from collections import OrderedDict
-from typing import Any
 
 import aiohttp
 import discord
@@ -16,8 +15,8 @@ from paperboy.adapters.discord.render import Outgoing, render, render_card, thre
 from paperboy.adapters.discord.transport import send_kwargs
 from paperboy.bot.adapter import DeliveryError, SendResult
 from paperboy.bot.models import Target
-from paperboy.bot.retry_after import retry_after_header
 from paperboy.bot.replies import Card, PaperList, Reply
+from paperboy.bot.retry_after import retry_after_header
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +150,7 @@ class Deliverer:
                     auto_archive_duration=self.thread_archive_minutes, type=PUBLIC_THREAD)
                 await self._post(int(thread["id"]), [render_card(Card(item.paper))], delivery_key,
                                  part=f"thread{number}-")
-            except (discord.HTTPException, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            except (TimeoutError, discord.HTTPException, aiohttp.ClientError, OSError) as exc:
                 failed += 1
                 log.warning("thread for paper %s in channel %s failed: %s", number, channel_id, exc)
         note = f"{failed} of {len(paper_list.items)} paper threads could not be opened" if failed else None

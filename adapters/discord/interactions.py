@@ -12,9 +12,9 @@ from paperboy.adapters.discord.render import Outgoing, render
 from paperboy.adapters.discord.schema import CommandCall, argument_for, read_command, spec_for
 from paperboy.adapters.discord.text import plain
 from paperboy.adapters.discord.transport import send_kwargs
-from paperboy.bot.commands.spec import CommandSpec
 from paperboy.bot.commands.dispatch import Core
 from paperboy.bot.commands.invocation import Invocation, Place
+from paperboy.bot.commands.spec import CommandSpec
 from paperboy.bot.replies import Card, Error, Reply
 
 log = logging.getLogger(__name__)
@@ -156,7 +156,7 @@ class InteractionHandler:
             try:
                 suggestions = await asyncio.wait_for(self.core.autocomplete(arg.autocomplete, partial, inv),
                                                      timeout=self.autocomplete_within)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 log.warning("autocomplete %s took longer than %.1fs; answered with no choices",
                             arg.autocomplete, self.autocomplete_within)
         await interaction.response.autocomplete(choices_of(suggestions))

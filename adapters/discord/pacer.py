@@ -4,7 +4,7 @@ earns no burst, so no second ever holds more than rate + 1 starts."""
 from __future__ import annotations
 
 import asyncio
-from typing import Callable
+from collections.abc import Callable
 
 
 class RequestPacer:

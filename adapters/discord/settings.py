@@ -1,8 +1,8 @@
 """Discord settings from the environment. The token is held but never shown."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 
@@ -25,7 +25,7 @@ class DiscordSettings:
     shard_ids: tuple[int, ...] | None = None  # this process's shards; None: all of them
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "DiscordSettings | None":
+    def from_env(cls, env: Mapping[str, str]) -> DiscordSettings | None:
         token = (env.get("DISCORD_TOKEN") or "").strip()
         if not token:
             return None

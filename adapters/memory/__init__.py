@@ -1,7 +1,7 @@
 """An adapter that keeps every post in memory: the test backend, and a dry run for platform "memory"."""
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from paperboy.adapters import Platform
 from paperboy.adapters.memory.adapter import MemoryAdapter

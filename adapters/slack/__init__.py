@@ -1,7 +1,7 @@
 """paperboy's Slack adapter (slack-bolt): /paper, mentions, link unfurls, daily posts and alerts."""
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from paperboy.adapters import Platform
 from paperboy.adapters.slack.settings import SlackConfigError, SlackSettings

@@ -1,9 +1,8 @@
 """paperboy on Slack: slack-bolt's AsyncApp over Socket Mode or HTTP, plus delivery of daily posts and alerts."""
 from __future__ import annotations
 
-import asyncio
 import logging
-from typing import Any, Mapping
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -24,8 +23,8 @@ from paperboy.bot.adapter import DeliveryError, SendResult
 from paperboy.bot.commands.dispatch import Core
 from paperboy.bot.commands.typed import TypedCommands
 from paperboy.bot.models import Target
-from paperboy.bot.retry_after import retry_after_header
 from paperboy.bot.replies import Reply
+from paperboy.bot.retry_after import retry_after_header
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +157,7 @@ class SlackAdapter:
             ts = await self.poster.post(channel, message)
         except SlackApiError as exc:
             raise _delivery_error(exc) from None
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             raise DeliveryError(f"Slack unreachable: {type(exc).__name__}") from None
         return SendResult(external_id=f"{channel}:{ts}" if ts else None)
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from paperboy.adapters.slack.text import chunks, escape, fit, one_line, safe_url
 from paperboy.bot.models import Paper
-from paperboy.bot.replies import Card, Error, Notice, PaperList, Reply, Scored
+from paperboy.bot.replies import Card, Error, PaperList, Reply, Scored
 from paperboy.bot.serialize import reply_text
 
 MAX_BLOCKS = 50

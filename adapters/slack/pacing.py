@@ -4,8 +4,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import AsyncIterator, Awaitable, Callable, Optional
 
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
@@ -68,16 +68,16 @@ class PatientRateLimitRetry(AsyncRetryHandler):
         self._sleep = sleep
 
     async def _can_retry_async(self, *, state: RetryState, request: HttpRequest,
-                               response: Optional[HttpResponse] = None,
-                               error: Optional[Exception] = None) -> bool:
+                               response: HttpResponse | None = None,
+                               error: Exception | None = None) -> bool:
         if response is None or response.status_code != 429:
             return False
         wait = retry_after_header(response.headers)
         return (wait if wait is not None else 1.0) <= self.max_wait
 
     async def prepare_for_next_attempt_async(self, *, state: RetryState, request: HttpRequest,
-                                             response: Optional[HttpResponse] = None,
-                                             error: Optional[Exception] = None) -> None:
+                                             response: HttpResponse | None = None,
+                                             error: Exception | None = None) -> None:
         wait = retry_after_header(response.headers if response else None)
         wait = 1.0 if wait is None else wait
         log.info("Slack rate-limited %s; retrying in %.1f s", _method(request), wait)

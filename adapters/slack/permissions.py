@@ -1,10 +1,10 @@
 """Who may configure a channel's daily post: workspace admins and owners, and the channel's creator."""
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -54,7 +54,7 @@ class ConfigureRights:
             # the answer is "no", never an exception in the command.
             log.info("could not check %s %s: %s", key[0], key[2], exc.response.get("error"))
             return None
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             log.warning("could not reach Slack to check %s %s: %s", key[0], key[2], type(exc).__name__)
             return None
         value = response.get(field) or {}

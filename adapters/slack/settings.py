@@ -1,8 +1,9 @@
 """Slack settings from the environment. Tokens are held but never shown."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 DEFAULT_API_URL = "https://slack.com/api/"
 

@@ -2,8 +2,9 @@
 specs into its own registration (Discord slash commands, Slack's /paper words, typed lines)."""
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable, Literal
+from typing import Literal
 
 from paperboy.bot.clock import Clock
 from paperboy.bot.commands.invocation import Invocation

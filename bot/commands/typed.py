@@ -6,8 +6,8 @@ With an umbrella command, the other commands are its first word (their name or s
 anything else is an argument of the umbrella itself, so a new spec needs no change here."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from paperboy.bot.commands.invocation import Invocation, Place
 from paperboy.bot.commands.spec import CommandSpec

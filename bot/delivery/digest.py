@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable
 
 from paperboy.bot.models import ChannelConfig, Paper
 from paperboy.bot.replies import PaperList, Scored
@@ -37,7 +37,7 @@ class _Settings:
     filter: str | None
 
     @classmethod
-    def of(cls, channel: ChannelConfig | None) -> "_Settings":
+    def of(cls, channel: ChannelConfig | None) -> _Settings:
         if channel is None:
             return cls(HF_SOURCE, DEFAULT_TOP_N, 0, None)
         return cls(normalize_sources(channel.sources), max(1, channel.top_n), max(0, channel.min_upvotes),

@@ -10,18 +10,17 @@ import queue
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 from paperboy.bot.clock import iso
-from paperboy.bot.models import Paper
+from paperboy.bot.models import Paper, UpsertResult
 from paperboy.bot.sources import Sources
 from paperboy.bot.sources.files import iter_file_batches
 from paperboy.bot.sources.records import Skipped
 from paperboy.bot.store import Store
-from paperboy.bot.models import UpsertResult
 
 HF_LIST = "hf"
 SKIPPED_SAMPLE = 20
@@ -106,7 +105,7 @@ class _Writer:
         self._batches: queue.Queue[list[tuple] | None] = queue.Queue(maxsize=2)
         self._thread = threading.Thread(target=self._run, name="paperboy-import-writer", daemon=True)
 
-    def __enter__(self) -> "_Writer":
+    def __enter__(self) -> _Writer:
         self._thread.start()
         return self
 

@@ -10,15 +10,15 @@ import asyncio
 import hashlib
 import logging
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Mapping
 
 from paperboy.bot.adapter import Adapter, DeliveryError
-from paperboy.bot.subscriptions.bundles import bundle_key, bundle_lane, bundle_reply
 from paperboy.bot.clock import Clock, iso, wait_or_stop
+from paperboy.bot.models import Delivery
 from paperboy.bot.serialize import reply_from_dict
 from paperboy.bot.store import Store
-from paperboy.bot.models import Delivery
+from paperboy.bot.subscriptions.bundles import bundle_key, bundle_lane, bundle_reply
 
 log = logging.getLogger(__name__)
 

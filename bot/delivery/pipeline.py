@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Protocol
+from typing import Any, Protocol
 
 from paperboy.bot.clock import Clock, iso, wait_or_stop
 from paperboy.bot.delivery.ingest import ingest_arxiv, ingest_hf

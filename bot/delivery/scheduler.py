@@ -10,16 +10,15 @@ import asyncio
 import json
 import logging
 import zoneinfo
+from collections.abc import Mapping
 from datetime import datetime, time
-from typing import Mapping
 
 from paperboy.bot.clock import Clock, iso, parse_iso, wait_or_stop
 from paperboy.bot.delivery.digest import HF_SOURCE, Digest, build_digest_explained, normalize_sources
-from paperboy.bot.models import DeliveryKind, Target
-from paperboy.bot.syntax import SLASH, Syntax
+from paperboy.bot.models import ChannelConfig, DeliveryKind, Target
 from paperboy.bot.serialize import reply_to_dict
 from paperboy.bot.store import Store
-from paperboy.bot.models import ChannelConfig
+from paperboy.bot.syntax import SLASH, Syntax
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ any meaning). A prefix `*` is appended only by code, outside the quotes.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from paperboy.bot.text import words
 

@@ -10,11 +10,14 @@ from rapidfuzz import fuzz, process
 
 from paperboy.bot.search import fts
 from paperboy.bot.search.query_terms import (
-    QueryTerms, all_of_expression, any_of_expression, searchable_groups,
+    QueryTerms,
+    all_of_expression,
+    any_of_expression,
+    searchable_groups,
 )
 from paperboy.bot.search.ranking import Judged, fuse, keyword_evidence, title_similarity
-from paperboy.bot.spelling import canonical
 from paperboy.bot.search.title_index import TitleIndex
+from paperboy.bot.spelling import canonical
 
 FTS_WEIGHTS = (10.0, 1.0, 2.0)  # title, abstract, authors
 FTS_LIMIT = 20

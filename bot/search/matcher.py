@@ -7,17 +7,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable
 
-from paperboy.bot.search import fts
 from paperboy.bot.clock import Clock, SystemClock, iso
 from paperboy.bot.ids import find_paper_ids, parse_paper_id
 from paperboy.bot.models import Paper, normalize_title
+from paperboy.bot.replies import Scored
+from paperboy.bot.search import fts
 from paperboy.bot.search.local_search import Ranking, candidate_positions, judge, word_completions
 from paperboy.bot.search.query_terms import QueryTerms, analyze
 from paperboy.bot.search.ranking import is_confident
-from paperboy.bot.replies import Scored
 from paperboy.bot.search.title_index import TitleIndex
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,6 @@ class Matcher:
         self._clock = clock or SystemClock()
         self._index: TitleIndex | None = None
         self._stragglers: set[asyncio.Task] = set()
-        self._warming: asyncio.Task | None = None
         self.build_seconds: float | None = None
 
     # ---- the in-memory index --------------------------------------------------------------
@@ -71,34 +70,6 @@ class Matcher:
             return 0
         return self._index.add(self.store.titles_since(self._index.max_rowid))
 
-    async def warm(self) -> None:
-        """Builds the title index without holding up the event loop for the whole build (run it
-        at startup; lookups arriving meanwhile wait for it instead of building their own)."""
-        if self._index is not None:
-            return
-        if self._warming is None:
-            self._warming = asyncio.ensure_future(self._build_in_thread())
-        try:
-            await asyncio.shield(self._warming)
-        finally:
-            if self._warming is not None and self._warming.done():
-                self._warming = None
-
-    async def _build_in_thread(self) -> None:
-        started = time.perf_counter()
-        rows = list(self.store.iter_titles())  # the connection stays on the loop's thread
-        index = await asyncio.to_thread(TitleIndex.build, rows)
-        if self._index is None:
-            self._index = index
-            self.build_seconds = time.perf_counter() - started
-            log.info("title index: %d papers in %.2fs", len(index), self.build_seconds)
-        self.refresh()  # rows stored while the thread was building
-
-    def rebuild(self) -> int:
-        """From scratch: for when stored titles were changed rather than added."""
-        self._index = None
-        return self.refresh()
-
     @property
     def index(self) -> TitleIndex:
         self.refresh()
@@ -114,8 +85,6 @@ class Matcher:
         paper_id = parse_paper_id(text) or _single_linked_id(text)
         if paper_id:
             return await self._lookup_id(text, paper_id)
-        if self._index is None and self._warming is not None:
-            await self.warm()
         match = self.rank(text, limit)
         if match.confident or self._search_remote is None or not fts.tokenize(match.query):
             return match
@@ -152,11 +121,7 @@ class Matcher:
         return [papers[index.rowids[p]] for p in positions if index.rowids[p] in papers]
 
     async def aclose(self) -> None:
-        """Waits for a warm-up in progress and for source calls that were cut off at their
-        deadline to finish cancelling."""
-        if self._warming is not None:
-            await asyncio.gather(self._warming, return_exceptions=True)
-            self._warming = None
+        """Waits for source calls that were cut off at their deadline to finish cancelling."""
         for task in list(self._stragglers):
             task.cancel()
         if self._stragglers:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from paperboy.bot.models import normalize_title
 from paperboy.bot.search import fts
 from paperboy.bot.search.common_words import is_common_in_abstracts
-from paperboy.bot.models import normalize_title
-from paperboy.bot.spelling import canonical, canonical_text, variants
 from paperboy.bot.search.title_index import TitleIndex
+from paperboy.bot.spelling import canonical, canonical_text, variants
 
 MAX_QUERY_CHARS = 500
 ARTICLES = frozenset({"a", "an", "the"})
@@ -60,7 +60,7 @@ def analyze(text: str, index: TitleIndex) -> QueryTerms:
     text = (text or "").strip()[:MAX_QUERY_CHARS]
     tokens = fts.tokenize(text)
     # The index keeps ø, ł, ß as written: a word holding one is searched in that form too.
-    as_indexed = {t: i for t, i in zip(tokens, fts.tokenize(text, as_indexed=True)) if t != i}
+    as_indexed = {t: i for t, i in zip(tokens, fts.tokenize(text, as_indexed=True), strict=True) if t != i}
     # Single letters ("a b c", the "C" of "C++") single out nothing and cost a lot to gather.
     content = [t for t in fts.content_tokens(tokens) if len(t) > 1] or fts.content_tokens(tokens) or tokens
     groups: list[Group] = []

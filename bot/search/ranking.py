@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from paperboy.bot.search import fts
 from paperboy.bot.models import Paper
+from paperboy.bot.search import fts
 from paperboy.bot.search.query_terms import ARTICLES, QueryTerms
-from paperboy.bot.spelling import canonical
 from paperboy.bot.search.title_index import TitleIndex
+from paperboy.bot.spelling import canonical
 
 _SEGMENT_BREAK = re.compile(r"\s*[:|;?!\u2013\u2014]\s*|\s+-\s+|\s*\(\s*|\s*\)\s*")
 

@@ -10,15 +10,14 @@ from __future__ import annotations
 import bisect
 import math
 from collections import OrderedDict, defaultdict
+from collections.abc import Iterable
 from itertools import combinations, islice
-from typing import Iterable
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from paperboy.bot.spelling import canonical
-
 from paperboy.bot.search.fts import STOPWORDS
+from paperboy.bot.spelling import canonical
 
 # Query word groups used to gather candidates (the rarest ones); the rest only score them.
 MAX_GATHER_GROUPS = 6
@@ -46,7 +45,7 @@ class TitleIndex:
     # ---- building -------------------------------------------------------------------------
 
     @classmethod
-    def build(cls, rows: Iterable[tuple[int, str]]) -> "TitleIndex":
+    def build(cls, rows: Iterable[tuple[int, str]]) -> TitleIndex:
         index = cls()
         index.add(rows)
         return index
@@ -250,6 +249,3 @@ class TitleIndex:
         pool = list(islice(chosen, MAX_POOL))
         best = process.extract(query, [self.titles[p] for p in pool], scorer=fuzz.ratio, limit=want)
         return [pool[i] for _, _, i in best]
-
-    def canonical_words(self, position: int) -> set[str]:
-        return {canonical(w) for w in self.titles[position].split()}

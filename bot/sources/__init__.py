@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Mapping
 
 import httpx
 
@@ -45,7 +45,7 @@ class Sources:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], client: httpx.AsyncClient | None = None, *,
-                 gate: ArxivGate | None = None) -> "Sources":
+                 gate: ArxivGate | None = None) -> Sources:
         """Sources as the environment configures them. A client passed in stays the caller's to
         close; otherwise aclose() closes the one made here. `gate` is the process's arXiv gate
         (a new one when not given)."""
@@ -104,7 +104,7 @@ class Sources:
             await asyncio.gather(*tasks, return_exceptions=True)
         lists: list[list[Paper]] = []
         errors: list[SourceError] = []
-        for name, task in zip(("Hugging Face", "arXiv"), tasks):
+        for name, task in zip(("Hugging Face", "arXiv"), tasks, strict=True):
             if task.cancelled():
                 errors.append(SourceError(f"no answer within {self.search_budget:.1f}s", source=name))
             elif isinstance(task.exception(), SourceError):

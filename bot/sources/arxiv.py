@@ -5,9 +5,9 @@ import asyncio
 import contextlib
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import AsyncIterator
 
 import httpx
 
@@ -140,10 +140,14 @@ def title_query(text: str) -> str:
     return " AND ".join(f'ti:"{w}"' for w in words)
 
 
+# arXiv asks for 3 s between requests; a retry waits at least that long too.
+ARXIV_POLICY = RetryPolicy(base_delay=3.0, max_delay=30.0)
+
+
 class ArxivSource:
     def __init__(self, client: httpx.AsyncClient, base_url: str = "https://export.arxiv.org", *,
                  min_interval: float = 3.0, clock: Clock | None = None, gate: ArxivGate | None = None,
-                 policy: RetryPolicy = RetryPolicy(base_delay=3.0, max_delay=30.0)):
+                 policy: RetryPolicy = ARXIV_POLICY):
         self.client = client
         self.base_url = base_url.rstrip("/")
         self.gate = gate or ArxivGate(min_interval, clock=clock)

@@ -10,16 +10,25 @@ import json
 import lzma
 import queue
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator, Union
+from typing import Any, BinaryIO
 
 from paperboy.bot.models import Paper, key_for_unnumbered
 from paperboy.bot.sources.hf import paper_from_hf
 from paperboy.bot.sources.records import (
-    BadRecord, Skipped, arxiv_id_of, codes, count_of, day_of, names, tidy, title_of,
+    BadRecord,
+    Skipped,
+    arxiv_id_of,
+    codes,
+    count_of,
+    day_of,
+    names,
+    tidy,
+    title_of,
 )
 
-FileItem = Union[Paper, Skipped]
+FileItem = Paper | Skipped
 SOURCE = "file"
 _GZIP_MAGIC = b"\x1f\x8b"
 _XZ_MAGIC = b"\xfd7zXZ\x00"

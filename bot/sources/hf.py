@@ -9,9 +9,18 @@ from urllib.parse import quote
 import httpx
 
 from paperboy.bot.models import Paper
-from paperboy.bot.sources.http import RetryPolicy, Sleep, SourceError, fetch
+from paperboy.bot.sources.http import DEFAULT_POLICY, RetryPolicy, Sleep, SourceError, fetch
 from paperboy.bot.sources.records import (
-    BadRecord, Skipped, arxiv_id_of, codes, count_of, day_of, names, tidy, title_of, web_link,
+    BadRecord,
+    Skipped,
+    arxiv_id_of,
+    codes,
+    count_of,
+    day_of,
+    names,
+    tidy,
+    title_of,
+    web_link,
 )
 
 SOURCE = "hf"
@@ -102,7 +111,7 @@ def daily_batch(date: str, items: Any) -> DailyBatch:
 
 class HuggingFaceSource:
     def __init__(self, client: httpx.AsyncClient, base_url: str = "https://huggingface.co", *,
-                 policy: RetryPolicy = RetryPolicy(), sleep: Sleep = asyncio.sleep):
+                 policy: RetryPolicy = DEFAULT_POLICY, sleep: Sleep = asyncio.sleep):
         self.client = client
         self.base_url = base_url.rstrip("/")
         self.policy = policy

@@ -10,8 +10,10 @@ import contextlib
 import json
 import logging
 import random
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any, AsyncContextManager, Awaitable, Callable, Collection, Mapping
+from typing import Any
 
 import httpx
 
@@ -20,7 +22,7 @@ from paperboy.bot.retry_after import retry_after_seconds
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
-Pace = Callable[[], AsyncContextManager[None]]
+Pace = Callable[[], AbstractAsyncContextManager[None]]
 
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 USER_AGENT = "paperboy/0.1 (research paper digest bot; python-httpx)"
@@ -53,6 +55,9 @@ class RetryPolicy:
     max_retry_after: float = 60.0  # a server asking for a longer wait than this gets no retry
     jitter: float = 0.5  # share of each backoff drawn at random, so clients do not retry in step
     max_bytes: int = 32 * 1024 * 1024  # a body larger than this is refused
+
+
+DEFAULT_POLICY = RetryPolicy()
 
 
 @dataclass(frozen=True)
@@ -110,7 +115,7 @@ async def fetch(
     params: Mapping[str, Any] | None = None,
     accept: Collection[int] = (),
     source: str = "",
-    policy: RetryPolicy = RetryPolicy(),
+    policy: RetryPolicy = DEFAULT_POLICY,
     sleep: Sleep = asyncio.sleep,
     pace: Pace | None = None,
     rng: random.Random | None = None,

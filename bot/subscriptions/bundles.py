@@ -7,7 +7,7 @@ sending several entries in one message, and they are marked sent, retried or fai
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from paperboy.bot.models import Delivery
 from paperboy.bot.replies import Card, PaperList, Scored

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress, product
-from typing import Callable, Iterable, Iterator
 
 from paperboy.bot.models import Paper, Subscription
 from paperboy.bot.spelling import canonical
@@ -95,7 +95,7 @@ class _Plan:
         self.needs_check = bool(self.unsure_clauses or self.unsure_excluded)
 
     @classmethod
-    def of(cls, number: int, query: SubscriptionQuery) -> "_Plan":
+    def of(cls, number: int, query: SubscriptionQuery) -> _Plan:
         clauses = sorted((_clause_alternatives(c) for c in query.clauses), key=_cost)
         clause_atoms = [tuple(a for t in clause for a in t.atoms) for clause in query.clauses]
         excluded_atoms = [a for t in query.excluded for a in t.atoms]
@@ -106,7 +106,7 @@ class _Plan:
                    unsure_clauses=tuple(atoms for atoms in clause_atoms if not all(a.exact for a in atoms)),
                    unsure_excluded=tuple(a for a in excluded_atoms if not a.exact))
 
-    def renumbered(self, number: int) -> "_Plan":
+    def renumbered(self, number: int) -> _Plan:
         """A copy for another index: its own number, no subscriptions yet."""
         return _Plan(number, self.canonical, self.steps, self.excluded_keys, self.unsure_clauses,
                      self.unsure_excluded, self.first_keys, description=self.description)
@@ -233,7 +233,7 @@ class SubscriptionIndex:
 
     @classmethod
     def build(cls, subscriptions: Iterable[Subscription],
-              previous: "SubscriptionIndex | None" = None) -> "SubscriptionIndex":
+              previous: SubscriptionIndex | None = None) -> SubscriptionIndex:
         """Parses every subscription's query once (the queries of previous, an index built
         earlier, are reused: only new query texts are parsed). A stored query that no longer
         parses is logged and skipped, and listed in .skipped."""

@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, NamedTuple
+from itertools import pairwise
+from typing import NamedTuple
 
 from paperboy.bot.models import Paper
 from paperboy.bot.spelling import canonical
@@ -97,7 +99,7 @@ class KeyFilter:
     name_tokens: frozenset[str]  # tokens that end an author key: surnames, second of a name pair
 
     @classmethod
-    def of(cls, keys: Iterable[str]) -> "KeyFilter":
+    def of(cls, keys: Iterable[str]) -> KeyFilter:
         wanted = frozenset(keys)
         pairs: set[tuple[str, str]] = set()
         name_tokens: set[str] = set()
@@ -136,7 +138,7 @@ class PaperText:
         return self._text
 
     @classmethod
-    def of(cls, paper: Paper, only: KeyFilter | None = None) -> "PaperText":
+    def of(cls, paper: Paper, only: KeyFilter | None = None) -> PaperText:
         keys: set[str] = set()
         fields = []
         for value in (paper.title, paper.abstract, *paper.ai_keywords):
@@ -144,12 +146,12 @@ class PaperText:
                 stems = list(map(canonical, words(value)))
                 keys.update(stems)
                 if only is None:
-                    keys.update(map(" ".join, zip(stems, stems[1:])))
+                    keys.update(map(" ".join, pairwise(stems)))
                 else:  # set operations in C; only the few wanted pairs become strings
-                    keys.update(map(" ".join, only.pairs.intersection(zip(stems, stems[1:]))))
+                    keys.update(map(" ".join, only.pairs.intersection(pairwise(stems))))
                 fields.append(stems)
         names = []
-        for author, each in zip(paper.authors, _name_tokens(paper.authors) if paper.authors else ()):
+        for author, each in zip(paper.authors, _name_tokens(paper.authors) if paper.authors else (), strict=True):
             if not each:
                 continue
             name_tokens = tuple(each)
@@ -157,7 +159,7 @@ class PaperText:
             if only is not None and only.name_tokens.isdisjoint(name_tokens):
                 continue
             name = _reorder_name(author)
-            for first, second in zip(name_tokens, name_tokens[1:]):
+            for first, second in pairwise(name_tokens):
                 keys.add(f"n:{first} {second}")
                 keys.add(f"p:{first[0]} {second}")
             last_word = name[name.rfind(" ") + 1:]
@@ -365,7 +367,7 @@ def _text_atoms(folded: list[str], compound: bool) -> tuple[Atom, ...]:
     elif len(stems) == 2:  # a pair of neighbours is itself a key
         atoms = [Atom((" ".join(stems),))]
     else:
-        pairs = tuple(dict.fromkeys(map(" ".join, zip(stems, stems[1:]))))
+        pairs = tuple(dict.fromkeys(map(" ".join, pairwise(stems))))
         atoms = [Atom(pairs, phrase=" " + " ".join(stems) + " ")]
     if compound and len(stems) > 1:  # multi-agent also finds multiagent
         atoms.append(Atom((canonical("".join(folded)),)))

@@ -112,8 +112,8 @@ def test_ask_reads_many_commands_from_stdin_in_one_process(env):
 
 def test_import_twice_adds_nothing(env, tmp_path):
     path = tmp_path / "papers.jsonl.gz"
-    rows = [{"id": "2501.0000%d" % i, "title": f"Paper number {i}", "abstract": "An abstract.",
-             "authors": ["A. Author"], "published": "2025-01-0%d" % (i + 1), "categories": ["cs.LG"]}
+    rows = [{"id": f"2501.0000{i}", "title": f"Paper number {i}", "abstract": "An abstract.",
+             "authors": ["A. Author"], "published": f"2025-01-0{i + 1}", "categories": ["cs.LG"]}
             for i in range(5)]
     with gzip.open(path, "wt") as f:
         for row in rows:

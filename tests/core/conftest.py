@@ -1,15 +1,15 @@
 """A test bot in the style of errbot's: a real Core over an in-memory store, driven by chat lines."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from paperboy.bot.clock import FakeClock, iso
 from paperboy.bot.commands.dispatch import build_core
+from paperboy.bot.commands.invocation import Place
 from paperboy.bot.commands.typed import TypedCommands
 from paperboy.bot.models import Paper
-from paperboy.bot.commands.invocation import Place
 from paperboy.bot.replies import Reply
 from paperboy.storage.sqlite import SQLiteStore
 
@@ -44,7 +44,7 @@ SEED = [
           authors=("<@U123>",), published="2024-01-03", categories=("cs.CR",)),
 ]
 
-START = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 
 
 class TestBot:

@@ -1,18 +1,17 @@
 """Fixtures for the delivery engine: a store, a fake clock, and helpers that stock the store."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Iterable
 
 import pytest
 
 from paperboy.bot.clock import FakeClock, iso
-from paperboy.bot.models import Paper
+from paperboy.bot.models import ChannelConfig, Paper
 from paperboy.storage.sqlite import SQLiteStore
-from paperboy.bot.models import ChannelConfig
 
-START = datetime(2026, 11, 24, 0, 0, tzinfo=timezone.utc)  # a Tuesday
+START = datetime(2026, 11, 24, 0, 0, tzinfo=UTC)  # a Tuesday
 LONG_AGO = "2020-01-01T00:00:00Z"  # channels set up before anything the tests drive
 
 
@@ -38,7 +37,7 @@ class Stock:
         """A Hugging Face daily list for `day`, stored in the given (not necessarily ranked) order."""
         counts = list(upvotes)
         names = list(titles) if titles is not None else [f"{day} paper {i}" for i in range(len(counts))]
-        papers = [self.paper(name, upvotes=count, published=day) for name, count in zip(names, counts)]
+        papers = [self.paper(name, upvotes=count, published=day) for name, count in zip(names, counts, strict=True)]
         self.store.record_daily_list(day, "hf", [(p.key, p.upvotes) for p in papers])
         return papers
 

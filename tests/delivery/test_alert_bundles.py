@@ -1,17 +1,15 @@
 """A subscription's alerts due together at one place go out as one list; each match still once."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from paperboy.adapters.memory.adapter import MemoryAdapter
 from paperboy.bot.adapter import DeliveryError
-from paperboy.bot.subscriptions.bundles import BUNDLE_SIZE
-from paperboy.bot.subscriptions.alerts import enqueue_alerts
 from paperboy.bot.clock import iso
-from paperboy.bot.models import Target
 from paperboy.bot.delivery.outbox import DeliveryWorker
+from paperboy.bot.models import Target
 from paperboy.bot.replies import Card, Notice, PaperList
 from paperboy.bot.serialize import reply_to_dict
+from paperboy.bot.subscriptions.alerts import enqueue_alerts
+from paperboy.bot.subscriptions.bundles import BUNDLE_SIZE
 from paperboy.bot.syntax import Syntax
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,7 @@ from paperboy.bot.clock import FakeClock
 from paperboy.bot.delivery.scheduler import DailyScheduler, daily_key
 from paperboy.storage.sqlite import SQLiteStore
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(text: str) -> datetime:
@@ -93,7 +93,7 @@ async def test_dst_changes_keep_the_local_time(store, stock, tz, days, expected_
     channel = stock.channel(daily_time="09:00", tz=tz)
     clock = FakeClock(at(f"{days[0]}T00:00"))
     queued = await drive(DailyScheduler(store, clock), clock, at(f"{days[-1]}T23:59"))
-    assert queued == [(at(f"{day}T{hhmm}"), daily_key(channel.id, day)) for day, hhmm in zip(days, expected_utc)]
+    assert queued == [(at(f"{day}T{hhmm}"), daily_key(channel.id, day)) for day, hhmm in zip(days, expected_utc, strict=True)]
 
 
 async def test_a_time_skipped_by_spring_forward_still_posts_once(store, stock):
@@ -127,7 +127,7 @@ async def test_restarts_never_post_the_same_day_twice(db_path, clock, stock_for)
     queued = await drive(DailyScheduler(first, clock), clock, at("2026-11-24T08:30"))
     assert [key for _, key in queued] == [daily_key(channel.id, "2026-11-24")]
     first.close()
-    for restart in range(3):  # three restarts later the same day: nothing more
+    for _ in range(3):  # three restarts later the same day: nothing more
         reopened = SQLiteStore(db_path)
         assert await drive(DailyScheduler(reopened, clock), clock, clock.now() + timedelta(hours=1)) == []
         reopened.close()

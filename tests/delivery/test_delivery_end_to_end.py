@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 from paperboy.adapters.memory.adapter import MemoryAdapter
 from paperboy.bot.adapter import DeliveryError
 from paperboy.bot.clock import FakeClock
 from paperboy.bot.delivery.outbox import DeliveryWorker
-from paperboy.bot.replies import PaperList
 from paperboy.bot.delivery.scheduler import DailyScheduler
+from paperboy.bot.replies import PaperList
 from paperboy.storage.sqlite import SQLiteStore
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(text: str) -> datetime:

@@ -4,13 +4,11 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-import pytest
-
 from paperboy.adapters.memory.adapter import MemoryAdapter
 from paperboy.bot.adapter import DeliveryError
 from paperboy.bot.clock import iso, parse_iso
-from paperboy.bot.models import Paper, Target
 from paperboy.bot.delivery.outbox import DeliveryWorker
+from paperboy.bot.models import Paper, Target
 from paperboy.bot.replies import Notice, PaperList, Scored
 from paperboy.bot.serialize import reply_to_dict
 from paperboy.storage.sqlite import SQLiteStore
@@ -87,7 +85,7 @@ async def test_backoff_doubles_and_stops_growing_at_the_maximum(store, clock):
         due = parse_iso(store.get_delivery("k1").next_attempt_at)
         waits.append((due - clock.now()).total_seconds())
         clock.set(due)
-    for wait, expected in zip(waits, [5, 10, 20, 40, 60, 60]):
+    for wait, expected in zip(waits, [5, 10, 20, 40, 60, 60], strict=True):
         assert expected <= wait <= min(expected * 1.1 + 1, 61)
     assert await worker.run_once() == 1
     assert status(store, "k1") == "sent"

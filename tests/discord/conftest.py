@@ -1,22 +1,22 @@
 """Fixtures for the Discord adapter: a fake Discord on loopback and the real client against it."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
+from fake_discord import FakeDiscord
 
 from paperboy.adapters.discord.adapter import DiscordAdapter
-from paperboy.adapters.discord.settings import DiscordSettings
 from paperboy.adapters.discord.pacer import RequestPacer
+from paperboy.adapters.discord.settings import DiscordSettings
 from paperboy.bot.clock import FakeClock, iso
 from paperboy.bot.commands.dispatch import build_core
 from paperboy.bot.models import Paper
-from fake_discord import FakeDiscord
 from paperboy.storage.sqlite import SQLiteStore
 
-START = datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 
 PAPERS = [
     Paper(key="2309.12288", arxiv_id="2309.12288",

@@ -12,11 +12,11 @@ import json
 import re
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from aiohttp import WSMsgType, web
-
 from fake_discord_wire import choice_violations, invalid_form_body, json_response, limit_violations, payload
 
 _CALL = web.RequestKey("call", object)
@@ -71,7 +71,7 @@ class InteractionRecord:
     def answered_after(self) -> float:
         return self.callbacks[0].at - self.sent_at
 
-    async def wait_for(self, predicate: Callable[["InteractionRecord"], bool], timeout: float = 10.0) -> None:
+    async def wait_for(self, predicate: Callable[[InteractionRecord], bool], timeout: float = 10.0) -> None:
         async def loop() -> None:
             while not predicate(self):
                 self.changed.clear()
@@ -115,7 +115,7 @@ class FakeDiscord:
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
-    async def start(self) -> "FakeDiscord":
+    async def start(self) -> FakeDiscord:
         app = web.Application(middlewares=[self._record])
         app.router.add_get("/gateway", self._gateway)
         app.router.add_route("*", "/api/v10/{path:.*}", self._rest)

@@ -2,15 +2,15 @@
 the core, and the callback the client sends back."""
 from __future__ import annotations
 
-import pytest
-
-from paperboy.adapters.discord.schema import command_payloads
 import re
 
-from paperboy.bot.clock import iso
-from paperboy.bot.models import Paper
+import pytest
 from conftest import PAPERS, START, make_adapter
 from fake_discord import FakeDiscord
+
+from paperboy.adapters.discord.schema import command_payloads
+from paperboy.bot.clock import iso
+from paperboy.bot.models import Paper
 
 EVERYONE = (1 << 10) | (1 << 11) | (1 << 31)  # view channel, send messages, use application commands
 MANAGER = EVERYONE | (1 << 4)  # + manage channels

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from paperboy.adapters.discord.delivery import DMS_CLOSED_NOTE
-from paperboy.bot.subscriptions.alerts import enqueue_alerts
-from paperboy.bot.clock import FakeClock, iso
-from paperboy.bot.commands.dispatch import build_core
-from paperboy.bot.models import Paper
-from paperboy.bot.delivery.outbox import DeliveryWorker
-from paperboy.bot.delivery.scheduler import DailyScheduler
 from conftest import PAPERS, make_adapter
-from paperboy.storage.sqlite import SQLiteStore
 from test_discord_commands import MANAGER, USER, option, run
 
-UTC = timezone.utc
+from paperboy.adapters.discord.delivery import DMS_CLOSED_NOTE
+from paperboy.bot.clock import FakeClock, iso
+from paperboy.bot.commands.dispatch import build_core
+from paperboy.bot.delivery.outbox import DeliveryWorker
+from paperboy.bot.delivery.scheduler import DailyScheduler
+from paperboy.bot.models import Paper
+from paperboy.bot.subscriptions.alerts import enqueue_alerts
+from paperboy.storage.sqlite import SQLiteStore
+
+UTC = UTC
 REVERSAL, RETRO, IRL, HOSTILE = PAPERS
 LIST_DAY = "2026-11-24"
 
@@ -37,7 +38,7 @@ class Bot:
         self.scheduler = DailyScheduler(self.store, clock)
         self.worker = DeliveryWorker(self.store, {"discord": self.adapter}, clock, base_backoff=5)
 
-    async def __aenter__(self) -> "Bot":
+    async def __aenter__(self) -> Bot:
         await self.adapter.start()
         self.worker.recover()
         return self

@@ -5,13 +5,13 @@ import asyncio
 import time
 
 import pytest
+from conftest import PAPERS, make_adapter
 
 from paperboy.adapters.discord.delivery import DMS_CLOSED_NOTE, nonce_for
 from paperboy.adapters.discord.pacer import RequestPacer
 from paperboy.bot.adapter import DeliveryError
 from paperboy.bot.models import Target
 from paperboy.bot.replies import Card, Notice, PaperList, Scored
-from conftest import PAPERS, make_adapter
 
 REVERSAL, RETRO, IRL, HOSTILE = PAPERS
 USER = "555555555555555555"
@@ -105,7 +105,7 @@ async def test_thread_mode_posts_the_list_then_one_thread_per_paper_with_its_car
         "3. @\u200beveryone <@123456789012345678> **Bold** claims: a [link](http://evil.example) in a title"]
     creates = fake.requests("POST", rf"/channels/{fake.channel_id}/threads")
     assert all(c.body["type"] == 11 and c.body["auto_archive_duration"] == 1440 for c in creates)
-    for thread, paper in zip(fake.threads, (REVERSAL, RETRO, HOSTILE)):
+    for thread, paper in zip(fake.threads, (REVERSAL, RETRO, HOSTILE), strict=True):
         (card,) = fake.channel_messages(thread["id"])
         assert card["embeds"][0]["url"] == paper.abs_url and card["allowed_mentions"] == {"parse": []}
 

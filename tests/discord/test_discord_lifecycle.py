@@ -4,14 +4,14 @@ from __future__ import annotations
 import logging
 
 import pytest
+from conftest import make_adapter
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
+from test_discord_commands import option, run
 
 from paperboy.bot.adapter import DeliveryError
 from paperboy.bot.models import Target
 from paperboy.bot.replies import Notice
-from conftest import make_adapter
-from test_discord_commands import option, run
 
 
 async def test_the_token_never_reaches_the_logs_even_at_debug_level(core, fake, caplog):

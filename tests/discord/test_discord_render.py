@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import re
 
+from conftest import PAPERS
+from fake_discord_wire import limit_violations
+
 from paperboy.adapters.discord.render import render, render_card, render_list, render_text, thread_name
 from paperboy.adapters.discord.text import escape, safe_url
 from paperboy.bot.models import Paper
 from paperboy.bot.replies import Card, Error, Notice, PaperList, Scored
-from conftest import PAPERS
-from fake_discord_wire import limit_violations
 
 REVERSAL, RETRO, IRL, HOSTILE = PAPERS
 

@@ -3,8 +3,17 @@ from __future__ import annotations
 
 import pytest
 
-from paperboy.adapters.discord.schema import (BOOLEAN, INTEGER, STRING, SUB_COMMAND, command_payload, command_payloads,
-                                     read_command, same_commands, spec_for)
+from paperboy.adapters.discord.schema import (
+    BOOLEAN,
+    INTEGER,
+    STRING,
+    SUB_COMMAND,
+    command_payload,
+    command_payloads,
+    read_command,
+    same_commands,
+    spec_for,
+)
 from paperboy.bot.commands.spec import Argument, CommandSpec
 from paperboy.bot.commands.table import build_specs
 

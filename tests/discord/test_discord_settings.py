@@ -4,8 +4,7 @@ from __future__ import annotations
 import pytest
 
 from paperboy.adapters.discord import PLATFORM as DISCORD
-from paperboy.adapters.discord.settings import DiscordSettings, SettingsError
-from paperboy.adapters.discord.settings import DEFAULT_API_BASE
+from paperboy.adapters.discord.settings import DEFAULT_API_BASE, DiscordSettings, SettingsError
 
 
 def test_no_token_means_no_adapter(core):

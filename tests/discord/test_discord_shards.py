@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import make_adapter
 from fake_discord import FakeDiscord
 from test_discord_commands import option

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import pytest
-
-from paperboy.bot.search.matcher import Matcher
-from paperboy.bot.models import Paper, key_for_unnumbered
-from paperboy.storage.sqlite import SQLiteStore
 from matcher_seed import seed_papers
+
+from paperboy.bot.models import Paper, key_for_unnumbered
+from paperboy.bot.search.matcher import Matcher
+from paperboy.storage.sqlite import SQLiteStore
 
 SEEN_AT = "2025-01-20T08:00:00Z"
 

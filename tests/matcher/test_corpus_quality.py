@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from paperboy.bot.search.matcher import Matcher
 from paperboy.bot.models import Paper, key_for_unnumbered, normalize_title
+from paperboy.bot.search.matcher import Matcher
 from paperboy.storage.sqlite import SQLiteStore
 
 CORPUS_FILE = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "papers-304k.jsonl.xz"

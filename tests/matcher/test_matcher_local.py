@@ -2,13 +2,11 @@
 and a query that fits nothing says so instead of naming a wrong paper."""
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-
-from paperboy.bot.search.matcher import Match, Matcher
-from paperboy.bot.models import Paper
 from conftest import SEEN_AT, library
+
+from paperboy.bot.models import Paper
+from paperboy.bot.search.matcher import Match, Matcher
 
 REVERSAL = "2309.12288"
 RETRO_SEARCH = "2501.00002"
@@ -172,17 +170,6 @@ def test_rank_is_the_synchronous_local_answer(store):
     matcher = Matcher(store)
     match = matcher.rank("retro serch untaken paths")
     assert key_of(match) == RETRO_SEARCH
-
-
-async def test_warming_builds_the_index_once_while_lookups_wait(store):
-    matcher = Matcher(store)
-    warming = asyncio.ensure_future(matcher.warm())
-    match, _ = await asyncio.gather(matcher.lookup("retro serch untaken paths"), warming)
-    assert key_of(match) == RETRO_SEARCH
-    assert len(matcher.index) == len(library())
-    assert matcher.build_seconds is not None
-    await matcher.warm()  # already built: nothing to do
-    await matcher.aclose()
 
 
 @pytest.mark.parametrize("query", ["Michałowska", "Michałowska Kędzierski", "michalowska kedzierski"])

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from paperboy.bot.search.matcher import Matcher
 from paperboy.bot.models import Paper
+from paperboy.bot.search.matcher import Matcher
 
 FRESH = Paper(key="2410.05229", arxiv_id="2410.05229",
               title="GSM-Symbolic: Understanding the Limitations of Mathematical Reasoning in Large Language Models",

@@ -5,10 +5,10 @@ import logging
 from pathlib import Path
 
 import pytest
-
-from paperboy.bot.clock import FakeClock, iso
 from fake_slack import FakeSlack
 from slack_world import PAPERS, START, make_adapter
+
+from paperboy.bot.clock import FakeClock, iso
 from paperboy.storage.sqlite import SQLiteStore
 
 

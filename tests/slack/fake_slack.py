@@ -12,8 +12,9 @@ import json
 import time
 import uuid
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -212,7 +213,7 @@ class FakeSlack:
             self._changed.clear()
             try:
                 await asyncio.wait_for(self._changed.wait(), min(remaining, 0.05))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     def _record(self) -> None:
@@ -281,7 +282,7 @@ class FakeSlack:
             try:
                 check_blocks(blocks)
             except BlockError as exc:
-                raise SlackError("invalid_blocks", response_metadata={"messages": [str(exc)]})
+                raise SlackError("invalid_blocks", response_metadata={"messages": [str(exc)]}) from exc
 
     def _m_chat_postMessage(self, params):
         channel = self._channel(params.get("channel"))
@@ -316,7 +317,7 @@ class FakeSlack:
             try:
                 check_blocks(unfurl.get("blocks", []))
             except BlockError as exc:
-                raise SlackError("invalid_unfurls", response_metadata={"messages": [str(exc)]})
+                raise SlackError("invalid_unfurls", response_metadata={"messages": [str(exc)]}) from exc
         return {"ok": True}
 
     def _m_conversations_open(self, params):

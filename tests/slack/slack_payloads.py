@@ -4,14 +4,14 @@ from __future__ import annotations
 import copy
 import json
 import uuid
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).parent / "payloads"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _shape(name: str) -> dict[str, Any]:
     return json.loads((HERE / f"{name}.json").read_text())
 

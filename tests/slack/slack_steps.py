@@ -5,9 +5,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from paperboy.adapters.slack.blocks import SHARE_ACTION
 from fake_slack import Ack, FakeSlack
 from slack_payloads import slash_command
+
+from paperboy.adapters.slack.blocks import SHARE_ACTION
 
 ACK_DEADLINE = 3.0
 

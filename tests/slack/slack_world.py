@@ -1,14 +1,15 @@
 """The Slack tests' world: a few real papers (one with a hostile title) and the adapter wired to the fake."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+
+from fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack
 
 from paperboy.adapters.slack.adapter import SlackAdapter
 from paperboy.bot.models import Paper
-from fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack
 
 # 08:00 in New York on a Tuesday.
-START = datetime(2026, 11, 24, 13, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
 
 PAPERS = (
     Paper(key="2309.12288", arxiv_id="2309.12288",

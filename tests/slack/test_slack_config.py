@@ -4,11 +4,11 @@ from __future__ import annotations
 import logging
 
 import pytest
+from fake_slack import APP_TOKEN, BOT_TOKEN
+from slack_world import make_adapter
 
 from paperboy.adapters.slack import PLATFORM as SLACK
 from paperboy.adapters.slack.settings import SlackConfigError
-from slack_world import make_adapter
-from fake_slack import APP_TOKEN, BOT_TOKEN
 
 SECRET = "0123456789abcdef0123456789abcdef"
 

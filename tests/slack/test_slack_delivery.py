@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from itertools import pairwise
 
 import pytest
+from fake_slack import User
+from slack_world import PAPERS, make_adapter
 
 from paperboy.bot.adapter import DeliveryError
 from paperboy.bot.models import Target
 from paperboy.bot.replies import Card, PaperList, Scored
-from slack_world import PAPERS, make_adapter
-from fake_slack import User
 
 DIGEST = PaperList("Today's papers", tuple(Scored(p, 1.0) for p in PAPERS[:3]), note="Hugging Face Daily Papers")
 ALERT = Card(PAPERS[2], note="New paper matching your subscription #1: diffusion")
@@ -121,7 +122,7 @@ async def test_posts_to_one_channel_are_spaced_and_other_channels_are_not_held_u
     times = [c.at for c in fake.calls_to("chat.postMessage") if c.params["channel"] == "C0PAPERS"]
     assert len(times) == 4
     # Spaced when sent; measured on arrival, so allow for a little network jitter on loopback.
-    assert all(b - a >= 0.2 for a, b in zip(times, times[1:]))
+    assert all(b - a >= 0.2 for a, b in pairwise(times))
     assert times[-1] - times[0] >= 0.85
     [general] = [c.at for c in fake.calls_to("chat.postMessage") if c.params["channel"] == "C0GENERAL"]
     assert general < times[1]  # did not wait behind the busy channel

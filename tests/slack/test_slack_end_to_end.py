@@ -5,24 +5,25 @@ the test sets, while the Slack side (bolt, Socket Mode, Web API) runs for real a
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
+
+from slack_steps import slash
+from slack_world import PAPERS, make_adapter
 
 from paperboy.bot.clock import iso
 from paperboy.bot.commands.dispatch import build_core
-from paperboy.bot.models import Paper
 from paperboy.bot.delivery.outbox import DeliveryWorker
 from paperboy.bot.delivery.pipeline import after_ingest
 from paperboy.bot.delivery.scheduler import DailyScheduler
-from slack_world import PAPERS, make_adapter
-from slack_steps import slash
+from paperboy.bot.models import Paper
 from paperboy.storage.sqlite import SQLiteStore
 
 NEW_YORK = ZoneInfo("America/New_York")
 
 
 def new_york(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 11, day, hour, minute, tzinfo=NEW_YORK).astimezone(timezone.utc)
+    return datetime(2026, 11, day, hour, minute, tzinfo=NEW_YORK).astimezone(UTC)
 
 
 class Running:
@@ -35,7 +36,7 @@ class Running:
         self.scheduler = DailyScheduler(self.store, clock)
         self.worker = DeliveryWorker(self.store, {"slack": self.adapter}, clock)
 
-    async def __aenter__(self) -> "Running":
+    async def __aenter__(self) -> Running:
         await self.adapter.start()
         self.worker.recover()
         return self

@@ -8,9 +8,8 @@ from urllib.parse import urlencode
 
 import aiohttp
 import pytest
-
-from slack_world import make_adapter
 from slack_payloads import slash_command
+from slack_world import make_adapter
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 

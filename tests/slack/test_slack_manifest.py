@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from paperboy.adapters.slack.context import SLASH_COMMAND, UMBRELLA
-from paperboy.bot.ids import find_paper_links
 from paperboy.bot.commands.table import build_specs
 from paperboy.bot.commands.typed import TypedCommands
+from paperboy.bot.ids import find_paper_links
 
 MANIFEST = Path(__file__).resolve().parents[2] / "deploy" / "slack" / "manifest.yaml"
 

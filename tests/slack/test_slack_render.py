@@ -5,15 +5,15 @@ import json
 import re
 
 import pytest
+from fake_slack import check_blocks
 
 from paperboy.adapters.slack.blocks import SHARE_ACTION, paper_key_from_share, render
 from paperboy.adapters.slack.context import UMBRELLA
 from paperboy.adapters.slack.text import chunks, escape, fit, plain_message_text, safe_url
-from paperboy.bot.models import Paper
-from paperboy.bot.replies import Card, Error, Notice, PaperList, Scored
 from paperboy.bot.commands.table import build_specs
 from paperboy.bot.commands.typed import TypedCommands
-from fake_slack import check_blocks
+from paperboy.bot.models import Paper
+from paperboy.bot.replies import Card, Error, Notice, PaperList, Scored
 
 HOSTILE = "<!channel> <!here> <@U123ABC> *bold* _it_ & <https://evil.example|click me> `code`"
 

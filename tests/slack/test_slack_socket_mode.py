@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import json
 
-from paperboy.adapters.slack.blocks import SHARE_ACTION
 from fake_slack import BOT_USER
 from slack_payloads import app_mention, link_shared, share_click
 from slack_steps import ACK_DEADLINE, share_value, slash
+
+from paperboy.adapters.slack.blocks import SHARE_ACTION
 
 
 async def test_typod_title_answers_with_the_right_card_ephemerally(fake, slack):

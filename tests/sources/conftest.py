@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from fake_paper_sources import FakeSources, SleepRecorder
 
 from paperboy.bot.sources.http import RetryPolicy
-from fake_paper_sources import FakeSources, SleepRecorder
 from paperboy.storage.sqlite import SQLiteStore
 
 

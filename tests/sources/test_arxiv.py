@@ -3,17 +3,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from itertools import pairwise
 
 import pytest
+from fake_paper_sources import EXPECTED, Reply, atom_feed, fixture_bytes
 
 from paperboy.bot.clock import FakeClock
 from paperboy.bot.sources.arxiv import ArxivGate, ArxivSource, parse_feed, title_query
 from paperboy.bot.sources.http import RetryPolicy, SourceError
-from fake_paper_sources import EXPECTED, Reply, atom_feed, fixture_bytes
 
 ATOM = "application/atom+xml; charset=utf-8"
-START = datetime(2026, 7, 24, 12, 0, tzinfo=timezone.utc)
+START = datetime(2026, 7, 24, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -151,7 +152,7 @@ async def test_the_gate_spaces_requests_by_the_interval_on_the_injected_clock(fa
         await arxiv.category("cs.LG")
 
     times = [s.clock_at for s in fake_sources.seen]
-    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:])]
+    gaps = [(b - a).total_seconds() for a, b in pairwise(times)]
     assert gaps == [3.0, 3.0]
     assert time.monotonic() - started < 2.0  # the fake clock moved, the test did not wait
 
@@ -168,7 +169,7 @@ async def test_one_gate_holds_one_request_at_a_time_across_sources_and_tasks(fak
 
     assert len(fake_sources.seen) == 4 and fake_sources.max_active == 1
     times = [s.clock_at for s in fake_sources.seen]
-    assert all((b - a).total_seconds() >= 3.0 for a, b in zip(times, times[1:]))
+    assert all((b - a).total_seconds() >= 3.0 for a, b in pairwise(times))
 
 
 async def test_retries_go_through_the_gate_too(fake_sources, arxiv, clock):

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import itertools
 import lzma
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from paperboy.bot.delivery.ingest import import_file
 from paperboy.bot.models import normalize_title
-from paperboy.bot.text import words_any
 from paperboy.bot.sources.files import iter_file
+from paperboy.bot.text import words_any
 from paperboy.storage.sqlite import SQLiteStore
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "papers-304k.jsonl.xz"
@@ -33,7 +33,7 @@ def corpus_head(tmp_path_factory) -> Path:
 
 def test_the_corpus_head_imports_and_a_second_import_adds_nothing(corpus_head, tmp_path):
     store = SQLiteStore(tmp_path / "corpus.db")
-    now = datetime(2026, 11, 26, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 26, tzinfo=UTC)
 
     first = import_file(store, corpus_head, now)
 

@@ -4,19 +4,19 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
+from fake_paper_sources import EXPECTED, Reply, atom_feed, fixture_json
 
 from paperboy.bot.delivery.ingest import ingest_arxiv, ingest_hf
-from paperboy.bot.sources import Sources, SourceError, SourceOffline
+from paperboy.bot.sources import SourceError, SourceOffline, Sources
 from paperboy.bot.sources.arxiv import ArxivGate, ArxivSource
 from paperboy.bot.sources.hf import HuggingFaceSource
-from fake_paper_sources import EXPECTED, Reply, atom_feed, fixture_bytes, fixture_json
 
 ATOM = "application/atom+xml; charset=utf-8"
-NOW = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture

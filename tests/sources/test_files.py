@@ -6,11 +6,11 @@ import json
 import lzma
 
 import pytest
+from fake_paper_sources import EXPECTED, FIXTURES
 
 from paperboy.bot.models import Paper, key_for_unnumbered
 from paperboy.bot.sources.files import FileFormatError, iter_file, iter_file_batches
 from paperboy.bot.sources.records import Skipped
-from fake_paper_sources import EXPECTED, FIXTURES
 
 SMALL = ["papers_small.jsonl", "papers_small.jsonl.gz", "papers_small.jsonl.xz"]
 HOSTILE = "Robert'); DROP TABLE papers;-- \"quoted\" NEAR(a b) * -x AND OR"
@@ -90,7 +90,7 @@ def test_a_saved_malformed_daily_papers_response_reports_item_numbers():
 
 def test_windows_line_ends_a_bom_and_blank_lines_are_fine(tmp_path):
     path = tmp_path / "crlf.jsonl"
-    lines = [json.dumps({"id": "2401.0000%d" % i, "title": f"Paper {i}"}) for i in range(1, 4)]
+    lines = [json.dumps({"id": f"2401.0000{i}", "title": f"Paper {i}"}) for i in range(1, 4)]
     path.write_bytes(b"\xef\xbb\xbf" + "\r\n\r\n".join(lines).encode() + b"\r\n")
     papers, skipped = read(path)
     assert sorted(papers) == ["2401.00001", "2401.00002", "2401.00003"] and skipped == []

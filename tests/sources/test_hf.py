@@ -4,10 +4,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from fake_paper_sources import EXPECTED, Reply, fixture_bytes, fixture_json
 
 from paperboy.bot.sources.hf import HuggingFaceSource
 from paperboy.bot.sources.http import SourceError
-from fake_paper_sources import EXPECTED, Reply, fixture_bytes, fixture_json
 
 DAILY = "hf_daily_papers_2026-11-24.json"
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 import logging
 import random
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
+from fake_paper_sources import Reply
 
 from paperboy.bot.retry_after import retry_after_header, retry_after_seconds
 from paperboy.bot.sources.http import RetryPolicy, SourceError, backoff_delay, fetch
-from fake_paper_sources import Reply
 
 OK = Reply(200, b'{"ok": true}')
 
@@ -28,7 +28,7 @@ async def test_429_with_retry_after_then_200_succeeds_after_the_asked_wait(fake_
 
 
 async def test_retry_after_as_an_http_date_is_honoured():
-    now = datetime(2026, 11, 24, 7, 0, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 24, 7, 0, 0, tzinfo=UTC)
     assert retry_after_seconds("Tue, 24 Nov 2026 07:00:05 GMT", now) == 5.0
     assert retry_after_seconds("Tue, 24 Nov 2026 06:59:00 GMT", now) == 0.0  # already past: retry now
     assert retry_after_seconds("7", now) == 7.0

@@ -2,22 +2,22 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
+from fake_paper_sources import EXPECTED, FIXTURES, Reply, atom_feed, fixture_bytes
 
 from paperboy.bot.delivery.ingest import import_file, ingest_arxiv, ingest_hf
 from paperboy.bot.models import Paper, normalize_title
-from paperboy.bot.text import words_any
 from paperboy.bot.sources import Sources
 from paperboy.bot.sources.arxiv import ArxivGate, ArxivSource
 from paperboy.bot.sources.files import iter_file
 from paperboy.bot.sources.hf import HuggingFaceSource
 from paperboy.bot.sources.http import SourceError
-from fake_paper_sources import EXPECTED, FIXTURES, Reply, atom_feed, fixture_bytes
+from paperboy.bot.text import words_any
 from paperboy.storage.sqlite import SQLiteStore
 
-NOW = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 DAY = "2026-11-24"
 DAILY = "hf_daily_papers_2026-11-24.json"
 ATOM = "application/atom+xml; charset=utf-8"
@@ -127,7 +127,7 @@ def test_import_file_then_again_adds_nothing(store, name):
     assert store.count_papers() == 7
     rows = all_rows(store)
 
-    second = import_file(store, FIXTURES / name, datetime(2026, 12, 1, tzinfo=timezone.utc))
+    second = import_file(store, FIXTURES / name, datetime(2026, 12, 1, tzinfo=UTC))
 
     assert (second.read, second.new, second.updated, second.skipped) == (12, 0, 0, 5)
     assert second.new_keys == () and all_rows(store) == rows
@@ -195,7 +195,7 @@ async def test_the_recorded_arxiv_listing_is_stored_as_expected(fake_sources, so
     fake_sources.route("/api/query", dynamic=first_page_only)
     expected = {e["arxiv_id"]: e["title"] for e in EXPECTED["arxiv_query_cs.LG.xml"]["papers"]}
 
-    report = await ingest_arxiv(store, sources, "cs.LG", 3, datetime(2026, 7, 24, 12, tzinfo=timezone.utc))
+    report = await ingest_arxiv(store, sources, "cs.LG", 3, datetime(2026, 7, 24, 12, tzinfo=UTC))
 
     recent = ["2607.21561", "2607.20339", "2607.20323", "2607.19241"]  # first published since 2026-07-21
     assert list(report.papers) == recent and sorted(report.new_keys) == sorted(recent)

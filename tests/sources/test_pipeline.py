@@ -1,17 +1,17 @@
 """One ingest round as `paperboy run` does it: sources in, papers stored, subscribers alerted once."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
+from fake_paper_sources import Reply
 
 from paperboy.bot.delivery.pipeline import ingest_once
 from paperboy.bot.sources import Sources
 from paperboy.bot.sources.arxiv import ArxivGate, ArxivSource
 from paperboy.bot.sources.hf import HuggingFaceSource
-from fake_paper_sources import Reply
 
-NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -6,10 +6,9 @@ import random
 
 import pytest
 
+from paperboy.bot.models import Paper, Subscription
 from paperboy.bot.subscriptions.index import SubscriptionIndex
-from paperboy.bot.models import Paper
 from paperboy.bot.subscriptions.query import PaperText, QueryError, parse
-from paperboy.bot.models import Subscription
 
 # A small vocabulary so that random queries often match, with plurals, hyphens and accents.
 WORDS = ["diffusion", "diffusions", "model", "models", "policy", "policies", "flow", "matching", "graph",

@@ -1,18 +1,18 @@
 """enqueue_alerts: one outbox entry per (subscription, paper) match, ever."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from paperboy.bot.subscriptions.alerts import enqueue_alerts
-from paperboy.bot.subscriptions.index import SubscriptionIndex
 from paperboy.bot.models import Paper, Target
 from paperboy.bot.replies import Card
 from paperboy.bot.serialize import reply_from_dict, reply_to_dict
+from paperboy.bot.subscriptions.alerts import enqueue_alerts
+from paperboy.bot.subscriptions.index import SubscriptionIndex
 from paperboy.storage.sqlite import SQLiteStore
 
-NOW = datetime(2025, 3, 4, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2025, 3, 4, 9, 30, tzinfo=UTC)
 
 DIFFUSION = Paper(key="2503.00001", arxiv_id="2503.00001", title="Video Diffusion Models at Scale",
                   abstract="We train diffusion models on videos.", authors=("Jason Lee", "Ana López"),

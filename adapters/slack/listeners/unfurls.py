@@ -8,8 +8,8 @@ from slack_bolt.async_app import AsyncApp
 
 from paperboy.adapters.slack.blocks import unfurl_blocks
 from paperboy.adapters.slack.context import SLACK_FAILURES, SlackContext, failure_name
-from paperboy.bot.ids import parse_paper_id
 from paperboy.bot.commands.invocation import Place
+from paperboy.bot.ids import parse_paper_id
 from paperboy.bot.replies import Card
 
 log = logging.getLogger(__name__)
