@@ -14,8 +14,21 @@ from pathlib import Path
 
 from rich.console import Console
 
+from paperboy.adapters.console.adapter import ConsoleAdapter
+from paperboy.adapters.console.render import render
 from paperboy.bot.clock import SystemClock
+from paperboy.bot.commands.dispatch import build_core
+from paperboy.bot.delivery.digest import build_digest
+from paperboy.bot.delivery.ingest import ImportReport, import_file, ingest_arxiv, ingest_hf
+from paperboy.bot.delivery.pipeline import after_ingest
+from paperboy.bot.replies import Error
+from paperboy.bot.serialize import reply_to_json_result
+from paperboy.bot.sources import Sources
+from paperboy.bot.sources.files import FileFormatError
+from paperboy.bot.sources.http import SourceError
 from paperboy.config import database_path, redact_logs
+from paperboy.runner import StartupError, run_bot
+from paperboy.storage.sqlite import SQLiteStore
 
 
 class UserError(Exception):
@@ -55,8 +68,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _open_store(args: argparse.Namespace):
-    from paperboy.storage.sqlite import SQLiteStore
-
     path = database_path(args.db)
     try:
         return SQLiteStore(path)
@@ -106,7 +117,6 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from paperboy.bot.delivery.ingest import import_file
     path = Path(args.file)
     if not path.is_file():
         raise UserError(f"no such file: {path}")
@@ -119,9 +129,9 @@ def _import(args: argparse.Namespace) -> int:
         with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TextColumn("papers"),
                       TimeElapsedColumn(), console=console) as progress:
             task = progress.add_task("import", total=None)
-            report = _imported(import_file, store, path, now, progress=lambda n: progress.update(task, completed=n))
+            report = _imported(store, path, now, progress=lambda n: progress.update(task, completed=n))
     else:
-        report = _imported(import_file, store, path, now)
+        report = _imported(store, path, now)
     # An import loads back catalogue, not news: it raises no subscription alerts
     # (otherwise loading a corpus would message every subscriber thousands of times).
     print(f"read {report.read:,}, new {report.new:,}, updated {report.updated:,}, skipped {report.skipped:,} "
@@ -131,9 +141,7 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _imported(import_file, store, path, now, **kw):
-    from paperboy.bot.sources.files import FileFormatError
-
+def _imported(store: SQLiteStore, path: Path, now: datetime, **kw) -> ImportReport:
     try:
         return import_file(store, path, now, **kw)
     except FileFormatError as exc:
@@ -141,9 +149,6 @@ def _imported(import_file, store, path, now, **kw):
 
 
 def _digest(args: argparse.Namespace) -> int:
-    from paperboy.adapters.console.render import render
-    from paperboy.bot.delivery.digest import build_digest
-
     day = _valid_date(args.date)
     store = _open_store(args)
     found = build_digest(store, None, day)
@@ -155,9 +160,6 @@ def _digest(args: argparse.Namespace) -> int:
 
 
 async def _async_command(args: argparse.Namespace) -> int:
-    from paperboy.bot.commands.dispatch import build_core
-    from paperboy.bot.sources import Sources
-
     store = _open_store(args)
     try:
         sources = Sources.from_env(os.environ)
@@ -179,14 +181,12 @@ async def _chat_command(args: argparse.Namespace, store, core, sources) -> int:
     if args.command == "ask":
         return await _ask(args, core)
     if args.command == "chat":
-        from paperboy.adapters.console.adapter import ConsoleAdapter
 
         adapter = ConsoleAdapter(core)
         await adapter.start()
         await adapter.interact()
         return 0
     if args.command == "run":
-        from paperboy.runner import StartupError, run_bot
 
         try:
             return await run_bot(store, core, sources, os.environ)
@@ -196,10 +196,6 @@ async def _chat_command(args: argparse.Namespace, store, core, sources) -> int:
 
 
 async def _ingest(args: argparse.Namespace, store, sources) -> int:
-    from paperboy.bot.delivery.ingest import ingest_arxiv, ingest_hf
-    from paperboy.bot.delivery.pipeline import after_ingest
-    from paperboy.bot.sources.http import SourceError
-
     now = datetime.now(UTC)
     new: list[str] = []
     try:
@@ -225,11 +221,6 @@ async def _ingest(args: argparse.Namespace, store, sources) -> int:
 
 
 async def _ask(args: argparse.Namespace, core) -> int:
-    from paperboy.adapters.console.adapter import ConsoleAdapter
-    from paperboy.adapters.console.render import render
-    from paperboy.bot.replies import Error
-    from paperboy.bot.serialize import reply_to_json_result
-
     lines = sys.stdin if args.line == "-" else [args.line]
     console = Console()
     terminal = ConsoleAdapter(core, console)

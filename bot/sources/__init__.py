@@ -1,4 +1,6 @@
-"""The paper sources behind one object, configured from the environment.
+"""The paper sources behind one object, configured from the environment: Hugging Face Daily Papers
+and arXiv (hf, arxiv) over one careful HTTP client (http), and the file formats paperboy imports
+(files, records). Imports only the shared modules of paperboy.bot.
 
 PAPERBOY_HF_BASE_URL and PAPERBOY_ARXIV_BASE_URL point the sources at mirrors, proxies or test
 servers; PAPERBOY_OFFLINE=1 turns every source call off without touching the network.
