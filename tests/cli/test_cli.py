@@ -186,3 +186,11 @@ def test_run_without_tokens_is_a_terminal_bot_that_ingests(env):
     assert "running in the terminal" in result.stderr
     assert "/subscribe" in result.stdout  # the help text
     assert "Knowledge-Centric Self-Improvement" in result.stdout
+
+
+def test_a_token_quoted_by_a_failing_call_is_logged_as_its_name(env):
+    token = "MTAxNz.leaked-into-a-proxy-path.x9"
+    env = dict(env, DISCORD_TOKEN=token, PAPERBOY_HF_BASE_URL=f"http://127.0.0.1:9/{token}")
+    result = paperboy(["-v", "ask", "/paper 2609.99999"], env)
+    assert "<DISCORD_TOKEN>" in result.stderr  # the failure was logged, with the URL in it
+    assert token not in result.stderr and token not in result.stdout
