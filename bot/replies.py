@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from paperboy.bot.models import Paper
 
@@ -44,5 +45,8 @@ class Error:
 Reply = Card | PaperList | Notice | Error
 
 
-def reply_kind(reply: Reply) -> str:
+ReplyKind = Literal["card", "list", "notice", "error"]  # a reply's "kind" in JSON (serialize, --json)
+
+
+def reply_kind(reply: Reply) -> ReplyKind:
     return {Card: "card", PaperList: "list", Notice: "notice", Error: "error"}[type(reply)]

@@ -13,15 +13,7 @@ from typing import Any
 
 import sqlite_utils
 
-from paperboy.bot.models import (
-    ChannelConfig,
-    Delivery,
-    Paper,
-    Subscription,
-    Target,
-    UpsertResult,
-    normalize_title,
-)
+from paperboy.bot.models import ChannelConfig, Delivery, Paper, Subscription, Target, UpsertResult, normalize_title
 from paperboy.storage import migrations
 
 _PAPER_COLUMNS = (

@@ -9,12 +9,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from paperboy.bot.search import fts
-from paperboy.bot.search.query_terms import (
-    QueryTerms,
-    all_of_expression,
-    any_of_expression,
-    searchable_groups,
-)
+from paperboy.bot.search.query_terms import QueryTerms, all_of_expression, any_of_expression, searchable_groups
 from paperboy.bot.search.ranking import Judged, fuse, keyword_evidence, title_similarity
 from paperboy.bot.search.title_index import TitleIndex
 from paperboy.bot.spelling import canonical

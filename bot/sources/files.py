@@ -16,17 +16,7 @@ from typing import Any, BinaryIO
 
 from paperboy.bot.models import Paper, key_for_unnumbered
 from paperboy.bot.sources.hf import paper_from_hf
-from paperboy.bot.sources.records import (
-    BadRecord,
-    Skipped,
-    arxiv_id_of,
-    codes,
-    count_of,
-    day_of,
-    names,
-    tidy,
-    title_of,
-)
+from paperboy.bot.sources.records import BadRecord, Skipped, arxiv_id_of, codes, count_of, day_of, names, tidy, title_of
 
 FileItem = Paper | Skipped
 SOURCE = "file"
