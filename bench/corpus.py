@@ -2,7 +2,7 @@
 
     python bench/corpus.py      # builds $PAPERBOY_BENCH_CACHE/corpus-all.db (default /tmp/paperboy-bench)
 
-Uses bot.ingest.import_file (`paperboy import`'s loader); falls back to a small loader of its
+Uses paperboy.bot.delivery.ingest.import_file (`paperboy import`'s loader); falls back to a small loader of its
 own should that fail, and for slices (corpus_store(limit=N)).
 """
 from __future__ import annotations

@@ -5,7 +5,7 @@
 Subscriptions are built from a seeded RNG out of real titles, authors and categories of
 ../shared/corpus when it is present (a synthetic vocabulary otherwise): plain words, phrases,
 OR groups, exclusions, author: and cat:. The new papers are real corpus papers with abstracts.
-The indexed matcher (bot.alerts.SubscriptionIndex) is timed against the naive loop, which
+The indexed matcher (paperboy.bot.subscriptions.index.SubscriptionIndex) is timed against the naive loop, which
 checks every subscription against every paper, in the same process; the naive loop is run on a
 sample of subscriptions and extrapolated, and its results on that sample must equal the
 indexed ones exactly. Before each timed run the word-form memo (spelling.canonical) is emptied and refilled from another
@@ -115,7 +115,7 @@ def make_queries(count: int, records: list[dict], rng: random.Random) -> list[st
     """Queries like people write: topics of two or three words, phrases, a few single words
     that are specific enough to be worth an alert, distinctive surnames, full names."""
     titled = [content_words(r["title"]) for r in records]
-    titled = [words for words in titled if len(words) >= 3]
+    titled = [title_words for title_words in titled if len(title_words) >= 3]
     # A single word is worth an alert when at most 0.5% of abstracts use it.
     with_abstract = [r for r in records if r.get("abstract")]
     texts = rng.sample(with_abstract, min(20000, len(with_abstract)))
@@ -126,7 +126,7 @@ def make_queries(count: int, records: list[dict], rng: random.Random) -> list[st
     distinctive = [name for name in people if surname_frequency[name.split()[-1]] <= 20]
     categories = [c for r in records for c in (r.get("categories") or ())]
 
-    def words(k: int) -> list[str]:
+    def some_words(k: int) -> list[str]:
         while True:
             title = rng.choice(titled)
             start = rng.randrange(0, len(title) - k + 1)
@@ -135,19 +135,19 @@ def make_queries(count: int, records: list[dict], rng: random.Random) -> list[st
                 return picked
 
     def word() -> str:
-        return words(1)[0]
+        return some_words(1)[0]
 
     makers = [
         (12, lambda: word()),
-        (22, lambda: " ".join(words(rng.choice((2, 2, 3))))),
-        (20, lambda: f'"{" ".join(words(rng.choice((2, 2, 3))))}"'),
+        (22, lambda: " ".join(some_words(rng.choice((2, 2, 3))))),
+        (20, lambda: f'"{" ".join(some_words(rng.choice((2, 2, 3))))}"'),
         (8, lambda: f"{word()} OR {word()} {word()}"),
-        (8, lambda: f"{' '.join(words(2))} -{word()}"),
+        (8, lambda: f"{' '.join(some_words(2))} -{word()}"),
         (8, lambda: f"author:{rng.choice(distinctive).split()[-1]}"),
         (6, lambda: f'author:"{rng.choice(people)}"'),
         (3, lambda: f"author:{rng.choice(distinctive).split()[-1]} {word()}"),
         (6, lambda: f"cat:{rng.choice(categories)} {word()}"),
-        (6, lambda: f'"{" ".join(words(2))}" OR {word()} -"{" ".join(words(2))}" '
+        (6, lambda: f'"{" ".join(some_words(2))}" OR {word()} -"{" ".join(some_words(2))}" '
                     f"cat:{rng.choice(categories).split('.')[0]}"),
         (0.2, lambda: f"cat:{rng.choice(categories)} -{word()}"),
     ]

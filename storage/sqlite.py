@@ -185,8 +185,6 @@ class SQLiteStore:
 
     def fts_search(self, match_expression: str, limit: int = 50,
                    weights: tuple[float, float, float] = (10.0, 1.0, 2.0)) -> list[tuple[int, float]]:
-        """(rowid, bm25) best first. The expression must already be safe FTS5 syntax:
-        callers build it with bot.fts.quote_terms, never from raw user text."""
         sql = (
             "SELECT rowid, bm25(papers_fts, ?, ?, ?) AS rank FROM papers_fts "
             "WHERE papers_fts MATCH ? ORDER BY rank LIMIT ?"
@@ -194,7 +192,6 @@ class SQLiteStore:
         return [(r[0], r[1]) for r in self._all(sql, [*weights, match_expression, limit])]
 
     def iter_titles(self) -> Iterator[tuple[int, str]]:
-        """(rowid, norm_title) for every paper: what in-memory title indexes are built from."""
         yield from map(tuple, self.conn.execute("SELECT rowid, norm_title FROM papers ORDER BY rowid"))
 
     def titles_since(self, rowid: int) -> list[tuple[int, str]]:

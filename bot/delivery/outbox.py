@@ -78,7 +78,7 @@ class DeliveryWorker:
                 await self._send(message)
 
     async def _send(self, message: list[Delivery]) -> None:
-        """Sends one message: a delivery, or several alerts bundled (bot.alert_bundles), which
+        """Sends one message: a delivery, or several alerts bundled (paperboy.bot.subscriptions.bundles), which
         then share their fate: sent, retried or failed together."""
         first = message[0]
         ids = [d.id for d in message]

@@ -1,5 +1,5 @@
 """The store's own answer to a query: candidates from the title index (exact, prefix, word
-sets) and from FTS5, each scored in full (bot.ranking) and ranked; and title completions
+sets) and from FTS5, each scored in full (ranking) and ranked; and title completions
 while the user types.
 """
 from __future__ import annotations
