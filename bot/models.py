@@ -151,3 +151,5 @@ class Delivery:
     last_error: str | None
     external_id: str | None
     note: str | None
+    lease_owner: str | None = None  # the process sending it, while status is 'sending'
+    lease_until: str | None = None  # after this, any process may take it over

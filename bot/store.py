@@ -123,22 +123,27 @@ class Store(Protocol):
 
     def get_delivery(self, dedupe_key: str) -> Delivery | None: ...
 
-    def claim_due_deliveries(self, now: str, platforms: Iterable[str], limit: int = 50) -> list[Delivery]:
-        """Pending deliveries due by `now` for these platforms, marked 'sending' in the same transaction."""
+    def claim_due_deliveries(self, now: str, platforms: Iterable[str], limit: int = 50, *, owner: str = "",
+                             lease_seconds: float = 60) -> list[Delivery]:
+        """Takes deliveries for these platforms, oldest due first: pending ones due by `now`, and
+        ones whose lease expired (a process died or stalled while sending them; their note says so).
+        Each is marked 'sending', leased to `owner` for `lease_seconds`, in one atomic step: two
+        processes claiming at once never both get a delivery."""
+
+    def renew_leases(self, delivery_ids: Iterable[int], owner: str, now: str, lease_seconds: float = 60) -> int:
+        """Extends the leases `owner` still holds; returns how many it still held."""
 
     def mark_delivered(self, delivery_ids: int | Iterable[int], now: str, external_id: str | None = None,
-                       note: str | None = None) -> None:
-        """One delivery, or several sent as one message (bundled alerts), marked in one transaction."""
+                       note: str | None = None, *, owner: str | None = None) -> int:
+        """One delivery, or several sent as one message (bundled alerts), marked in one transaction.
+        With `owner`, only deliveries still leased to it change. Returns how many changed."""
 
-    def mark_retry(self, delivery_ids: int | Iterable[int], error: str, retry_at: str) -> None: ...
+    def mark_retry(self, delivery_ids: int | Iterable[int], error: str, retry_at: str, *,
+                   owner: str | None = None) -> int:
+        """Back to pending, due at `retry_at`, with the error kept."""
 
-    def mark_failed(self, delivery_ids: int | Iterable[int], error: str) -> None:
+    def mark_failed(self, delivery_ids: int | Iterable[int], error: str, *, owner: str | None = None) -> int:
         """Permanent failure (the target no longer exists): kept for the record, never retried."""
-
-    def requeue_interrupted(self, now: str, platforms: Iterable[str] | None = None) -> int:
-        """After a crash, deliveries left 'sending' go back to pending; returns how many.
-        `platforms` limits it to the ones this process delivers for, so a process serving one
-        platform never re-sends what another process has in flight."""
 
     def deliveries(self, status: DeliveryStatus | None = None, kind: DeliveryKind | None = None) -> list[Delivery]:
         ...

@@ -68,9 +68,6 @@ async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, 
                 raise StartupError(f"{platform.name}: {exc}") from exc
             started.append(adapter)
         worker = DeliveryWorker(store, {a.platform: a for a in started}, core.clock)
-        recovered = worker.recover()
-        if recovered:
-            log.warning("%d deliveries were interrupted by the last stop; sending them again", recovered)
         scheduler = DailyScheduler(store, core.clock, {a.platform: a.syntax for a in started})
         interval = float(env.get("PAPERBOY_INGEST_INTERVAL", "1800"))
         async with asyncio.TaskGroup() as group:

@@ -155,6 +155,15 @@ MIGRATIONS: list[tuple[str, str]] = [
         UPDATE papers SET norm_title = normalize_title(title)
         WHERE (title GLOB '*[^ -~]*' OR instr(title, char(39)) > 0) AND norm_title IS NOT normalize_title(title);
     """),
+    # Claims are leases: a process holds a delivery until lease_until and renews it while it
+    # sends; any process takes over an expired one. Claims an older paperboy left 'sending' are
+    # expired at once, so the first worker to look sends them again (with their delivery key).
+    ("0006_delivery_leases", """
+        ALTER TABLE deliveries ADD COLUMN lease_owner TEXT;
+        ALTER TABLE deliveries ADD COLUMN lease_until TEXT;
+        UPDATE deliveries SET lease_until = '0000-00-00T00:00:00Z' WHERE status = 'sending';
+        CREATE INDEX deliveries_leases ON deliveries(status, lease_until);
+    """),
 ]
 
 

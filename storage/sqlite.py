@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -102,12 +101,13 @@ def _bulk_paper_values(p: Paper, seen_at: str) -> tuple:
 class SQLiteStore:
     """A paperboy database: papers with their FTS index, daily lists, channels, subscriptions, outbox."""
 
-    def __init__(self, path: str | Path | None = None, *, memory: bool = False):
+    def __init__(self, path: str | Path | None = None, *, memory: bool = False, busy_timeout: float = 30):
+        """`busy_timeout`: how long a write waits for another connection's write to finish."""
         if memory or path is None:
             conn = sqlite3.connect(":memory:", check_same_thread=False)
         else:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+            conn = sqlite3.connect(str(path), check_same_thread=False, timeout=busy_timeout)
         conn.row_factory = sqlite3.Row
         # Migrations recompute stored title forms with the same rule the code compares them by.
         conn.create_function("normalize_title", 1, normalize_title, deterministic=True)
@@ -392,53 +392,62 @@ class SQLiteStore:
         row = self._one("SELECT * FROM deliveries WHERE dedupe_key = ?", [dedupe_key])
         return self._delivery(row) if row else None
 
-    def claim_due_deliveries(self, now: str, platforms: Iterable[str], limit: int = 50) -> list[Delivery]:
+    def claim_due_deliveries(self, now: str, platforms: Iterable[str], limit: int = 50, *, owner: str = "",
+                             lease_seconds: float = 60) -> list[Delivery]:
         names = list(platforms)
         if not names:
             return []
+        # One statement inside an immediate (write-locked) transaction: the rows chosen are the rows
+        # taken, and a second process claiming at the same moment waits, then finds them taken.
         with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
             rows = self._all(
-                f"SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? "
-                f"AND platform IN ({','.join('?' * len(names))}) ORDER BY next_attempt_at, id LIMIT ?",
-                [now, *names, limit])
-            ids = [r["id"] for r in rows]
-            if ids:
-                self.conn.execute(
-                    f"UPDATE deliveries SET status = 'sending', attempts = attempts + 1 "
-                    f"WHERE id IN ({','.join('?' * len(ids))})", ids)
-        return [replace(self._delivery(r), status="sending", attempts=r["attempts"] + 1) for r in rows]
+                "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_owner = ?, "
+                "lease_until = strftime('%Y-%m-%dT%H:%M:%SZ', ?, ?), "
+                "note = CASE WHEN status = 'sending' THEN 'interrupted while sending' ELSE note END "
+                "WHERE id IN (SELECT id FROM deliveries WHERE "
+                "((status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until <= ?)) "
+                f"AND platform IN ({','.join('?' * len(names))}) ORDER BY next_attempt_at, id LIMIT ?) "
+                "AND ((status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until <= ?)) "
+                "RETURNING *",
+                [owner, now, f"+{lease_seconds} seconds", now, now, *names, limit, now, now])
+        return sorted((self._delivery(r) for r in rows), key=lambda d: (d.next_attempt_at, d.id))
 
-    def mark_delivered(self, delivery_ids: int | Iterable[int], now: str, external_id: str | None = None,
-                       note: str | None = None) -> None:
-        with self.conn:
-            self.conn.executemany(
-                "UPDATE deliveries SET status = 'sent', sent_at = ?, external_id = ?, note = coalesce(?, note), "
-                "last_error = NULL WHERE id = ?", [(now, external_id, note, i) for i in _ids(delivery_ids)])
-
-    def mark_retry(self, delivery_ids: int | Iterable[int], error: str, retry_at: str) -> None:
-        with self.conn:
-            self.conn.executemany(
-                "UPDATE deliveries SET status = 'pending', last_error = ?, next_attempt_at = ? WHERE id = ?",
-                [(error[:1000], retry_at, i) for i in _ids(delivery_ids)])
-
-    def mark_failed(self, delivery_ids: int | Iterable[int], error: str) -> None:
-        with self.conn:
-            self.conn.executemany("UPDATE deliveries SET status = 'failed', last_error = ? WHERE id = ?",
-                                  [(error[:1000], i) for i in _ids(delivery_ids)])
-
-    def requeue_interrupted(self, now: str, platforms: Iterable[str] | None = None) -> int:
-        where, params = "status = 'sending'", [now]
-        if platforms is not None:
-            names = list(platforms)
-            if not names:
-                return 0
-            where += f" AND platform IN ({','.join('?' * len(names))})"
-            params += names
+    def renew_leases(self, delivery_ids: Iterable[int], owner: str, now: str, lease_seconds: float = 60) -> int:
+        ids = list(delivery_ids)
+        if not ids:
+            return 0
         with self.conn:
             cur = self.conn.execute(
-                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, "
-                f"note = 'interrupted while sending' WHERE {where}", params)
+                "UPDATE deliveries SET lease_until = strftime('%Y-%m-%dT%H:%M:%SZ', ?, ?) "
+                f"WHERE status = 'sending' AND lease_owner = ? AND id IN ({','.join('?' * len(ids))})",
+                [now, f"+{lease_seconds} seconds", owner, *ids])
         return cur.rowcount
+
+    def mark_delivered(self, delivery_ids: int | Iterable[int], now: str, external_id: str | None = None,
+                       note: str | None = None, *, owner: str | None = None) -> int:
+        return self._settle(
+            "status = 'sent', sent_at = ?, external_id = ?, note = coalesce(?, note), last_error = NULL",
+            [now, external_id, note], delivery_ids, owner)
+
+    def mark_retry(self, delivery_ids: int | Iterable[int], error: str, retry_at: str, *,
+                   owner: str | None = None) -> int:
+        return self._settle("status = 'pending', last_error = ?, next_attempt_at = ?", [error[:1000], retry_at],
+                            delivery_ids, owner)
+
+    def mark_failed(self, delivery_ids: int | Iterable[int], error: str, *, owner: str | None = None) -> int:
+        return self._settle("status = 'failed', last_error = ?", [error[:1000]], delivery_ids, owner)
+
+    def _settle(self, assignments: str, values: list[Any], delivery_ids: int | Iterable[int],
+                owner: str | None) -> int:
+        """Ends claims (the lease goes with them); with `owner`, only claims that owner still holds."""
+        where = "id = ?" if owner is None else "id = ? AND status = 'sending' AND lease_owner = ?"
+        rows = [(*values, i) if owner is None else (*values, i, owner) for i in _ids(delivery_ids)]
+        with self.conn:
+            before = self.conn.total_changes
+            self.conn.executemany(
+                f"UPDATE deliveries SET {assignments}, lease_owner = NULL, lease_until = NULL WHERE {where}", rows)
+            return self.conn.total_changes - before
 
     def deliveries(self, status: str | None = None, kind: str | None = None) -> list[Delivery]:
         clauses, params = [], []
@@ -458,7 +467,8 @@ class SQLiteStore:
             target=Target(row["platform"], row["workspace"], row["channel"], row["user"], row["mode"]),
             payload=json.loads(row["payload"]), status=row["status"], attempts=row["attempts"],
             next_attempt_at=row["next_attempt_at"], last_error=row["last_error"],
-            external_id=row["external_id"], note=row["note"])
+            external_id=row["external_id"], note=row["note"], lease_owner=row["lease_owner"],
+            lease_until=row["lease_until"])
 
     def latest_delivery(self, key_prefix: str, statuses: Iterable[str] = ("pending", "sending", "sent")
                         ) -> Delivery | None:

@@ -1,16 +1,23 @@
 """Sends what the deliveries table holds: every post, retried until it is sent or is impossible.
 
-A delivery is claimed (status 'sending') before the adapter is called and marked sent after, so a
-crash in between leaves it 'sending'; recover() puts those back, and they go out again with the
-same delivery key, which a platform that supports idempotency keys uses to drop the repeat.
+A delivery is claimed before the adapter is called and marked after: the claim is a lease, held
+by this worker for `lease_seconds` and renewed while the send runs. Any number of workers, in any
+number of processes, share one outbox: a delivery is only ever leased to one of them at a time.
+A worker that dies mid-send leaves its leases to expire; then any worker takes them over and sends
+them again with the same delivery key, which a platform that honours one uses to drop the repeat.
+Nothing is put back wholesale at start-up, so a starting process never resends what a live one
+is sending.
 """
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import logging
+import os
+import secrets
+import socket
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from paperboy.bot.adapter import Adapter, DeliveryError
@@ -23,11 +30,18 @@ from paperboy.bot.subscriptions.bundles import bundle_key, bundle_lane, bundle_r
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 50
+LEASE_SECONDS = 60
+
+
+def worker_name() -> str:
+    """Unique among live processes on any host: host, process id and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 class DeliveryWorker:
     def __init__(self, store: Store, adapters: Mapping[str, Adapter], clock: Clock, *, concurrency: int = 4,
-                 base_backoff: float = 5, max_backoff: float = 3600):
+                 base_backoff: float = 5, max_backoff: float = 3600, lease_seconds: float = LEASE_SECONDS,
+                 name: str | None = None):
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.store = store
@@ -36,13 +50,9 @@ class DeliveryWorker:
         self.concurrency = concurrency
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
-
-    def recover(self) -> int:
-        """Call once at startup, before run(): deliveries a crash left 'sending' become due again."""
-        count = self.store.requeue_interrupted(iso(self.clock.now()), platforms=list(self.adapters))
-        if count:
-            log.warning("%d deliveries were interrupted while sending; they will be sent again", count)
-        return count
+        self.lease_seconds = lease_seconds
+        self.name = name or worker_name()
+        self._held: set[int] = set()  # deliveries this worker has claimed and not yet settled
 
     async def run(self, stop: asyncio.Event, interval: float = 2) -> None:
         while not stop.is_set():
@@ -57,9 +67,15 @@ class DeliveryWorker:
     async def run_once(self) -> int:
         """Claims the deliveries due now for platforms with an adapter and tries each once.
         Returns how many were tried (sent, failed or put back for a retry)."""
-        claimed = self.store.claim_due_deliveries(iso(self.clock.now()), self.adapters.keys(), limit=CLAIM_BATCH)
+        claimed = self.store.claim_due_deliveries(iso(self.clock.now()), self.adapters.keys(), limit=CLAIM_BATCH,
+                                                  owner=self.name, lease_seconds=self.lease_seconds)
         if not claimed:
             return 0
+        taken_over = [d.dedupe_key for d in claimed if d.note == "interrupted while sending"]
+        if taken_over:
+            log.warning("%d deliveries were left mid-send by a stopped worker; sending them again: %s",
+                        len(taken_over), ", ".join(taken_over[:5]))
+        self._held.update(d.id for d in claimed)
         # One lane per destination keeps a channel's posts in order; lanes run side by side,
         # at most `concurrency` sends at a time per platform, every platform independently.
         lanes: dict[tuple, list[Delivery]] = defaultdict(list)
@@ -67,10 +83,29 @@ class DeliveryWorker:
             t = delivery.target
             lanes[(t.platform, t.workspace, t.channel, t.user)].append(delivery)
         limits = {platform: asyncio.Semaphore(self.concurrency) for platform in self.adapters}
-        async with asyncio.TaskGroup() as group:
-            for (platform, *_), lane in lanes.items():
-                group.create_task(self._send_lane(lane, limits[platform]))
+        finished = asyncio.Event()
+        renewing = asyncio.create_task(self._renew_leases(finished))
+        try:
+            async with asyncio.TaskGroup() as group:
+                for (platform, *_), lane in lanes.items():
+                    group.create_task(self._send_lane(lane, limits[platform]))
+        finally:
+            finished.set()
+            await renewing
+            self._held.difference_update(d.id for d in claimed)
         return len(claimed)
+
+    async def _renew_leases(self, finished: asyncio.Event) -> None:
+        """Keeps this round's leases alive while its sends run (a send may wait out a rate limit).
+        Paced in real time, not by the clock: leases must outlive real sends."""
+        while not finished.is_set():
+            try:
+                await asyncio.wait_for(finished.wait(), timeout=self.lease_seconds / 3)
+            except TimeoutError:
+                try:
+                    self.store.renew_leases(list(self._held), self.name, iso(self.clock.now()), self.lease_seconds)
+                except Exception:  # the next renewal may succeed; an expired lease is only resent
+                    log.exception("renewing delivery leases failed")
 
     async def _send_lane(self, lane: list[Delivery], limit: asyncio.Semaphore) -> None:
         for message in bundle_lane(lane):
@@ -78,10 +113,9 @@ class DeliveryWorker:
                 await self._send(message)
 
     async def _send(self, message: list[Delivery]) -> None:
-        """Sends one message: a delivery, or several alerts bundled (paperboy.bot.subscriptions.bundles), which
-        then share their fate: sent, retried or failed together."""
+        """Sends one message: a delivery, or several alerts bundled (paperboy.bot.subscriptions.bundles),
+        which then share their fate: sent, retried or failed together."""
         first = message[0]
-        ids = [d.id for d in message]
         key = bundle_key(message)
         adapter = self.adapters[first.target.platform]
         try:
@@ -91,14 +125,16 @@ class DeliveryWorker:
                 for delivery in message:
                     await self._send([delivery])
                 return
-            self.store.mark_failed(ids, f"unreadable payload: {type(exc).__name__}: {exc}")
+            unreadable = f"unreadable payload: {type(exc).__name__}: {exc}"
+            self._record(message, lambda ids: self.store.mark_failed(ids, unreadable, owner=self.name))
             log.error("delivery %s has an unreadable payload; marked failed", key)
             return
         try:
             result = await adapter.send(first.target, reply, delivery_key=key)
         except DeliveryError as exc:
             if exc.permanent:
-                self.store.mark_failed(ids, str(exc) or "permanent delivery error")
+                reason = str(exc) or "permanent delivery error"
+                self._record(message, lambda ids: self.store.mark_failed(ids, reason, owner=self.name))
                 log.warning("delivery %s failed for good: %s", key, exc)
                 return
             self._retry_later(message, f"DeliveryError: {exc}", exc.retry_after)
@@ -107,16 +143,33 @@ class DeliveryWorker:
             log.exception("sending %s raised", key)
             self._retry_later(message, f"{type(exc).__name__}: {exc}", None)
             return
-        self.store.mark_delivered(ids, iso(self.clock.now()), result.external_id, result.note)
+        self._record(message, lambda ids: self.store.mark_delivered(
+            ids, iso(self.clock.now()), result.external_id, result.note, owner=self.name))
+
+    def _record(self, message: list[Delivery], mark: Callable[[list[int]], int]) -> None:
+        """Settles a message's deliveries in the store. When the store fails here they stay leased
+        and are taken up again once the lease expires: never lost, and the other lanes go on."""
+        ids = [d.id for d in message]
+        try:
+            changed = mark(ids)
+        except Exception:
+            log.exception("recording delivery %s failed; it is tried again when its lease expires",
+                          bundle_key(message))
+            return
+        finally:
+            self._held.difference_update(ids)
+        if changed < len(ids):
+            log.warning("delivery %s was taken over by another worker (this one held it past its lease)",
+                        bundle_key(message))
 
     def _retry_later(self, message: list[Delivery], error: str, retry_after: float | None) -> None:
         first = message[0]
         attempt = max(1, first.attempts)  # claiming already counted this attempt
         delay = self.retry_delay(first.dedupe_key, attempt, retry_after)
-        retry_at = _ceil_to_second(self.clock.now() + timedelta(seconds=delay))
-        self.store.mark_retry([d.id for d in message], error, iso(retry_at))
+        retry_at = iso(_ceil_to_second(self.clock.now() + timedelta(seconds=delay)))
+        self._record(message, lambda ids: self.store.mark_retry(ids, error, retry_at, owner=self.name))
         log.warning("delivery %s attempt %d failed (%s); retrying at %s", bundle_key(message), attempt, error,
-                    iso(retry_at))
+                    retry_at)
 
     def retry_delay(self, dedupe_key: str, attempt: int, retry_after: float | None) -> float:
         """Seconds before the next try: what the platform asked for, else exponential backoff with

@@ -7,7 +7,7 @@ from datetime import timedelta
 from paperboy.adapters.memory.adapter import MemoryAdapter
 from paperboy.bot.adapter import DeliveryError
 from paperboy.bot.clock import iso, parse_iso
-from paperboy.bot.delivery.outbox import DeliveryWorker
+from paperboy.bot.delivery.outbox import LEASE_SECONDS, DeliveryWorker
 from paperboy.bot.models import Paper, Target
 from paperboy.bot.replies import Notice, PaperList, Scored
 from paperboy.bot.serialize import reply_to_dict
@@ -203,7 +203,8 @@ async def test_crash_after_send_before_recording_resends_at_most_once_with_the_s
 
     store = SQLiteStore(db_path)  # the restart: a new store and worker on the same file
     worker = DeliveryWorker(store, {"memory": platform}, clock)
-    assert worker.recover() == 1
+    assert await worker.run_once() == 0  # the dead process's lease still holds it
+    clock.advance(seconds=LEASE_SECONDS)
     assert await worker.run_once() == 1
     clock.advance(days=1)
     assert await worker.run_once() == 0
@@ -227,8 +228,8 @@ async def test_a_crash_mid_batch_loses_nothing_and_repeats_only_the_unrecorded(d
 
     store = SQLiteStore(db_path)
     worker = DeliveryWorker(store, {"memory": platform}, clock)
-    assert worker.recover() == len(unrecorded)
-    await worker.run_once()
+    clock.advance(seconds=LEASE_SECONDS)
+    assert await worker.run_once() == len(unrecorded)
     sent = platform.keys_sent()
     assert sorted(set(sent)) == keys  # every post went out
     repeated = {key for key in keys if sent.count(key) > 1}
@@ -247,7 +248,7 @@ async def test_a_platform_honouring_the_key_turns_the_crash_resend_into_one_post
     store.close()
     store = SQLiteStore(db_path)
     worker = DeliveryWorker(store, {"memory": platform}, clock)
-    worker.recover()
+    clock.advance(seconds=LEASE_SECONDS)
     await worker.run_once()
     assert [key for _, key in platform.attempts] == ["daily:1:2026-11-24"] * 2  # same key both times
     assert platform.keys_sent() == ["daily:1:2026-11-24"]  # one post
@@ -266,14 +267,14 @@ async def test_crash_before_send_results_in_exactly_one_send(db_path, clock):
     store.close()
     store = SQLiteStore(db_path)
     worker = DeliveryWorker(store, {"memory": platform}, clock)
-    assert worker.recover() == 1
+    clock.advance(seconds=LEASE_SECONDS)
     assert await worker.run_once() == 1
     assert await worker.run_once() == 0
     assert platform.keys_sent() == ["daily:1:2026-11-24"]
     store.close()
 
 
-async def test_a_claim_abandoned_by_a_dead_process_is_sent_once_after_recovery(db_path, clock):
+async def test_a_claim_abandoned_by_a_dead_process_is_sent_once_its_lease_runs_out(db_path, clock):
     store = SQLiteStore(db_path)
     enqueue(store, clock, "k1")
     assert [d.dedupe_key for d in store.claim_due_deliveries(iso(clock.now()), ["memory"])] == ["k1"]
@@ -282,8 +283,10 @@ async def test_a_claim_abandoned_by_a_dead_process_is_sent_once_after_recovery(d
     platform = MemoryAdapter()
     worker = DeliveryWorker(store, {"memory": platform}, clock)
     assert await worker.run_once() == 0  # a claimed delivery is not sent twice by a live worker
-    assert worker.recover() == 1
-    await worker.run_once()
+    clock.advance(seconds=LEASE_SECONDS - 1)
+    assert await worker.run_once() == 0  # nor before its lease runs out
+    clock.advance(seconds=1)
+    assert await worker.run_once() == 1
     assert platform.keys_sent() == ["k1"]
     assert store.get_delivery("k1").note == "interrupted while sending"
     store.close()

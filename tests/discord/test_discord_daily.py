@@ -40,7 +40,6 @@ class Bot:
 
     async def __aenter__(self) -> Bot:
         await self.adapter.start()
-        self.worker.recover()
         return self
 
     async def __aexit__(self, *exc) -> None:

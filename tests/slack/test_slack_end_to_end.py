@@ -38,7 +38,6 @@ class Running:
 
     async def __aenter__(self) -> Running:
         await self.adapter.start()
-        self.worker.recover()
         return self
 
     async def __aexit__(self, *exc) -> None:

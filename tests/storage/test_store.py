@@ -112,7 +112,7 @@ def test_outbox_enqueue_is_exactly_once_and_survives_a_crash():
     claimed = store.claim_due_deliveries(T0, ["discord"])
     assert [d.dedupe_key for d in claimed] == ["daily:1:2026-11-24"]
     assert store.claim_due_deliveries(T0, ["discord"]) == []  # claimed rows are not handed out twice
-    assert store.requeue_interrupted(T1) == 1  # the process died while sending
+    # The process died while sending: a day later its lease has long run out, and it is taken over.
     again = store.claim_due_deliveries(T1, ["discord"])
     assert again[0].attempts == 2 and again[0].payload == {"kind": "notice", "text": "x"}
     store.mark_delivered(again[0].id, T1, external_id="m1")

@@ -1,0 +1,119 @@
+"""Claims are leases: any number of workers, in any number of processes, share one outbox, and a
+delivery is only ever with one of them; one that dies or stalls loses it to another in time."""
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import pytest
+
+from paperboy.adapters.memory.adapter import MemoryAdapter
+from paperboy.bot.clock import iso
+from paperboy.bot.delivery.outbox import LEASE_SECONDS, DeliveryWorker
+from paperboy.bot.models import Target
+from paperboy.bot.replies import Notice
+from paperboy.bot.serialize import reply_to_dict
+from paperboy.storage.sqlite import SQLiteStore
+
+
+def enqueue(store, clock, count: int) -> list[str]:
+    keys = [f"daily:{n}:2026-11-24" for n in range(count)]
+    for n, key in enumerate(keys):
+        store.enqueue_delivery(key, "daily", Target("memory", "w1", f"c{n}"), reply_to_dict(Notice(key)),
+                               iso(clock.now()))
+    return keys
+
+
+@pytest.mark.parametrize("moment", ["BEGIN", "UPDATE"])
+def test_two_processes_claiming_at_once_never_take_the_same_delivery(db_path, clock, moment):
+    """Process B claims at the moment A's claim runs the statement named (A's select has been
+    answered when A comes to write): the two never hold one delivery."""
+    a, b = SQLiteStore(db_path), SQLiteStore(db_path, busy_timeout=0.1)
+    keys = enqueue(a, clock, 5)
+    taken_by_b: list = []
+
+    def b_claims(statement: str) -> None:
+        if statement.lstrip().upper().startswith(moment) and not taken_by_b:
+            a.conn.set_trace_callback(None)
+            try:
+                taken_by_b.extend(b.claim_due_deliveries(iso(clock.now()), ["memory"], owner="b"))
+            except sqlite3.OperationalError:  # A holds the write lock: B waits its turn
+                taken_by_b.append(None)
+
+    a.conn.set_trace_callback(b_claims)
+    taken_by_a = a.claim_due_deliveries(iso(clock.now()), ["memory"], owner="a")
+    a.conn.set_trace_callback(None)
+    by_a = {d.dedupe_key for d in taken_by_a}
+    by_b = {d.dedupe_key for d in taken_by_b if d is not None}
+    assert taken_by_b and not by_a & by_b
+    assert by_a | by_b == set(keys)
+    owners = {d.dedupe_key: d.lease_owner for d in a.deliveries()}
+    assert owners == {**{k: "a" for k in by_a}, **{k: "b" for k in by_b}}
+    a.close()
+    b.close()
+
+
+async def test_a_process_starting_beside_a_live_one_does_not_resend_what_it_is_sending(db_path, clock):
+    platform = MemoryAdapter()
+    gate = platform.hold()
+    first = SQLiteStore(db_path)
+    enqueue(first, clock, 1)
+    sending = asyncio.create_task(DeliveryWorker(first, {"memory": platform}, clock).run_once())
+    while platform.in_flight == 0:
+        await asyncio.sleep(0)
+    second = SQLiteStore(db_path)  # a second process starts on the same database
+    assert await DeliveryWorker(second, {"memory": platform}, clock).run_once() == 0
+    gate.set()
+    assert await sending == 1
+    assert platform.keys_sent() == ["daily:0:2026-11-24"]
+    assert await DeliveryWorker(second, {"memory": platform}, clock).run_once() == 0
+    first.close()
+    second.close()
+
+
+async def test_a_store_failure_while_recording_loses_nothing_and_needs_no_restart(db_path, clock):
+    platform = MemoryAdapter()
+    gate = platform.hold()
+    store = SQLiteStore(db_path, busy_timeout=0.05)
+    keys = enqueue(store, clock, 3)
+    worker = DeliveryWorker(store, {"memory": platform}, clock)
+    round_ = asyncio.create_task(worker.run_once())
+    while platform.in_flight < 3:
+        await asyncio.sleep(0)
+    blocker = sqlite3.connect(db_path)
+    blocker.execute("BEGIN IMMEDIATE")  # another process's long write: recording the sends fails
+    gate.set()
+    assert await round_ == 3  # every lane ran to its end; none was abandoned
+    blocker.rollback()
+    blocker.close()
+    assert sorted(platform.keys_sent()) == keys
+    assert {d.status for d in store.deliveries()} == {"sending"}  # sent, not recorded, still leased
+    assert await worker.run_once() == 0  # the lease holds: nothing is sent twice meanwhile
+    clock.advance(seconds=LEASE_SECONDS)
+    assert await worker.run_once() == 3  # the same process takes them up again: no restart needed
+    assert {d.status for d in store.deliveries()} == {"sent"}
+    assert sorted(platform.keys_sent()) == sorted(keys * 2)  # each repeated once, with its key
+    store.close()
+
+
+async def test_a_long_send_keeps_its_lease(db_path, clock):
+    platform = MemoryAdapter()
+    gate = platform.hold()
+    store = SQLiteStore(db_path)
+    enqueue(store, clock, 1)
+    worker = DeliveryWorker(store, {"memory": platform}, clock, lease_seconds=1.5)
+    round_ = asyncio.create_task(worker.run_once())
+    while platform.in_flight == 0:
+        await asyncio.sleep(0)
+    leased = store.deliveries()[0].lease_until
+    clock.advance(seconds=2)  # past the first lease; the send is still running
+    await asyncio.sleep(0.6)  # a renewal falls due (renewals are paced in real time)
+    renewed = store.deliveries()[0].lease_until
+    assert renewed > leased and renewed > iso(clock.now())
+    other = SQLiteStore(db_path)
+    assert await DeliveryWorker(other, {"memory": platform}, clock).run_once() == 0
+    gate.set()
+    assert await round_ == 1
+    assert platform.keys_sent() == ["daily:0:2026-11-24"]
+    other.close()
+    store.close()
