@@ -19,7 +19,7 @@ from paperboy.bot.text import collapse_whitespace, trim_at_word, words
 TargetMode = Literal["channel", "threads", "dm", "mention"]
 Notify = Literal["dm", "channel"]  # where a subscription's alerts go: a DM, or a mention in its channel
 DeliveryKind = Literal["daily", "alert"]
-DeliveryStatus = Literal["pending", "sending", "sent", "failed", "skipped"]
+DeliveryStatus = Literal["pending", "sending", "sent", "failed", "skipped", "cancelled"]
 
 def normalize_title(title: str) -> str:
     """The form titles are compared in: their words (paperboy.bot.text), one space apart."""

@@ -145,6 +145,10 @@ class Store(Protocol):
     def mark_failed(self, delivery_ids: int | Iterable[int], error: str, *, owner: str | None = None) -> int:
         """Permanent failure (the target no longer exists): kept for the record, never retried."""
 
+    def cancel_deliveries(self, key_prefix: str, now: str, reason: str) -> int:
+        """Deliveries whose key starts with `key_prefix` that nobody is sending (pending, or left by
+        a dead process) become 'cancelled' with the reason, kept for the record; returns how many."""
+
     def deliveries(self, status: DeliveryStatus | None = None, kind: DeliveryKind | None = None) -> list[Delivery]:
         ...
 

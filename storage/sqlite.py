@@ -50,6 +50,14 @@ _UPSERT_SQL = (
 )
 
 
+def _after(key_prefix: str) -> str:
+    """The first key past every key starting with key_prefix: a key range, unlike LIKE, is served by
+    the unique index on dedupe_key."""
+    if not key_prefix:
+        raise ValueError("key_prefix must not be empty")
+    return key_prefix[:-1] + chr(ord(key_prefix[-1]) + 1)
+
+
 def _ids(delivery_ids: int | Iterable[int]) -> list[int]:
     return [delivery_ids] if isinstance(delivery_ids, int) else list(delivery_ids)
 
@@ -449,6 +457,15 @@ class SQLiteStore:
                 f"UPDATE deliveries SET {assignments}, lease_owner = NULL, lease_until = NULL WHERE {where}", rows)
             return self.conn.total_changes - before
 
+    def cancel_deliveries(self, key_prefix: str, now: str, reason: str) -> int:
+        with self.conn:
+            cur = self.conn.execute(
+                "UPDATE deliveries SET status = 'cancelled', note = ?, lease_owner = NULL, lease_until = NULL "
+                "WHERE dedupe_key >= ? AND dedupe_key < ? "
+                "AND (status = 'pending' OR (status = 'sending' AND lease_until <= ?))",
+                [reason[:1000], key_prefix, _after(key_prefix), now])
+        return cur.rowcount
+
     def deliveries(self, status: str | None = None, kind: str | None = None) -> list[Delivery]:
         clauses, params = [], []
         if status:
@@ -472,11 +489,8 @@ class SQLiteStore:
 
     def latest_delivery(self, key_prefix: str, statuses: Iterable[str] = ("pending", "sending", "sent")
                         ) -> Delivery | None:
-        if not key_prefix:
-            raise ValueError("key_prefix must not be empty")
         names = list(statuses)
-        # A key range rather than LIKE, so the unique index on dedupe_key serves it.
-        after_prefix = key_prefix[:-1] + chr(ord(key_prefix[-1]) + 1)
+        after_prefix = _after(key_prefix)
         row = self._one(
             f"SELECT * FROM deliveries WHERE dedupe_key >= ? AND dedupe_key < ? "
             f"AND status IN ({','.join('?' * len(names))}) ORDER BY id DESC LIMIT 1",

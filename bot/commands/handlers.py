@@ -9,8 +9,10 @@ from paperboy.bot.commands.channel_settings import digest_words, quoted, read_se
 from paperboy.bot.commands.invocation import Invocation
 from paperboy.bot.commands.spec import Context, usage
 from paperboy.bot.delivery.digest import build_digest
+from paperboy.bot.delivery.scheduler import daily_posts_of
 from paperboy.bot.models import Notify
 from paperboy.bot.replies import Card, Error, Notice, PaperList, Reply
+from paperboy.bot.subscriptions.alerts import alerts_of
 from paperboy.bot.subscriptions.query import QueryError, parse
 
 SUBSCRIBE_EXAMPLE = 'subscribe diffusion -medical author:"Lee"'
@@ -96,8 +98,14 @@ async def unsubscribe(ctx: Context, inv: Invocation) -> Reply:
         return Error(f"Which one? {say('unsubscribe <id>')}, with the number {say('subscriptions')} shows.")
     place = inv.place
     if ctx.store.remove_subscription(place.platform, place.workspace, inv.user, int(raw)):
-        return Notice(f"Unsubscribed #{int(raw)}.", ephemeral=True)
+        cancelled = ctx.store.cancel_deliveries(alerts_of(int(raw)), iso(ctx.clock.now()), "unsubscribed")
+        queued = f" {_alerts(cancelled)} not yet sent will not be." if cancelled else ""
+        return Notice(f"Unsubscribed #{int(raw)}.{queued}", ephemeral=True)
     return Error(f"You have no subscription #{int(raw)}. {say('subscriptions')} lists yours.")
+
+
+def _alerts(count: int) -> str:
+    return "The alert" if count == 1 else f"The {count} alerts"
 
 
 async def subscriptions(ctx: Context, inv: Invocation) -> Reply:
@@ -189,10 +197,12 @@ async def digest_off(ctx: Context, inv: Invocation) -> Reply:
     channel = ctx.store.get_channel(place.platform, place.workspace, place.channel) if place.channel else None
     if channel is None or not channel.enabled:
         return Notice("This channel has no daily post to turn off.", ephemeral=True)
-    ctx.store.configure_channel(place.platform, place.workspace, place.channel, iso(ctx.clock.now()),
-                                enabled=False)
-    return Notice(f"Daily post off for this channel. {inv.syntax.say('digest config')} turns it back on with "
-                  "the same settings.", ephemeral=True)
+    now = iso(ctx.clock.now())
+    ctx.store.configure_channel(place.platform, place.workspace, place.channel, now, enabled=False)
+    cancelled = ctx.store.cancel_deliveries(daily_posts_of(channel.id), now, "daily post turned off")
+    queued = " The post waiting to go out is cancelled." if cancelled else ""
+    return Notice(f"Daily post off for this channel.{queued} {inv.syntax.say('digest config')} turns it back "
+                  "on with the same settings.", ephemeral=True)
 
 
 # ---- /help -------------------------------------------------------------------------------

@@ -26,7 +26,12 @@ DAILY_KIND: DeliveryKind = "daily"
 
 
 def daily_key(channel_id: int, local_date: str) -> str:
-    return f"daily:{channel_id}:{local_date}"
+    return f"{daily_posts_of(channel_id)}{local_date}"
+
+
+def daily_posts_of(channel_id: int) -> str:
+    """The key prefix of every daily post of one channel."""
+    return f"daily:{channel_id}:"
 
 
 def channel_target(channel: ChannelConfig) -> Target:
@@ -138,7 +143,7 @@ class DailyScheduler:
         return configured_at > due_moment
 
     def _last_posted_list_date(self, channel: ChannelConfig) -> str | None:
-        last = self.store.latest_delivery(f"daily:{channel.id}:")
+        last = self.store.latest_delivery(daily_posts_of(channel.id))
         if last is None:
             return None
         meta = last.payload.get("digest") or {}

@@ -34,7 +34,12 @@ def alert_target(sub: Subscription) -> Target:
 
 
 def alert_key(subscription_id: int, paper_key: str) -> str:
-    return f"alert:{subscription_id}:{paper_key}"
+    return f"{alerts_of(subscription_id)}{paper_key}"
+
+
+def alerts_of(subscription_id: int) -> str:
+    """The key prefix of every alert of one subscription."""
+    return f"alert:{subscription_id}:"
 
 
 def alert_payload(card: dict[str, Any], subscription_id: int, description: str) -> dict[str, Any]:

@@ -192,3 +192,32 @@ async def test_autocomplete_titles_and_subscriptions(testbot):
     assert subs == [("#1 reasoning", "1")]
     zones = await testbot.core.autocomplete("timezones", "berl", inv)
     assert ("Europe/Berlin", "Europe/Berlin") in zones
+
+
+async def test_unsubscribing_cancels_the_alerts_not_yet_sent(testbot, store, clock):
+    from paperboy.bot.subscriptions.alerts import enqueue_alerts
+
+    await testbot.exec_command("/subscribe reversal curse")
+    await testbot.exec_command("/subscribe retro search", user="bob")
+    papers = list(store.get_papers(["2309.12288", "2504.04383"]).values())
+    assert enqueue_alerts(store, papers, clock.now()) == 2
+    reply = await testbot.exec_command("/unsubscribe 1")
+    assert isinstance(reply, Notice) and "The alert not yet sent will not be" in reply.text
+    statuses = {d.dedupe_key: (d.status, d.note) for d in store.deliveries(kind="alert")}
+    assert statuses == {"alert:1:2309.12288": ("cancelled", "unsubscribed"),
+                        "alert:2:2504.04383": ("pending", None)}  # bob's is his own
+
+
+async def test_turning_the_daily_post_off_cancels_the_one_waiting_to_go_out(testbot, store, clock):
+    from paperboy.bot.delivery.scheduler import daily_key
+    from paperboy.bot.models import Target
+
+    await testbot.exec_command("/digest config time=09:00")
+    channel = store.get_channel("console", "lab", "general")
+    key = daily_key(channel.id, "2026-11-24")
+    store.enqueue_delivery(key, "daily", Target("console", "lab", "general"), {"kind": "notice", "text": "x"},
+                           iso(clock.now()))
+    reply = await testbot.exec_command("/digest off")
+    assert "cancelled" in reply.text
+    assert store.get_delivery(key).status == "cancelled"
+    assert store.get_delivery(key).note == "daily post turned off"
