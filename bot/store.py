@@ -25,17 +25,27 @@ from paperboy.bot.models import (
 class Store(Protocol):
     # ---- papers -----------------------------------------------------------------------------
 
-    def upsert_papers(self, papers: Iterable[Paper], seen_at: str) -> UpsertResult:
+    def upsert_papers(self, papers: Iterable[Paper], seen_at: str, *, news: bool = False) -> UpsertResult:
         """Insert or refresh papers in one transaction; reports which keys are new. An incoming
         empty value never erases a stored one, so a thin record (an arXiv listing) keeps what a
-        richer one (Hugging Face) stored."""
+        richer one (Hugging Face) stored. New papers that are `news` (an ingest's) wait for
+        subscription matching (unmatched_papers); others (a lookup's, a file's) never alert."""
 
     def bulk_rows(self, papers: list[Paper], seen_at: str) -> list[tuple]:
         """Papers as the rows bulk_upsert_rows takes. Separate so a caller can build the next
         batch's rows on one thread while another thread stores the previous batch."""
 
     def bulk_upsert_rows(self, rows: list[tuple]) -> UpsertResult:
-        """upsert_papers for large batches (file import), from bulk_rows: the same rules and result."""
+        """upsert_papers for large batches (file import), from bulk_rows: the same rules and result.
+        What it stores is catalogue, never news."""
+
+    def unmatched_papers(self, limit: int = 2000) -> list[Paper]:
+        """News not yet matched against the subscriptions, oldest first."""
+
+    def record_matches(self, paper_keys: Iterable[str], alerts: Iterable[tuple[str, DeliveryKind, Target, dict[str, Any]]],
+                       now: str) -> int:
+        """In one transaction: the alerts enqueued (as enqueue_deliveries) and the papers marked
+        matched. Returns how many alerts were added."""
 
     def get_paper(self, key: str) -> Paper | None: ...
 

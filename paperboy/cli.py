@@ -20,7 +20,7 @@ from paperboy.bot.clock import SystemClock
 from paperboy.bot.commands.dispatch import build_core
 from paperboy.bot.delivery.digest import build_digest
 from paperboy.bot.delivery.ingest import ImportReport, import_file, ingest_arxiv, ingest_hf
-from paperboy.bot.delivery.pipeline import after_ingest
+from paperboy.bot.delivery.pipeline import match_news
 from paperboy.bot.replies import Error
 from paperboy.bot.serialize import reply_to_json_result
 from paperboy.bot.sources import Sources
@@ -195,29 +195,28 @@ async def _chat_command(args: argparse.Namespace, store, core, sources) -> int:
     raise UserError(f"unknown command {args.command}")
 
 
-async def _ingest(args: argparse.Namespace, store, sources) -> int:
+async def _ingest(args: argparse.Namespace, store: SQLiteStore, sources: Sources) -> int:
     now = datetime.now(UTC)
-    new: list[str] = []
+    status = 0
     try:
         if args.source == "hf":
             last = date.fromisoformat(_valid_date(args.date))
             for back in range(max(1, args.days)):
                 day = (last - timedelta(days=back)).isoformat()
                 report = await ingest_hf(store, sources, day, now)
-                new.extend(report.new_keys)
                 print(f"{day}: {report.count} papers ({len(report.new_keys)} new)"
                       + (f", {len(report.skipped)} malformed skipped" if report.skipped else ""))
         else:
             report = await ingest_arxiv(store, sources, args.category, max(1, args.days), now)
-            new.extend(report.new_keys)
             print(f"arXiv {args.category}: {report.count} papers ({len(report.new_keys)} new)")
     except SourceError as exc:
         print(f"paperboy: the source failed: {exc}", file=sys.stderr)
-        return 1
-    alerts = after_ingest(store, new, now)
+        status = 1
+    # What was stored before a failure is news all the same: its subscribers hear of it now.
+    alerts = match_news(store, now)
     if alerts:
         print(f"{alerts} subscription alerts queued")
-    return 0
+    return status
 
 
 async def _ask(args: argparse.Namespace, core) -> int:

@@ -164,6 +164,13 @@ MIGRATIONS: list[tuple[str, str]] = [
         UPDATE deliveries SET lease_until = '0000-00-00T00:00:00Z' WHERE status = 'sending';
         CREATE INDEX deliveries_leases ON deliveries(status, lease_until);
     """),
+    # Which papers have been matched against the subscriptions: set in the transaction that
+    # enqueues their alerts, so a crash between storing news and alerting on it resumes where it
+    # stopped. Papers already stored were matched (or imported, which never alerts).
+    ("0007_papers_matched", """
+        ALTER TABLE papers ADD COLUMN matched INTEGER NOT NULL DEFAULT 1;
+        CREATE INDEX papers_unmatched ON papers(matched) WHERE matched = 0;
+    """),
 ]
 
 

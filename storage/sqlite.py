@@ -22,8 +22,9 @@ _PAPER_COLUMNS = (
 )
 # On conflict an incoming value replaces the stored one only when it is not NULL, so a thin
 # record (an arXiv listing) never erases what a richer one (Hugging Face) stored.
-_UPSERT_SQL = (
-    f"INSERT INTO papers ({', '.join(_PAPER_COLUMNS)}) VALUES ({', '.join('?' * len(_PAPER_COLUMNS))}) "
+# A new paper is stored unmatched (matched = 0) when it is news that subscriptions must see; an
+# existing one keeps its state.
+_ON_CONFLICT = (
     "ON CONFLICT(key) DO UPDATE SET "
     "title = excluded.title, norm_title = excluded.norm_title, "
     "abstract = coalesce(excluded.abstract, abstract), "
@@ -48,6 +49,8 @@ _UPSERT_SQL = (
     "OR ai_keywords IS NOT (CASE WHEN excluded.ai_keywords != '[]' THEN excluded.ai_keywords ELSE ai_keywords END) "
     "OR (published IS NULL AND excluded.published IS NOT NULL)"
 )
+_UPSERT_SQL = (f"INSERT INTO papers ({', '.join(_PAPER_COLUMNS)}, matched) "
+               f"VALUES ({', '.join('?' * len(_PAPER_COLUMNS))}, ?) {_ON_CONFLICT}")
 
 
 def _after(key_prefix: str) -> str:
@@ -74,13 +77,13 @@ def _row_to_paper(row: sqlite3.Row) -> Paper:
     )
 
 
-def _paper_values(p: Paper, seen_at: str) -> tuple:
+def _paper_values(p: Paper, seen_at: str, news: bool) -> tuple:
     return (
         p.key, p.arxiv_id, p.title, normalize_title(p.title), p.abstract,
         json.dumps(list(p.authors), ensure_ascii=False), p.published,
         json.dumps(list(p.categories)), p.upvotes, p.venue, p.hf_url, p.code_url, p.project_url,
         p.github_stars, p.ai_summary, json.dumps(list(p.ai_keywords), ensure_ascii=False), p.source,
-        seen_at, seen_at,
+        seen_at, seen_at, 0 if news else 1,
     )
 
 
@@ -88,10 +91,10 @@ BULK_CACHE_KIB = 65536
 _STAGE_INSERT_SQL = f"INSERT INTO temp.paper_stage VALUES ({', '.join('?' * len(_PAPER_COLUMNS))})"
 # The staged rows in their batch order, so a key staged twice ends as its last row, as with executemany.
 # ("WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint.)
-_UPSERT_FROM_STAGE_SQL = _UPSERT_SQL.replace(
-    f"VALUES ({', '.join('?' * len(_PAPER_COLUMNS))})",
-    f"SELECT {', '.join(_PAPER_COLUMNS)} FROM temp.paper_stage WHERE true ORDER BY rowid",
-)
+# Bulk loads are catalogue, not news: stored as matched, they never raise alerts.
+_UPSERT_FROM_STAGE_SQL = (f"INSERT INTO papers ({', '.join(_PAPER_COLUMNS)}, matched) "
+                          f"SELECT {', '.join(_PAPER_COLUMNS)}, 1 FROM temp.paper_stage WHERE true ORDER BY rowid "
+                          f"{_ON_CONFLICT}")
 # json.dumps with a keyword argument builds a new encoder per call; one encoder gives the same text.
 _dumps_unicode = json.JSONEncoder(ensure_ascii=False).encode
 
@@ -141,14 +144,14 @@ class SQLiteStore:
 
     # ---- papers -------------------------------------------------------------------------
 
-    def upsert_papers(self, papers: Iterable[Paper], seen_at: str) -> UpsertResult:
+    def upsert_papers(self, papers: Iterable[Paper], seen_at: str, *, news: bool = False) -> UpsertResult:
         batch = list(papers)
         if not batch:
             return UpsertResult((), 0)
         keys = [p.key for p in batch]
         with self.conn:
             existing = self._existing_keys(keys)
-            cur = self.conn.executemany(_UPSERT_SQL, [_paper_values(p, seen_at) for p in batch])
+            cur = self.conn.executemany(_UPSERT_SQL, [_paper_values(p, seen_at, news) for p in batch])
             changed = max(cur.rowcount, 0)
         seen: set[str] = set()
         new = []
@@ -243,6 +246,20 @@ class SQLiteStore:
             changed = max(conn.execute(_UPSERT_FROM_STAGE_SQL).rowcount, 0)
             conn.execute("DELETE FROM temp.paper_stage")
         return UpsertResult(tuple(dict.fromkeys(new)), changed)
+
+    def unmatched_papers(self, limit: int = 2000) -> list[Paper]:
+        rows = self._all("SELECT * FROM papers WHERE matched = 0 ORDER BY rowid LIMIT ?", [limit])
+        return [_row_to_paper(r) for r in rows]
+
+    def record_matches(self, paper_keys: Iterable[str], alerts: Iterable[tuple[str, str, Target, dict[str, Any]]],
+                       now: str) -> int:
+        keys = list(paper_keys)
+        with self.conn:
+            added = self._enqueue(alerts, now)
+            for start in range(0, len(keys), 900):
+                chunk = keys[start:start + 900]
+                self.conn.execute(f"UPDATE papers SET matched = 1 WHERE key IN ({','.join('?' * len(chunk))})", chunk)
+        return added
 
     # ---- daily lists --------------------------------------------------------------------
 
@@ -371,17 +388,21 @@ class SQLiteStore:
         return cur.rowcount > 0
 
     def enqueue_deliveries(self, rows: Iterable[tuple[str, str, Target, dict[str, Any]]], now: str) -> int:
+        with self.conn:
+            return self._enqueue(rows, now)
+
+    def _enqueue(self, rows: Iterable[tuple[str, str, Target, dict[str, Any]]], now: str) -> int:
+        """Inside the caller's transaction: pending deliveries, keys already present left alone."""
         values = [(key, kind, t.platform, t.workspace, t.channel, t.user, t.mode,
                    json.dumps(payload, ensure_ascii=False), now, now) for key, kind, t, payload in rows]
         if not values:
             return 0
-        with self.conn:
-            before = self.conn.total_changes
-            self.conn.executemany(
-                "INSERT INTO deliveries (dedupe_key, kind, platform, workspace, channel, user, mode, payload, "
-                "status, next_attempt_at, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) "
-                "ON CONFLICT(dedupe_key) DO NOTHING", values)
-            return self.conn.total_changes - before
+        before = self.conn.total_changes
+        self.conn.executemany(
+            "INSERT INTO deliveries (dedupe_key, kind, platform, workspace, channel, user, mode, payload, "
+            "status, next_attempt_at, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) "
+            "ON CONFLICT(dedupe_key) DO NOTHING", values)
+        return self.conn.total_changes - before
 
     def record_skipped(self, dedupe_key: str, kind: str, target: Target, note: str, now: str) -> bool:
         with self.conn:

@@ -61,7 +61,7 @@ async def ingest_hf(store: Store, sources: Sources, date: str, now: datetime) ->
     """Stores one day of Hugging Face Daily Papers and records that day's list, most upvoted first.
     An empty answer leaves an already recorded list alone."""
     batch = await sources.daily_papers(date)
-    result = store.upsert_papers(batch.papers, iso(now))
+    result = store.upsert_papers(batch.papers, iso(now), news=True)
     dates: tuple[str, ...] = ()
     if batch.papers:
         store.record_daily_list(date, HF_LIST, batch.ranked())
@@ -73,7 +73,7 @@ async def ingest_arxiv(store: Store, sources: Sources, category: str, days: int,
     """Stores a category's papers of the last `days` days and records one list per publication
     date (source "arxiv:<category>"), in announcement order."""
     papers = await sources.arxiv_recent(category, days, now)
-    result = store.upsert_papers(papers, iso(now))
+    result = store.upsert_papers(papers, iso(now), news=True)
     source = f"arxiv:{category}"
     by_date: dict[str, list[Paper]] = defaultdict(list)
     for paper in papers:

@@ -1,21 +1,27 @@
-"""What happens around an ingest: new papers become searchable and reach their subscribers."""
+"""What happens around an ingest: new papers become searchable and reach their subscribers.
+
+Papers an ingest stores are news, kept unmatched until they have been matched against every
+subscription; their alerts are enqueued in the same transaction that marks them matched
+(Store.record_matches). Whatever stops the process, storing and alerting resume where they were:
+the next round, the next `paperboy ingest` or the next start matches what is still unmatched.
+"""
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from paperboy.bot.clock import Clock, iso, wait_or_stop
 from paperboy.bot.delivery.ingest import ingest_arxiv, ingest_hf
-from paperboy.bot.models import Paper
 from paperboy.bot.sources import Sources
 from paperboy.bot.store import Store
-from paperboy.bot.subscriptions.alerts import alert_rows, enqueue_alerts
+from paperboy.bot.subscriptions.alerts import alert_rows
 from paperboy.bot.subscriptions.index import SubscriptionIndex
 
 log = logging.getLogger(__name__)
+
+MATCH_BATCH = 2000  # papers matched per transaction
 
 
 class Refreshable(Protocol):
@@ -24,33 +30,35 @@ class Refreshable(Protocol):
     def refresh(self) -> int: ...
 
 
-def _refreshed_with_new_papers(store: Store, new_keys: Iterable[str], matcher: Refreshable | None) -> list[Paper]:
-    """Makes the matcher see what the ingest stored, and returns the new papers themselves."""
+def match_news(store: Store, now: datetime, matcher: Refreshable | None = None) -> int:
+    """Refreshes the matcher's indexes and enqueues one alert per (subscription, unmatched paper)
+    match; returns how many alerts were added."""
     if matcher is not None:
         matcher.refresh()
-    keys = list(dict.fromkeys(new_keys))
-    return list(store.get_papers(keys).values()) if keys else []
-
-
-def after_ingest(store: Store, new_keys: Iterable[str], now: datetime, matcher: Refreshable | None = None) -> int:
-    """Refreshes the matcher's indexes and enqueues one alert per (subscription, new paper) match."""
-    papers = _refreshed_with_new_papers(store, new_keys, matcher)
-    return enqueue_alerts(store, papers, now) if papers else 0
-
-
-async def alert_off_loop(store: Store, new_keys: Iterable[str], now: datetime,
-                         matcher: Refreshable | None = None) -> int:
-    """after_ingest for a running bot: the store is read and written on the event loop, while
-    the CPU-heavy part (indexing every subscription, matching) runs in a worker thread."""
-    papers = _refreshed_with_new_papers(store, new_keys, matcher)
+    papers = store.unmatched_papers(MATCH_BATCH)
     if not papers:
         return 0
-    subscriptions = store.all_subscriptions()
+    index, added = SubscriptionIndex.build(store.all_subscriptions()), 0
+    while papers:
+        added += store.record_matches([p.key for p in papers], alert_rows(index, papers), iso(now))
+        papers = store.unmatched_papers(MATCH_BATCH)
+    return added
 
-    def match() -> list:
-        return alert_rows(SubscriptionIndex.build(subscriptions), papers)
 
-    return store.enqueue_deliveries(await asyncio.to_thread(match), iso(now))
+async def match_news_off_loop(store: Store, now: datetime, matcher: Refreshable | None = None) -> int:
+    """match_news for a running bot: the store is read and written on the event loop, while the
+    CPU-heavy part (indexing every subscription, matching) runs in a worker thread."""
+    if matcher is not None:
+        matcher.refresh()
+    papers = store.unmatched_papers(MATCH_BATCH)
+    if not papers:
+        return 0
+    index, added = await asyncio.to_thread(SubscriptionIndex.build, store.all_subscriptions()), 0
+    while papers:
+        rows = await asyncio.to_thread(alert_rows, index, papers)
+        added += store.record_matches([p.key for p in papers], rows, iso(now))
+        papers = store.unmatched_papers(MATCH_BATCH)
+    return added
 
 
 async def ingest_once(store: Store, sources: Sources, now: datetime, matcher: Refreshable | None = None,
@@ -75,7 +83,7 @@ async def ingest_once(store: Store, sources: Sources, now: datetime, matcher: Re
             failures.append(f"arxiv {category}: {exc}")
     for failure in failures:
         log.warning("ingest failed: %s", failure)
-    alerts = await alert_off_loop(store, new, now, matcher)
+    alerts = await match_news_off_loop(store, now, matcher)
     return {"new": len(set(new)), "alerts": alerts, "failures": failures}
 
 

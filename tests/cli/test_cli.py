@@ -35,6 +35,9 @@ class FakeHuggingFace(BaseHTTPRequestHandler):
         self.requests.append(self.path)
         if url.path == "/api/daily_papers":
             day = parse_qs(url.query).get("date", [""])[0]
+            if day == "2026-11-20":  # a day the source cannot serve
+                self._reply(500, b'{"error":"Internal Server Error"}')
+                return
             body = self.daily if day == "2026-11-24" else b"[]"
             self._reply(200, body)
         else:
@@ -194,3 +197,12 @@ def test_a_token_quoted_by_a_failing_call_is_logged_as_its_name(env):
     result = paperboy(["-v", "ask", "/paper 2609.99999"], env)
     assert "<DISCORD_TOKEN>" in result.stderr  # the failure was logged, with the URL in it
     assert token not in result.stderr and token not in result.stdout
+
+
+def test_a_source_failing_on_a_later_day_still_alerts_what_was_stored_before(env):
+    assert paperboy(["ask", "/subscribe memory"], env).returncode == 0
+    result = paperboy(["ingest", "hf", "--date", "2026-11-24", "--days", "5"], env)
+    assert result.returncode == 1 and "2026-11-20" not in result.stdout  # the fifth day failed
+    assert "2 subscription alerts queued" in result.stdout  # the 24th's two papers about memory
+    stats = dict(line.split() for line in paperboy(["stats"], env).stdout.splitlines())
+    assert stats["deliveries_pending"] == "2"

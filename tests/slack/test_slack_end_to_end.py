@@ -14,9 +14,10 @@ from slack_world import PAPERS, make_adapter
 from paperboy.bot.clock import iso
 from paperboy.bot.commands.dispatch import build_core
 from paperboy.bot.delivery.outbox import DeliveryWorker
-from paperboy.bot.delivery.pipeline import after_ingest
+from paperboy.bot.delivery.pipeline import match_news
 from paperboy.bot.delivery.scheduler import DailyScheduler
 from paperboy.bot.models import Paper
+from paperboy.bot.subscriptions.alerts import enqueue_alerts
 from paperboy.storage.sqlite import SQLiteStore
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -111,8 +112,8 @@ async def test_subscription_alert_arrives_once_by_dm(fake, slack, store, clock, 
     fresh = Paper(key="2611.04321", arxiv_id="2611.04321", title="Linear Attention Is Enough for Long Documents",
                   abstract="We revisit linear attention for documents of a million tokens.",
                   authors=("Ada Admin",), published="2026-11-24", categories=("cs.CL",), upvotes=7, source="hf")
-    result = store.upsert_papers([fresh, PAPERS[1]], iso(clock.now()))
-    assert after_ingest(store, result.new_keys, clock.now(), core.matcher) == 1
+    store.upsert_papers([fresh, PAPERS[1]], iso(clock.now()), news=True)
+    assert match_news(store, clock.now(), core.matcher) == 1
     await worker.run_once()
 
     [opened] = fake.calls_to("conversations.open")
@@ -123,9 +124,9 @@ async def test_subscription_alert_arrives_once_by_dm(fake, slack, store, clock, 
     assert post["blocks"][1]["text"]["text"] == "Linear Attention Is Enough for Long Documents"
 
     # The same paper seen again (the next ingest) alerts no one a second time.
-    again = store.upsert_papers([fresh], iso(clock.now()))
-    after_ingest(store, again.new_keys, clock.now(), core.matcher)
-    after_ingest(store, [fresh.key], clock.now(), core.matcher)
+    store.upsert_papers([fresh], iso(clock.now()), news=True)
+    assert match_news(store, clock.now(), core.matcher) == 0
+    assert enqueue_alerts(store, [fresh], clock.now()) == 0  # matched again on purpose: still no second alert
     await worker.run_once()
     assert len(fake.posts()) == 1
 
@@ -138,8 +139,8 @@ async def test_a_busy_day_for_one_subscription_arrives_as_one_list(fake, slack, 
     fresh = [Paper(key=f"2611.0432{n}", arxiv_id=f"2611.0432{n}", title=f"Linear attention <!channel> study {n}",
                    abstract="Linear attention again.", authors=("Ada Admin",), published="2026-11-24",
                    categories=("cs.CL",), upvotes=n, source="hf") for n in range(5)]
-    result = store.upsert_papers(fresh, iso(clock.now()))
-    assert after_ingest(store, result.new_keys, clock.now(), core.matcher) == 5
+    store.upsert_papers(fresh, iso(clock.now()), news=True)
+    assert match_news(store, clock.now(), core.matcher) == 5
     await worker.run_once()
 
     [post] = fake.posts()

@@ -54,3 +54,34 @@ async def test_a_failing_source_is_reported_and_the_others_still_run(fake_source
     assert any("hf 2026-11-23" in f for f in summary["failures"])
     assert any("arxiv cs.LG" in f for f in summary["failures"])
     assert store.count_papers() == 12
+
+
+async def test_news_stored_by_a_process_that_died_before_alerting_is_alerted_on_the_next_round(
+        fake_sources, sources, tmp_path):
+    from paperboy.bot.delivery.ingest import ingest_hf
+    from paperboy.bot.delivery.pipeline import match_news
+    from paperboy.storage.sqlite import SQLiteStore
+
+    fake_sources.serve_fixture("hf_daily_papers_2026-11-24.json")
+    first = SQLiteStore(tmp_path / "paperboy.db")
+    sub = first.add_subscription("slack", "T1", "U1", "C1", "dm", "memory", NOW.isoformat())
+    await ingest_hf(first, sources, "2026-11-24", NOW)  # stored and committed, then the process died
+    first.close()
+
+    restarted = SQLiteStore(tmp_path / "paperboy.db")
+    assert len(restarted.unmatched_papers()) == 12
+    assert match_news(restarted, NOW) == 2  # the two papers about memory, told now
+    assert {d.dedupe_key for d in restarted.deliveries(kind="alert")} == {
+        f"alert:{sub.id}:2607.20064", f"alert:{sub.id}:2607.18975"}
+    assert restarted.unmatched_papers() == [] and match_news(restarted, NOW) == 0
+    restarted.close()
+
+
+async def test_papers_a_lookup_or_an_import_stores_are_catalogue_never_news(store):
+    from paperboy.bot.delivery.pipeline import match_news
+    from paperboy.bot.models import Paper
+
+    store.add_subscription("slack", "T1", "U1", "C1", "dm", "memory", NOW.isoformat())
+    store.upsert_papers([Paper(key="2001.00001", title="Memory networks, looked up")], NOW.isoformat())
+    store.bulk_upsert_papers([Paper(key="2001.00002", title="Memory networks, imported")], NOW.isoformat())
+    assert store.unmatched_papers() == [] and match_news(store, NOW) == 0
