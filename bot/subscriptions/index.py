@@ -14,7 +14,6 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress, product
@@ -241,10 +240,14 @@ class SubscriptionIndex:
         plans: dict[str, _Plan] = {}  # by canonical query
         by_text: dict[str, _Plan] = {}
         skipped: list[tuple[Subscription, str]] = []
-        with _collector_paused():
-            for sub in subscriptions:
-                cls._file(sub, plans, by_text, known, skipped)
-            return cls(list(plans.values()), skipped, by_text)
+        for sub in subscriptions:
+            cls._file(sub, plans, by_text, known, skipped)
+        index = cls(list(plans.values()), skipped, by_text)
+        # An index is a million small objects that live until the next ingest. Frozen, the cyclic
+        # collector stops rescanning them every time matching allocates (which doubled its cost);
+        # they are freed as usual once nothing refers to them.
+        gc.freeze()
+        return index
 
     @staticmethod
     def _file(sub: Subscription, plans: dict[str, _Plan], by_text: dict[str, _Plan],
@@ -288,15 +291,14 @@ class SubscriptionIndex:
     def matches(self, papers: list[Paper]) -> list[tuple[Subscription, Paper]]:
         """Every (subscription, paper) pair that matches, each once, in no particular order."""
         unique = list({paper.key: paper for paper in papers}.values())
-        with _collector_paused():
-            texts = [PaperText.of(paper, self._key_filter) for paper in unique]
-            postings = self._postings(texts)
-            pairs: list[tuple[Subscription, Paper]] = []
-            paper_at = unique.__getitem__
-            for key in postings.keys() & self._single_key.keys():
-                pairs.extend(product(self._single_key[key], map(paper_at, _positions(postings[key]))))
-            self._evaluate(postings, texts, pairs, paper_at)
-            return pairs
+        texts = [PaperText.of(paper, self._key_filter) for paper in unique]
+        postings = self._postings(texts)
+        pairs: list[tuple[Subscription, Paper]] = []
+        paper_at = unique.__getitem__
+        for key in postings.keys() & self._single_key.keys():
+            pairs.extend(product(self._single_key[key], map(paper_at, _positions(postings[key]))))
+        self._evaluate(postings, texts, pairs, paper_at)
+        return pairs
 
     def _postings(self, texts: list[PaperText]) -> Postings:
         """key -> bit set of the papers that hold it."""
@@ -356,18 +358,3 @@ class SubscriptionIndex:
             hits = plan.confirm(hits, texts)
         if hits:
             pairs.extend(product(plan.subscriptions, map(paper_at, _positions(hits))))
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Building an index or matching a batch allocates hundreds of thousands of small objects and
-    no reference cycles; with the cyclic collector on, that triggers full collections that rescan
-    every live object (the whole index) several times over. Nothing else runs meanwhile (no
-    await); the prior state is restored."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

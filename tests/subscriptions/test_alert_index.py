@@ -168,3 +168,29 @@ def test_bit_positions_whatever_the_density():
     for count in (1, 2, 16, 17, 250, 251, 1500):
         chosen = set(rng.sample(range(2000), count))
         assert sorted(_positions(sum(1 << n for n in chosen))) == sorted(chosen)
+
+
+def test_matching_never_switches_the_collector_off_for_the_whole_process():
+    """Matching runs in a worker thread while the bot goes on: it may not disable the cyclic
+    collector process-wide. It freezes the index it built instead."""
+    import gc
+    import threading
+
+    subs = [subscription(n, f"topic{n} word{n % 97}") for n in range(20_000)]
+    papers = [Paper(key=f"p{n}", title=f"Topic{n} and word{n % 97}") for n in range(300)]
+    samples: list[bool] = []
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            SubscriptionIndex.build(subs).matches(papers)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    while not done.is_set():
+        samples.append(gc.isenabled())
+    worker.join()
+    assert samples and all(samples)
+    assert gc.get_freeze_count() > 0
