@@ -66,6 +66,10 @@ class Store(Protocol):
     def titles_since(self, rowid: int) -> list[tuple[int, str]]:
         """iter_titles for the papers stored after `rowid`."""
 
+    def title_changes_since(self, seq: int) -> tuple[int, list[tuple[int, str]]]:
+        """Papers whose title changed after change number `seq`, as (rowid, normalized title) in the
+        order they changed, with the number of the last change; seq 0 gives every change so far."""
+
     def count_papers(self) -> int: ...
 
     def max_rowid(self) -> int: ...

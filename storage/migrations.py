@@ -171,6 +171,15 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE papers ADD COLUMN matched INTEGER NOT NULL DEFAULT 1;
         CREATE INDEX papers_unmatched ON papers(matched) WHERE matched = 0;
     """),
+    # Title changes, in order, so in-memory title indexes can follow them (the FTS index follows
+    # by its own triggers).
+    ("0008_title_changes", """
+        CREATE TABLE title_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, paper_rowid INTEGER NOT NULL);
+        CREATE TRIGGER papers_title_changed AFTER UPDATE OF title ON papers
+        WHEN old.norm_title IS NOT new.norm_title BEGIN
+            INSERT INTO title_changes (paper_rowid) VALUES (new.rowid);
+        END;
+    """),
 ]
 
 

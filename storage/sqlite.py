@@ -209,6 +209,14 @@ class SQLiteStore:
         return [(r[0], r[1]) for r in self._all(
             "SELECT rowid, norm_title FROM papers WHERE rowid > ? ORDER BY rowid", [rowid])]
 
+    def title_changes_since(self, seq: int) -> tuple[int, list[tuple[int, str]]]:
+        last = self._one("SELECT coalesce(max(seq), 0) FROM title_changes")[0]
+        if last <= seq:
+            return last, []
+        rows = self._all("SELECT p.rowid, p.norm_title FROM title_changes c JOIN papers p ON p.rowid = c.paper_rowid "
+                         "WHERE c.seq > ? AND c.seq <= ? ORDER BY c.seq", [seq, last])
+        return last, list(dict((r[0], r[1]) for r in rows).items())
+
     def count_papers(self) -> int:
         return self._one("SELECT count(*) FROM papers")[0]
 

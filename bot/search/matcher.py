@@ -53,22 +53,30 @@ class Matcher:
         self.remote_timeout = remote_timeout
         self._clock = clock or SystemClock()
         self._index: TitleIndex | None = None
+        self._title_changes = 0  # the store's last title change the index follows
         self._stragglers: set[asyncio.Task] = set()
         self.build_seconds: float | None = None
 
     # ---- the in-memory index --------------------------------------------------------------
 
     def refresh(self) -> int:
-        """Builds the title index, or adds the rows stored since; returns how many were added."""
+        """Builds the title index, or brings it up to date: adds the papers stored since and
+        follows the titles that changed. Returns how many papers were added."""
         if self._index is None:
             started = time.perf_counter()
+            self._title_changes, _ = self.store.title_changes_since(0)  # before reading: none is missed
             self._index = TitleIndex.build(self.store.iter_titles())
             self.build_seconds = time.perf_counter() - started
             log.info("title index: %d papers in %.2fs", len(self._index), self.build_seconds)
-            return len(self._index)
-        if self.store.max_rowid() <= self._index.max_rowid:
-            return 0
-        return self._index.add(self.store.titles_since(self._index.max_rowid))
+            added = len(self._index)
+        elif self.store.max_rowid() > self._index.max_rowid:
+            added = self._index.add(self.store.titles_since(self._index.max_rowid))
+        else:
+            added = 0
+        self._title_changes, changed = self.store.title_changes_since(self._title_changes)
+        for rowid, title in changed:
+            self._index.replace(rowid, title)
+        return added
 
     @property
     def index(self) -> TitleIndex:

@@ -82,15 +82,47 @@ class TitleIndex:
             return
         fresh = [w for w in postings if w not in before] if start else list(postings)
         for word in fresh:
-            if word in STOPWORDS:
-                continue
-            canon = canonical(word)
-            forms = self._forms[canon]
-            if not forms:
-                self._by_first[(canon[0], len(canon))].append(canon)
-                self._by_last[(canon[-1], len(canon))].append(canon)
-            forms.append(word)
+            self._learn(word)
         self._vocabulary_sorted = None
+
+    def _learn(self, word: str) -> None:
+        """Files a word titles use for the first time under its canonical form."""
+        if word in STOPWORDS:
+            return
+        canon = canonical(word)
+        forms = self._forms[canon]
+        if not forms:
+            self._by_first[(canon[0], len(canon))].append(canon)
+            self._by_last[(canon[-1], len(canon))].append(canon)
+        forms.append(word)
+
+    def replace(self, rowid: int, title: str) -> bool:
+        """Gives an indexed paper its new title, so the old one no longer finds it and the new one
+        does; False when the paper is not indexed or its title is the same."""
+        position = self.position_of(rowid)
+        title = title or ""
+        if position is None or self.titles[position] == title:
+            return False
+        old = self.titles[position]
+        for word in set(old.split()):
+            self._postings[word].remove(position)
+        for word in set(title.split()):
+            if word not in self._postings:
+                self._learn(word)
+                self._vocabulary_sorted = None
+            self._postings[word].append(position)
+        at = bisect.bisect_left(self._sorted_titles, old)
+        while self._sorted_positions[at] != position:  # equal titles sit side by side
+            at += 1
+        del self._sorted_titles[at], self._sorted_positions[at]
+        at = bisect.bisect_right(self._sorted_titles, title)
+        self._sorted_titles.insert(at, title)
+        self._sorted_positions.insert(at, position)
+        self.titles[position] = title
+        self._corrections.clear()
+        self._sets.clear()
+        self._idf.clear()
+        return True
 
     def _index_sorted(self, start: int) -> None:
         if start == 0:

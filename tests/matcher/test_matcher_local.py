@@ -179,3 +179,20 @@ async def test_names_with_letters_the_index_keeps_are_found_as_written_or_as_typ
                         SEEN_AT)
     match = await Matcher(store).lookup(query)
     assert key_of(match) == "2411.00009"
+
+
+async def test_a_title_changed_at_the_source_is_found_by_its_new_title_at_once(store):
+    matcher = Matcher(store)
+    old = "Graph Sparsification by Effective Resistances Revisited"
+    store.upsert_papers([Paper(key="2411.00077", arxiv_id="2411.00077", title=old,
+                               abstract="We revisit spectral sparsifiers.")], SEEN_AT)
+    assert [p.key for p in matcher.suggest_titles("graph sparsification by eff")] == ["2411.00077"]
+    new = "Quantum Walks on Expander Graphs with Tunable Mixing"
+    store.upsert_papers([Paper(key="2411.00077", arxiv_id="2411.00077", title=new,
+                               abstract="We revisit spectral sparsifiers.")], SEEN_AT)  # the source renamed it
+    match = await matcher.lookup(new)
+    assert key_of(match) == "2411.00077" and match.confident and match.via == "title"
+    assert [p.key for p in matcher.suggest_titles("quantum walks on exp")] == ["2411.00077"]
+    assert matcher.suggest_titles("graph sparsification by eff") == []
+    again = await matcher.lookup(old)
+    assert not (key_of(again) == "2411.00077" and again.confident)  # the old title names it no more
