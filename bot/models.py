@@ -124,6 +124,7 @@ class ChannelConfig:
     sources: str  # "hf" or comma-separated arXiv categories, e.g. "cs.LG,cs.CL"
     thread_per_paper: bool
     enabled: bool
+    paused: str | None = None  # why its daily post stopped by itself (it kept failing for good)
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,11 @@ class Store(Protocol):
 
     def get_channel(self, platform: str, workspace: str, channel: str) -> ChannelConfig | None: ...
 
-    def enabled_channels(self, platform: str | None = None) -> list[ChannelConfig]: ...
+    def enabled_channels(self, platform: str | None = None) -> list[ChannelConfig]:
+        """Channels with a daily post on and not paused."""
+
+    def pause_channel(self, channel_id: int, reason: str) -> bool:
+        """Stops a channel's daily post until it is configured again; False when already paused."""
 
     def channel_configured_at(self, channel_id: int) -> str | None:
         """When the channel's settings last changed: a daily post due before that moment belongs
@@ -158,6 +162,10 @@ class Store(Protocol):
 
     def mark_failed(self, delivery_ids: int | Iterable[int], error: str, *, owner: str | None = None) -> int:
         """Permanent failure (the target no longer exists): kept for the record, never retried."""
+
+    def latest_outcomes(self, key_prefix: str, limit: int) -> list[str]:
+        """'sent' or 'failed' for the newest settled deliveries whose key starts with key_prefix,
+        newest first, at most `limit`."""
 
     def cancel_deliveries(self, key_prefix: str, now: str, reason: str) -> int:
         """Deliveries whose key starts with `key_prefix` that nobody is sending (pending, or left by

@@ -180,6 +180,11 @@ MIGRATIONS: list[tuple[str, str]] = [
             INSERT INTO title_changes (paper_rowid) VALUES (new.rowid);
         END;
     """),
+    # A channel whose daily post keeps failing for good (paperboy was removed from it) is paused
+    # with the reason, instead of failing again every day; /digest config resumes it.
+    ("0009_channels_paused", """
+        ALTER TABLE channels ADD COLUMN paused TEXT;
+    """),
 ]
 
 

@@ -304,7 +304,8 @@ class SQLiteStore:
     # ---- channels -----------------------------------------------------------------------
 
     def configure_channel(self, platform: str, workspace: str, channel: str, now: str, **settings: Any) -> ChannelConfig:
-        allowed = {"daily_time", "tz", "top_n", "min_upvotes", "filter", "sources", "thread_per_paper", "enabled"}
+        allowed = {"daily_time", "tz", "top_n", "min_upvotes", "filter", "sources", "thread_per_paper", "enabled",
+                   "paused"}
         unknown = set(settings) - allowed
         if unknown:
             raise ValueError(f"unknown channel settings: {sorted(unknown)}")
@@ -329,9 +330,10 @@ class SQLiteStore:
 
     def enabled_channels(self, platform: str | None = None) -> list[ChannelConfig]:
         if platform:
-            rows = self._all("SELECT * FROM channels WHERE enabled = 1 AND platform = ? ORDER BY id", [platform])
+            rows = self._all("SELECT * FROM channels WHERE enabled = 1 AND paused IS NULL AND platform = ? ORDER BY id",
+                             [platform])
         else:
-            rows = self._all("SELECT * FROM channels WHERE enabled = 1 ORDER BY id")
+            rows = self._all("SELECT * FROM channels WHERE enabled = 1 AND paused IS NULL ORDER BY id")
         return [self._channel(r) for r in rows]
 
     @staticmethod
@@ -340,7 +342,13 @@ class SQLiteStore:
             id=row["id"], platform=row["platform"], workspace=row["workspace"], channel=row["channel"],
             daily_time=row["daily_time"], tz=row["tz"], top_n=row["top_n"], min_upvotes=row["min_upvotes"],
             filter=row["filter"], sources=row["sources"], thread_per_paper=bool(row["thread_per_paper"]),
-            enabled=bool(row["enabled"]))
+            enabled=bool(row["enabled"]), paused=row["paused"])
+
+    def pause_channel(self, channel_id: int, reason: str) -> bool:
+        with self.conn:
+            cur = self.conn.execute("UPDATE channels SET paused = ? WHERE id = ? AND paused IS NULL",
+                                    [reason[:1000], channel_id])
+        return cur.rowcount > 0
 
     def channel_configured_at(self, channel_id: int) -> str | None:
         row = self._one("SELECT updated FROM channels WHERE id = ?", [channel_id])
@@ -486,6 +494,12 @@ class SQLiteStore:
                 f"UPDATE deliveries SET {assignments}, lease_owner = NULL, lease_until = NULL WHERE {where}", rows)
             return self.conn.total_changes - before
 
+    def latest_outcomes(self, key_prefix: str, limit: int) -> list[str]:
+        rows = self._all("SELECT status FROM deliveries WHERE dedupe_key >= ? AND dedupe_key < ? "
+                         "AND status IN ('sent', 'failed') ORDER BY id DESC LIMIT ?",
+                         [key_prefix, _after(key_prefix), limit])
+        return [r[0] for r in rows]
+
     def cancel_deliveries(self, key_prefix: str, now: str, reason: str) -> int:
         with self.conn:
             cur = self.conn.execute(
@@ -544,6 +558,7 @@ class SQLiteStore:
             "with_arxiv_id": one("SELECT count(*) FROM papers WHERE arxiv_id IS NOT NULL"),
             "daily_lists": one("SELECT count(DISTINCT date || source) FROM daily_lists"),
             "channels": one("SELECT count(*) FROM channels WHERE enabled = 1"),
+            "channels_paused": one("SELECT count(*) FROM channels WHERE enabled = 1 AND paused IS NOT NULL"),
             "subscriptions": one("SELECT count(*) FROM subscriptions"),
             "deliveries_pending": one("SELECT count(*) FROM deliveries WHERE status IN ('pending', 'sending')"),
             "deliveries_sent": one("SELECT count(*) FROM deliveries WHERE status = 'sent'"),

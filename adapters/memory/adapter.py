@@ -99,6 +99,10 @@ class MemoryAdapter:
         self._failing_channels[channel] = error if error is not None else DeliveryError(
             f"channel {channel} not found", permanent=True)
 
+    def heal_channel(self, channel: str) -> None:
+        """Sends to this channel work again (paperboy was invited back)."""
+        self._failing_channels.pop(channel, None)
+
     def hold(self) -> asyncio.Event:
         """Sends block until the returned event is set: lets a test see sends in flight."""
         self.gate = asyncio.Event()

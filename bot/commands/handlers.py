@@ -175,8 +175,9 @@ async def digest_config(ctx: Context, inv: Invocation) -> Reply:
     settings = read_settings(inv)
     if isinstance(settings, Error):
         return settings
+    before = ctx.store.get_channel(place.platform, place.workspace, place.channel)
     channel = ctx.store.configure_channel(place.platform, place.workspace, place.channel,
-                                          iso(ctx.clock.now()), enabled=True, **settings)
+                                          iso(ctx.clock.now()), enabled=True, paused=None, **settings)
     due = next_post_time(ctx.clock.now(), channel.daily_time, channel.tz)
     parts = [f"Daily post on: {channel.top_n} papers at {channel.daily_time} {channel.tz}",
              "from Hugging Face Daily Papers" if channel.sources == "hf" else f"from arXiv {channel.sources}"]
@@ -186,7 +187,8 @@ async def digest_config(ctx: Context, inv: Invocation) -> Reply:
         parts.append(f"matching {channel.filter}")
     if channel.thread_per_paper:
         parts.append("one thread per paper")
-    return Notice(", ".join(parts) + f". Next post: {due.strftime('%a %d %b %H:%M')} ({channel.tz}).",
+    resumed = f"Resumed: it had stopped because {before.paused}. " if before and before.paused else ""
+    return Notice(resumed + ", ".join(parts) + f". Next post: {due.strftime('%a %d %b %H:%M')} ({channel.tz}).",
                   ephemeral=True)
 
 

@@ -22,7 +22,8 @@ from datetime import datetime, timedelta
 
 from paperboy.bot.adapter import Adapter, DeliveryError
 from paperboy.bot.clock import Clock, iso, wait_or_stop
-from paperboy.bot.models import Delivery
+from paperboy.bot.delivery.scheduler import DAILY_KIND, daily_posts_of
+from paperboy.bot.models import Delivery, Target
 from paperboy.bot.serialize import reply_from_dict
 from paperboy.bot.store import Store
 from paperboy.bot.subscriptions.bundles import bundle_key, bundle_lane, bundle_reply
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 50
 LEASE_SECONDS = 60
+PAUSE_AFTER = 3  # daily posts in a row that failed for good before their channel is paused
 
 
 def worker_name() -> str:
@@ -136,6 +138,8 @@ class DeliveryWorker:
                 reason = str(exc) or "permanent delivery error"
                 self._record(message, lambda ids: self.store.mark_failed(ids, reason, owner=self.name))
                 log.warning("delivery %s failed for good: %s", key, exc)
+                if first.kind == DAILY_KIND:
+                    self._pause_if_failing(first.target, reason)
                 return
             self._retry_later(message, f"DeliveryError: {exc}", exc.retry_after)
             return
@@ -161,6 +165,21 @@ class DeliveryWorker:
         if changed < len(ids):
             log.warning("delivery %s was taken over by another worker (this one held it past its lease)",
                         bundle_key(message))
+
+    def _pause_if_failing(self, target: Target, reason: str) -> None:
+        """A channel whose daily post failed for good PAUSE_AFTER days running (paperboy was
+        removed, the channel deleted) is paused with the reason; /digest config resumes it."""
+        try:
+            channel = self.store.get_channel(target.platform, target.workspace, target.channel)
+            if channel is None or channel.paused:
+                return
+            outcomes = self.store.latest_outcomes(daily_posts_of(channel.id), PAUSE_AFTER)
+            if outcomes == ["failed"] * PAUSE_AFTER and self.store.pause_channel(
+                    channel.id, f"its daily post failed {PAUSE_AFTER} days running ({reason})"):
+                log.warning("channel %s (%s/%s) paused: its daily post failed %d days running (%s)",
+                            channel.id, target.platform, target.channel, PAUSE_AFTER, reason)
+        except Exception:
+            log.exception("checking whether to pause channel %s failed", target.channel)
 
     def _retry_later(self, message: list[Delivery], error: str, retry_after: float | None) -> None:
         first = message[0]
