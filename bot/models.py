@@ -154,3 +154,4 @@ class Delivery:
     note: str | None
     lease_owner: str | None = None  # the process sending it, while status is 'sending'
     lease_until: str | None = None  # after this, any process may take it over
+    created: str | None = None  # when it was enqueued

@@ -160,7 +160,8 @@ class Store(Protocol):
                    owner: str | None = None) -> int:
         """Back to pending, due at `retry_at`, with the error kept."""
 
-    def mark_failed(self, delivery_ids: int | Iterable[int], error: str, *, owner: str | None = None) -> int:
+    def mark_failed(self, delivery_ids: int | Iterable[int], error: str, now: str, *,
+                    owner: str | None = None) -> int:
         """Permanent failure (the target no longer exists): kept for the record, never retried."""
 
     def latest_outcomes(self, key_prefix: str, limit: int) -> list[str]:
@@ -185,7 +186,14 @@ class Store(Protocol):
 
     def set_state(self, name: str, value: str) -> None: ...
 
-    def stats(self) -> dict[str, Any]:
-        """What the database holds, by name: papers, daily lists, channels, subscriptions, deliveries."""
+    def forget_payloads(self, settled_before: str) -> int:
+        """Settled deliveries (sent, failed, cancelled) older than `settled_before` drop their payload
+        (a daily post keeps which list it was); the row and its key stay, so a duplicate is still
+        refused. Returns how many were emptied."""
+
+    def stats(self, now: str | None = None) -> dict[str, Any]:
+        """What the database holds, by name: papers (and news not yet matched), daily lists,
+        channels (and paused ones), subscriptions, deliveries pending, sending (and the oldest
+        lease), sent, failed (and failed in the day before `now`)."""
 
     def close(self) -> None: ...

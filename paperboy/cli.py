@@ -16,7 +16,7 @@ from rich.console import Console
 
 from paperboy.adapters.console.adapter import ConsoleAdapter
 from paperboy.adapters.console.render import render
-from paperboy.bot.clock import SystemClock
+from paperboy.bot.clock import SystemClock, iso
 from paperboy.bot.commands.dispatch import build_core
 from paperboy.bot.delivery.digest import build_digest
 from paperboy.bot.delivery.ingest import ImportReport, import_file, ingest_arxiv, ingest_hf
@@ -108,8 +108,8 @@ def _run(args: argparse.Namespace) -> int:
         return _import(args)
     if args.command == "stats":
         store = _open_store(args)
-        for name, value in store.stats().items():
-            print(f"{name:20} {value:,}")
+        for name, value in store.stats(iso(datetime.now(UTC))).items():
+            print(f"{name:20} {value:,}" if isinstance(value, int) else f"{name:20} {value}")
         return 0
     if args.command == "digest":
         return _digest(args)

@@ -185,6 +185,12 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0009_channels_paused", """
         ALTER TABLE channels ADD COLUMN paused TEXT;
     """),
+    # When a delivery was settled (sent, failed, cancelled, skipped): for retention and `stats`.
+    ("0010_deliveries_settled_at", """
+        ALTER TABLE deliveries ADD COLUMN settled_at TEXT;
+        UPDATE deliveries SET settled_at = coalesce(sent_at, next_attempt_at) WHERE status NOT IN ('pending', 'sending');
+        CREATE INDEX deliveries_settled ON deliveries(status, settled_at);
+    """),
 ]
 
 

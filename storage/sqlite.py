@@ -424,10 +424,10 @@ class SQLiteStore:
         with self.conn:
             cur = self.conn.execute(
                 "INSERT INTO deliveries (dedupe_key, kind, platform, workspace, channel, user, mode, payload, "
-                "status, next_attempt_at, created, note) VALUES (?, ?, ?, ?, ?, ?, ?, '{}', 'skipped', ?, ?, ?) "
-                "ON CONFLICT(dedupe_key) DO NOTHING",
+                "status, next_attempt_at, created, settled_at, note) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, '{}', 'skipped', ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING",
                 [dedupe_key, kind, target.platform, target.workspace, target.channel, target.user, target.mode,
-                 now, now, note])
+                 now, now, now, note])
         return cur.rowcount > 0
 
     def has_delivery(self, dedupe_key: str) -> bool:
@@ -472,16 +472,18 @@ class SQLiteStore:
     def mark_delivered(self, delivery_ids: int | Iterable[int], now: str, external_id: str | None = None,
                        note: str | None = None, *, owner: str | None = None) -> int:
         return self._settle(
-            "status = 'sent', sent_at = ?, external_id = ?, note = coalesce(?, note), last_error = NULL",
-            [now, external_id, note], delivery_ids, owner)
+            "status = 'sent', sent_at = ?, settled_at = ?, external_id = ?, note = coalesce(?, note), "
+            "last_error = NULL", [now, now, external_id, note], delivery_ids, owner)
 
     def mark_retry(self, delivery_ids: int | Iterable[int], error: str, retry_at: str, *,
                    owner: str | None = None) -> int:
         return self._settle("status = 'pending', last_error = ?, next_attempt_at = ?", [error[:1000], retry_at],
                             delivery_ids, owner)
 
-    def mark_failed(self, delivery_ids: int | Iterable[int], error: str, *, owner: str | None = None) -> int:
-        return self._settle("status = 'failed', last_error = ?", [error[:1000]], delivery_ids, owner)
+    def mark_failed(self, delivery_ids: int | Iterable[int], error: str, now: str, *,
+                    owner: str | None = None) -> int:
+        return self._settle("status = 'failed', settled_at = ?, last_error = ?", [now, error[:1000]],
+                            delivery_ids, owner)
 
     def _settle(self, assignments: str, values: list[Any], delivery_ids: int | Iterable[int],
                 owner: str | None) -> int:
@@ -503,10 +505,10 @@ class SQLiteStore:
     def cancel_deliveries(self, key_prefix: str, now: str, reason: str) -> int:
         with self.conn:
             cur = self.conn.execute(
-                "UPDATE deliveries SET status = 'cancelled', note = ?, lease_owner = NULL, lease_until = NULL "
+                "UPDATE deliveries SET status = 'cancelled', settled_at = ?, note = ?, lease_owner = NULL, lease_until = NULL "
                 "WHERE dedupe_key >= ? AND dedupe_key < ? "
                 "AND (status = 'pending' OR (status = 'sending' AND lease_until <= ?))",
-                [reason[:1000], key_prefix, _after(key_prefix), now])
+                [now, reason[:1000], key_prefix, _after(key_prefix), now])
         return cur.rowcount
 
     def deliveries(self, status: str | None = None, kind: str | None = None) -> list[Delivery]:
@@ -528,7 +530,7 @@ class SQLiteStore:
             payload=json.loads(row["payload"]), status=row["status"], attempts=row["attempts"],
             next_attempt_at=row["next_attempt_at"], last_error=row["last_error"],
             external_id=row["external_id"], note=row["note"], lease_owner=row["lease_owner"],
-            lease_until=row["lease_until"])
+            lease_until=row["lease_until"], created=row["created"])
 
     def latest_delivery(self, key_prefix: str, statuses: Iterable[str] = ("pending", "sending", "sent")
                         ) -> Delivery | None:
@@ -551,8 +553,18 @@ class SQLiteStore:
             self.conn.execute("INSERT INTO state (name, value) VALUES (?, ?) "
                               "ON CONFLICT(name) DO UPDATE SET value = excluded.value", [name, value])
 
-    def stats(self) -> dict[str, Any]:
-        one = lambda sql: self._one(sql)[0]  # noqa: E731
+    def forget_payloads(self, settled_before: str) -> int:
+        with self.conn:
+            cur = self.conn.execute(
+                "UPDATE deliveries SET payload = CASE WHEN json_extract(payload, '$.digest') IS NULL THEN '{}' "
+                "ELSE json_object('digest', json_extract(payload, '$.digest')) END "
+                "WHERE status IN ('sent', 'failed', 'cancelled') AND settled_at < ? AND payload != '{}' "
+                "AND payload NOT LIKE '{\"digest\":%'", [settled_before])
+        return cur.rowcount
+
+    def stats(self, now: str | None = None) -> dict[str, Any]:
+        one = lambda sql, *params: self._one(sql, params)[0]  # noqa: E731
+        a_day_ago = self._one("SELECT strftime('%Y-%m-%dT%H:%M:%SZ', coalesce(?, 'now'), '-1 day')", [now])[0]
         return {
             "papers": one("SELECT count(*) FROM papers"),
             "with_arxiv_id": one("SELECT count(*) FROM papers WHERE arxiv_id IS NOT NULL"),
@@ -560,7 +572,12 @@ class SQLiteStore:
             "channels": one("SELECT count(*) FROM channels WHERE enabled = 1"),
             "channels_paused": one("SELECT count(*) FROM channels WHERE enabled = 1 AND paused IS NOT NULL"),
             "subscriptions": one("SELECT count(*) FROM subscriptions"),
-            "deliveries_pending": one("SELECT count(*) FROM deliveries WHERE status IN ('pending', 'sending')"),
+            "deliveries_pending": one("SELECT count(*) FROM deliveries WHERE status = 'pending'"),
+            "deliveries_sending": one("SELECT count(*) FROM deliveries WHERE status = 'sending'"),
+            "oldest_lease_until": one("SELECT min(lease_until) FROM deliveries WHERE status = 'sending'") or "-",
             "deliveries_sent": one("SELECT count(*) FROM deliveries WHERE status = 'sent'"),
             "deliveries_failed": one("SELECT count(*) FROM deliveries WHERE status = 'failed'"),
+            "failed_last_day": one("SELECT count(*) FROM deliveries WHERE status = 'failed' AND settled_at >= ?",
+                                   a_day_ago),
+            "papers_unmatched": one("SELECT count(*) FROM papers WHERE matched = 0"),
         }

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from paperboy.bot.adapter import Adapter, DeliveryError
-from paperboy.bot.clock import Clock, iso, wait_or_stop
+from paperboy.bot.clock import Clock, iso, parse_iso, wait_or_stop
 from paperboy.bot.delivery.scheduler import DAILY_KIND, daily_posts_of
 from paperboy.bot.models import Delivery, Target
 from paperboy.bot.serialize import reply_from_dict
@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 CLAIM_BATCH = 50
 LEASE_SECONDS = 60
 PAUSE_AFTER = 3  # daily posts in a row that failed for good before their channel is paused
+GIVE_UP_AFTER_ATTEMPTS = 20  # a delivery still failing after this many tries, or this long, fails
+GIVE_UP_AFTER = timedelta(days=7)
+KEEP_PAYLOADS = timedelta(days=30)  # a settled delivery's content, kept this long for the record
+HOUSEKEEPING_EVERY = timedelta(hours=1)
 
 
 def worker_name() -> str:
@@ -57,7 +61,11 @@ class DeliveryWorker:
         self._held: set[int] = set()  # deliveries this worker has claimed and not yet settled
 
     async def run(self, stop: asyncio.Event, interval: float = 2) -> None:
+        next_housekeeping = self.clock.now()
         while not stop.is_set():
+            if self.clock.now() >= next_housekeeping:
+                self.housekeeping()
+                next_housekeeping = self.clock.now() + HOUSEKEEPING_EVERY
             try:
                 handled = await self.run_once()
             except Exception:
@@ -65,6 +73,18 @@ class DeliveryWorker:
                 handled = 0
             if handled < CLAIM_BATCH:  # a full batch means more are waiting: go again at once
                 await wait_or_stop(stop, self.clock, interval)
+
+    def housekeeping(self) -> int:
+        """Settled deliveries older than KEEP_PAYLOADS drop their content (their keys stay, so a
+        repeat is still refused). Returns how many were emptied."""
+        try:
+            emptied = self.store.forget_payloads(iso(self.clock.now() - KEEP_PAYLOADS))
+        except Exception:
+            log.exception("forgetting old delivery payloads failed")
+            return 0
+        if emptied:
+            log.info("%d delivered posts older than %d days dropped their content", emptied, KEEP_PAYLOADS.days)
+        return emptied
 
     async def run_once(self) -> int:
         """Claims the deliveries due now for platforms with an adapter and tries each once.
@@ -128,7 +148,7 @@ class DeliveryWorker:
                     await self._send([delivery])
                 return
             unreadable = f"unreadable payload: {type(exc).__name__}: {exc}"
-            self._record(message, lambda ids: self.store.mark_failed(ids, unreadable, owner=self.name))
+            self._record(message, lambda ids: self.store.mark_failed(ids, unreadable, self._now(), owner=self.name))
             log.error("delivery %s has an unreadable payload; marked failed", key)
             return
         try:
@@ -136,7 +156,7 @@ class DeliveryWorker:
         except DeliveryError as exc:
             if exc.permanent:
                 reason = str(exc) or "permanent delivery error"
-                self._record(message, lambda ids: self.store.mark_failed(ids, reason, owner=self.name))
+                self._record(message, lambda ids: self.store.mark_failed(ids, reason, self._now(), owner=self.name))
                 log.warning("delivery %s failed for good: %s", key, exc)
                 if first.kind == DAILY_KIND:
                     self._pause_if_failing(first.target, reason)
@@ -181,9 +201,18 @@ class DeliveryWorker:
         except Exception:
             log.exception("checking whether to pause channel %s failed", target.channel)
 
+    def _now(self) -> str:
+        return iso(self.clock.now())
+
     def _retry_later(self, message: list[Delivery], error: str, retry_after: float | None) -> None:
         first = message[0]
         attempt = max(1, first.attempts)  # claiming already counted this attempt
+        age = self.clock.now() - parse_iso(first.created) if first.created else timedelta(0)
+        if attempt >= GIVE_UP_AFTER_ATTEMPTS or age >= GIVE_UP_AFTER:
+            given_up = f"gave up after {attempt} attempts over {age.days} days; the last: {error}"
+            self._record(message, lambda ids: self.store.mark_failed(ids, given_up, self._now(), owner=self.name))
+            log.warning("delivery %s failed for good: %s", bundle_key(message), given_up)
+            return
         delay = self.retry_delay(first.dedupe_key, attempt, retry_after)
         retry_at = iso(_ceil_to_second(self.clock.now() + timedelta(seconds=delay)))
         self._record(message, lambda ids: self.store.mark_retry(ids, error, retry_at, owner=self.name))

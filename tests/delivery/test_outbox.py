@@ -305,3 +305,62 @@ async def test_run_keeps_retrying_until_sent_and_stops_when_asked(store, clock):
     await asyncio.wait_for(task, timeout=5)
     assert adapter.keys_sent() == ["k1"]
     assert len(adapter.attempts) == 4
+
+
+# ---- retention ---------------------------------------------------------------------------------
+
+async def test_a_delivery_still_failing_after_twenty_attempts_fails_with_its_last_error(store, clock):
+    adapter = MemoryAdapter()
+    adapter.fail_next(25, DeliveryError("Slack unreachable: ServerDisconnectedError"))
+    enqueue(store, clock, "k1")
+    worker = DeliveryWorker(store, {"memory": adapter}, clock, base_backoff=1, max_backoff=60)
+    while status(store, "k1") == "pending":
+        clock.set(parse_iso(store.get_delivery("k1").next_attempt_at))
+        await worker.run_once()
+    failed = store.get_delivery("k1")
+    assert failed.status == "failed" and failed.attempts == 20 and len(adapter.attempts) == 20
+    assert failed.last_error.startswith("gave up after 20 attempts") and "ServerDisconnectedError" in failed.last_error
+    assert store.stats(iso(clock.now()))["failed_last_day"] == 1
+    clock.advance(days=2)
+    assert store.stats(iso(clock.now()))["failed_last_day"] == 0
+
+
+async def test_a_delivery_still_failing_after_seven_days_fails(store, clock):
+    adapter = MemoryAdapter()
+    adapter.fail_next(10, DeliveryError("429", retry_after=2 * 86400))  # the platform keeps saying "later"
+    enqueue(store, clock, "k1")
+    worker = DeliveryWorker(store, {"memory": adapter}, clock)
+    while status(store, "k1") == "pending":
+        clock.set(parse_iso(store.get_delivery("k1").next_attempt_at))
+        await worker.run_once()
+    failed = store.get_delivery("k1")
+    assert failed.status == "failed" and failed.attempts == 5 and "over 8 days" in failed.last_error
+
+
+async def test_a_month_after_sending_the_content_goes_and_the_key_stays(store, clock):
+    adapter = MemoryAdapter()
+    enqueue(store, clock, "alert:1:2611.00001")
+    digest = reply_to_dict(PaperList("Trending papers", ()))
+    store.enqueue_delivery("daily:1:2026-11-24", "daily", Target("memory", "w1", "c1"),
+                           {**digest, "digest": {"list_date": "2026-11-24", "sources": "hf"}}, iso(clock.now()))
+    worker = DeliveryWorker(store, {"memory": adapter}, clock)
+    await worker.run_once()
+    assert worker.housekeeping() == 0  # a day old: kept
+    clock.advance(days=31)
+    assert worker.housekeeping() == 2
+    assert store.get_delivery("alert:1:2611.00001").payload == {}
+    assert store.get_delivery("daily:1:2026-11-24").payload == {"digest": {"list_date": "2026-11-24", "sources": "hf"}}
+    assert store.get_delivery("alert:1:2611.00001").status == "sent"
+    assert not store.enqueue_delivery("alert:1:2611.00001", "alert", Target("memory", "w1", "c1"), {},
+                                      iso(clock.now()))  # still refused as a duplicate
+    assert worker.housekeeping() == 0
+
+
+async def test_stats_show_the_outbox_at_a_glance(store, clock):
+    enqueue(store, clock, "k1")
+    enqueue(store, clock, "k2", channel="c2")
+    store.claim_due_deliveries(iso(clock.now()), ["memory"], limit=1, owner="w", lease_seconds=60)
+    stats = store.stats(iso(clock.now()))
+    assert (stats["deliveries_pending"], stats["deliveries_sending"]) == (1, 1)
+    assert stats["oldest_lease_until"] == iso(clock.now() + timedelta(seconds=60))
+    assert stats["failed_last_day"] == 0 and stats["channels_paused"] == 0
