@@ -180,6 +180,21 @@ class Store(Protocol):
         """The most recently enqueued delivery whose key starts with `key_prefix` and whose status
         is one of `statuses`: e.g. the last daily list queued for a channel ("daily:7:")."""
 
+    # ---- leases and shared pacing -----------------------------------------------------------
+
+    def take_lease(self, name: str, owner: str, now: str, seconds: float) -> bool:
+        """Takes or renews the lease `name` for `owner` until `seconds` after `now`, unless another
+        owner holds it unexpired; says whether `owner` holds it now."""
+
+    def release_lease(self, name: str, owner: str) -> None:
+        """Gives the lease up, if `owner` holds it, so another process need not wait for it to expire."""
+
+    def lease_holder(self, name: str, now: str) -> str | None: ...
+
+    def reserve_slot(self, name: str, now: float, interval: float) -> float:
+        """The next moment (epoch seconds, not before `now`) at which the holder may act, each
+        reservation `interval` after the previous one, across every process on this store."""
+
     # ---- small state (last ingest, cursors) -------------------------------------------------
 
     def get_state(self, name: str) -> str | None: ...

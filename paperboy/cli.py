@@ -23,7 +23,7 @@ from paperboy.bot.delivery.ingest import ImportReport, import_file, ingest_arxiv
 from paperboy.bot.delivery.pipeline import match_news
 from paperboy.bot.replies import Error
 from paperboy.bot.serialize import reply_to_json_result
-from paperboy.bot.sources import Sources
+from paperboy.bot.sources import ArxivGate, Sources
 from paperboy.bot.sources.files import FileFormatError
 from paperboy.bot.sources.http import SourceError
 from paperboy.config import database_path, redact_logs
@@ -162,7 +162,9 @@ def _digest(args: argparse.Namespace) -> int:
 async def _async_command(args: argparse.Namespace) -> int:
     store = _open_store(args)
     try:
-        sources = Sources.from_env(os.environ)
+        # arXiv's pacing is shared by every process on this database.
+        gate = ArxivGate(reserve=lambda now, interval: store.reserve_slot("arxiv", now, interval))
+        sources = Sources.from_env(os.environ, gate=gate)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     try:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from paperboy.adapters import Platform, platforms
 from paperboy.bot.adapter import Adapter, Interactive
 from paperboy.bot.commands.dispatch import Core
+from paperboy.bot.delivery.leader import Leadership
 from paperboy.bot.delivery.outbox import DeliveryWorker
 from paperboy.bot.delivery.pipeline import ingest_forever
 from paperboy.bot.delivery.scheduler import DailyScheduler
@@ -70,13 +71,20 @@ async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, 
         worker = DeliveryWorker(store, {a.platform: a for a in started}, core.clock)
         scheduler = DailyScheduler(store, core.clock, {a.platform: a.syntax for a in started})
         interval = float(env.get("PAPERBOY_INGEST_INTERVAL", "1800"))
+        if sources.offline:
+            log.warning("PAPERBOY_OFFLINE=1: no ingest from the paper sources")
+
+        async def lead(until: asyncio.Event) -> None:
+            """The leader's jobs: one process per database runs them."""
+            async with asyncio.TaskGroup() as jobs:
+                jobs.create_task(scheduler.run(until))
+                if not sources.offline:
+                    jobs.create_task(ingest_forever(store, sources, core.clock, until, core.matcher, interval))
+
+        leadership = Leadership(store, core.clock, worker.name)
         async with asyncio.TaskGroup() as group:
-            group.create_task(scheduler.run(stop))
             group.create_task(worker.run(stop))
-            if sources.offline:
-                log.warning("PAPERBOY_OFFLINE=1: no ingest from the paper sources")
-            else:
-                group.create_task(ingest_forever(store, sources, core.clock, stop, core.matcher, interval))
+            group.create_task(leadership.run(stop, lead))
             for adapter in started:
                 if isinstance(adapter, Interactive):
                     group.create_task(_stop_when_done(adapter, stop))

@@ -191,6 +191,12 @@ MIGRATIONS: list[tuple[str, str]] = [
         UPDATE deliveries SET settled_at = coalesce(sent_at, next_attempt_at) WHERE status NOT IN ('pending', 'sending');
         CREATE INDEX deliveries_settled ON deliveries(status, settled_at);
     """),
+    # Leases on jobs one process per database runs (the leader), and pacing slots shared by every
+    # process (arXiv's one request every 3 seconds).
+    ("0011_leases_and_slots", """
+        CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until TEXT NOT NULL);
+        CREATE TABLE pacing (name TEXT PRIMARY KEY, next_free REAL NOT NULL);
+    """),
 ]
 
 

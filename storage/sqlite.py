@@ -542,6 +542,36 @@ class SQLiteStore:
             [key_prefix, after_prefix, *names])
         return self._delivery(row) if row else None
 
+    # ---- leases and shared pacing ---------------------------------------------------------
+
+    def take_lease(self, name: str, owner: str, now: str, seconds: float) -> bool:
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute(
+                "INSERT INTO leases (name, owner, until) VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', ?, ?)) "
+                "ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, until = excluded.until "
+                "WHERE leases.owner = excluded.owner OR leases.until <= ?",
+                [name, owner, now, f"+{seconds} seconds", now])
+            holder = self._one("SELECT owner FROM leases WHERE name = ?", [name])
+        return holder is not None and holder[0] == owner
+
+    def release_lease(self, name: str, owner: str) -> None:
+        with self.conn:
+            self.conn.execute("DELETE FROM leases WHERE name = ? AND owner = ?", [name, owner])
+
+    def lease_holder(self, name: str, now: str) -> str | None:
+        row = self._one("SELECT owner FROM leases WHERE name = ? AND until > ?", [name, now])
+        return row[0] if row else None
+
+    def reserve_slot(self, name: str, now: float, interval: float) -> float:
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            row = self._one("SELECT next_free FROM pacing WHERE name = ?", [name])
+            slot = max(now, row[0]) if row else now
+            self.conn.execute("INSERT INTO pacing (name, next_free) VALUES (?, ?) "
+                              "ON CONFLICT(name) DO UPDATE SET next_free = excluded.next_free", [name, slot + interval])
+        return slot
+
     # ---- small state (last ingest, cursors) ---------------------------------------------
 
     def get_state(self, name: str) -> str | None:

@@ -5,7 +5,7 @@ import asyncio
 import contextlib
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,11 +29,15 @@ MAX_TITLE_WORDS = 12
 
 class ArxivGate:
     """arXiv asks for at most one request every 3 seconds over a single connection. One gate per
-    process, handed to every ArxivSource, makes that hold however many sources and tasks there are."""
+    process, handed to every ArxivSource, makes that hold however many sources and tasks there are;
+    with `reserve` (the store's shared pacing), it holds across every process on one database too:
+    each request starts at a moment reserved for it, min_interval after the one reserved before."""
 
-    def __init__(self, min_interval: float = 3.0, *, clock: Clock | None = None):
+    def __init__(self, min_interval: float = 3.0, *, clock: Clock | None = None,
+                 reserve: Callable[[float, float], float] | None = None):
         self.min_interval = min_interval
         self.clock = clock or SystemClock()
+        self._reserve = reserve  # (now, interval) -> the epoch second this request may start
         self._lock = asyncio.Lock()
         self._last_done: datetime | None = None
 
@@ -43,6 +47,10 @@ class ArxivGate:
         async with self._lock:
             if self._last_done is not None:
                 wait = self.min_interval - (self.clock.now() - self._last_done).total_seconds()
+                if wait > 0:
+                    await self.clock.sleep(wait)
+            if self._reserve is not None:
+                wait = self._reserve(self.clock.now().timestamp(), self.min_interval) - self.clock.now().timestamp()
                 if wait > 0:
                     await self.clock.sleep(wait)
             try:

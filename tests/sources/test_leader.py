@@ -1,0 +1,108 @@
+"""One leader per database: any number of processes make one set of source calls, a dead leader
+is replaced within its lease, and arXiv's pacing holds across processes."""
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from fake_paper_sources import Reply
+
+from paperboy.bot.clock import FakeClock
+from paperboy.bot.commands.dispatch import build_core
+from paperboy.bot.delivery.leader import Leadership
+from paperboy.bot.sources import Sources
+from paperboy.bot.sources.arxiv import ArxivGate, ArxivSource
+from paperboy.bot.sources.hf import HuggingFaceSource
+from paperboy.runner import run_bot
+from paperboy.storage.sqlite import SQLiteStore
+
+
+def test_one_process_leads_and_another_takes_over_once_its_lease_runs_out(tmp_path):
+    from datetime import UTC, datetime
+
+    clock = FakeClock(datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
+    a = Leadership(SQLiteStore(tmp_path / "p.db"), clock, "a", lease_seconds=15, renew_every=5)
+    b = Leadership(SQLiteStore(tmp_path / "p.db"), clock, "b", lease_seconds=15, renew_every=5)
+    assert a.step() and not b.step()
+    clock.advance(seconds=10)
+    assert a.step() and not b.step()  # renewed in time: still a
+    clock.advance(seconds=14)  # a died: no renewal
+    assert not b.step()
+    clock.advance(seconds=2)
+    assert b.step()  # within the lease of a's last renewal
+    assert not a.step()  # a, were it only stalled, finds it leads no more
+    b.release()
+    assert a.step()  # handed back: no need to wait
+
+
+async def test_a_leader_that_loses_its_lease_stops_its_jobs_at_once(tmp_path):
+    first = Leadership(SQLiteStore(tmp_path / "p.db"), build_core(SQLiteStore(memory=True)).clock, "first",
+                       lease_seconds=2, renew_every=0.05)
+    stop, started, ended = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def jobs(until: asyncio.Event) -> None:
+        started.set()
+        try:
+            await until.wait()
+        finally:
+            ended.set()
+
+    leading = asyncio.create_task(first.run(stop, jobs))
+    await asyncio.wait_for(started.wait(), 2)
+    usurper = SQLiteStore(tmp_path / "p.db")
+    with usurper.conn:  # another process took the lease (first lost the database for a while)
+        usurper.conn.execute("UPDATE leases SET owner = 'second'")
+    await asyncio.wait_for(ended.wait(), 2)
+    assert not first.leading
+    stop.set()
+    await asyncio.wait_for(leading, 2)
+
+
+async def test_three_processes_on_one_database_make_one_process_s_source_calls(fake_sources, tmp_path, quick_policy):
+    fake_sources.serve_fixture("hf_daily_papers_2026-11-24.json")
+    fake_sources.route("/api/daily_papers", Reply(200, b"[]"), query={"date": "2026-11-23"})
+    calls: list[list[str]] = [[], [], []]
+    stop = asyncio.Event()
+    clients, runs = [], []
+    for n in range(3):
+        async def count(request: httpx.Request, mine: list[str] = calls[n]) -> None:
+            mine.append(request.url.path)
+
+        client = httpx.AsyncClient(event_hooks={"request": [count]})
+        clients.append(client)
+        store = SQLiteStore(tmp_path / "paperboy.db")
+        sources = Sources(HuggingFaceSource(client, fake_sources.url, policy=quick_policy),
+                          ArxivSource(client, fake_sources.url, gate=ArxivGate(0.0), policy=quick_policy))
+        env = {"PAPERBOY_MEMORY_ADAPTER": "1", "PAPERBOY_INGEST_INTERVAL": "0.2"}
+        runs.append(asyncio.create_task(run_bot(store, build_core(store), sources, env, stop=stop)))
+    try:
+        while sum(map(len, calls)) < 6:  # three ingest rounds of two days each
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*runs), 10)
+        for client in clients:
+            await client.aclose()
+    assert sorted(len(c) > 0 for c in calls) == [False, False, True]  # one leader made every call
+
+
+@pytest.mark.parametrize("processes", [2, 3])
+async def test_arxiv_pacing_holds_across_processes_on_one_database(tmp_path, processes):
+    import time
+
+    gap = 0.2  # arXiv's 3 seconds, scaled down: real time, as each process has its own clock
+    gates = []
+    for _ in range(processes):
+        store = SQLiteStore(tmp_path / "p.db")
+        gates.append(ArxivGate(gap, reserve=lambda now, interval, s=store: s.reserve_slot("arxiv", now, interval)))
+    started: list[float] = []
+
+    async def request(gate: ArxivGate) -> None:
+        async with gate.slot():
+            started.append(time.time())
+
+    await asyncio.gather(*(request(gate) for gate in gates for _ in range(2)))
+    started.sort()
+    assert len(started) == 2 * processes
+    assert min(b - a for a, b in zip(started, started[1:], strict=False)) >= gap - 0.01
