@@ -3,11 +3,17 @@
 The core holds a `Store` and never knows which backend it is; `paperboy.storage` has the
 implementations (SQLite, the embedded default) and is the only place that speaks SQL. Times are
 ISO UTC text as `paperboy.bot.clock.iso` writes them.
+
+The methods are plain calls. Async code never makes them on the event loop: it hands the work to
+`run`, which does it on the store's own thread, so a write waiting for another process's lock,
+or a search over many rows, never holds up the loop (and every interaction waiting on it).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
 
 from paperboy.bot.models import (
     ChannelConfig,
@@ -23,6 +29,9 @@ from paperboy.bot.models import (
 
 
 class Store(Protocol):
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        """`work(*args)`, sync code that uses this store, done on the store's own thread."""
+
     # ---- papers -----------------------------------------------------------------------------
 
     def upsert_papers(self, papers: Iterable[Paper], seen_at: str, *, news: bool = False) -> UpsertResult:

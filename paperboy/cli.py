@@ -163,7 +163,7 @@ async def _async_command(args: argparse.Namespace) -> int:
     store = _open_store(args)
     try:
         # arXiv's pacing is shared by every process on this database.
-        gate = ArxivGate(reserve=lambda now, interval: store.reserve_slot("arxiv", now, interval))
+        gate = ArxivGate(reserve=lambda now, interval: store.run(store.reserve_slot, "arxiv", now, interval))
         sources = Sources.from_env(os.environ, gate=gate)
     except ValueError as exc:
         raise UserError(str(exc)) from None

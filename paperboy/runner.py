@@ -60,7 +60,7 @@ async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, 
     started: list[Adapter] = []
     # The title index takes seconds at 300k papers: build it before any adapter takes an
     # interaction, off the event loop (nothing else touches the store yet).
-    await asyncio.to_thread(core.matcher.refresh)
+    await store.run(core.matcher.refresh)
     try:
         for platform, adapter in adapters:
             try:

@@ -4,16 +4,20 @@ It implements paperboy.bot.store.Store, whose docstrings say what each method pr
 comments here say how SQLite keeps it. This package is the only place that speaks SQL."""
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlite_utils
 
 from paperboy.bot.models import ChannelConfig, Delivery, Paper, Subscription, Target, UpsertResult, normalize_title
 from paperboy.storage import migrations
+
+T = TypeVar("T")
 
 _PAPER_COLUMNS = (
     "key", "arxiv_id", "title", "norm_title", "abstract", "authors", "published", "categories",
@@ -128,12 +132,23 @@ class SQLiteStore:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         migrations.apply(self.db)
+        # One thread does every piece of work async code hands over (run): SQLite work is then
+        # never on the event loop, and never two at once on this connection.
+        self._thread: ThreadPoolExecutor | None = None
 
     @property
     def conn(self) -> sqlite3.Connection:
         return self.db.conn
 
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paperboy-store")
+        return await asyncio.get_running_loop().run_in_executor(self._thread, work, *args)
+
     def close(self) -> None:
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+            self._thread = None
         self.conn.close()
 
     def _all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:

@@ -66,10 +66,11 @@ class Core:
         partial = partial[:MAX_ARGUMENT_CHARS]
         try:
             if kind == "titles":
-                papers = self.matcher.suggest_titles(partial, limit=25) if partial.strip() else []
+                papers = await self.store.run(self.matcher.suggest_titles, partial, 25) if partial.strip() else []
                 return [(_label(p.title, p.arxiv_id), p.arxiv_id or p.title[:100]) for p in papers][:25]
             if kind == "subscriptions":
-                subs = self.store.subscriptions_of(inv.place.platform, inv.place.workspace, inv.user)
+                subs = await self.store.run(self.store.subscriptions_of, inv.place.platform, inv.place.workspace,
+                                            inv.user)
                 found = [s for s in subs if partial.lower().lstrip("#") in f"{s.id} {s.query}".lower()]
                 return [(_label(f"#{s.id} {s.query}", None), str(s.id)) for s in found][:25]
             if kind == "timezones":

@@ -10,7 +10,7 @@ from paperboy.bot.commands.invocation import Invocation
 from paperboy.bot.commands.spec import Context, usage
 from paperboy.bot.delivery.digest import build_digest
 from paperboy.bot.delivery.scheduler import daily_posts_of
-from paperboy.bot.models import Notify
+from paperboy.bot.models import ChannelConfig, Notify
 from paperboy.bot.replies import Card, Error, Notice, PaperList, Reply
 from paperboy.bot.subscriptions.alerts import alerts_of
 from paperboy.bot.subscriptions.query import QueryError, parse
@@ -76,7 +76,7 @@ async def subscribe(ctx: Context, inv: Invocation) -> Reply:
     except QueryError as exc:
         return Error(f"I couldn't read that subscription: {exc}")
     place = inv.place
-    existing = ctx.store.subscriptions_of(place.platform, place.workspace, inv.user)
+    existing = await ctx.store.run(ctx.store.subscriptions_of, place.platform, place.workspace, inv.user)
     normalized = str(query)
     for sub in existing:
         if sub.query == normalized:
@@ -84,8 +84,8 @@ async def subscribe(ctx: Context, inv: Invocation) -> Reply:
     if len(existing) >= ctx.max_subscriptions_per_user:
         return Error(f"You have {len(existing)} subscriptions, the most one person can have. "
                      f"Remove one with {say('unsubscribe <id>')} first.")
-    sub = ctx.store.add_subscription(place.platform, place.workspace, inv.user, place.channel, notify,
-                                     normalized, iso(ctx.clock.now()))
+    sub = await ctx.store.run(ctx.store.add_subscription, place.platform, place.workspace, inv.user, place.channel,
+                              notify, normalized, iso(ctx.clock.now()))
     where = "by direct message" if notify == "dm" else "with a mention in this channel"
     return Notice(f"Subscribed (#{sub.id}): {query.describe()}. New matching papers will reach you {where}. "
                   f"{say(f'unsubscribe {sub.id}')} stops it.", ephemeral=True)
@@ -97,8 +97,9 @@ async def unsubscribe(ctx: Context, inv: Invocation) -> Reply:
     if not raw.isdigit():
         return Error(f"Which one? {say('unsubscribe <id>')}, with the number {say('subscriptions')} shows.")
     place = inv.place
-    if ctx.store.remove_subscription(place.platform, place.workspace, inv.user, int(raw)):
-        cancelled = ctx.store.cancel_deliveries(alerts_of(int(raw)), iso(ctx.clock.now()), "unsubscribed")
+    if await ctx.store.run(ctx.store.remove_subscription, place.platform, place.workspace, inv.user, int(raw)):
+        cancelled = await ctx.store.run(ctx.store.cancel_deliveries, alerts_of(int(raw)), iso(ctx.clock.now()),
+                                        "unsubscribed")
         queued = f" {_alerts(cancelled)} not yet sent will not be." if cancelled else ""
         return Notice(f"Unsubscribed #{int(raw)}.{queued}", ephemeral=True)
     return Error(f"You have no subscription #{int(raw)}. {say('subscriptions')} lists yours.")
@@ -111,7 +112,7 @@ def _alerts(count: int) -> str:
 async def subscriptions(ctx: Context, inv: Invocation) -> Reply:
     say = inv.syntax.say
     place = inv.place
-    subs = ctx.store.subscriptions_of(place.platform, place.workspace, inv.user)
+    subs = await ctx.store.run(ctx.store.subscriptions_of, place.platform, place.workspace, inv.user)
     if not subs:
         return Notice(f'You have no subscriptions yet. Try {say(SUBSCRIBE_EXAMPLE)}.',
                       ephemeral=True)
@@ -138,15 +139,21 @@ async def digest(ctx: Context, inv: Invocation) -> Reply:
                  f"or {say('digest off')}.")
 
 
+async def _channel_here(ctx: Context, inv: Invocation) -> ChannelConfig | None:
+    place = inv.place
+    if not place.channel:
+        return None
+    return await ctx.store.run(ctx.store.get_channel, place.platform, place.workspace, place.channel)
+
+
 def _local_date(ctx: Context, tz: str) -> str:
     return ctx.clock.now().astimezone(zoneinfo.ZoneInfo(tz)).date().isoformat()
 
 
 async def digest_show(ctx: Context, inv: Invocation) -> Reply:
-    place = inv.place
-    channel = ctx.store.get_channel(place.platform, place.workspace, place.channel) if place.channel else None
+    channel = await _channel_here(ctx, inv)
     tz = channel.tz if channel else "UTC"
-    found = build_digest(ctx.store, channel, _local_date(ctx, tz), inv.syntax)
+    found = await ctx.store.run(build_digest, ctx.store, channel, _local_date(ctx, tz), inv.syntax)
     if found is None or not found.reply.items:
         return Notice("No papers for today yet. Lists arrive through the day; try again later.", ephemeral=True)
     return found.reply
@@ -175,9 +182,9 @@ async def digest_config(ctx: Context, inv: Invocation) -> Reply:
     settings = read_settings(inv)
     if isinstance(settings, Error):
         return settings
-    before = ctx.store.get_channel(place.platform, place.workspace, place.channel)
-    channel = ctx.store.configure_channel(place.platform, place.workspace, place.channel,
-                                          iso(ctx.clock.now()), enabled=True, paused=None, **settings)
+    before = await _channel_here(ctx, inv)
+    channel = await ctx.store.run(lambda: ctx.store.configure_channel(
+        place.platform, place.workspace, place.channel, iso(ctx.clock.now()), enabled=True, paused=None, **settings))
     due = next_post_time(ctx.clock.now(), channel.daily_time, channel.tz)
     parts = [f"Daily post on: {channel.top_n} papers at {channel.daily_time} {channel.tz}",
              "from Hugging Face Daily Papers" if channel.sources == "hf" else f"from arXiv {channel.sources}"]
@@ -196,12 +203,14 @@ async def digest_off(ctx: Context, inv: Invocation) -> Reply:
     place = inv.place
     if not inv.can_configure:
         return Error("Only people who can manage this channel can turn its daily post off.")
-    channel = ctx.store.get_channel(place.platform, place.workspace, place.channel) if place.channel else None
+    channel = await _channel_here(ctx, inv)
     if channel is None or not channel.enabled:
         return Notice("This channel has no daily post to turn off.", ephemeral=True)
     now = iso(ctx.clock.now())
-    ctx.store.configure_channel(place.platform, place.workspace, place.channel, now, enabled=False)
-    cancelled = ctx.store.cancel_deliveries(daily_posts_of(channel.id), now, "daily post turned off")
+    await ctx.store.run(lambda: ctx.store.configure_channel(place.platform, place.workspace, place.channel, now,
+                                                            enabled=False))
+    cancelled = await ctx.store.run(ctx.store.cancel_deliveries, daily_posts_of(channel.id), now,
+                                    "daily post turned off")
     queued = " The post waiting to go out is cancelled." if cancelled else ""
     return Notice(f"Daily post off for this channel.{queued} {inv.syntax.say('digest config')} turns it back "
                   "on with the same settings.", ephemeral=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from paperboy.bot.clock import iso
 from paperboy.bot.models import Paper, UpsertResult
-from paperboy.bot.sources import Sources
+from paperboy.bot.sources import DailyBatch, Sources
 from paperboy.bot.sources.files import iter_file_batches
 from paperboy.bot.sources.records import Skipped
 from paperboy.bot.store import Store
@@ -61,6 +61,10 @@ async def ingest_hf(store: Store, sources: Sources, date: str, now: datetime) ->
     """Stores one day of Hugging Face Daily Papers and records that day's list, most upvoted first.
     An empty answer leaves an already recorded list alone."""
     batch = await sources.daily_papers(date)
+    return await store.run(_store_hf_day, store, date, batch, now)
+
+
+def _store_hf_day(store: Store, date: str, batch: DailyBatch, now: datetime) -> IngestReport:
     result = store.upsert_papers(batch.papers, iso(now), news=True)
     dates: tuple[str, ...] = ()
     if batch.papers:
@@ -73,6 +77,10 @@ async def ingest_arxiv(store: Store, sources: Sources, category: str, days: int,
     """Stores a category's papers of the last `days` days and records one list per publication
     date (source "arxiv:<category>"), in announcement order."""
     papers = await sources.arxiv_recent(category, days, now)
+    return await store.run(_store_arxiv_days, store, category, papers, now)
+
+
+def _store_arxiv_days(store: Store, category: str, papers: list[Paper], now: datetime) -> IngestReport:
     result = store.upsert_papers(papers, iso(now), news=True)
     source = f"arxiv:{category}"
     by_date: dict[str, list[Paper]] = defaultdict(list)

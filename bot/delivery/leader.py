@@ -52,7 +52,7 @@ class Leadership:
         """Until `stop`: leads whenever the lease can be had, running `jobs(until)` while leading;
         `until` is set, and the jobs cancelled if they do not end, as soon as the lease is lost."""
         while not stop.is_set():
-            if not self.step():
+            if not await self.store.run(self.step):
                 await _wait(stop, self.renew_every)
                 continue
             until = asyncio.Event()
@@ -60,7 +60,7 @@ class Leadership:
             try:
                 while not stop.is_set() and not running.done():
                     await _wait(stop, self.renew_every, running)
-                    if not running.done() and (stop.is_set() or not self.step()):
+                    if not running.done() and (stop.is_set() or not await self.store.run(self.step)):
                         break
             finally:
                 until.set()
@@ -70,7 +70,7 @@ class Leadership:
                 if running.done() and not running.cancelled() and running.exception() is not None:
                     log.error("the leader's jobs failed: %r", running.exception())
             if stop.is_set():
-                self.release()
+                await self.store.run(self.release)
 
     def release(self) -> None:
         """Hands the lease back so the next leader need not wait for it to expire."""

@@ -64,7 +64,7 @@ class DeliveryWorker:
         next_housekeeping = self.clock.now()
         while not stop.is_set():
             if self.clock.now() >= next_housekeeping:
-                self.housekeeping()
+                await self.store.run(self.housekeeping)
                 next_housekeeping = self.clock.now() + HOUSEKEEPING_EVERY
             try:
                 handled = await self.run_once()
@@ -89,8 +89,9 @@ class DeliveryWorker:
     async def run_once(self) -> int:
         """Claims the deliveries due now for platforms with an adapter and tries each once.
         Returns how many were tried (sent, failed or put back for a retry)."""
-        claimed = self.store.claim_due_deliveries(iso(self.clock.now()), self.adapters.keys(), limit=CLAIM_BATCH,
-                                                  owner=self.name, lease_seconds=self.lease_seconds)
+        claimed = await self.store.run(lambda: self.store.claim_due_deliveries(
+            iso(self.clock.now()), self.adapters.keys(), limit=CLAIM_BATCH, owner=self.name,
+            lease_seconds=self.lease_seconds))
         if not claimed:
             return 0
         taken_over = [d.dedupe_key for d in claimed if d.note == "interrupted while sending"]
@@ -125,7 +126,8 @@ class DeliveryWorker:
                 await asyncio.wait_for(finished.wait(), timeout=self.lease_seconds / 3)
             except TimeoutError:
                 try:
-                    self.store.renew_leases(list(self._held), self.name, iso(self.clock.now()), self.lease_seconds)
+                    await self.store.run(self.store.renew_leases, list(self._held), self.name,
+                                         iso(self.clock.now()), self.lease_seconds)
                 except Exception:  # the next renewal may succeed; an expired lease is only resent
                     log.exception("renewing delivery leases failed")
 
@@ -148,7 +150,8 @@ class DeliveryWorker:
                     await self._send([delivery])
                 return
             unreadable = f"unreadable payload: {type(exc).__name__}: {exc}"
-            self._record(message, lambda ids: self.store.mark_failed(ids, unreadable, self._now(), owner=self.name))
+            await self._record(message, lambda ids: self.store.mark_failed(ids, unreadable, self._now(),
+                                                                           owner=self.name))
             log.error("delivery %s has an unreadable payload; marked failed", key)
             return
         try:
@@ -156,26 +159,27 @@ class DeliveryWorker:
         except DeliveryError as exc:
             if exc.permanent:
                 reason = str(exc) or "permanent delivery error"
-                self._record(message, lambda ids: self.store.mark_failed(ids, reason, self._now(), owner=self.name))
+                await self._record(message, lambda ids: self.store.mark_failed(ids, reason, self._now(),
+                                                                               owner=self.name))
                 log.warning("delivery %s failed for good: %s", key, exc)
                 if first.kind == DAILY_KIND:
-                    self._pause_if_failing(first.target, reason)
+                    await self.store.run(self._pause_if_failing, first.target, reason)
                 return
-            self._retry_later(message, f"DeliveryError: {exc}", exc.retry_after)
+            await self._retry_later(message, f"DeliveryError: {exc}", exc.retry_after)
             return
         except Exception as exc:  # an adapter bug or a network surprise: retried, never dropped
             log.exception("sending %s raised", key)
-            self._retry_later(message, f"{type(exc).__name__}: {exc}", None)
+            await self._retry_later(message, f"{type(exc).__name__}: {exc}", None)
             return
-        self._record(message, lambda ids: self.store.mark_delivered(
+        await self._record(message, lambda ids: self.store.mark_delivered(
             ids, iso(self.clock.now()), result.external_id, result.note, owner=self.name))
 
-    def _record(self, message: list[Delivery], mark: Callable[[list[int]], int]) -> None:
+    async def _record(self, message: list[Delivery], mark: Callable[[list[int]], int]) -> None:
         """Settles a message's deliveries in the store. When the store fails here they stay leased
         and are taken up again once the lease expires: never lost, and the other lanes go on."""
         ids = [d.id for d in message]
         try:
-            changed = mark(ids)
+            changed = await self.store.run(mark, ids)
         except Exception:
             log.exception("recording delivery %s failed; it is tried again when its lease expires",
                           bundle_key(message))
@@ -204,18 +208,19 @@ class DeliveryWorker:
     def _now(self) -> str:
         return iso(self.clock.now())
 
-    def _retry_later(self, message: list[Delivery], error: str, retry_after: float | None) -> None:
+    async def _retry_later(self, message: list[Delivery], error: str, retry_after: float | None) -> None:
         first = message[0]
         attempt = max(1, first.attempts)  # claiming already counted this attempt
         age = self.clock.now() - parse_iso(first.created) if first.created else timedelta(0)
         if attempt >= GIVE_UP_AFTER_ATTEMPTS or age >= GIVE_UP_AFTER:
             given_up = f"gave up after {attempt} attempts over {age.days} days; the last: {error}"
-            self._record(message, lambda ids: self.store.mark_failed(ids, given_up, self._now(), owner=self.name))
+            await self._record(message, lambda ids: self.store.mark_failed(ids, given_up, self._now(),
+                                                                           owner=self.name))
             log.warning("delivery %s failed for good: %s", bundle_key(message), given_up)
             return
         delay = self.retry_delay(first.dedupe_key, attempt, retry_after)
         retry_at = iso(_ceil_to_second(self.clock.now() + timedelta(seconds=delay)))
-        self._record(message, lambda ids: self.store.mark_retry(ids, error, retry_at, owner=self.name))
+        await self._record(message, lambda ids: self.store.mark_retry(ids, error, retry_at, owner=self.name))
         log.warning("delivery %s attempt %d failed (%s); retrying at %s", bundle_key(message), attempt, error,
                     retry_at)
 

@@ -46,18 +46,19 @@ def match_news(store: Store, now: datetime, matcher: Refreshable | None = None) 
 
 
 async def match_news_off_loop(store: Store, now: datetime, matcher: Refreshable | None = None) -> int:
-    """match_news for a running bot: the store is read and written on the event loop, while the
-    CPU-heavy part (indexing every subscription, matching) runs in a worker thread."""
+    """match_news for a running bot, off the event loop."""
     if matcher is not None:
-        matcher.refresh()
-    papers = store.unmatched_papers(MATCH_BATCH)
+        await store.run(matcher.refresh)
+    papers = await store.run(store.unmatched_papers, MATCH_BATCH)
     if not papers:
         return 0
-    index, added = await asyncio.to_thread(SubscriptionIndex.build, store.all_subscriptions()), 0
+    subscriptions = await store.run(store.all_subscriptions)
+    # Matching is CPU work, done on a thread of its own: the store's thread stays free for lookups.
+    index, added = await asyncio.to_thread(SubscriptionIndex.build, subscriptions), 0
     while papers:
         rows = await asyncio.to_thread(alert_rows, index, papers)
-        added += store.record_matches([p.key for p in papers], rows, iso(now))
-        papers = store.unmatched_papers(MATCH_BATCH)
+        added += await store.run(store.record_matches, [p.key for p in papers], rows, iso(now))
+        papers = await store.run(store.unmatched_papers, MATCH_BATCH)
     return added
 
 
@@ -74,7 +75,8 @@ async def ingest_once(store: Store, sources: Sources, now: datetime, matcher: Re
             new.extend(report.new_keys)
         except Exception as exc:  # one source down must not stop the rest
             failures.append(f"hf {day}: {exc}")
-    categories = sorted({c for ch in store.enabled_channels() if ch.sources != "hf" for c in ch.sources.split(",")})
+    channels = await store.run(store.enabled_channels)
+    categories = sorted({c for ch in channels if ch.sources != "hf" for c in ch.sources.split(",")})
     for category in categories:
         try:
             report = await ingest_arxiv(store, sources, category, arxiv_days, now)

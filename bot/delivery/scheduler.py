@@ -65,15 +65,14 @@ class DailyScheduler:
         """Queues every daily post now due; returns the delivery keys queued."""
         now = self.clock.now()
         queued: list[str] = []
-        for channel in self.store.enabled_channels():
-            try:
-                key = self._tick_channel(channel, now)
+        for channel in await self.store.run(self.store.enabled_channels):
+            try:  # on the store's thread: the event loop goes on between channels
+                key = await self.store.run(self._tick_channel, channel, now)
             except Exception:  # one broken channel must not hold up the others
                 log.exception("daily post for channel %s (%s) failed", channel.id, _where(channel))
                 key = None
             if key:
                 queued.append(key)
-            await asyncio.sleep(0)  # many channels: let the adapters breathe between them
         return queued
 
     def _tick_channel(self, channel: ChannelConfig, now: datetime) -> str | None:

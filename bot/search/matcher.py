@@ -93,13 +93,13 @@ class Matcher:
         paper_id = parse_paper_id(text) or _single_linked_id(text)
         if paper_id:
             return await self._lookup_id(text, paper_id)
-        match = self.rank(text, limit)
+        match = await self.store.run(self.rank, text, limit)
         if match.confident or self._search_remote is None or not fts.tokenize(match.query):
             return match
         return await self._with_remote(match, limit)
 
     def rank(self, query: str, limit: int = 5) -> Match:
-        """The store's answer alone (no sources), synchronously."""
+        """The store's answer alone (no sources), synchronously: async code runs it with store.run."""
         index = self.index
         terms = analyze(query, index)
         if terms.is_empty:
@@ -139,14 +139,13 @@ class Matcher:
     # ---- ids ------------------------------------------------------------------------------
 
     async def _lookup_id(self, text: str, paper_id: str) -> Match:
-        paper = self.store.get_paper(paper_id)
+        paper = await self.store.run(self.store.get_paper, paper_id)
         note = None
         if paper is None and self._fetch_by_id is not None:
             fetch = self._fetch_by_id
             fetched, note = await self._bounded(lambda: fetch(paper_id), f"fetching {paper_id}")
             if isinstance(fetched, Paper):
-                self.store.upsert_papers([fetched], iso(self._clock.now()))
-                paper = self.store.get_paper(fetched.key) or fetched
+                paper = await self.store.run(self._stored, fetched)
         if paper is None:
             return Match(query=text, best=None, via="id", paper_id=paper_id,
                          note=note or f"arXiv:{paper_id} is not in the library or at the paper sources")
@@ -162,10 +161,17 @@ class Matcher:
         papers = [p for p in (found or []) if isinstance(p, Paper) and p.title]
         if not papers:
             return local if note is None else _with_note(local, note)
+        return await self.store.run(self._rank_with, local.query, papers, limit)
+
+    def _stored(self, paper: Paper) -> Paper:
+        self.store.upsert_papers([paper], iso(self._clock.now()))
+        return self.store.get_paper(paper.key) or paper
+
+    def _rank_with(self, query: str, papers: list[Paper], limit: int) -> Match:
+        """rank(), with papers the sources found stored first and sure to be considered."""
         stored = self.store.upsert_papers(papers, iso(self._clock.now()))
-        self.refresh()
         index = self.index
-        terms = analyze(local.query, index)
+        terms = analyze(query, index)
         positions = candidate_positions(index, terms)
         for paper in papers:
             for position in index.exact(normalize_title(paper.title)):

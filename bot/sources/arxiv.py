@@ -5,7 +5,7 @@ import asyncio
 import contextlib
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,7 +34,7 @@ class ArxivGate:
     each request starts at a moment reserved for it, min_interval after the one reserved before."""
 
     def __init__(self, min_interval: float = 3.0, *, clock: Clock | None = None,
-                 reserve: Callable[[float, float], float] | None = None):
+                 reserve: Callable[[float, float], Awaitable[float]] | None = None):
         self.min_interval = min_interval
         self.clock = clock or SystemClock()
         self._reserve = reserve  # (now, interval) -> the epoch second this request may start
@@ -50,7 +50,8 @@ class ArxivGate:
                 if wait > 0:
                     await self.clock.sleep(wait)
             if self._reserve is not None:
-                wait = self._reserve(self.clock.now().timestamp(), self.min_interval) - self.clock.now().timestamp()
+                slot = await self._reserve(self.clock.now().timestamp(), self.min_interval)
+                wait = slot - self.clock.now().timestamp()
                 if wait > 0:
                     await self.clock.sleep(wait)
             try:

@@ -35,6 +35,15 @@ async def crashes(worker: DeliveryWorker) -> None:
     assert crashed
 
 
+async def eventually(check, timeout: float = 5.0) -> None:
+    """Waits until check() holds: the worker's store work runs on the store's thread."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        assert loop.time() < deadline, "timed out waiting"
+        await asyncio.sleep(0.001)
+
+
 def status(store: SQLiteStore, key: str) -> str:
     return store.get_delivery(key).status
 
@@ -161,8 +170,7 @@ async def test_platforms_send_side_by_side(store, clock):
     enqueue(store, clock, "k-slack", platform="slack")
     worker = DeliveryWorker(store, {"discord": discord, "slack": slack}, clock)
     round_ = asyncio.create_task(worker.run_once())
-    for _ in range(50):
-        await asyncio.sleep(0)
+    await eventually(lambda: discord.in_flight == 1 and status(store, "k-slack") == "sent")
     # Discord is stuck mid-send, and Slack's post went out anyway.
     assert discord.in_flight == 1 and slack.keys_sent() == ["k-slack"]
     assert status(store, "k-slack") == "sent" and status(store, "k-discord") == "sending"
@@ -180,8 +188,8 @@ async def test_concurrency_is_bounded_per_platform_and_one_channel_keeps_its_ord
         enqueue(store, clock, f"same-{n}", channel="busy")
     worker = DeliveryWorker(store, {"memory": adapter}, clock, concurrency=3)
     round_ = asyncio.create_task(worker.run_once())
-    for _ in range(50):
-        await asyncio.sleep(0)
+    await eventually(lambda: adapter.in_flight == 3)
+    await asyncio.sleep(0.05)  # and no more than that, however long it waits
     assert adapter.in_flight == 3
     gate.set()
     assert await round_ == 12
@@ -222,11 +230,11 @@ async def test_a_crash_mid_batch_loses_nothing_and_repeats_only_the_unrecorded(d
         enqueue(store, clock, key, channel=f"c{n}")
     platform.crash_after_next_send(SimulatedCrash())
     await crashes(DeliveryWorker(store, {"memory": platform}, clock))
-    unrecorded = {d.dedupe_key for d in store.deliveries() if d.status != "sent"}
-    assert platform.keys_sent()[0] in unrecorded
-    store.close()
+    store.close()  # the store's thread finishes what it was writing when the process stopped
 
     store = SQLiteStore(db_path)
+    unrecorded = {d.dedupe_key for d in store.deliveries() if d.status != "sent"}
+    assert platform.keys_sent()[0] in unrecorded
     worker = DeliveryWorker(store, {"memory": platform}, clock)
     clock.advance(seconds=LEASE_SECONDS)
     assert await worker.run_once() == len(unrecorded)

@@ -95,7 +95,7 @@ async def test_arxiv_pacing_holds_across_processes_on_one_database(tmp_path, pro
     gates = []
     for _ in range(processes):
         store = SQLiteStore(tmp_path / "p.db")
-        gates.append(ArxivGate(gap, reserve=lambda now, interval, s=store: s.reserve_slot("arxiv", now, interval)))
+        gates.append(ArxivGate(gap, reserve=lambda now, interval, s=store: s.run(s.reserve_slot, "arxiv", now, interval)))
     started: list[float] = []
 
     async def request(gate: ArxivGate) -> None:

@@ -30,7 +30,8 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
 
 async def share(ctx: SlackContext, body: dict[str, Any], action: dict[str, Any], respond) -> None:
     key = paper_key_from_share(action.get("value") or "")
-    paper = ctx.core.store.get_paper(key) if key else None
+    store = ctx.core.store
+    paper = await store.run(store.get_paper, key) if key else None
     if paper is None:
         await respond(response_type="ephemeral", replace_original=False,
                       text=f"That paper is no longer in paperboy's library; look it up again with "
