@@ -221,3 +221,29 @@ async def test_turning_the_daily_post_off_cancels_the_one_waiting_to_go_out(test
     assert "cancelled" in reply.text
     assert store.get_delivery(key).status == "cancelled"
     assert store.get_delivery(key).note == "daily post turned off"
+
+
+async def test_a_write_waiting_for_another_process_s_lock_does_not_hold_up_the_event_loop(tmp_path):
+    import asyncio
+    import sqlite3
+
+    from paperboy.bot.commands.dispatch import build_core
+    from paperboy.bot.commands.invocation import Place
+    from paperboy.bot.commands.typed import TypedCommands
+    from paperboy.storage.sqlite import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "paperboy.db", busy_timeout=5)
+    core = build_core(store)
+    blocker = sqlite3.connect(tmp_path / "paperboy.db")
+    blocker.execute("BEGIN IMMEDIATE")  # an import in another process, mid-transaction
+    inv = TypedCommands(core.specs).read("/subscribe diffusion", user="u", place=Place("console", "w", "c"))
+    answering = asyncio.create_task(core.dispatch(inv))
+    started = asyncio.get_running_loop().time()
+    for _ in range(30):  # the loop keeps serving everything else meanwhile
+        await asyncio.sleep(0.01)
+    assert asyncio.get_running_loop().time() - started < 2 and not answering.done()
+    blocker.rollback()
+    reply = await asyncio.wait_for(answering, 5)
+    assert isinstance(reply, Notice) and reply.text.startswith("Subscribed (#1)")
+    blocker.close()
+    store.close()
