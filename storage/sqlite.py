@@ -5,8 +5,10 @@ comments here say how SQLite keeps it. This package is the only place that speak
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,6 +20,9 @@ from paperboy.bot.models import ChannelConfig, Delivery, Paper, Subscription, Ta
 from paperboy.storage import migrations
 
 T = TypeVar("T")
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+_RETRY_EVERY = 0.003
+_CONNECTION_WAIT = 0.02  # SQLite's own wait for a lock, before _waits_its_turn tries again
 
 _PAPER_COLUMNS = (
     "key", "arxiv_id", "title", "norm_title", "abstract", "authors", "published", "categories",
@@ -55,6 +60,26 @@ _ON_CONFLICT = (
 )
 _UPSERT_SQL = (f"INSERT INTO papers ({', '.join(_PAPER_COLUMNS)}, matched) "
                f"VALUES ({', '.join('?' * len(_PAPER_COLUMNS))}, ?) {_ON_CONFLICT}")
+
+
+def _waits_its_turn(write: Callable[..., T]) -> Callable[..., T]:
+    """A write that finds another connection writing tries again every few milliseconds until the
+    store's busy_timeout. SQLite's own wait backs off to one try every 100 ms, which a writer
+    committing every few dozen milliseconds (an import in another process) could starve; the
+    connection's own wait is kept short for that reason. The transaction is rolled back before each
+    new try, so the write is done whole, once."""
+    @functools.wraps(write)
+    def retrying(self: SQLiteStore, *args: Any, **kwargs: Any) -> T:
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                return write(self, *args, **kwargs)
+            except sqlite3.OperationalError as exc:
+                # The primary code: SQLITE_BUSY_SNAPSHOT (a read snapshot another writer moved past) too.
+                if (getattr(exc, "sqlite_errorcode", 0) & 0xFF) not in _BUSY or time.monotonic() >= deadline:
+                    raise
+            time.sleep(_RETRY_EVERY)
+    return retrying
 
 
 def _after(key_prefix: str) -> str:
@@ -118,20 +143,25 @@ class SQLiteStore:
 
     def __init__(self, path: str | Path | None = None, *, memory: bool = False, busy_timeout: float = 30):
         """`busy_timeout`: how long a write waits for another connection's write to finish."""
+        self.busy_timeout = busy_timeout
         if memory or path is None:
             conn = sqlite3.connect(":memory:", check_same_thread=False)
         else:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(path), check_same_thread=False, timeout=busy_timeout)
+            conn = sqlite3.connect(str(path), check_same_thread=False)
         conn.row_factory = sqlite3.Row
         # Migrations recompute stored title forms with the same rule the code compares them by.
         conn.create_function("normalize_title", 1, normalize_title, deterministic=True)
         self.db = sqlite_utils.Database(conn)
+        # Opening waits as long as any write may (an import elsewhere may hold the lock); after
+        # that, writes wait in _waits_its_turn's short steps.
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         if not memory and path is not None:
             self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         migrations.apply(self.db)
+        conn.execute(f"PRAGMA busy_timeout = {int(min(busy_timeout, _CONNECTION_WAIT) * 1000)}")
         # One thread does every piece of work async code hands over (run): SQLite work is then
         # never on the event loop, and never two at once on this connection.
         self._thread: ThreadPoolExecutor | None = None
@@ -159,6 +189,7 @@ class SQLiteStore:
 
     # ---- papers -------------------------------------------------------------------------
 
+    @_waits_its_turn
     def upsert_papers(self, papers: Iterable[Paper], seen_at: str, *, news: bool = False) -> UpsertResult:
         batch = list(papers)
         if not batch:
@@ -246,6 +277,7 @@ class SQLiteStore:
     def bulk_rows(papers: list[Paper], seen_at: str) -> list[tuple]:
         return [_bulk_paper_values(p, seen_at) for p in papers]
 
+    @_waits_its_turn
     def bulk_upsert_rows(self, rows: list[tuple]) -> UpsertResult:
         """Stores rows from bulk_rows. They are staged in a temporary table and moved into papers by
         one statement: row by row, every statement makes FTS5 flush its pending index data, while in
@@ -261,9 +293,11 @@ class SQLiteStore:
             conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
             conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS paper_stage ({', '.join(_PAPER_COLUMNS)})")
             self._bulk_ready = True
-        with conn:
+        with conn:  # staging touches only the temporary database: other writers go on meanwhile
             conn.execute("DELETE FROM temp.paper_stage")
             conn.executemany(_STAGE_INSERT_SQL, rows)
+        with conn:
+            conn.execute("BEGIN IMMEDIATE")
             new = [r[0] for r in conn.execute(
                 "SELECT key FROM temp.paper_stage WHERE key NOT IN (SELECT key FROM main.papers) ORDER BY rowid")]
             changed = max(conn.execute(_UPSERT_FROM_STAGE_SQL).rowcount, 0)
@@ -274,6 +308,7 @@ class SQLiteStore:
         rows = self._all("SELECT * FROM papers WHERE matched = 0 ORDER BY rowid LIMIT ?", [limit])
         return [_row_to_paper(r) for r in rows]
 
+    @_waits_its_turn
     def record_matches(self, paper_keys: Iterable[str], alerts: Iterable[tuple[str, str, Target, dict[str, Any]]],
                        now: str) -> int:
         keys = list(paper_keys)
@@ -286,6 +321,7 @@ class SQLiteStore:
 
     # ---- daily lists --------------------------------------------------------------------
 
+    @_waits_its_turn
     def record_daily_list(self, date: str, source: str, entries: list[tuple[str, int | None]]) -> None:
         with self.conn:
             self.conn.execute("DELETE FROM daily_lists WHERE date = ? AND source = ?", [date, source])
@@ -318,6 +354,7 @@ class SQLiteStore:
 
     # ---- channels -----------------------------------------------------------------------
 
+    @_waits_its_turn
     def configure_channel(self, platform: str, workspace: str, channel: str, now: str, **settings: Any) -> ChannelConfig:
         allowed = {"daily_time", "tz", "top_n", "min_upvotes", "filter", "sources", "thread_per_paper", "enabled",
                    "paused"}
@@ -359,6 +396,7 @@ class SQLiteStore:
             filter=row["filter"], sources=row["sources"], thread_per_paper=bool(row["thread_per_paper"]),
             enabled=bool(row["enabled"]), paused=row["paused"])
 
+    @_waits_its_turn
     def pause_channel(self, channel_id: int, reason: str) -> bool:
         with self.conn:
             cur = self.conn.execute("UPDATE channels SET paused = ? WHERE id = ? AND paused IS NULL",
@@ -371,6 +409,7 @@ class SQLiteStore:
 
     # ---- subscriptions ------------------------------------------------------------------
 
+    @_waits_its_turn
     def add_subscription(self, platform: str, workspace: str, owner: str, channel: str, notify: str,
                          query: str, now: str) -> Subscription:
         with self.conn:
@@ -383,6 +422,7 @@ class SQLiteStore:
         row = self._one("SELECT * FROM subscriptions WHERE id = ?", [sub_id])
         return Subscription(**dict(row)) if row else None
 
+    @_waits_its_turn
     def remove_subscription(self, platform: str, workspace: str, owner: str, sub_id: int) -> bool:
         with self.conn:
             cur = self.conn.execute(
@@ -398,6 +438,7 @@ class SQLiteStore:
     def all_subscriptions(self) -> list[Subscription]:
         return [Subscription(**dict(r)) for r in self._all("SELECT * FROM subscriptions ORDER BY id")]
 
+    @_waits_its_turn
     def add_subscriptions_bulk(self, rows: list[tuple[str, str, str, str, str, str]], now: str) -> None:
         """(platform, workspace, owner, channel, notify, query) rows: seeding and benchmarks."""
         with self.conn:
@@ -407,6 +448,7 @@ class SQLiteStore:
 
     # ---- deliveries (the outbox) --------------------------------------------------------
 
+    @_waits_its_turn
     def enqueue_delivery(self, dedupe_key: str, kind: str, target: Target, payload: dict[str, Any],
                          now: str) -> bool:
         with self.conn:
@@ -418,6 +460,7 @@ class SQLiteStore:
                  json.dumps(payload, ensure_ascii=False), now, now])
         return cur.rowcount > 0
 
+    @_waits_its_turn
     def enqueue_deliveries(self, rows: Iterable[tuple[str, str, Target, dict[str, Any]]], now: str) -> int:
         with self.conn:
             return self._enqueue(rows, now)
@@ -435,6 +478,7 @@ class SQLiteStore:
             "ON CONFLICT(dedupe_key) DO NOTHING", values)
         return self.conn.total_changes - before
 
+    @_waits_its_turn
     def record_skipped(self, dedupe_key: str, kind: str, target: Target, note: str, now: str) -> bool:
         with self.conn:
             cur = self.conn.execute(
@@ -452,6 +496,7 @@ class SQLiteStore:
         row = self._one("SELECT * FROM deliveries WHERE dedupe_key = ?", [dedupe_key])
         return self._delivery(row) if row else None
 
+    @_waits_its_turn
     def claim_due_deliveries(self, now: str, platforms: Iterable[str], limit: int = 50, *, owner: str = "",
                              lease_seconds: float = 60) -> list[Delivery]:
         names = list(platforms)
@@ -473,6 +518,7 @@ class SQLiteStore:
                 [owner, now, f"+{lease_seconds} seconds", now, now, *names, limit, now, now])
         return sorted((self._delivery(r) for r in rows), key=lambda d: (d.next_attempt_at, d.id))
 
+    @_waits_its_turn
     def renew_leases(self, delivery_ids: Iterable[int], owner: str, now: str, lease_seconds: float = 60) -> int:
         ids = list(delivery_ids)
         if not ids:
@@ -500,6 +546,7 @@ class SQLiteStore:
         return self._settle("status = 'failed', settled_at = ?, last_error = ?", [now, error[:1000]],
                             delivery_ids, owner)
 
+    @_waits_its_turn
     def _settle(self, assignments: str, values: list[Any], delivery_ids: int | Iterable[int],
                 owner: str | None) -> int:
         """Ends claims (the lease goes with them); with `owner`, only claims that owner still holds."""
@@ -517,6 +564,7 @@ class SQLiteStore:
                          [key_prefix, _after(key_prefix), limit])
         return [r[0] for r in rows]
 
+    @_waits_its_turn
     def cancel_deliveries(self, key_prefix: str, now: str, reason: str) -> int:
         with self.conn:
             cur = self.conn.execute(
@@ -559,6 +607,7 @@ class SQLiteStore:
 
     # ---- leases and shared pacing ---------------------------------------------------------
 
+    @_waits_its_turn
     def take_lease(self, name: str, owner: str, now: str, seconds: float) -> bool:
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
@@ -570,6 +619,7 @@ class SQLiteStore:
             holder = self._one("SELECT owner FROM leases WHERE name = ?", [name])
         return holder is not None and holder[0] == owner
 
+    @_waits_its_turn
     def release_lease(self, name: str, owner: str) -> None:
         with self.conn:
             self.conn.execute("DELETE FROM leases WHERE name = ? AND owner = ?", [name, owner])
@@ -578,6 +628,7 @@ class SQLiteStore:
         row = self._one("SELECT owner FROM leases WHERE name = ? AND until > ?", [name, now])
         return row[0] if row else None
 
+    @_waits_its_turn
     def reserve_slot(self, name: str, now: float, interval: float) -> float:
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
@@ -593,11 +644,13 @@ class SQLiteStore:
         row = self._one("SELECT value FROM state WHERE name = ?", [name])
         return row[0] if row else None
 
+    @_waits_its_turn
     def set_state(self, name: str, value: str) -> None:
         with self.conn:
             self.conn.execute("INSERT INTO state (name, value) VALUES (?, ?) "
                               "ON CONFLICT(name) DO UPDATE SET value = excluded.value", [name, value])
 
+    @_waits_its_turn
     def forget_payloads(self, settled_before: str) -> int:
         with self.conn:
             cur = self.conn.execute(

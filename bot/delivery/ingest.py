@@ -24,7 +24,9 @@ from paperboy.bot.store import Store
 
 HF_LIST = "hf"
 SKIPPED_SAMPLE = 20
-WRITE_ROWS = 20000
+TRANSACTION_SECONDS = 0.08  # how long one import transaction may hold the database's write lock
+FIRST_BATCH_ROWS = 1000
+MIN_BATCH_ROWS, MAX_BATCH_ROWS = 100, 20000
 
 
 @dataclass(frozen=True)
@@ -102,11 +104,17 @@ def _report(source: str, dates: tuple[str, ...], papers, result: UpsertResult,
 
 class _Writer:
     """Stores batches on a second thread. SQLite releases the GIL while it inserts and indexes a
-    batch, so reading and parsing the next one goes on at the same time."""
+    batch, so reading and parsing the next one goes on at the same time.
+
+    Each batch is one transaction, and while it runs every other writer on the database waits (a
+    running bot's alerts, a subscription being added). Batches are sized as the import goes so that
+    one takes about TRANSACTION_SECONDS: a waiting writer is never held long, while the batches
+    stay as large as that allows (full-text indexing costs least in large transactions)."""
 
     def __init__(self, store: Store, seen_at: str):
         self.store = store
         self.seen_at = seen_at
+        self.batch_rows = FIRST_BATCH_ROWS
         self.new_keys: list[str] = []
         self.changed = 0
         self.error: BaseException | None = None
@@ -140,11 +148,18 @@ class _Writer:
                 rows = self._batches.get()
                 if rows is None:
                     return
+                started = time.perf_counter()
                 result = self.store.bulk_upsert_rows(rows)
+                self._resize(len(rows), time.perf_counter() - started)
                 self.new_keys.extend(result.new_keys)
                 self.changed += result.changed
         except BaseException as exc:  # handed to the importing thread, which raises it
             self.error = exc
+
+    def _resize(self, rows: int, seconds: float) -> None:
+        """The next batches' size: what would have taken TRANSACTION_SECONDS, moved at most twofold."""
+        wanted = rows * TRANSACTION_SECONDS / max(seconds, 1e-6)
+        self.batch_rows = int(min(MAX_BATCH_ROWS, max(MIN_BATCH_ROWS, self.batch_rows / 2, min(wanted, self.batch_rows * 2))))
 
     def _raise_if_failed(self) -> None:
         if self.error is not None:
@@ -166,8 +181,6 @@ def import_file(store: Store, path: str | Path, now: datetime,
     read = skipped = 0
     sample: list[Skipped] = []
     pending: list[Paper] = []
-    # Full-text indexing costs least in large transactions; progress is still reported per batch.
-    write_rows = max(batch_size, WRITE_ROWS)
     with _Writer(store, iso(now)) as writer:
         for batch in iter_file_batches(path, batch_size):
             for item in batch:
@@ -178,9 +191,9 @@ def import_file(store: Store, path: str | Path, now: datetime,
                     if len(sample) < SKIPPED_SAMPLE:
                         sample.append(item)
             read += len(batch)
-            if len(pending) >= write_rows:
-                writer.submit(pending)
-                pending = []
+            while len(pending) >= (size := writer.batch_rows):  # the writer resizes it as it goes
+                writer.submit(pending[:size])
+                pending = pending[size:]
             if progress is not None:
                 progress(read)
         if pending:

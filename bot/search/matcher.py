@@ -26,6 +26,8 @@ FetchById = Callable[[str], Awaitable["Paper | None"]]
 SearchRemote = Callable[[str, int], Awaitable[list[Paper]]]
 
 REMOTE_RESULTS = 10
+REFRESH_EVERY = 1.0  # seconds between refreshes while many papers arrive
+SMALL_BACKLOG = 200  # papers stored since the last refresh that a lookup indexes at once
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Matcher:
         self._clock = clock or SystemClock()
         self._index: TitleIndex | None = None
         self._title_changes = 0  # the store's last title change the index follows
+        self._refreshed = 0.0  # time.monotonic() of the last refresh
         self._stragglers: set[asyncio.Task] = set()
         self.build_seconds: float | None = None
 
@@ -76,11 +79,18 @@ class Matcher:
         self._title_changes, changed = self.store.title_changes_since(self._title_changes)
         for rowid, title in changed:
             self._index.replace(rowid, title)
+        self._refreshed = time.monotonic()
         return added
 
     @property
     def index(self) -> TitleIndex:
-        self.refresh()
+        """The title index, with what was stored since: at once when that is a few papers, at most
+        once a second while many arrive (an import in another process), so lookups meanwhile do not
+        each pay for indexing thousands of titles."""
+        if self._index is None or time.monotonic() - self._refreshed >= REFRESH_EVERY:
+            self.refresh()
+        elif self.store.max_rowid() - self._index.max_rowid <= SMALL_BACKLOG:
+            self.refresh()
         assert self._index is not None
         return self._index
 
@@ -170,6 +180,7 @@ class Matcher:
     def _rank_with(self, query: str, papers: list[Paper], limit: int) -> Match:
         """rank(), with papers the sources found stored first and sure to be considered."""
         stored = self.store.upsert_papers(papers, iso(self._clock.now()))
+        self.refresh()
         index = self.index
         terms = analyze(query, index)
         positions = candidate_positions(index, terms)

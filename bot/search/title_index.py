@@ -11,7 +11,7 @@ import bisect
 import math
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
-from itertools import combinations, islice
+from itertools import combinations, islice, takewhile
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
@@ -25,14 +25,17 @@ MAX_GATHER_GROUPS = 6
 _SET_CACHE_MIN_DF = 2_000
 _SET_CACHE_SIZE = 48
 MAX_POOL = 5_000
+BUCKET_CHARS = 4
 
 
 class TitleIndex:
     def __init__(self) -> None:
         self.rowids: list[int] = []
         self.titles: list[str] = []  # normalized titles, by position
-        self._sorted_titles: list[str] = []
-        self._sorted_positions: list[int] = []
+        # Titles in order, filed by their first BUCKET_CHARS characters: adding one is an insertion
+        # into a short list, however many titles there are. Bucket -> (titles, their positions).
+        self._buckets: dict[str, tuple[list[str], list[int]]] = {}
+        self._bucket_keys: list[str] | None = None  # sorted, made again when a bucket is added
         self._postings: dict[str, list[int]] = defaultdict(list)  # word as written -> positions
         self._forms: dict[str, list[str]] = defaultdict(list)  # canonical word -> words as written
         self._by_first: dict[tuple[str, int], list[str]] = defaultdict(list)
@@ -64,7 +67,7 @@ class TitleIndex:
             return 0
         self._index_words(start)
         self._index_sorted(start)
-        self._vocabulary_sorted = sorted(self._forms)
+        self._vocabulary_sorted = None  # sorted again when autocomplete next needs it
         self._corrections.clear()
         self._sets.clear()
         self._idf.clear()
@@ -111,13 +114,12 @@ class TitleIndex:
                 self._learn(word)
                 self._vocabulary_sorted = None
             self._postings[word].append(position)
-        at = bisect.bisect_left(self._sorted_titles, old)
-        while self._sorted_positions[at] != position:  # equal titles sit side by side
+        titles, positions = self._buckets[old[:BUCKET_CHARS]]
+        at = bisect.bisect_left(titles, old)
+        while positions[at] != position:  # equal titles sit side by side
             at += 1
-        del self._sorted_titles[at], self._sorted_positions[at]
-        at = bisect.bisect_right(self._sorted_titles, title)
-        self._sorted_titles.insert(at, title)
-        self._sorted_positions.insert(at, position)
+        del titles[at], positions[at]
+        self._file(title, position)
         self.titles[position] = title
         self._corrections.clear()
         self._sets.clear()
@@ -126,15 +128,23 @@ class TitleIndex:
 
     def _index_sorted(self, start: int) -> None:
         if start == 0:
-            order = sorted(range(len(self.titles)), key=self.titles.__getitem__)
-            self._sorted_positions = order
-            self._sorted_titles = [self.titles[p] for p in order]
+            for position in sorted(range(len(self.titles)), key=self.titles.__getitem__):
+                self._file(self.titles[position], position, at_end=True)
             return
         for position in range(start, len(self.titles)):
-            title = self.titles[position]
-            at = bisect.bisect_right(self._sorted_titles, title)
-            self._sorted_titles.insert(at, title)
-            self._sorted_positions.insert(at, position)
+            self._file(self.titles[position], position)
+
+    def _file(self, title: str, position: int, *, at_end: bool = False) -> None:
+        """Puts a title in its bucket, in order (`at_end`: it is known to sort last there)."""
+        key = title[:BUCKET_CHARS]
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = ([], [])
+            self._bucket_keys = None
+        titles, positions = bucket
+        at = len(titles) if at_end else bisect.bisect_right(titles, title)
+        titles.insert(at, title)
+        positions.insert(at, position)
 
     # ---- reading --------------------------------------------------------------------------
 
@@ -156,14 +166,25 @@ class TitleIndex:
         """Positions whose title starts with `prefix` (or equals it, when whole), in title order."""
         if not prefix:
             return []
-        at = bisect.bisect_left(self._sorted_titles, prefix)
-        found = []
-        while at < len(self._sorted_titles) and len(found) < limit:
-            title = self._sorted_titles[at]
-            if (whole and title != prefix) or not title.startswith(prefix):
+        if len(prefix) >= BUCKET_CHARS:
+            keys: Iterable[str] = (prefix[:BUCKET_CHARS],)
+        else:  # every bucket whose key begins with the prefix, in order
+            if self._bucket_keys is None:
+                self._bucket_keys = sorted(self._buckets)
+            at = bisect.bisect_left(self._bucket_keys, prefix)
+            keys = takewhile(lambda key: key.startswith(prefix), islice(self._bucket_keys, at, None))
+        found: list[int] = []
+        for key in keys:
+            titles, positions = self._buckets.get(key, ((), ()))
+            at = bisect.bisect_left(titles, prefix)
+            while at < len(titles) and len(found) < limit:
+                title = titles[at]
+                if (whole and title != prefix) or not title.startswith(prefix):
+                    break
+                found.append(positions[at])
+                at += 1
+            if len(found) >= limit:
                 break
-            found.append(self._sorted_positions[at])
-            at += 1
         return found
 
     def knows(self, canon: str) -> bool:
