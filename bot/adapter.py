@@ -31,8 +31,12 @@ class Adapter(Protocol):
     async def start(self) -> None:
         """Connect and begin taking invocations; returns once connected."""
 
-    async def send(self, target: Target, reply: Reply, *, delivery_key: str | None = None) -> SendResult:
-        """Post a reply to a target. Raises DeliveryError when it could not."""
+    async def send(self, target: Target, reply: Reply, *, delivery_key: str | None = None,
+                   resend: bool = False) -> SendResult:
+        """Post a reply to a target. Raises DeliveryError when it could not. `delivery_key` is the
+        same every time one delivery is tried; `resend` says an earlier try may have posted (it was
+        cut off, or its outcome is unknown), so the adapter looks, where its platform lets it,
+        before posting again."""
 
     async def stop(self) -> None:
         """Disconnect and release everything start() took."""

@@ -35,7 +35,8 @@ class ConsoleAdapter:
     async def start(self) -> None:
         self.console.print(Text("paperboy: type /help, /paper <id or title>, or /quit.", style="dim"))
 
-    async def send(self, target: Target, reply: Reply, *, delivery_key: str | None = None) -> SendResult:
+    async def send(self, target: Target, reply: Reply, *, delivery_key: str | None = None,
+                   resend: bool = False) -> SendResult:
         where = f"@{target.user}" if target.mode == "dm" else f"#{target.channel}"
         self.console.print(Text(f"── delivery to {where} ──", style="dim"))
         self.console.print(render(reply))

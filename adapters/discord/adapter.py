@@ -111,10 +111,14 @@ class DiscordAdapter:
             log.error("discord: syncing slash commands failed: %s", exc)
             return False
 
-    async def send(self, target: Target, reply: Reply, *, delivery_key: str | None = None) -> SendResult:
+    async def send(self, target: Target, reply: Reply, *, delivery_key: str | None = None,
+                   resend: bool = False) -> SendResult:
+        """Every message carries a nonce from the delivery key with enforce_nonce, so Discord drops
+        a repeat sent within its nonce memory (minutes); with `resend`, threads already opened are
+        found and not opened again."""
         if self._deliverer is None or self.client is None or self.client.is_closed():
             raise DeliveryError("the Discord adapter is not connected")
-        return await self._deliverer.send(target, reply, delivery_key)
+        return await self._deliverer.send(target, reply, delivery_key, resend=resend)
 
     async def stop(self) -> None:
         await self.interactions.cancel_all()

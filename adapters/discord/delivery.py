@@ -75,7 +75,8 @@ class Deliverer:
         self._dm_channels: OrderedDict[int, int] = OrderedDict()
         self._dm_cache_size = dm_cache_size
 
-    async def send(self, target: Target, reply: Reply, delivery_key: str | None = None) -> SendResult:
+    async def send(self, target: Target, reply: Reply, delivery_key: str | None = None, *,
+                   resend: bool = False) -> SendResult:
         try:
             if target.mode == "dm":
                 return await self._send_dm(target, reply, delivery_key)
@@ -84,7 +85,8 @@ class Deliverer:
                 user = _snowflake(target.user, "user")
                 return await self._post(channel, render(reply), delivery_key, mention_user=user)
             if target.mode == "threads" and isinstance(reply, PaperList) and reply.items:
-                return await self._post_with_threads(channel, reply, delivery_key)
+                guild = int(target.workspace) if resend and target.workspace.isdigit() else None
+                return await self._post_with_threads(channel, reply, delivery_key, look_in=guild)
             return await self._post(channel, render(reply), delivery_key)
         except DeliveryError:
             raise
@@ -135,23 +137,40 @@ class Deliverer:
                                         mention_user=user, part="fallback")
             return SendResult(external_id=fallback.external_id, note=DMS_CLOSED_NOTE)
 
-    async def _post_with_threads(self, channel_id: int, paper_list: PaperList,
-                                 delivery_key: str | None) -> SendResult:
+    async def _post_with_threads(self, channel_id: int, paper_list: PaperList, delivery_key: str | None, *,
+                                 look_in: int | None = None) -> SendResult:
         """The list, then one thread per paper with its card inside. The list is the delivery:
         a thread that cannot be opened is reported in the note, not retried (that would repeat
-        the list)."""
+        the list). Opening a thread carries no nonce, so when a try may already have opened some
+        (`look_in`: the guild), the channel's active threads are looked at first: one of the same
+        name is used again, and its card is posted only if the thread is still empty."""
         posted = await self._post(channel_id, render(paper_list), delivery_key)
+        opened = await self._threads_in(look_in, channel_id) if look_in is not None else {}
         failed = 0
         for number, item in enumerate(paper_list.items, 1):
+            name = thread_name(number, item.paper)
             try:
-                await self.pacer.acquire()
-                thread = await self.client.http.start_thread_without_message(
-                    channel_id, name=thread_name(number, item.paper),
-                    auto_archive_duration=self.thread_archive_minutes, type=PUBLIC_THREAD)
-                await self._post(int(thread["id"]), [render_card(Card(item.paper))], delivery_key,
-                                 part=f"thread{number}-")
+                thread_id = opened.get(name)
+                if thread_id is not None and await self._has_messages(thread_id):
+                    continue
+                if thread_id is None:
+                    await self.pacer.acquire()
+                    thread = await self.client.http.start_thread_without_message(
+                        channel_id, name=name, auto_archive_duration=self.thread_archive_minutes, type=PUBLIC_THREAD)
+                    thread_id = int(thread["id"])
+                await self._post(thread_id, [render_card(Card(item.paper))], delivery_key, part=f"thread{number}-")
             except (TimeoutError, discord.HTTPException, aiohttp.ClientError, OSError) as exc:
                 failed += 1
                 log.warning("thread for paper %s in channel %s failed: %s", number, channel_id, exc)
         note = f"{failed} of {len(paper_list.items)} paper threads could not be opened" if failed else None
         return SendResult(external_id=posted.external_id, note=note)
+
+    async def _threads_in(self, guild_id: int, channel_id: int) -> dict[str, int]:
+        """The active threads of one channel, by name."""
+        await self.pacer.acquire()
+        data = await self.client.http.get_active_threads(guild_id)
+        return {t["name"]: int(t["id"]) for t in data.get("threads", []) if str(t.get("parent_id")) == str(channel_id)}
+
+    async def _has_messages(self, thread_id: int) -> bool:
+        await self.pacer.acquire()
+        return bool(await self.client.http.logs_from(thread_id, 1))

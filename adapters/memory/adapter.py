@@ -39,6 +39,7 @@ class MemoryAdapter:
         self.idempotent = idempotent
         self.sent: list[SentMessage] = []  # what reached the "platform", in order
         self.attempts: list[tuple[Target, str | None]] = []  # every send call, failed ones too
+        self.resends: list[str | None] = []  # keys sent again after a try that may have posted
         self.started = False
         self.stopped = False
         self.in_flight = 0
@@ -57,8 +58,11 @@ class MemoryAdapter:
     async def stop(self) -> None:
         self.stopped = True
 
-    async def send(self, target: Target, reply: Reply, *, delivery_key: str | None = None) -> SendResult:
+    async def send(self, target: Target, reply: Reply, *, delivery_key: str | None = None,
+                   resend: bool = False) -> SendResult:
         self.attempts.append((target, delivery_key))
+        if resend:
+            self.resends.append(delivery_key)
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:

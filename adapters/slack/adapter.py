@@ -9,13 +9,12 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from paperboy.adapters.slack.blocks import SlackMessage, render
 from paperboy.adapters.slack.context import UMBRELLA, Poster, SlackContext
 from paperboy.adapters.slack.listeners import register_all
-from paperboy.adapters.slack.pacing import ChannelPacer, PatientRateLimitRetry
+from paperboy.adapters.slack.pacing import ChannelPacer, NoRepeatedPosts, PatientRateLimitRetry
 from paperboy.adapters.slack.permissions import ConfigureRights
 from paperboy.adapters.slack.settings import DEFAULT_API_URL, SlackConfigError
 from paperboy.adapters.slack.text import escape
@@ -34,6 +33,11 @@ PERMANENT_ERRORS = frozenset({
     "channel_not_found", "not_in_channel", "is_archived", "account_inactive", "user_not_found",
     "user_disabled", "cannot_dm_bot", "user_not_visible", "restricted_action", "messages_tab_disabled",
 })
+
+
+METADATA_EVENT = "paperboy_delivery"
+HISTORY_LOOKBACK = 100  # latest messages of a channel searched for an interrupted delivery's post
+POSTED_BEFORE = "posted before an interruption; found in the channel, not posted again"
 
 
 class SlackAdapter:
@@ -56,7 +60,7 @@ class SlackAdapter:
         self._ping_interval = ping_interval
         self.client = AsyncWebClient(
             token=bot_token, base_url=self.api_url,
-            retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            retry_handlers=[NoRepeatedPosts(max_retry_count=2),
                             PatientRateLimitRetry(max_retry_count=3, max_wait=max_retry_wait)])
         self.pacer = ChannelPacer(channel_interval)
         self.poster = Poster(self.client, self.pacer)
@@ -94,6 +98,23 @@ class SlackAdapter:
         else:
             await self._start_http()
         log.info("Slack connected (%s mode) as %s in %s", self.mode, self.bot_user_id, self.team_id)
+
+    async def _posted_before(self, channel: str, delivery_key: str) -> str | None:
+        """The ts of a post of this delivery among the channel's latest messages, if there is one.
+        A history Slack will not show (an app installed before the history scopes were asked for)
+        means posting again: a repeat is better than a loss."""
+        try:
+            found = await self.client.conversations_history(channel=channel, limit=HISTORY_LOOKBACK,
+                                                            include_all_metadata=True)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("could not look for an earlier post of %s in %s (%s); posting it again", delivery_key,
+                        channel, exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__)
+            return None
+        for item in found.get("messages") or []:
+            payload = (item.get("metadata") or {}).get("event_payload") or {}
+            if item.get("bot_id") and payload.get("delivery_key") == delivery_key:
+                return str(item.get("ts"))
+        return None
 
     async def _check_token(self) -> dict[str, Any]:
         try:
@@ -139,9 +160,14 @@ class SlackAdapter:
 
     # ---- delivery ---------------------------------------------------------------------------
 
-    async def send(self, target: Target, reply: Reply, *, delivery_key: str | None = None) -> SendResult:
+    async def send(self, target: Target, reply: Reply, *, delivery_key: str | None = None,
+                   resend: bool = False) -> SendResult:
         """Posts a daily list or an alert: to a channel ("channel", "threads"), by DM ("dm"), or in a
-        channel with the user mentioned ("mention"). Raises DeliveryError when Slack did not take it."""
+        channel with the user mentioned ("mention"). Raises DeliveryError when Slack did not take it.
+
+        Slack takes no idempotency key, so each post carries its delivery key in its metadata, and
+        a `resend` first looks for it among the channel's latest messages: found, the delivery is
+        recorded as sent, not posted again."""
         message = render(reply)
         try:
             if target.mode == "dm":
@@ -154,12 +180,23 @@ class SlackAdapter:
                     message = _mentioning(target.user, message)
             if not channel:
                 raise DeliveryError("no channel to post to", permanent=True)
-            ts = await self.poster.post(channel, message)
+            if resend and delivery_key:
+                earlier = await self._posted_before(channel, delivery_key)
+                if earlier is not None:
+                    return SendResult(external_id=f"{channel}:{earlier}", note=POSTED_BEFORE)
+            ts = await self.poster.post(channel, message, metadata=delivery_metadata(delivery_key))
         except SlackApiError as exc:
             raise _delivery_error(exc) from None
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise DeliveryError(f"Slack unreachable: {type(exc).__name__}") from None
         return SendResult(external_id=f"{channel}:{ts}" if ts else None)
+
+
+def delivery_metadata(delivery_key: str | None) -> dict[str, Any] | None:
+    """Message metadata naming the delivery a post belongs to (shown to no one)."""
+    if not delivery_key:
+        return None
+    return {"event_type": METADATA_EVENT, "event_payload": {"delivery_key": delivery_key}}
 
 
 def _mentioning(user: str, message: SlackMessage) -> SlackMessage:

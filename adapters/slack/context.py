@@ -76,16 +76,17 @@ class Poster:
         self.pacer = pacer
 
     async def post(self, channel: str, message: SlackMessage, *, thread_ts: str | None = None,
-                   patient: bool = False) -> str:
+                   patient: bool = False, metadata: dict | None = None) -> str:
         """Posts and returns the message ts. `patient` posts (answers to people) wait out however
         long a 429 asks and try again; deliveries are not patient here, the outbox reschedules them."""
         attempts = 4 if patient else 1
         for attempt in itertools.count(1):
             async with self.pacer.slot(channel):
                 try:
+                    extra = {"metadata": metadata} if metadata else {}
                     response = await self.client.chat_postMessage(
                         channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False,
-                        **message.as_kwargs())
+                        **message.as_kwargs(), **extra)
                     return str(response.get("ts") or "")
                 except SlackApiError as exc:
                     wait = retry_after_header(exc.response.headers) if exc.response.status_code == 429 else None

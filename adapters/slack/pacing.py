@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -15,6 +16,8 @@ from slack_sdk.http_retry.state import RetryState
 from paperboy.bot.retry_after import retry_after_header
 
 log = logging.getLogger(__name__)
+
+CREATES_MESSAGES = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.scheduleMessage"})
 
 
 class ChannelPacer:
@@ -53,6 +56,19 @@ class ChannelPacer:
     def _forget_idle(self, now: float) -> None:
         for channel in [c for c, free in self._next_free.items() if free <= now]:
             del self._next_free[channel]
+
+
+class NoRepeatedPosts(AsyncConnectionErrorRetryHandler):
+    """slack_sdk's retry of calls whose connection failed, except calls that create a message: the
+    first may have been posted before the connection broke, and trying again could post it twice.
+    Such a failure reaches the outbox, which sends again (with the delivery key) only after
+    looking for the first post."""
+
+    async def _can_retry_async(self, *, state: RetryState, request: HttpRequest,
+                               response: HttpResponse | None = None, error: Exception | None = None) -> bool:
+        if _method(request) in CREATES_MESSAGES:
+            return False
+        return await super()._can_retry_async(state=state, request=request, response=response, error=error)
 
 
 class PatientRateLimitRetry(AsyncRetryHandler):

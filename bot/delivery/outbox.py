@@ -155,7 +155,7 @@ class DeliveryWorker:
             log.error("delivery %s has an unreadable payload; marked failed", key)
             return
         try:
-            result = await adapter.send(first.target, reply, delivery_key=key)
+            result = await adapter.send(first.target, reply, delivery_key=key, resend=first.attempts > 1)
         except DeliveryError as exc:
             if exc.permanent:
                 reason = str(exc) or "permanent delivery error"

@@ -106,6 +106,8 @@ class FakeDiscord:
         self.shard_count = 1  # as the client identified
         self.gateway_connected = asyncio.Event()
         self._nonces: dict[tuple[str, str], dict[str, Any]] = {}
+        # How long a nonce is remembered: Discord's documentation speaks of "a few minutes".
+        self.nonce_seconds = 300.0
         self._ids = itertools.count(1)
         self._sequence = itertools.count(1)
         self._sockets: set[web.WebSocketResponse] = set()
@@ -283,6 +285,8 @@ class FakeDiscord:
             ("DELETE", r"/webhooks/(\d+)/([^/]+)/messages/([^/]+)", self._delete_original),
             ("POST", r"/channels/(\d+)/messages", self._create_message),
             ("POST", r"/channels/(\d+)/threads", self._create_thread),
+            ("GET", r"/guilds/(\d+)/threads/active", self._active_threads),
+            ("GET", r"/channels/(\d+)/messages", self._channel_history),
             ("POST", r"/users/@me/channels", self._open_dm),
         ]
 
@@ -341,13 +345,14 @@ class FakeDiscord:
             self.rejected.append((call, problems))
             return invalid_form_body(problems)
         nonce = body.get("nonce")
-        if nonce and body.get("enforce_nonce") and (channel_id, nonce) in self._nonces:
-            return json_response(self._nonces[(channel_id, nonce)])
+        remembered = self._nonces.get((channel_id, nonce)) if nonce and body.get("enforce_nonce") else None
+        if remembered is not None and call.at - remembered["_noted_at"] < self.nonce_seconds:
+            return json_response({k: v for k, v in remembered.items() if k != "_noted_at"})
         message = self._message(channel_id, body)
         message["allowed_mentions"] = body.get("allowed_mentions")  # kept for assertions
         self.messages.append(message)
         if nonce and body.get("enforce_nonce"):
-            self._nonces[(channel_id, nonce)] = message
+            self._nonces[(channel_id, nonce)] = {**message, "_noted_at": call.at}
         return json_response(message)
 
     async def _create_thread(self, call: Call, channel_id: str) -> web.Response:
@@ -360,6 +365,15 @@ class FakeDiscord:
         thread["thread_metadata"]["auto_archive_duration"] = call.body.get("auto_archive_duration", 1440)
         self.threads.append(thread)
         return json_response(thread, 201)
+
+    async def _active_threads(self, call: Call, guild_id: str) -> web.Response:
+        threads = [t for t in self.threads if t.get("guild_id") == guild_id]
+        return json_response({"threads": threads, "members": []})
+
+    async def _channel_history(self, call: Call, channel_id: str) -> web.Response:
+        limit = int(call.query.get("limit", 50))
+        found = [m for m in reversed(self.messages) if m["channel_id"] == channel_id][:limit]
+        return json_response(found)
 
     async def _open_dm(self, call: Call) -> web.Response:
         user_id = str(call.body["recipient_id"])

@@ -188,3 +188,27 @@ async def test_without_pacing_the_same_fan_out_would_hit_the_global_limit(core, 
     finally:
         await adapter.stop()
     assert fake.global_limited > 0  # the check above can fail: it is the pacer that keeps it at zero
+
+
+async def test_a_list_sent_again_after_an_interruption_opens_no_thread_twice(running, fake):
+    """Opening a thread carries no nonce: a resend looks for the threads before opening them."""
+    target = channel_target(fake, "threads")
+    reply = daily_list(REVERSAL, RETRO, HOSTILE)
+    await running.send(target, reply, delivery_key="daily:1:2026-11-24")
+    assert len(fake.threads) == 3
+    fake.nonce_seconds = 0  # however long ago: Discord forgot the nonces
+    await running.send(target, reply, delivery_key="daily:1:2026-11-24", resend=True)
+    assert len(fake.threads) == 3  # found, not opened again
+    for thread in fake.threads:
+        assert len(fake.channel_messages(thread["id"])) == 1  # and no second card in any
+
+
+async def test_a_thread_opened_but_left_empty_gets_its_card_on_the_resend(running, fake):
+    target = channel_target(fake, "threads")
+    reply = daily_list(REVERSAL, RETRO)
+    await running.send(target, reply, delivery_key="daily:2:2026-11-24")
+    empty = fake.threads[1]["id"]
+    fake.messages[:] = [m for m in fake.messages if m["channel_id"] != empty]  # the card never got there
+    fake.nonce_seconds = 0  # nor did Discord note its nonce
+    await running.send(target, reply, delivery_key="daily:2:2026-11-24", resend=True)
+    assert len(fake.threads) == 2 and len(fake.channel_messages(empty)) == 1

@@ -134,6 +134,8 @@ class FakeSlack:
         self.channels: dict[str, Channel] = {}
         self.users: dict[str, User] = {}
         self.failures: dict[str, deque[Failure]] = defaultdict(deque)
+        self.history: dict[str, list[dict[str, Any]]] = defaultdict(list)  # channel -> messages, oldest first
+        self.drops: dict[str, int] = defaultdict(int)  # method -> calls to carry out, then drop the connection
         self.valid_tokens = {BOT_TOKEN}
         self.valid_app_tokens = {APP_TOKEN}
         self._ts = itertools.count(1)
@@ -165,6 +167,11 @@ class FakeSlack:
         for _ in range(times):
             self.failures[method].append(Failure(status, error or ("ratelimited" if status == 429 else None),
                                                  retry_after))
+
+    def drop_connection_after(self, method: str, times: int = 1) -> None:
+        """The next `times` calls of `method` are carried out (a post is posted), then the connection
+        breaks before the answer: the client cannot tell whether the call went through."""
+        self.drops[method] += times
 
     @property
     def base_url(self) -> str:
@@ -237,6 +244,11 @@ class FakeSlack:
         self._record()
         status, body, headers = self._answer(method, params, token)
         call.status, call.ok, call.error = status, bool(body.get("ok")), body.get("error")
+        if self.drops[method] > 0:
+            self.drops[method] -= 1
+            if request.transport is not None:
+                request.transport.close()
+            raise ConnectionResetError("the fake dropped the connection after answering")
         return web.json_response(body, status=status, headers=headers)
 
     def _answer(self, method: str, params: dict[str, Any], token: str | None):
@@ -294,7 +306,20 @@ class FakeSlack:
                    "text": params.get("text", ""), "blocks": params.get("blocks", [])}
         if params.get("thread_ts"):
             message["thread_ts"] = params["thread_ts"]
+        metadata = params.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        self.history[channel.id].append({**message, "metadata": metadata} if metadata else message)
         return {"ok": True, "channel": channel.id, "ts": ts, "message": message}
+
+    def _m_conversations_history(self, params):
+        channel = self._channel(params.get("channel"))
+        limit = int(params.get("limit") or 100)
+        with_metadata = str(params.get("include_all_metadata")).lower() in ("1", "true")
+        newest_first = list(reversed(self.history[channel.id]))[:limit]
+        if not with_metadata:
+            newest_first = [{k: v for k, v in m.items() if k != "metadata"} for m in newest_first]
+        return {"ok": True, "messages": newest_first, "has_more": len(self.history[channel.id]) > limit}
 
     def _m_chat_postEphemeral(self, params):
         channel = self._channel(params.get("channel"))

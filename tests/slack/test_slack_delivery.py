@@ -126,3 +126,50 @@ async def test_posts_to_one_channel_are_spaced_and_other_channels_are_not_held_u
     assert times[-1] - times[0] >= 0.85
     [general] = [c.at for c in fake.calls_to("chat.postMessage") if c.params["channel"] == "C0GENERAL"]
     assert general < times[1]  # did not wait behind the busy channel
+
+
+# ---- no post twice: Slack has no idempotency key --------------------------------------------------
+
+async def test_every_delivery_carries_its_key_and_a_resend_finds_the_earlier_post(fake, slack):
+    first = await slack.send(channel(), DIGEST, delivery_key="daily:1:2026-11-24")
+    [post] = fake.posts("C0PAPERS")
+    assert post["metadata"] == {"event_type": "paperboy_delivery",
+                                "event_payload": {"delivery_key": "daily:1:2026-11-24"}}
+    again = await slack.send(channel(), DIGEST, delivery_key="daily:1:2026-11-24", resend=True)
+    assert len(fake.posts("C0PAPERS")) == 1  # found in the channel's history: not posted again
+    assert again.external_id == first.external_id and "not posted again" in again.note
+    other = await slack.send(channel(), ALERT, delivery_key="alert:1:2611.00001", resend=True)
+    assert len(fake.posts("C0PAPERS")) == 2 and other.note is None  # not there: posted
+
+
+async def test_a_resent_dm_is_looked_for_in_the_dm(fake, slack):
+    dm = Target("slack", "T0PAPERS", "C0PAPERS", user="U0BOB", mode="dm")
+    await slack.send(dm, ALERT, delivery_key="alert:1:2611.00001")
+    await slack.send(dm, ALERT, delivery_key="alert:1:2611.00001", resend=True)
+    assert len(fake.posts("D0BOB")) == 1
+    assert [c.params["channel"] for c in fake.calls_to("conversations.history")] == ["D0BOB"]
+
+
+async def test_a_post_whose_answer_was_lost_is_not_retried_by_the_client_and_not_doubled_by_the_outbox(
+        fake, slack, store, clock):
+    from paperboy.bot.clock import iso
+    from paperboy.bot.delivery.outbox import DeliveryWorker
+    from paperboy.bot.serialize import reply_to_dict
+
+    store.enqueue_delivery("daily:1:2026-11-24", "daily", channel(), reply_to_dict(DIGEST), iso(clock.now()))
+    fake.drop_connection_after("chat.postMessage")  # posted, then the connection broke before the answer
+    worker = DeliveryWorker(store, {"slack": slack}, clock, base_backoff=1)
+    await worker.run_once()
+    assert len(fake.posts("C0PAPERS")) == 1  # slack_sdk did not try again on its own
+    delivery = store.get_delivery("daily:1:2026-11-24")
+    assert delivery.status == "pending"  # the outcome is unknown: the outbox will see to it
+    clock.advance(seconds=5)
+    await worker.run_once()
+    assert len(fake.posts("C0PAPERS")) == 1  # the retry found the first post
+    assert store.get_delivery("daily:1:2026-11-24").status == "sent"
+
+
+async def test_a_history_slack_will_not_show_means_posting_again_not_losing(fake, slack):
+    fake.fail_next("conversations.history", error="missing_scope")
+    await slack.send(channel(), DIGEST, delivery_key="daily:1:2026-11-24", resend=True)
+    assert len(fake.posts("C0PAPERS")) == 1

@@ -44,7 +44,8 @@ def test_events_are_the_two_listened_to():
 def test_scopes_are_exactly_the_ones_used():
     assert sorted(yaml_list("bot")) == sorted([
         "commands", "chat:write", "chat:write.public", "app_mentions:read", "links:read", "links:write",
-        "im:write", "users:read", "channels:read", "groups:read"])
+        "im:write", "users:read", "channels:read", "groups:read",
+        "channels:history", "groups:history", "im:history", "mpim:history"])
 
 
 def test_the_command_and_its_hint_match_the_specs():
