@@ -155,3 +155,4 @@ class Delivery:
     lease_owner: str | None = None  # the process sending it, while status is 'sending'
     lease_until: str | None = None  # after this, any process may take it over
     created: str | None = None  # when it was enqueued
+    bundle: str | None = None  # the key of the message it went out in with others (bundled alerts)

@@ -160,6 +160,10 @@ class Store(Protocol):
     def renew_leases(self, delivery_ids: Iterable[int], owner: str, now: str, lease_seconds: float = 60) -> int:
         """Extends the leases `owner` still holds; returns how many it still held."""
 
+    def mark_bundled(self, delivery_ids: Iterable[int], bundle: str, *, owner: str) -> int:
+        """Records, before they are sent, that these deliveries go out as one message under the key
+        `bundle`, if `owner` still holds them all; returns how many it holds."""
+
     def mark_delivered(self, delivery_ids: int | Iterable[int], now: str, external_id: str | None = None,
                        note: str | None = None, *, owner: str | None = None) -> int:
         """One delivery, or several sent as one message (bundled alerts), marked in one transaction.

@@ -10,7 +10,7 @@ from paperboy.adapters import Platform, platforms
 from paperboy.bot.adapter import Adapter, Interactive
 from paperboy.bot.commands.dispatch import Core
 from paperboy.bot.delivery.leader import Leadership
-from paperboy.bot.delivery.outbox import DeliveryWorker
+from paperboy.bot.delivery.outbox import LEASE_SECONDS, DeliveryWorker
 from paperboy.bot.delivery.pipeline import ingest_forever
 from paperboy.bot.delivery.scheduler import DailyScheduler
 from paperboy.bot.sources import Sources
@@ -49,6 +49,7 @@ def _built(core: Core, env: Mapping[str, str], chosen: list[Platform]) -> list[t
 async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, str], *,
                   stop: asyncio.Event | None = None) -> int:
     """Runs until SIGINT or SIGTERM, `stop` is set, or an interactive adapter's session ends."""
+    lease = _seconds(env, "PAPERBOY_DELIVERY_LEASE", LEASE_SECONDS)
     adapters = configured_adapters(core, env, platforms())
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -68,7 +69,7 @@ async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, 
             except platform.config_errors as exc:
                 raise StartupError(f"{platform.name}: {exc}") from exc
             started.append(adapter)
-        worker = DeliveryWorker(store, {a.platform: a for a in started}, core.clock)
+        worker = DeliveryWorker(store, {a.platform: a for a in started}, core.clock, lease_seconds=lease)
         scheduler = DailyScheduler(store, core.clock, {a.platform: a.syntax for a in started})
         interval = float(env.get("PAPERBOY_INGEST_INTERVAL", "1800"))
         if sources.offline:
@@ -95,6 +96,19 @@ async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, 
             except Exception:
                 log.exception("stopping %s failed", adapter.platform)
     return 0
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise StartupError(f"{name} must be a number of seconds, not {text[:20]!r}") from None
+    if not value >= 3:
+        raise StartupError(f"{name} must be 3 seconds or more")
+    return value
 
 
 async def _stop_when_done(session: Interactive, stop: asyncio.Event) -> None:

@@ -197,6 +197,12 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until TEXT NOT NULL);
         CREATE TABLE pacing (name TEXT PRIMARY KEY, next_free REAL NOT NULL);
     """),
+    # The key of the message a delivery went out in, when it went out with others (bundled alerts):
+    # sent again after an interruption, the same deliveries go together again under the same key,
+    # so the platform (or the adapter's own look) recognises the repeat.
+    ("0012_deliveries_bundle", """
+        ALTER TABLE deliveries ADD COLUMN bundle TEXT;
+    """),
 ]
 
 

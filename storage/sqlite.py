@@ -530,6 +530,15 @@ class SQLiteStore:
                 [now, f"+{lease_seconds} seconds", owner, *ids])
         return cur.rowcount
 
+    @_waits_its_turn
+    def mark_bundled(self, delivery_ids: Iterable[int], bundle: str, *, owner: str) -> int:
+        ids = list(delivery_ids)
+        with self.conn:
+            cur = self.conn.execute(
+                f"UPDATE deliveries SET bundle = ? WHERE status = 'sending' AND lease_owner = ? "
+                f"AND id IN ({','.join('?' * len(ids))})", [bundle, owner, *ids])
+        return cur.rowcount
+
     def mark_delivered(self, delivery_ids: int | Iterable[int], now: str, external_id: str | None = None,
                        note: str | None = None, *, owner: str | None = None) -> int:
         return self._settle(
@@ -593,7 +602,7 @@ class SQLiteStore:
             payload=json.loads(row["payload"]), status=row["status"], attempts=row["attempts"],
             next_attempt_at=row["next_attempt_at"], last_error=row["last_error"],
             external_id=row["external_id"], note=row["note"], lease_owner=row["lease_owner"],
-            lease_until=row["lease_until"], created=row["created"])
+            lease_until=row["lease_until"], created=row["created"], bundle=row["bundle"])
 
     def latest_delivery(self, key_prefix: str, statuses: Iterable[str] = ("pending", "sending", "sent")
                         ) -> Delivery | None:

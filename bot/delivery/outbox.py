@@ -154,6 +154,8 @@ class DeliveryWorker:
                                                                            owner=self.name))
             log.error("delivery %s has an unreadable payload; marked failed", key)
             return
+        if len(message) > 1 and first.bundle is None and not await self._bundle(message, key):
+            return
         try:
             result = await adapter.send(first.target, reply, delivery_key=key, resend=first.attempts > 1)
         except DeliveryError as exc:
@@ -173,6 +175,20 @@ class DeliveryWorker:
             return
         await self._record(message, lambda ids: self.store.mark_delivered(
             ids, iso(self.clock.now()), result.external_id, result.note, owner=self.name))
+
+    async def _bundle(self, message: list[Delivery], key: str) -> bool:
+        """Records that these deliveries go out as one message, before it is sent: were this worker
+        to die mid-send, the next would send them together again, under the same key."""
+        ids = [d.id for d in message]
+        try:
+            held = await self.store.run(lambda: self.store.mark_bundled(ids, key, owner=self.name))
+        except Exception:
+            log.exception("recording bundle %s failed; it is tried again when its lease expires", key)
+            return False
+        if held < len(ids):
+            log.warning("bundle %s was taken over by another worker before it was sent", key)
+            return False
+        return True
 
     async def _record(self, message: list[Delivery], mark: Callable[[list[int]], int]) -> None:
         """Settles a message's deliveries in the store. When the store fails here they stay leased

@@ -39,7 +39,17 @@ def _subscription_of(delivery: Delivery) -> int | None:
 def bundle_lane(lane: Sequence[Delivery]) -> list[list[Delivery]]:
     """The lane's deliveries as messages, in lane order: a subscription's alerts become lists of up
     to BUNDLE_SIZE, most upvoted and newest first, when there are at least BUNDLE_FROM of them;
-    everything else goes alone."""
+    everything else goes alone. Deliveries that already went out together once (an interruption
+    left them unrecorded) go together again, as they were."""
+    again: dict[str, list[Delivery]] = {}
+    for delivery in lane:
+        if delivery.bundle is not None:
+            again.setdefault(delivery.bundle, []).append(delivery)
+    fresh = [delivery for delivery in lane if delivery.bundle is None]
+    return [*again.values(), *_bundled(fresh)]
+
+
+def _bundled(lane: Sequence[Delivery]) -> list[list[Delivery]]:
     by_subscription: dict[int, list[Delivery]] = {}
     for delivery in lane:
         subscription = _subscription_of(delivery)
@@ -87,6 +97,8 @@ def bundle_reply(alerts: Sequence[Delivery], syntax: Syntax = SLASH) -> PaperLis
 def bundle_key(alerts: Sequence[Delivery]) -> str:
     """The delivery key of a bundle: a platform that drops repeats by key drops a re-sent bundle
     of the same alerts, and never confuses it with its first alert sent alone."""
+    if alerts[0].bundle is not None:
+        return alerts[0].bundle
     if len(alerts) == 1:
         return alerts[0].dedupe_key
     return f"{alerts[0].dedupe_key}+{len(alerts) - 1}"

@@ -184,3 +184,33 @@ async def test_alerts_queued_without_their_subscription_fields_go_one_by_one(sto
     await DeliveryWorker(store, {"memory": adapter}, clock).run_once()
     assert [type(m.reply) for m in adapter.sent] == [Card, Card, Card]
     assert alert_statuses(store) == ["sent"] * 3
+
+
+async def test_a_bundle_cut_off_mid_send_goes_out_again_as_the_same_bundle(db_path, stock_for, clock):
+    from paperboy.bot.delivery.outbox import LEASE_SECONDS
+    from paperboy.storage.sqlite import SQLiteStore
+
+    store = SQLiteStore(db_path)
+    subscribe(store, "diffusion")
+    enqueue_alerts(store, diffusion_papers(stock_for(store), 6), clock.now())
+    platform = MemoryAdapter(idempotent=True)
+    platform.crash_after_next_send(SimulatedCrash())
+    crashed = False
+    try:
+        await DeliveryWorker(store, {"memory": platform}, clock).run_once()
+    except* SimulatedCrash:
+        crashed = True
+    assert crashed and [len(m.reply.items) for m in platform.sent] == [6]
+    store.close()
+
+    reopened = SQLiteStore(db_path)
+    later = [stock_for(reopened).paper(f"Diffusion later {n}", abstract="diffusion", arxiv_id=f"2611.0090{n}")
+             for n in range(2)]
+    assert enqueue_alerts(reopened, later, clock.now()) == 2  # more news meanwhile
+    clock.advance(seconds=LEASE_SECONDS)
+    await DeliveryWorker(reopened, {"memory": platform}, clock).run_once()
+    first_key = platform.attempts[0][1]
+    assert [key for _, key in platform.attempts].count(first_key) == 2  # the same six, under the same key
+    assert [type(m.reply).__name__ for m in platform.sent] == ["PaperList", "Card", "Card"]  # no list of 8
+    assert alert_statuses(reopened) == ["sent"] * 8
+    reopened.close()

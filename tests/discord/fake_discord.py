@@ -108,6 +108,7 @@ class FakeDiscord:
         self._nonces: dict[tuple[str, str], dict[str, Any]] = {}
         # How long a nonce is remembered: Discord's documentation speaks of "a few minutes".
         self.nonce_seconds = 300.0
+        self.repeats_dropped = 0  # message creations answered with the message a nonce already made
         self._ids = itertools.count(1)
         self._sequence = itertools.count(1)
         self._sockets: set[web.WebSocketResponse] = set()
@@ -347,6 +348,7 @@ class FakeDiscord:
         nonce = body.get("nonce")
         remembered = self._nonces.get((channel_id, nonce)) if nonce and body.get("enforce_nonce") else None
         if remembered is not None and call.at - remembered["_noted_at"] < self.nonce_seconds:
+            self.repeats_dropped += 1
             return json_response({k: v for k, v in remembered.items() if k != "_noted_at"})
         message = self._message(channel_id, body)
         message["allowed_mentions"] = body.get("allowed_mentions")  # kept for assertions
