@@ -38,6 +38,7 @@ from paperboy.adapters.discord.adapter import DiscordAdapter  # noqa: E402
 from paperboy.adapters.discord.settings import DiscordSettings  # noqa: E402
 from paperboy.bot.commands.dispatch import build_core  # noqa: E402
 from paperboy.bot.delivery.ingest import import_file  # noqa: E402
+from paperboy.bot.delivery.leader import Leadership  # noqa: E402
 from paperboy.bot.sources.files import iter_file  # noqa: E402
 from paperboy.storage.sqlite import SQLiteStore  # noqa: E402
 
@@ -99,6 +100,10 @@ def report(name: str, first: list[float], whole: list[float]) -> str:
             f"| whole answer p99 {percentile(whole, .99) * 1000:7.1f} ms")
 
 
+async def _wait_until(until: asyncio.Event) -> None:
+    await until.wait()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=8.0, help="interactions per second")
@@ -119,6 +124,10 @@ async def main() -> None:
     papers = [p for p in iter_file(head) if not isinstance(p, str) and getattr(p, "title", None)]
     core = build_core(store)
     await store.run(core.matcher.refresh)
+    # The bot holds the leader's lease as `paperboy run` does: it is how an import knows to keep its
+    # transactions short.
+    stop = asyncio.Event()
+    leading = asyncio.create_task(Leadership(store, core.clock, "bench-bot").run(stop, _wait_until))
     fake = await FakeDiscord().start()
     adapter = DiscordAdapter(core, DiscordSettings.from_env(fake.env()), guild_ready_timeout=0.1, identify_spacing=0)
     await adapter.start()
@@ -137,6 +146,8 @@ async def main() -> None:
     finally:
         await adapter.stop()
         await fake.stop()
+        stop.set()
+        await leading
     print(f"database: {SEED:,} papers to start with; the import child process: {out.decode().strip() or err.decode()[-300:]}"
           f" ({import_seconds:.0f} s wall)")
     print(report("alone (baseline)", base_first, base_whole))

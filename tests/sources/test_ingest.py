@@ -203,3 +203,17 @@ async def test_the_recorded_arxiv_listing_is_stored_as_expected(fake_sources, so
         assert store.get_paper(key).title == expected[key]
     assert [s.query["start"] for s in fake_sources.seen] == ["0", "6"]
     assert [p.key for p, _ in store.daily_list("2026-07-22", "arxiv:cs.LG")] == ["2607.20323", "2607.20339"]
+
+
+def test_an_import_keeps_its_transactions_short_only_while_a_bot_runs_on_the_database(tmp_path):
+    from paperboy.bot.delivery.ingest import MAX_BATCH_ROWS, MIN_BATCH_ROWS, _Writer
+    from paperboy.bot.delivery.leader import LEADER
+
+    store = SQLiteStore(tmp_path / "paperboy.db")
+    writer = _Writer(store, "2026-11-24T08:00:00Z")
+    writer._resize(1000, 1.0)  # a thousand papers took a second
+    assert writer.batch_rows == MAX_BATCH_ROWS  # alone: the largest transactions
+    assert store.take_lease(LEADER, "a bot", "2099-01-01T00:00:00Z", 15)
+    writer._resize(MAX_BATCH_ROWS, 1.5)  # a bot started: down at once to what takes ~80 ms
+    assert MIN_BATCH_ROWS <= writer.batch_rows <= MAX_BATCH_ROWS * 0.08 / 1.5 + 1
+    store.close()
