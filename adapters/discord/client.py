@@ -21,6 +21,8 @@ class PaperboyClient(discord.AutoShardedClient):
                  identify_spacing: float = 5.0):
         intents = discord.Intents.none()
         intents.guilds = True  # channel and thread metadata; no privileged intent is needed
+        # paperboy uses no voice: discord.py's warnings that voice libraries are missing say nothing.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             intents=intents,
             shard_count=shard_count,

@@ -61,3 +61,17 @@ async def test_a_dropped_gateway_is_resumed_and_commands_keep_working(running, f
     assert record.callback["data"]["embeds"][0]["url"] == "https://arxiv.org/abs/2309.12288"
     assert len(fake.resumes) == 1 and len(fake.identifies) == 1
     assert fake.resumes[0]["token"] == fake.token
+
+
+async def test_starting_says_nothing_about_voice(core, fake, caplog):
+    import logging
+
+    import discord
+    from conftest import make_adapter
+
+    discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = True  # as in a new process
+    with caplog.at_level(logging.WARNING):
+        adapter = make_adapter(core, fake)
+        await adapter.start()
+        await adapter.stop()
+    assert not [r for r in caplog.records if "voice" in r.getMessage().lower()]
