@@ -26,7 +26,7 @@ from paperboy.bot.serialize import reply_to_json_result
 from paperboy.bot.sources import ArxivGate, Sources
 from paperboy.bot.sources.files import FileFormatError
 from paperboy.bot.sources.http import SourceError
-from paperboy.config import database_path, redact_logs
+from paperboy.config import SettingError, database_path, redact_logs
 from paperboy.runner import StartupError, run_bot
 from paperboy.storage.sqlite import SQLiteStore
 
@@ -192,7 +192,7 @@ async def _chat_command(args: argparse.Namespace, store, core, sources) -> int:
 
         try:
             return await run_bot(store, core, sources, os.environ)
-        except StartupError as exc:
+        except (StartupError, SettingError) as exc:
             raise UserError(str(exc)) from None
     raise UserError(f"unknown command {args.command}")
 

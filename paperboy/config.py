@@ -22,6 +22,24 @@ def database_path(cli_value: str | None, env: Mapping[str, str] = os.environ) ->
     return Path(platformdirs.user_data_dir("paperboy")) / "paperboy.db"
 
 
+class SettingError(ValueError):
+    """An environment variable set to something paperboy cannot use; the message names it."""
+
+
+def seconds(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+    """A duration setting in seconds: `default` when unset, else a number no smaller than `minimum`."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise SettingError(f"{name} must be a number of seconds, not {text[:20]!r}") from None
+    if not value >= minimum:  # also refuses nan
+        raise SettingError(f"{name} must be {minimum:g} seconds or more, not {text[:20]!r}")
+    return value
+
+
 def secret_names() -> tuple[str, ...]:
     """The variables every registered platform keeps its secrets in."""
     return tuple(name for platform in platforms() for name in platform.secrets)

@@ -15,8 +15,11 @@ from paperboy.bot.delivery.pipeline import ingest_forever
 from paperboy.bot.delivery.scheduler import DailyScheduler
 from paperboy.bot.sources import Sources
 from paperboy.bot.store import Store
+from paperboy.config import seconds
 
 log = logging.getLogger(__name__)
+
+INGEST_EVERY = 1800  # seconds between ingests, unless PAPERBOY_INGEST_INTERVAL says otherwise
 
 
 class StartupError(Exception):
@@ -49,7 +52,8 @@ def _built(core: Core, env: Mapping[str, str], chosen: list[Platform]) -> list[t
 async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, str], *,
                   stop: asyncio.Event | None = None) -> int:
     """Runs until SIGINT or SIGTERM, `stop` is set, or an interactive adapter's session ends."""
-    lease = _seconds(env, "PAPERBOY_DELIVERY_LEASE", LEASE_SECONDS)
+    lease = seconds(env, "PAPERBOY_DELIVERY_LEASE", LEASE_SECONDS, minimum=3)
+    interval = seconds(env, "PAPERBOY_INGEST_INTERVAL", INGEST_EVERY, minimum=1)
     adapters = configured_adapters(core, env, platforms())
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -71,7 +75,6 @@ async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, 
             started.append(adapter)
         worker = DeliveryWorker(store, {a.platform: a for a in started}, core.clock, lease_seconds=lease)
         scheduler = DailyScheduler(store, core.clock, {a.platform: a.syntax for a in started})
-        interval = float(env.get("PAPERBOY_INGEST_INTERVAL", "1800"))
         if sources.offline:
             log.warning("PAPERBOY_OFFLINE=1: no ingest from the paper sources")
 
@@ -96,19 +99,6 @@ async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, 
             except Exception:
                 log.exception("stopping %s failed", adapter.platform)
     return 0
-
-
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    text = (env.get(name) or "").strip()
-    if not text:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise StartupError(f"{name} must be a number of seconds, not {text[:20]!r}") from None
-    if not value >= 3:
-        raise StartupError(f"{name} must be 3 seconds or more")
-    return value
 
 
 async def _stop_when_done(session: Interactive, stop: asyncio.Event) -> None:

@@ -206,3 +206,18 @@ def test_a_source_failing_on_a_later_day_still_alerts_what_was_stored_before(env
     assert "2 subscription alerts queued" in result.stdout  # the 24th's two papers about memory
     stats = dict(line.split() for line in paperboy(["stats"], env).stdout.splitlines())
     assert stats["deliveries_pending"] == "2"
+
+
+@pytest.mark.parametrize("name, value", [("PAPERBOY_INGEST_INTERVAL", "abc"), ("PAPERBOY_INGEST_INTERVAL", "-5"),
+                                         ("PAPERBOY_DELIVERY_LEASE", "nan"), ("PAPERBOY_SLACK_PORT", "eighty"),
+                                         ("DISCORD_SHARD_COUNT", "zero")])
+def test_a_setting_paperboy_cannot_use_is_one_line_naming_it_and_exit_2(env, name, value):
+    env = dict(env, PAPERBOY_OFFLINE="1", **{name: value})
+    if name.startswith("PAPERBOY_SLACK"):
+        env.update(SLACK_BOT_TOKEN="xoxb-1-2", SLACK_SIGNING_SECRET="0123456789abcdef")
+    if name.startswith("DISCORD"):
+        env.update(DISCORD_TOKEN="abc.def.ghi")
+    result = paperboy(["run"], env, stdin="")
+    assert result.returncode == 2, result.stderr
+    assert name in result.stderr and "Traceback" not in result.stderr
+    assert len([line for line in result.stderr.splitlines() if line.startswith("paperboy:")]) == 1
