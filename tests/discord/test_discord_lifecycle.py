@@ -64,10 +64,7 @@ async def test_a_dropped_gateway_is_resumed_and_commands_keep_working(running, f
 
 
 async def test_starting_says_nothing_about_voice(core, fake, caplog):
-    import logging
-
     import discord
-    from conftest import make_adapter
 
     discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = True  # as in a new process
     with caplog.at_level(logging.WARNING):
