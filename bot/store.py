@@ -160,6 +160,10 @@ class Store(Protocol):
     def renew_leases(self, delivery_ids: Iterable[int], owner: str, now: str, lease_seconds: float = 60) -> int:
         """Extends the leases `owner` still holds; returns how many it still held."""
 
+    def release_leases(self, delivery_ids: Iterable[int], owner: str, now: str) -> int:
+        """Hands back deliveries `owner` holds, unsent, as pending and due at once (a stop cut their
+        sends off): any process may send them without waiting for the lease to run out."""
+
     def mark_bundled(self, delivery_ids: Iterable[int], bundle: str, *, owner: str) -> int:
         """Records, before they are sent, that these deliveries go out as one message under the key
         `bundle`, if `owner` still holds them all; returns how many it holds."""

@@ -27,7 +27,7 @@ from paperboy.bot.sources import ArxivGate, Sources
 from paperboy.bot.sources.files import FileFormatError
 from paperboy.bot.sources.http import SourceError
 from paperboy.config import SettingError, database_path, redact_logs
-from paperboy.runner import StartupError, run_bot
+from paperboy.runner import StartupError, run_bot, stop_on_signals, talk
 from paperboy.storage.sqlite import SQLiteStore
 
 
@@ -185,8 +185,10 @@ async def _chat_command(args: argparse.Namespace, store, core, sources) -> int:
     if args.command == "chat":
 
         adapter = ConsoleAdapter(core)
+        stop = asyncio.Event()
+        stop_on_signals(stop)
         await adapter.start()
-        await adapter.interact()
+        await talk(adapter, stop)
         return 0
     if args.command == "run":
 

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
-from collections.abc import Mapping
+import sys
+from collections.abc import Awaitable, Callable, Mapping
 
 from paperboy.adapters import Platform, platforms
 from paperboy.bot.adapter import Adapter, Interactive
@@ -31,9 +33,12 @@ def configured_adapters(core: Core, env: Mapping[str, str], registered: list[Pla
     found = _built(core, env, [p for p in registered if not p.fallback])
     if not found:
         found = _built(core, env, [p for p in registered if p.fallback])
+        names = ", ".join(s for p in registered for s in p.secrets[:1]) or "none registered"
         if found:
-            log.warning("no chat platform is configured (%s): running in the terminal",
-                        ", ".join(s for p in registered for s in p.secrets[:1]) or "none registered")
+            log.warning("no chat platform is configured (%s): running in the terminal", names)
+        else:
+            log.warning("no chat platform is configured (%s) and there is no terminal: running headless. "
+                        "Daily lists and alerts are kept in the outbox until a platform is configured.", names)
     return found
 
 
@@ -49,6 +54,33 @@ def _built(core: Core, env: Mapping[str, str], chosen: list[Platform]) -> list[t
     return found
 
 
+class Stopper:
+    """The first SIGINT or SIGTERM asks the bot to stop; deliveries in flight get a moment to finish
+    or are released. A second one ends the process at once."""
+
+    def __init__(self, stop: asyncio.Event, exit_now: Callable[[int], object] = os._exit):
+        self.stop = stop
+        self._exit_now = exit_now
+
+    def __call__(self) -> None:
+        if self.stop.is_set():
+            print("paperboy: stopped at once", file=sys.stderr, flush=True)
+            self._exit_now(130)
+            return
+        log.warning("stopping (once more to stop at once)")
+        self.stop.set()
+
+
+def stop_on_signals(stop: asyncio.Event) -> None:
+    """SIGINT and SIGTERM go to a Stopper for `stop`, on the running loop."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, Stopper(stop))
+        except (NotImplementedError, RuntimeError):  # not the main thread, or no signals here
+            pass
+
+
 async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, str], *,
                   stop: asyncio.Event | None = None) -> int:
     """Runs until SIGINT or SIGTERM, `stop` is set, or an interactive adapter's session ends."""
@@ -56,23 +88,13 @@ async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, 
     interval = seconds(env, "PAPERBOY_INGEST_INTERVAL", INGEST_EVERY, minimum=1)
     adapters = configured_adapters(core, env, platforms())
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):
-            pass
+    stop_on_signals(stop)
     started: list[Adapter] = []
-    # The title index takes seconds at 300k papers: build it before any adapter takes an
-    # interaction, off the event loop (nothing else touches the store yet).
-    await store.run(core.matcher.refresh)
     try:
-        for platform, adapter in adapters:
-            try:
-                await adapter.start()
-            except platform.config_errors as exc:
-                raise StartupError(f"{platform.name}: {exc}") from exc
-            started.append(adapter)
+        # A stop while starting (a platform slow to answer) ends the start too.
+        await _unless(stop, _start(store, core, adapters, started))
+        if stop.is_set():
+            return 0
         worker = DeliveryWorker(store, {a.platform: a for a in started}, core.clock, lease_seconds=lease)
         scheduler = DailyScheduler(store, core.clock, {a.platform: a.syntax for a in started})
         if sources.offline:
@@ -91,7 +113,7 @@ async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, 
             group.create_task(leadership.run(stop, lead))
             for adapter in started:
                 if isinstance(adapter, Interactive):
-                    group.create_task(_stop_when_done(adapter, stop))
+                    group.create_task(talk(adapter, stop))
     finally:
         for adapter in reversed(started):
             try:
@@ -101,6 +123,34 @@ async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, 
     return 0
 
 
-async def _stop_when_done(session: Interactive, stop: asyncio.Event) -> None:
-    await session.interact()
+async def _start(store: Store, core: Core, adapters: list[tuple[Platform, Adapter]], started: list[Adapter]) -> None:
+    # The title index takes seconds at 300k papers: built before any adapter takes an interaction.
+    await store.run(core.matcher.refresh)
+    for platform, adapter in adapters:
+        try:
+            await adapter.start()
+        except platform.config_errors as exc:
+            raise StartupError(f"{platform.name}: {exc}") from exc
+        started.append(adapter)
+
+
+async def _unless(stop: asyncio.Event, work: Awaitable[None]) -> None:
+    """`work`, cancelled if `stop` is set first."""
+    doing = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({doing, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (doing, stopped):
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(doing, stopped, return_exceptions=True)
+    if not doing.cancelled() and doing.exception() is not None:
+        raise doing.exception()
+
+
+async def talk(session: Interactive, stop: asyncio.Event) -> None:
+    """An interactive session that sets `stop` when it ends (/quit, end of input) and ends when
+    `stop` is set (a signal, the bot stopping)."""
+    await _unless(stop, session.interact())
     stop.set()

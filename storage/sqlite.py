@@ -531,6 +531,18 @@ class SQLiteStore:
         return cur.rowcount
 
     @_waits_its_turn
+    def release_leases(self, delivery_ids: Iterable[int], owner: str, now: str) -> int:
+        ids = list(delivery_ids)
+        if not ids:
+            return 0
+        with self.conn:
+            cur = self.conn.execute(
+                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_owner = NULL, lease_until = NULL, "
+                f"note = 'released at a stop' WHERE status = 'sending' AND lease_owner = ? "
+                f"AND id IN ({','.join('?' * len(ids))})", [now, owner, *ids])
+        return cur.rowcount
+
+    @_waits_its_turn
     def mark_bundled(self, delivery_ids: Iterable[int], bundle: str, *, owner: str) -> int:
         ids = list(delivery_ids)
         with self.conn:

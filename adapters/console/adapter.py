@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from rich.console import Console
 from rich.text import Text
@@ -65,10 +66,33 @@ class ConsoleAdapter:
         """The read-eval-print loop; ends on /quit or end of input."""
         while not self.closed.is_set():
             try:
-                # Reading a terminal line blocks; a worker thread keeps the event loop free for deliveries.
-                line = await asyncio.to_thread(self.console.input, PROMPT)
+                line = await self._read_line()
             except (EOFError, KeyboardInterrupt):
                 break
             if not await self.handle_line(line):
                 break
         self.closed.set()
+
+    async def _read_line(self) -> str:
+        """One line from the terminal. Reading blocks, so it is done on a thread of its own, which
+        keeps the event loop free for deliveries; a daemon thread, so that a stop while it waits
+        for the user neither hangs the exit nor ends it in a traceback."""
+        loop = asyncio.get_running_loop()
+        line: asyncio.Future[str] = loop.create_future()
+
+        def settle(value: str | None, error: BaseException | None) -> None:
+            if not line.done():
+                line.set_exception(error) if error is not None else line.set_result(value or "")
+
+        def read() -> None:
+            try:
+                value, error = self.console.input(PROMPT), None
+            except BaseException as exc:  # EOF, a closed terminal: handed to the awaiting loop
+                value, error = None, exc
+            try:
+                loop.call_soon_threadsafe(settle, value, error)
+            except RuntimeError:  # the loop is gone: the process is ending
+                pass
+
+        threading.Thread(target=read, name="paperboy-terminal", daemon=True).start()
+        return await line

@@ -146,7 +146,7 @@ class SlackAdapter:
         self.bound_port = addresses[0][1] if addresses else self.port
         log.info("Slack events endpoint: http://%s:%s%s", self.host, self.bound_port, EVENTS_PATH)
 
-    async def stop(self, grace: float = 5.0) -> None:
+    async def stop(self, grace: float = 1.5) -> None:
         await self.context.inflight.wind_down(grace)
         if self._socket is not None:
             await self._socket.close_async()

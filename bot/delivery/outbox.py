@@ -17,7 +17,7 @@ import os
 import secrets
 import socket
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
 from paperboy.bot.adapter import Adapter, DeliveryError
@@ -60,14 +60,16 @@ class DeliveryWorker:
         self.name = name or worker_name()
         self._held: set[int] = set()  # deliveries this worker has claimed and not yet settled
 
-    async def run(self, stop: asyncio.Event, interval: float = 2) -> None:
+    async def run(self, stop: asyncio.Event, interval: float = 2, grace: float = 1.0) -> None:
+        """Rounds until `stop`. A stop in the middle of a round gives its sends `grace` seconds to
+        finish; then they are cut off, and their deliveries released for any process to send."""
         next_housekeeping = self.clock.now()
         while not stop.is_set():
             if self.clock.now() >= next_housekeeping:
                 await self.store.run(self.housekeeping)
                 next_housekeeping = self.clock.now() + HOUSEKEEPING_EVERY
             try:
-                handled = await self.run_once()
+                handled = await _unless_stopped(self.run_once(), stop, grace)
             except Exception:
                 log.exception("delivery round failed")
                 handled = 0
@@ -112,6 +114,12 @@ class DeliveryWorker:
             async with asyncio.TaskGroup() as group:
                 for (platform, *_), lane in lanes.items():
                     group.create_task(self._send_lane(lane, limits[platform]))
+        except asyncio.CancelledError:  # cut off by a stop: what was not settled goes back
+            unsettled = [d.id for d in claimed if d.id in self._held]
+            if unsettled:
+                await self.store.run(self.store.release_leases, unsettled, self.name, iso(self.clock.now()))
+                log.warning("%d deliveries cut off by the stop were released; they are sent again", len(unsettled))
+            raise
         finally:
             finished.set()
             await renewing
@@ -249,6 +257,22 @@ class DeliveryWorker:
         backoff = min(self.max_backoff, self.base_backoff * 2 ** min(attempt - 1, 40))
         spread = int.from_bytes(hashlib.sha1(dedupe_key.encode()).digest()[:2], "big") / 65535
         return min(self.max_backoff, backoff * (1 + 0.1 * spread))
+
+
+async def _unless_stopped(work: Awaitable[int], stop: asyncio.Event, grace: float) -> int:
+    """`work`'s result; if `stop` comes first, `grace` seconds more, then `work` is cancelled (0)."""
+    doing = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({doing, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if not doing.done():
+            await asyncio.wait({doing}, timeout=grace)
+    finally:
+        stopped.cancel()
+        if not doing.done():
+            doing.cancel()
+        await asyncio.gather(doing, stopped, return_exceptions=True)
+    return 0 if doing.cancelled() else doing.result()
 
 
 def _ceil_to_second(moment: datetime) -> datetime:

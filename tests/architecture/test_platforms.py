@@ -28,12 +28,34 @@ def test_every_adapter_package_registers_one_platform():
     assert packages == sorted(registered)  # no package left unregistered
 
 
-def test_only_what_the_environment_configures_is_built():
+def test_only_what_the_environment_configures_is_built(monkeypatch, caplog):
+    import io
+    import sys
+
     core = build_core(SQLiteStore(memory=True))
     chosen = configured_adapters(core, {"PAPERBOY_MEMORY_ADAPTER": "1"}, platforms())
     assert [(p.name, a.platform) for p, a in chosen] == [("memory", "memory")]
-    fallback = configured_adapters(core, {}, platforms())
-    assert [p.name for p, _ in fallback] == ["console"]
+    monkeypatch.setattr(sys, "stdin", io.StringIO())  # no terminal: systemd, a detached container
+    assert configured_adapters(core, {}, platforms()) == []
+    assert "running headless" in caplog.text
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    assert [p.name for p, _ in configured_adapters(core, {}, platforms())] == ["console"]
+
+
+def test_the_first_stop_asks_and_the_second_ends_the_process_at_once():
+    from paperboy.runner import Stopper
+
+    stop, exits = asyncio.Event(), []
+    stopper = Stopper(stop, exits.append)
+    stopper()
+    assert stop.is_set() and exits == []
+    stopper()
+    assert exits == [130]
 
 
 def test_a_bad_setting_is_a_startup_error_naming_the_platform():

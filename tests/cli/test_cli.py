@@ -4,9 +4,13 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import pty
+import select
+import signal
 import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -179,16 +183,86 @@ def test_offline_mode_never_calls_the_sources(env, fake_hf):
     assert json.loads(result.stdout)["kind"] in ("error", "notice")
 
 
+def in_a_terminal(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+    """paperboy with a pseudo-terminal for its standard input and output, as a person runs it."""
+    master, slave = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "paperboy.cli", *args], env=env, stdin=slave, stdout=slave,
+                               stderr=slave, close_fds=True)
+    os.close(slave)
+    return process, master
+
+
+def read_until(master: int, text: str, timeout: float = 30.0) -> str:
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while text.encode() not in seen:
+        assert time.monotonic() < deadline, f"{text!r} not seen; the terminal showed: {seen.decode(errors='replace')}"
+        ready, _, _ = select.select([master], [], [], 0.1)
+        if ready:
+            try:
+                seen += os.read(master, 65536)
+            except OSError:  # the process closed the terminal
+                break
+    return seen.decode(errors="replace")
+
+
+def rest_of(master: int) -> str:
+    try:
+        return read_until(master, "\0never\0", timeout=0.5)
+    except AssertionError as exc:
+        return str(exc)
+
+
 def test_run_without_tokens_is_a_terminal_bot_that_ingests(env):
     env = {k: v for k, v in env.items() if k not in ("DISCORD_TOKEN", "SLACK_BOT_TOKEN")}
-    lines = "/help\n/paper 2607.19592\n/quit\n"
     # The fake only knows 2026-11-24 (not today), so load that day from the file first.
     assert paperboy(["import", str(LOCAL_FIXTURES / "hf_daily_papers_2026-11-24.json")], env).returncode == 0
-    result = paperboy(["run"], env, stdin=lines)
-    assert result.returncode == 0, result.stderr
-    assert "running in the terminal" in result.stderr
-    assert "/subscribe" in result.stdout  # the help text
-    assert "Knowledge-Centric Self-Improvement" in result.stdout
+    process, master = in_a_terminal(["run"], dict(env, COLUMNS="120"))
+    try:
+        assert "running in the terminal" in read_until(master, "paperboy>")
+        os.write(master, b"/help\n")
+        read_until(master, "/subscribe")  # the help text
+        os.write(master, b"/paper 2607.19592\n")
+        read_until(master, "Knowledge-Centric Self-Improvement")
+        os.write(master, b"/quit\n")
+        assert process.wait(10) == 0
+    finally:
+        process.kill()
+        os.close(master)
+
+
+@pytest.mark.parametrize("command, sig", [("run", signal.SIGINT), ("run", signal.SIGTERM), ("chat", signal.SIGINT),
+                                          ("chat", signal.SIGTERM)])
+def test_the_first_ctrl_c_or_sigterm_stops_within_two_seconds_without_a_traceback(env, command, sig):
+    env = dict(env, PAPERBOY_OFFLINE="1")
+    process, master = in_a_terminal([command], env)
+    try:
+        read_until(master, "paperboy>")
+        started = time.monotonic()
+        process.send_signal(sig)
+        code = process.wait(5)
+        assert time.monotonic() - started < 2.0
+        assert code in (0, 130)
+        assert "Traceback" not in rest_of(master)
+    finally:
+        process.kill()
+        os.close(master)
+
+
+def test_without_a_terminal_run_keeps_running_headless_until_told_to_stop(env):
+    env = dict(env, PAPERBOY_OFFLINE="1")
+    process = subprocess.Popen([sys.executable, "-m", "paperboy.cli", "run"], env=env, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(6)  # past the 5 s after which it used to end on its own
+        assert process.poll() is None
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=5)
+        assert time.monotonic() - started < 2.0 and process.returncode == 0
+        assert errors.count("running headless") == 1 and "Traceback" not in errors
+    finally:
+        process.kill()
 
 
 def test_a_token_quoted_by_a_failing_call_is_logged_as_its_name(env):

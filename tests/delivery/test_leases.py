@@ -117,3 +117,23 @@ async def test_a_long_send_keeps_its_lease(db_path, clock):
     assert platform.keys_sent() == ["daily:0:2026-11-24"]
     other.close()
     store.close()
+
+
+async def test_a_stop_gives_sends_a_moment_then_releases_what_they_had_not_done(db_path, clock):
+    platform = MemoryAdapter()
+    platform.hold()  # a send that will not finish (a platform that stopped answering)
+    store = SQLiteStore(db_path)
+    enqueue(store, clock, 2)
+    stop = asyncio.Event()
+    running = asyncio.create_task(DeliveryWorker(store, {"memory": platform}, clock).run(stop, grace=0.2))
+    while platform.in_flight < 2:
+        await asyncio.sleep(0.001)
+    started = asyncio.get_running_loop().time()
+    stop.set()
+    await asyncio.wait_for(running, 2)
+    assert asyncio.get_running_loop().time() - started < 1.0
+    released = store.deliveries()
+    assert {(d.status, d.lease_owner, d.note) for d in released} == {("pending", None, "released at a stop")}
+    other = DeliveryWorker(store, {"memory": MemoryAdapter()}, clock)  # the next process need not wait
+    assert await other.run_once() == 2
+    store.close()
