@@ -87,6 +87,7 @@ def corpus_store(limit: int | None = None, quiet: bool = False) -> SQLiteStore:
     """A Store holding the corpus (or its first `limit` records), built on first use."""
     name = f"corpus-{limit or 'all'}.db"
     path = CACHE_DIR / name
+    path.parent.mkdir(parents=True, exist_ok=True)
     store = SQLiteStore(path)
     if store.get_state(_LOADED_MARK):
         return store

@@ -16,6 +16,7 @@ from rich.console import Console
 
 from paperboy.adapters.console.adapter import ConsoleAdapter
 from paperboy.adapters.console.render import render
+from paperboy.bot.categories import category_named, closest_category
 from paperboy.bot.clock import SystemClock, iso
 from paperboy.bot.commands.dispatch import build_core
 from paperboy.bot.delivery.digest import build_digest
@@ -35,40 +36,68 @@ class UserError(Exception):
     """A mistake the user can fix: printed as one line, exit code 2."""
 
 
+def _days(text: str) -> int:
+    """--days: a whole number, 1 or more."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number, 1 or more, not {text!r}")
+    return int(text)
+
+
+def _category(text: str) -> str:
+    """--category: an arXiv category, in arXiv's spelling."""
+    named = category_named(text)
+    if named is None:
+        guess = closest_category(text)
+        raise argparse.ArgumentTypeError(f"{text!r} is not an arXiv category" + (f"; did you mean {guess}?" if guess else ""))
+    return named
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="paperboy", description="Research papers for Discord, Slack and the terminal.")
-    parser.add_argument("--db", help="database file (default: $PAPERBOY_DB, else your user data directory)")
+    # --db is taken before the command and after it alike; given after, it wins.
+    database = argparse.ArgumentParser(add_help=False)
+    database.add_argument("--db", default=argparse.SUPPRESS,
+                          help="database file (default: $PAPERBOY_DB, else your user data directory)")
+    parser = argparse.ArgumentParser(prog="paperboy", description="Research papers for Discord, Slack and the terminal.",
+                                     parents=[database])
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    commands.add_parser("run", help="the bot: scheduler, deliveries and every chat adapter that has its tokens "
-                                    "(the terminal when none has)")
-    commands.add_parser("chat", help="an interactive session in the terminal")
-    ask = commands.add_parser("ask", help='run one chat command, e.g. paperboy ask "/paper reversal curse"')
+    def command(name: str, **options) -> argparse.ArgumentParser:
+        return commands.add_parser(name, parents=[database], **options)
+
+    command("run", help="the bot: scheduler, deliveries and every chat adapter that has its tokens "
+                        "(the terminal when none has, headless without a terminal)")
+    command("chat", help="an interactive session in the terminal")
+    ask = command("ask", help='run one chat command, e.g. paperboy ask "/paper reversal curse"')
     ask.add_argument("line", help="the command, or - to read one command per line from standard input")
     ask.add_argument("--json", action="store_true", help="print the reply as JSON")
 
-    ingest = commands.add_parser("ingest", help="fetch papers from a source")
+    ingest = command("ingest", help="fetch papers from a source")
     ingest_sources = ingest.add_subparsers(dest="source", metavar="SOURCE", required=True)
-    hf = ingest_sources.add_parser("hf", help="Hugging Face Daily Papers")
+    hf = ingest_sources.add_parser("hf", help="Hugging Face Daily Papers", parents=[database])
     hf.add_argument("--date", help="YYYY-MM-DD (default: today, UTC)")
-    hf.add_argument("--days", type=int, default=1, help="this many days back from --date (default 1)")
-    arxiv = ingest_sources.add_parser("arxiv", help="recent arXiv papers of a category")
-    arxiv.add_argument("--category", required=True, help="e.g. cs.LG")
-    arxiv.add_argument("--days", type=int, default=1, help="how many days back (default 1)")
+    hf.add_argument("--days", type=_days, default=1, help="this many days back from --date (default 1)")
+    arxiv = ingest_sources.add_parser("arxiv", help="recent arXiv papers of a category", parents=[database])
+    arxiv.add_argument("--category", required=True, type=_category, help="e.g. cs.LG")
+    arxiv.add_argument("--days", type=_days, default=1, help="how many days back (default 1)")
 
-    imp = commands.add_parser("import", help="load papers from a JSON Lines file (.gz/.xz too) "
-                                             "or a saved daily_papers response")
+    imp = command("import", help="load papers from a JSON Lines file (.gz/.xz too) or a saved daily_papers response")
     imp.add_argument("file")
 
-    digest = commands.add_parser("digest", help="print the daily list that would be posted")
+    digest = command("digest", help="print the daily list that would be posted")
     digest.add_argument("--date", help="YYYY-MM-DD (default: today, UTC)")
-    commands.add_parser("stats", help="what the database holds")
+    command("stats", help="what the database holds")
     return parser
 
 
 def _open_store(args: argparse.Namespace):
-    path = database_path(args.db)
+    given = getattr(args, "db", None)
+    path = database_path(given)
+    if given or os.environ.get("PAPERBOY_DB"):
+        if not path.parent.is_dir():  # a typo in a path must not leave folders behind
+            raise UserError(f"no folder {path.parent} for the database {path.name}: create it, or give another path")
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)  # the user data directory, made on first use
     try:
         return SQLiteStore(path)
     except sqlite3.DatabaseError as exc:
@@ -108,6 +137,7 @@ def _run(args: argparse.Namespace) -> int:
         return _import(args)
     if args.command == "stats":
         store = _open_store(args)
+        print(f"{'database':20} {database_path(getattr(args, 'db', None))}")
         for name, value in store.stats(iso(datetime.now(UTC))).items():
             print(f"{name:20} {value:,}" if isinstance(value, int) else f"{name:20} {value}")
         return 0
@@ -205,13 +235,13 @@ async def _ingest(args: argparse.Namespace, store: SQLiteStore, sources: Sources
     try:
         if args.source == "hf":
             last = date.fromisoformat(_valid_date(args.date))
-            for back in range(max(1, args.days)):
+            for back in range(args.days):
                 day = (last - timedelta(days=back)).isoformat()
                 report = await ingest_hf(store, sources, day, now)
                 print(f"{day}: {report.count} papers ({len(report.new_keys)} new)"
                       + (f", {len(report.skipped)} malformed skipped" if report.skipped else ""))
         else:
-            report = await ingest_arxiv(store, sources, args.category, max(1, args.days), now)
+            report = await ingest_arxiv(store, sources, args.category, args.days, now)
             print(f"arXiv {args.category}: {report.count} papers ({len(report.new_keys)} new)")
     except SourceError as exc:
         print(f"paperboy: the source failed: {exc}", file=sys.stderr)

@@ -147,7 +147,6 @@ class SQLiteStore:
         if memory or path is None:
             conn = sqlite3.connect(":memory:", check_same_thread=False)
         else:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(path), check_same_thread=False)
         conn.row_factory = sqlite3.Row
         # Migrations recompute stored title forms with the same rule the code compares them by.

@@ -7,12 +7,12 @@ import shlex
 import zoneinfo
 from typing import Any
 
+from paperboy.bot.categories import category_named, closest_category
 from paperboy.bot.commands.invocation import Invocation
 from paperboy.bot.replies import Error
 from paperboy.bot.subscriptions.query import QueryError, parse
 
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:h.]?([0-5]\d)$")
-_CATEGORY = re.compile(r"^[a-z\-]+(\.[A-Za-z\-]+)?$")
 _TRUE = {"1", "true", "yes", "on", "y"}
 _FALSE = {"0", "false", "no", "off", "n"}
 KEYS = "time, tz, top, min_upvotes, filter, sources, threads"
@@ -91,10 +91,16 @@ def _validated(raw: dict[str, Any]) -> dict[str, Any] | Error:
             parts = [p.strip() for p in text.replace(" ", ",").split(",") if p.strip()]
             if parts == ["hf"] or text.lower() in ("hf", "huggingface"):
                 settings["sources"] = "hf"
-            elif parts and all(_CATEGORY.match(p) for p in parts):
-                settings["sources"] = ",".join(parts)
-            else:
+                continue
+            if not parts:
                 return Error("sources is hf (Hugging Face Daily Papers) or arXiv categories like cs.LG,cs.CL.")
+            named = [category_named(p) for p in parts]
+            unknown = next((p for p, n in zip(parts, named, strict=True) if n is None), None)
+            if unknown is not None:
+                guess = closest_category(unknown)
+                hint = f" Did you mean {guess}?" if guess else " Categories look like cs.LG, math.AG or astro-ph.GA."
+                return Error(f"sources: {quoted(unknown, 30)} is not an arXiv category.{hint}")
+            settings["sources"] = ",".join(dict.fromkeys(n for n in named if n))
         elif key in ("threads", "thread_per_paper"):
             low = text.lower()
             if isinstance(value, bool):

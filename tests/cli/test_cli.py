@@ -295,3 +295,25 @@ def test_a_setting_paperboy_cannot_use_is_one_line_naming_it_and_exit_2(env, nam
     assert result.returncode == 2, result.stderr
     assert name in result.stderr and "Traceback" not in result.stderr
     assert len([line for line in result.stderr.splitlines() if line.startswith("paperboy:")]) == 1
+
+
+def test_db_is_taken_after_the_command_too_and_a_missing_folder_is_not_made(env, tmp_path):
+    there = tmp_path / "elsewhere.db"
+    stats = paperboy(["stats", "--db", str(there)], env)
+    assert stats.returncode == 0, stats.stderr
+    assert stats.stdout.splitlines()[0].split() == ["database", str(there)] and there.is_file()
+    missing = tmp_path / "no" / "such" / "folder" / "x.db"
+    refused = paperboy(["--db", str(missing), "stats"], env)
+    assert refused.returncode == 2 and "no folder" in refused.stderr and not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize("days", ["0", "-3", "two"])
+def test_days_must_be_one_or_more(env, days):
+    result = paperboy(["ingest", "hf", "--days", days], env)
+    assert result.returncode == 2 and "--days" in result.stderr
+    assert FakeHuggingFace.requests == []  # refused before asking anyone
+
+
+def test_an_unknown_arxiv_category_is_refused_with_the_closest_one(env):
+    result = paperboy(["ingest", "arxiv", "--category", "cs.XL"], env)
+    assert result.returncode == 2 and "did you mean cs.CL?" in result.stderr

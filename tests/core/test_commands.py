@@ -247,3 +247,15 @@ async def test_a_write_waiting_for_another_process_s_lock_does_not_hold_up_the_e
     assert isinstance(reply, Notice) and reply.text.startswith("Subscribed (#1)")
     blocker.close()
     store.close()
+
+
+@pytest.mark.parametrize("typed, answer", [("cs.XL", "Did you mean cs.CL?"), ("cs.lg,math.AG", None),
+                                           ("astro-ph.ga", None), ("quantum", "not an arXiv category")])
+async def test_digest_sources_are_checked_against_arxiv_s_categories(testbot, store, typed, answer):
+    reply = await testbot.exec_command(f"/digest config sources={typed}")
+    if answer is None:
+        assert isinstance(reply, Notice)
+        stored = store.get_channel("console", "lab", "general").sources
+        assert stored in ("cs.LG,math.AG", "astro-ph.GA")  # in arXiv's own spelling
+    else:
+        assert isinstance(reply, Error) and answer in reply.text
