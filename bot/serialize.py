@@ -5,7 +5,7 @@ import dataclasses
 from typing import Any
 
 from paperboy.bot.models import Paper
-from paperboy.bot.replies import Card, Error, Notice, PaperList, Reply, Scored, reply_kind
+from paperboy.bot.replies import Card, Error, Notice, PaperList, Reply, Scored, found_something, reply_kind
 
 
 def paper_to_dict(paper: Paper) -> dict[str, Any]:
@@ -35,27 +35,34 @@ def _unscored(items) -> tuple[Scored, ...]:
 def reply_to_dict(reply: Reply) -> dict[str, Any]:
     kind = reply_kind(reply)
     if isinstance(reply, Card):
-        return {"kind": kind, "paper": paper_to_dict(reply.paper), "score": reply.score,
+        data = {"kind": kind, "paper": paper_to_dict(reply.paper), "score": reply.score,
                 "alternatives": _scored(reply.alternatives), "note": reply.note}
-    if isinstance(reply, PaperList):
-        return {"kind": kind, "title": reply.title, "items": _scored(reply.items),
+    elif isinstance(reply, PaperList):
+        data = {"kind": kind, "title": reply.title, "items": _scored(reply.items),
                 "note": reply.note, "numbered": reply.numbered}
-    if isinstance(reply, Notice):
-        return {"kind": kind, "text": reply.text, "ephemeral": reply.ephemeral}
-    return {"kind": kind, "text": reply.text}
+    elif isinstance(reply, Notice):
+        data = {"kind": kind, "text": reply.text, "ephemeral": reply.ephemeral}
+        if reply.no_match:
+            data["no_match"] = True
+    else:
+        data = {"kind": kind, "text": reply.text}
+    if getattr(reply, "sources", None):
+        data["sources"] = reply.sources  # type: ignore[union-attr]
+    return data
 
 
 def reply_from_dict(data: dict[str, Any]) -> Reply:
     kind = data["kind"]
+    sources = data.get("sources")
     if kind == "card":
         return Card(paper_from_dict(data["paper"]), data.get("score"),
                     _unscored(data.get("alternatives", ())), data.get("note"))
     if kind == "list":
         return PaperList(data["title"], _unscored(data.get("items", ())), data.get("note"),
-                         data.get("numbered", True))
+                         data.get("numbered", True), sources)
     if kind == "notice":
-        return Notice(data["text"], data.get("ephemeral", False))
-    return Error(data["text"])
+        return Notice(data["text"], data.get("ephemeral", False), data.get("no_match", False), sources)
+    return Error(data["text"], sources)
 
 
 def reply_text(reply: Reply) -> str:
@@ -81,15 +88,17 @@ def reply_text(reply: Reply) -> str:
 
 
 def reply_to_json_result(reply: Reply) -> dict[str, Any]:
-    """The shape `paperboy ask --json` prints: kind, text, results best first."""
+    """The shape `paperboy ask --json` prints: kind, found, text, results best first, and "sources"
+    ("unreachable" or "off") when the paper sources could not be asked."""
     if isinstance(reply, Card):
         scored = [Scored(reply.paper, reply.score if reply.score is not None else 1.0), *reply.alternatives]
     elif isinstance(reply, PaperList):
         scored = list(reply.items)
     else:
         scored = []
-    return {
+    result = {
         "kind": reply_kind(reply),
+        "found": found_something(reply),
         "text": reply_text(reply),
         "results": [
             {"id": s.paper.arxiv_id or s.paper.key, "title": s.paper.title,
@@ -97,3 +106,6 @@ def reply_to_json_result(reply: Reply) -> dict[str, Any]:
             for s in scored
         ],
     }
+    if getattr(reply, "sources", None):
+        result["sources"] = reply.sources  # type: ignore[union-attr]
+    return result

@@ -19,15 +19,16 @@ from paperboy.adapters.console.render import render
 from paperboy.bot.categories import category_named, closest_category
 from paperboy.bot.clock import SystemClock, iso
 from paperboy.bot.commands.dispatch import build_core
-from paperboy.bot.delivery.digest import build_digest
+from paperboy.bot.delivery.digest import build_digest_explained
 from paperboy.bot.delivery.ingest import ImportReport, import_file, ingest_arxiv, ingest_hf
 from paperboy.bot.delivery.pipeline import match_news
-from paperboy.bot.replies import Error
+from paperboy.bot.replies import found_something
 from paperboy.bot.serialize import reply_to_json_result
 from paperboy.bot.sources import ArxivGate, Sources
 from paperboy.bot.sources.files import FileFormatError
 from paperboy.bot.sources.http import SourceError
 from paperboy.config import SettingError, database_path, redact_logs
+from paperboy.progress import import_progress
 from paperboy.runner import StartupError, run_bot, stop_on_signals, talk
 from paperboy.storage.sqlite import SQLiteStore
 
@@ -52,13 +53,53 @@ def _category(text: str) -> str:
     return named
 
 
+EXIT_CODES = """exit status:
+  0    an answer (ask: a paper card or a list; other commands: done)
+  1    ask: nothing matched, or the chat command answered with an error (/paper with no
+       query); ask -: any line did; digest: no list to show; ingest: a source failed
+       (what was fetched before the failure is kept)
+  2    a usage mistake: an unknown option, an empty command, a bad setting, path or date
+  130  stopped at once by a second Ctrl-C
+ask --json prints one JSON object per command and exits by the same rule; its "found" is
+false exactly when the status would be 1, and "sources" is "unreachable" or "off" when
+Hugging Face and arXiv could not be asked."""
+IMPORT_FORMAT = """file formats:
+  JSON Lines: one paper per line, a JSON object with these fields (only title is required):
+    id            text     arXiv id ("2309.12288", "hep-th/9901001"; versions and URLs are read too);
+                           null or absent for a paper without one (arxiv_id is read as id)
+    title         text
+    abstract      text
+    authors       list of names, or one string "Alice Smith, Bob Jones and Carol White"
+    published     date     "YYYY-MM-DD" (a longer ISO timestamp is cut to its date)
+    categories    list of arXiv categories, or one string "cs.LG cs.AI"
+    upvotes       whole number, 0 or more
+    venue         text     "NeurIPS 2017"
+    first_author  text     used when authors is unknown
+    source        text     where the record came from
+  A JSON array of such objects works too. Example line:
+    {"id": "2309.12288", "title": "The Reversal Curse", "authors": ["Lukas Berglund", "Meg Tong"],
+     "published": "2023-09-21", "categories": ["cs.CL"], "upvotes": 12}
+  arXiv's metadata snapshot (arxiv-metadata-oai-snapshot.json), one paper per line, as published.
+  A saved Hugging Face daily_papers response (a JSON array): its papers, and its daily list.
+
+  A line that cannot be a paper (not JSON, no title, a bad id) is skipped; a field of the wrong
+  type or an unknown field is left out of the stored paper. Both are reported with line numbers."""
+ASK_EPILOG = """examples:
+  paperboy ask "/paper 2309.12288"
+  paperboy ask --json "/paper retro serch untaken paths"
+  printf '/paper reversal curse\\n/digest\\n' | paperboy ask -
+
+""" + EXIT_CODES
+
+
 def _parser() -> argparse.ArgumentParser:
     # --db is taken before the command and after it alike; given after, it wins.
     database = argparse.ArgumentParser(add_help=False)
     database.add_argument("--db", default=argparse.SUPPRESS,
                           help="database file (default: $PAPERBOY_DB, else your user data directory)")
     parser = argparse.ArgumentParser(prog="paperboy", description="Research papers for Discord, Slack and the terminal.",
-                                     parents=[database])
+                                     parents=[database], epilog=EXIT_CODES,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -68,7 +109,9 @@ def _parser() -> argparse.ArgumentParser:
     command("run", help="the bot: scheduler, deliveries and every chat adapter that has its tokens "
                         "(the terminal when none has, headless without a terminal)")
     command("chat", help="an interactive session in the terminal")
-    ask = command("ask", help='run one chat command, e.g. paperboy ask "/paper reversal curse"')
+    ask = command("ask", help='run one chat command, e.g. paperboy ask "/paper reversal curse"',
+                  description="Runs chat commands as the terminal would and prints the answer.",
+                  epilog=ASK_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     ask.add_argument("line", help="the command, or - to read one command per line from standard input")
     ask.add_argument("--json", action="store_true", help="print the reply as JSON")
 
@@ -81,8 +124,12 @@ def _parser() -> argparse.ArgumentParser:
     arxiv.add_argument("--category", required=True, type=_category, help="e.g. cs.LG")
     arxiv.add_argument("--days", type=_days, default=1, help="how many days back (default 1)")
 
-    imp = command("import", help="load papers from a JSON Lines file (.gz/.xz too) or a saved daily_papers response")
-    imp.add_argument("file")
+    imp = command("import", help="load papers from a JSON Lines file (.gz/.xz too), arXiv's metadata snapshot "
+                                 "or a saved daily_papers response", epilog=IMPORT_FORMAT,
+                  formatter_class=argparse.RawDescriptionHelpFormatter,
+                  description="Loads papers into the library. Importing the same file again adds nothing; "
+                              "an import raises no subscription alerts.")
+    imp.add_argument("file", help="the file: plain, gzip or xz (recognised by its content)")
 
     digest = command("digest", help="print the daily list that would be posted")
     digest.add_argument("--date", help="YYYY-MM-DD (default: today, UTC)")
@@ -138,8 +185,13 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "stats":
         store = _open_store(args)
         print(f"{'database':20} {database_path(getattr(args, 'db', None))}")
-        for name, value in store.stats(iso(datetime.now(UTC))).items():
+        stats = store.stats(iso(datetime.now(UTC)))
+        for name, value in stats.items():
             print(f"{name:20} {value:,}" if isinstance(value, int) else f"{name:20} {value}")
+        if not stats["papers"]:
+            print("\nNo papers yet. Fetch the last week of Hugging Face Daily Papers with\n"
+                  "  paperboy ingest hf --days 7\nor load a file (see paperboy import --help) with\n"
+                  "  paperboy import FILE\npaperboy run also fetches the last 7 days when it starts.", file=sys.stderr)
         return 0
     if args.command == "digest":
         return _digest(args)
@@ -154,21 +206,28 @@ def _import(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     console = Console(stderr=True)
     if console.is_terminal:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TextColumn("papers"),
-                      TimeElapsedColumn(), console=console) as progress:
-            task = progress.add_task("import", total=None)
-            report = _imported(store, path, now, progress=lambda n: progress.update(task, completed=n))
+        with import_progress(console) as show:
+            report = _imported(store, path, now, progress=show)
     else:
         report = _imported(store, path, now)
     # An import loads back catalogue, not news: it raises no subscription alerts
     # (otherwise loading a corpus would message every subscriber thousands of times).
-    print(f"read {report.read:,}, new {report.new:,}, updated {report.updated:,}, skipped {report.skipped:,} "
-          f"in {report.seconds:.1f}s ({report.read / max(report.seconds, 1e-9):,.0f} papers/s)")
-    for reason in report.skipped_reasons[:5]:
-        print(f"  skipped: {reason}", file=sys.stderr)
+    print(f"read {report.read:,}, new {report.new:,}, updated {report.updated:,}, skipped {report.skipped:,}"
+          + (f", {report.noted:,} field{'s' if report.noted != 1 else ''} noted" if report.noted else "")
+          + f" in {report.seconds:.1f}s ({report.read / max(report.seconds, 1e-9):,.0f} papers/s)")
+    for day in report.daily_lists:
+        print(f"daily list of {day} recorded")
+    _some("skipped", report.skipped_reasons, report.skipped)
+    for line in report.notes:
+        print(f"  noted: {line}", file=sys.stderr)
     return 0
+
+
+def _some(what: str, reasons: list[str], total: int, shown: int = 5) -> None:
+    for reason in reasons[:shown]:
+        print(f"  {what}: {reason}", file=sys.stderr)
+    if total > min(shown, len(reasons)):
+        print(f"  and {total - min(shown, len(reasons)):,} more {what}", file=sys.stderr)
 
 
 def _imported(store: SQLiteStore, path: Path, now: datetime, **kw) -> ImportReport:
@@ -181,10 +240,10 @@ def _imported(store: SQLiteStore, path: Path, now: datetime, **kw) -> ImportRepo
 def _digest(args: argparse.Namespace) -> int:
     day = _valid_date(args.date)
     store = _open_store(args)
-    found = build_digest(store, None, day)
-    if found is None or not found.reply.items:
-        print(f"nothing to post for {day}: no daily list stored yet (run paperboy ingest hf --date {day})")
-        return 0
+    found, why = build_digest_explained(store, None, day)
+    if found is None:
+        print(f"nothing to post for {day}: {why}")
+        return 1
     Console().print(render(found.reply))
     return 0
 
@@ -254,6 +313,8 @@ async def _ingest(args: argparse.Namespace, store: SQLiteStore, sources: Sources
 
 
 async def _ask(args: argparse.Namespace, core) -> int:
+    if args.line != "-" and not args.line.strip():
+        raise UserError('ask needs a command, e.g. paperboy ask "/paper reversal curse"')
     lines = sys.stdin if args.line == "-" else [args.line]
     console = Console()
     terminal = ConsoleAdapter(core, console)
@@ -267,7 +328,7 @@ async def _ask(args: argparse.Namespace, core) -> int:
             print(json.dumps(reply_to_json_result(reply), ensure_ascii=False), flush=True)
         else:
             console.print(render(reply))
-        if args.line != "-" and isinstance(reply, Error):
+        if not found_something(reply):
             status = 1
     return status
 

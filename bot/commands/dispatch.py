@@ -102,5 +102,6 @@ def build_core(store: Store, *, clock: Clock | None = None, sources: Sources | N
         store,
         fetch_by_id=sources.fetch_by_id if sources is not None else None,
         search_remote=sources.search if sources is not None else None,
+        sources_off=sources is not None and sources.offline,
     )
     return Core(Context(store=store, clock=clock or SystemClock(), matcher=matcher, commands=build_specs()))

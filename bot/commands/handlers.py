@@ -8,10 +8,11 @@ from paperboy.bot.clock import iso
 from paperboy.bot.commands.channel_settings import digest_words, quoted, read_settings
 from paperboy.bot.commands.invocation import Invocation
 from paperboy.bot.commands.spec import Context, usage
-from paperboy.bot.delivery.digest import build_digest
+from paperboy.bot.delivery.digest import build_digest_explained
 from paperboy.bot.delivery.scheduler import daily_posts_of
 from paperboy.bot.models import ChannelConfig, Notify
-from paperboy.bot.replies import Card, Error, Notice, PaperList, Reply
+from paperboy.bot.replies import Card, Error, Notice, PaperList, Reply, SourcesState
+from paperboy.bot.search.matcher import Match
 from paperboy.bot.subscriptions.alerts import alerts_of
 from paperboy.bot.subscriptions.query import QueryError, parse
 
@@ -32,15 +33,39 @@ async def paper(ctx: Context, inv: Invocation) -> Reply:
     match = await ctx.matcher.lookup(query, limit=5)
     if match.best is not None and match.confident:
         return Card(match.best.paper, round(match.best.score, 4), tuple(match.alternatives))
-    candidates = tuple(s for s in ((match.best,) if match.best else ()) + tuple(match.alternatives))
-    if candidates:
-        return PaperList(title=f"No confident match for {quoted(query)}. Did you mean:",
-                         items=candidates, note="Add a few more words of the title, or use the arXiv id.")
+    gap = await _sources_gap(ctx, match)
+    sources: SourcesState | None = ("off" if match.sources == "off" else "unreachable") if gap else None
+    if match.candidates:
+        note = "Add a few more words of the title, or use the arXiv id."
+        return PaperList(title=f"No confident match for {quoted(query)}. Did you mean:", items=match.candidates,
+                         note=f"{gap} {note}" if gap else note, sources=sources)
     if match.via == "id":
-        return Error(f"I couldn't find arXiv:{quoted(query)[1:-1]} in the library or at the paper sources. "
+        paper_id = quoted(query)[1:-1]
+        if gap:
+            return Error(f"I couldn't look up arXiv:{paper_id}. {gap} Try again in a while.", sources=sources)
+        return Error(f"I couldn't find arXiv:{paper_id} in the library or at the paper sources. "
                      "Check the id, or try the title.")
+    if gap:
+        return Notice(f"No paper found for {quoted(query)}. {gap}", ephemeral=True, no_match=True, sources=sources)
     return Notice(f"No paper found for {quoted(query)}. Try other words from the title or abstract, "
-                  "or an arXiv id.", ephemeral=True)
+                  "or an arXiv id.", ephemeral=True, no_match=True)
+
+
+_SOURCES_GAP = {
+    "unreachable": "Hugging Face and arXiv could not be reached",
+    "timeout": "Hugging Face and arXiv did not answer in time",
+    "off": "The paper sources are switched off here",
+}
+
+
+async def _sources_gap(ctx: Context, match: Match) -> str | None:
+    """A sentence saying that the sources could not be asked and what was searched instead."""
+    if not match.sources_failed:
+        return None
+    size = await ctx.store.run(ctx.matcher.library_size)
+    library = f"the local library of {size:,} paper{'s' if size != 1 else ''}" if size else \
+        "the local library, which is empty"
+    return f"{_SOURCES_GAP[match.sources]}; I searched {library} only."
 
 
 # ---- subscriptions -----------------------------------------------------------------------
@@ -153,9 +178,9 @@ def _local_date(ctx: Context, tz: str) -> str:
 async def digest_show(ctx: Context, inv: Invocation) -> Reply:
     channel = await _channel_here(ctx, inv)
     tz = channel.tz if channel else "UTC"
-    found = await ctx.store.run(build_digest, ctx.store, channel, _local_date(ctx, tz), inv.syntax)
-    if found is None or not found.reply.items:
-        return Notice("No papers for today yet. Lists arrive through the day; try again later.", ephemeral=True)
+    found, why = await ctx.store.run(build_digest_explained, ctx.store, channel, _local_date(ctx, tz), inv.syntax)
+    if found is None:
+        return Notice(f"Nothing to show: {why}.", ephemeral=True, no_match=True)
     return found.reply
 
 
@@ -227,4 +252,11 @@ async def help_(ctx: Context, inv: Invocation) -> Reply:
                 lines.append(f"  {usage(sub, inv.syntax, spec)}: {sub.description}")
     lines.append('Subscription queries: words (all must match), "phrases", a OR b, -exclude, '
                  'author:"Name", cat:cs.LG.')
+    if not await ctx.store.run(ctx.store.max_rowid):
+        lines.append(EMPTY_LIBRARY)
     return Notice("\n".join(lines), ephemeral=True)
+
+
+EMPTY_LIBRARY = ("The library has no papers yet. Whoever runs paperboy can fetch the last week of Hugging Face "
+                 "Daily Papers with `paperboy ingest hf --days 7`, or load a file with `paperboy import FILE`; "
+                 "`paperboy run` fetches the last 7 days when it starts.")

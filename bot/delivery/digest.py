@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from paperboy.bot.delivery.fetch_log import fetch_record
 from paperboy.bot.models import ChannelConfig, Paper
 from paperboy.bot.replies import PaperList, Scored
 from paperboy.bot.store import Store
@@ -75,7 +76,7 @@ def build_digest_explained(store: Store, channel: ChannelConfig | None, local_da
         list_date, candidates = _hf_day(store, local_date)
         where = "Hugging Face Daily Papers"
     if list_date is None:
-        return None, f"no {where} list on or before {local_date}"
+        return None, f"no {where} list on or before {local_date}: {_why_missing(store, settings)}"
     ranked = sorted(candidates, key=_rank_key)
     kept = [s for s in ranked if (s.paper.upvotes or 0) >= settings.min_upvotes]
     accepts, filter_problem = _filter(settings.filter, syntax)
@@ -99,6 +100,12 @@ def _why_empty(settings: _Settings, where: str, list_date: str, considered: int,
     if filtered:
         conditions.append(f"matches {settings.filter}")
     return f"none of the {considered} papers in the {where} list of {list_date} {' and '.join(conditions)}"
+
+
+def _why_missing(store: Store, settings: _Settings) -> str:
+    if not settings.categories:
+        return fetch_record(store, HF_SOURCE).explain("Hugging Face")
+    return "; ".join(fetch_record(store, f"arxiv:{c}").explain(f"arXiv {c}") for c in settings.categories)
 
 
 def _hf_day(store: Store, local_date: str) -> tuple[str | None, list[Scored]]:

@@ -10,19 +10,22 @@ import queue
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from paperboy.bot.clock import iso
+from paperboy.bot.delivery.fetch_log import record_fetch
 from paperboy.bot.delivery.leader import LEADER
 from paperboy.bot.models import Paper, UpsertResult
 from paperboy.bot.sources import DailyBatch, Sources
-from paperboy.bot.sources.files import iter_file_batches
-from paperboy.bot.sources.records import Skipped
+from paperboy.bot.sources.files import ReadPosition, iter_file_batches
+from paperboy.bot.sources.records import Noted, Skipped
 from paperboy.bot.store import Store
 
+T = TypeVar("T")
 HF_LIST = "hf"
 SKIPPED_SAMPLE = 20
 TRANSACTION_SECONDS = 0.08  # how long one import transaction may hold the database's write lock
@@ -54,16 +57,56 @@ class ImportReport:
     skipped_sample: tuple[Skipped, ...]  # the first few, for the user to look at
     seconds: float
     new_keys: tuple[str, ...] = ()
+    noted: int = 0  # fields left out of stored papers (wrong type, unknown)
+    notes: tuple[str, ...] = ()  # what was left out, grouped, for the user to read
+    daily_lists: tuple[str, ...] = ()  # dates of the daily lists a saved daily_papers response recorded
 
     @property
     def skipped_reasons(self) -> list[str]:
         return [str(s) for s in self.skipped_sample]
 
 
+class _Notes:
+    """Fields left out of stored papers, grouped so that a field unknown on every line is one line
+    (with the first lines it was on), and other problems each with its line, up to `shown` of them."""
+
+    def __init__(self, shown: int = SKIPPED_SAMPLE):
+        self.count = 0
+        self._shown = shown
+        self._by_field: dict[tuple[str, str], list[int]] = {}  # (field, problem) -> first lines
+        self._field_count: dict[tuple[str, str], int] = defaultdict(int)
+        self._problems: list[Noted] = []
+        self._problem_count = 0
+
+    def add(self, noted: Noted) -> None:
+        self.count += 1
+        if noted.about_the_field:
+            group = (noted.field, noted.problem)
+            self._field_count[group] += 1
+            lines = self._by_field.setdefault(group, [])
+            if len(lines) < 3:
+                lines.append(noted.position)
+            return
+        self._problem_count += 1
+        if len(self._problems) < self._shown:
+            self._problems.append(noted)
+
+    def summary(self) -> tuple[str, ...]:
+        lines = []
+        for (field, problem), positions in self._by_field.items():
+            more = self._field_count[(field, problem)] - len(positions)
+            where = ", ".join(f"{n:,}" for n in positions) + (f" and {more:,} more" if more else "")
+            lines.append(f"{field} {problem} (line{'s' if len(positions) + more > 1 else ''} {where})")
+        lines.extend(str(n) for n in self._problems)
+        if self._problem_count > len(self._problems):
+            lines.append(f"and {self._problem_count - len(self._problems):,} more")
+        return tuple(lines)
+
+
 async def ingest_hf(store: Store, sources: Sources, date: str, now: datetime) -> IngestReport:
     """Stores one day of Hugging Face Daily Papers and records that day's list, most upvoted first.
     An empty answer leaves an already recorded list alone."""
-    batch = await sources.daily_papers(date)
+    batch = await _fetched(store, HF_LIST, now, sources.daily_papers(date))
     return await store.run(_store_hf_day, store, date, batch, now)
 
 
@@ -79,8 +122,19 @@ def _store_hf_day(store: Store, date: str, batch: DailyBatch, now: datetime) -> 
 async def ingest_arxiv(store: Store, sources: Sources, category: str, days: int, now: datetime) -> IngestReport:
     """Stores a category's papers of the last `days` days and records one list per publication
     date (source "arxiv:<category>"), in announcement order."""
-    papers = await sources.arxiv_recent(category, days, now)
+    papers = await _fetched(store, f"arxiv:{category}", now, sources.arxiv_recent(category, days, now))
     return await store.run(_store_arxiv_days, store, category, papers, now)
+
+
+async def _fetched(store: Store, source: str, now: datetime, fetch: Awaitable[T]) -> T:
+    """What `fetch` returns, with the attempt and its outcome noted in the fetch log."""
+    try:
+        result = await fetch
+    except Exception as exc:
+        await store.run(record_fetch, store, source, now, exc)
+        raise
+    await store.run(record_fetch, store, source, now)
+    return result
 
 
 def _store_arxiv_days(store: Store, category: str, papers: list[Paper], now: datetime) -> IngestReport:
@@ -180,33 +234,46 @@ class _Writer:
 
 
 def import_file(store: Store, path: str | Path, now: datetime,
-                progress: Callable[[int], None] | None = None, batch_size: int = 5000) -> ImportReport:
-    """Loads a JSON Lines file (plain, .gz or .xz) or a saved daily_papers response into the store.
-    Bad lines are counted and sampled, never fatal. Importing the same file again adds nothing.
-    `progress` is called with the number of records read so far, every `batch_size` records or so."""
+                progress: Callable[[int, ReadPosition], None] | None = None, batch_size: int = 5000) -> ImportReport:
+    """Loads a JSON Lines file (plain, .gz or .xz), arXiv's metadata snapshot or a saved daily_papers
+    response (and its daily list) into the store. Bad lines are counted and sampled, never fatal;
+    fields left out are noted. Importing the same file again adds nothing.
+    `progress` is called with the number of records read so far and how far into the file that is,
+    every `batch_size` records or so."""
     started = time.perf_counter()
     read = skipped = 0
     sample: list[Skipped] = []
+    notes = _Notes()
     pending: list[Paper] = []
+    lists: list[DailyBatch] = []
+    position = ReadPosition()
     with _Writer(store, iso(now)) as writer:
-        for batch in iter_file_batches(path, batch_size):
+        for batch in iter_file_batches(path, batch_size, position):
             for item in batch:
                 if isinstance(item, Paper):
                     pending.append(item)
+                    read += 1
+                elif isinstance(item, Noted):
+                    notes.add(item)
+                elif isinstance(item, DailyBatch):
+                    lists.append(item)
                 else:
+                    read += 1
                     skipped += 1
                     if len(sample) < SKIPPED_SAMPLE:
                         sample.append(item)
-            read += len(batch)
             while len(pending) >= (size := writer.batch_rows):  # the writer resizes it as it goes
                 writer.submit(pending[:size])
                 pending = pending[size:]
             if progress is not None:
-                progress(read)
+                progress(read, position)
         if pending:
             writer.submit(pending)
+    for listed in lists:
+        store.record_daily_list(listed.date, HF_LIST, listed.ranked())
     new_keys = tuple(dict.fromkeys(writer.new_keys))
     return ImportReport(
         path=str(path), read=read, new=len(new_keys), updated=max(0, writer.changed - len(new_keys)),
         skipped=skipped, skipped_sample=tuple(sample), seconds=time.perf_counter() - started, new_keys=new_keys,
+        noted=notes.count, notes=notes.summary(), daily_lists=tuple(b.date for b in lists),
     )

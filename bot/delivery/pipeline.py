@@ -22,6 +22,8 @@ from paperboy.bot.subscriptions.index import SubscriptionIndex
 log = logging.getLogger(__name__)
 
 MATCH_BATCH = 2000  # papers matched per transaction
+FIRST_HF_DAYS = 7  # a bot's first ingest fetches this many days: a new install starts with a week of papers
+HF_DAYS = 2  # later ingests: today and yesterday (a list keeps changing into the next day)
 
 
 class Refreshable(Protocol):
@@ -63,7 +65,7 @@ async def match_news_off_loop(store: Store, now: datetime, matcher: Refreshable 
 
 
 async def ingest_once(store: Store, sources: Sources, now: datetime, matcher: Refreshable | None = None,
-                      hf_days: int = 2, arxiv_days: int = 2) -> dict[str, Any]:
+                      hf_days: int = HF_DAYS, arxiv_days: int = 2) -> dict[str, Any]:
     """Today's and yesterday's Hugging Face lists plus the arXiv categories channels asked for.
     A source that fails is logged and skipped; the others still run."""
     new: list[str] = []
@@ -91,9 +93,11 @@ async def ingest_once(store: Store, sources: Sources, now: datetime, matcher: Re
 
 async def ingest_forever(store: Store, sources: Sources, clock: Clock, stop: asyncio.Event,
                          matcher: Refreshable | None = None, interval: float = 1800) -> None:
+    hf_days = FIRST_HF_DAYS
     while not stop.is_set():
         try:
-            summary = await ingest_once(store, sources, clock.now(), matcher)
+            summary = await ingest_once(store, sources, clock.now(), matcher, hf_days=hf_days)
+            hf_days = HF_DAYS
             log.info("ingest: %(new)s new papers, %(alerts)s alerts queued", summary)
         except Exception:
             log.exception("ingest round failed")

@@ -8,7 +8,8 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 from paperboy.bot.clock import Clock, SystemClock, iso
 from paperboy.bot.ids import find_paper_ids, parse_paper_id
@@ -29,6 +30,10 @@ REMOTE_RESULTS = 10
 REFRESH_EVERY = 1.0  # seconds between refreshes while many papers arrive
 SMALL_BACKLOG = 200  # papers stored since the last refresh that a lookup indexes at once
 
+# How the paper sources took part in a lookup: None when they were not asked (no need, or none
+# configured); "answered"; "unreachable" (an error: down, no network); "timeout"; "off" (switched off).
+SourcesAsked = Literal["answered", "unreachable", "timeout", "off"]
+
 
 @dataclass(frozen=True)
 class Match:
@@ -39,6 +44,12 @@ class Match:
     via: str = "none"  # "id", "title", "keywords", "remote" or "none"
     paper_id: str | None = None  # the arXiv id the query named, if it named one
     note: str | None = None  # why an answer is missing or thin (not found, a source timed out)
+    sources: SourcesAsked | None = None
+
+    @property
+    def sources_failed(self) -> bool:
+        """The sources were wanted but gave no answer: what the user sees may be incomplete."""
+        return self.sources in ("unreachable", "timeout", "off")
 
     @property
     def candidates(self) -> tuple[Scored, ...]:
@@ -48,11 +59,12 @@ class Match:
 class Matcher:
     def __init__(self, store, *, fetch_by_id: FetchById | None = None,
                  search_remote: SearchRemote | None = None, remote_timeout: float = 2.0,
-                 clock: Clock | None = None):
+                 clock: Clock | None = None, sources_off: bool = False):
         self.store = store
         self._fetch_by_id = fetch_by_id
         self._search_remote = search_remote
         self.remote_timeout = remote_timeout
+        self.sources_off = sources_off  # switched off here: lookups say so instead of asking
         self._clock = clock or SystemClock()
         self._index: TitleIndex | None = None
         self._title_changes = 0  # the store's last title change the index follows
@@ -117,6 +129,10 @@ class Matcher:
         ranking = judge(self.store, index, terms, candidate_positions(index, terms))
         return _to_match(terms, ranking, limit, index)
 
+    def library_size(self) -> int:
+        """How many papers lookups search locally."""
+        return len(self.index)
+
     def suggest_titles(self, partial: str, limit: int = 25) -> list[Paper]:
         """Papers whose titles begin with (or contain the words of) what the user has typed so far."""
         text = (partial or "").strip()[:300]
@@ -150,28 +166,29 @@ class Matcher:
 
     async def _lookup_id(self, text: str, paper_id: str) -> Match:
         paper = await self.store.run(self.store.get_paper, paper_id)
-        note = None
+        note, asked = None, None
         if paper is None and self._fetch_by_id is not None:
             fetch = self._fetch_by_id
-            fetched, note = await self._bounded(lambda: fetch(paper_id), f"fetching {paper_id}")
+            fetched, asked = await self._bounded(lambda: fetch(paper_id), f"fetching {paper_id}")
+            note = _NOTES.get(asked)
             if isinstance(fetched, Paper):
                 paper = await self.store.run(self._stored, fetched)
         if paper is None:
-            return Match(query=text, best=None, via="id", paper_id=paper_id,
+            return Match(query=text, best=None, via="id", paper_id=paper_id, sources=asked,
                          note=note or f"arXiv:{paper_id} is not in the library or at the paper sources")
-        return Match(query=text, best=Scored(paper, 1.0), confident=True, via="id", paper_id=paper_id)
+        return Match(query=text, best=Scored(paper, 1.0), confident=True, via="id", paper_id=paper_id, sources=asked)
 
     # ---- the paper sources ----------------------------------------------------------------
 
     async def _with_remote(self, local: Match, limit: int) -> Match:
         search = self._search_remote
         assert search is not None
-        found, note = await self._bounded(
+        found, asked = await self._bounded(
             lambda: search(local.query, max(REMOTE_RESULTS, limit)), "searching the paper sources")
         papers = [p for p in (found or []) if isinstance(p, Paper) and p.title]
         if not papers:
-            return local if note is None else _with_note(local, note)
-        return await self.store.run(self._rank_with, local.query, papers, limit)
+            return _asked(local, asked)
+        return _asked(await self.store.run(self._rank_with, local.query, papers, limit), asked)
 
     def _stored(self, paper: Paper) -> Paper:
         self.store.upsert_papers([paper], iso(self._clock.now()))
@@ -193,28 +210,41 @@ class Matcher:
             match = Match(match.query, match.best, match.alternatives, match.confident, "remote")
         return match
 
-    async def _bounded(self, call: Callable[[], Awaitable], what: str) -> tuple[object, str | None]:
+    async def _bounded(self, call: Callable[[], Awaitable], what: str) -> tuple[object, SourcesAsked]:
         """Awaits a source call for at most remote_timeout; errors are logged, never raised.
 
         A call still running at the deadline is cancelled and kept until it has finished
         cancelling (aclose waits for the stubborn ones), so nothing is left unowned."""
+        if self.sources_off:
+            return None, "off"
         try:
             task = asyncio.ensure_future(call())
         except Exception as exc:  # the source failed before it could even start
             log.warning("%s failed: %r", what, exc)
-            return None, "the paper sources could not be reached"
+            return None, "unreachable"
         done, _ = await asyncio.wait({task}, timeout=self.remote_timeout)
         if not done:
             task.cancel()
             self._stragglers.add(task)
             task.add_done_callback(self._stragglers.discard)
             log.warning("%s took longer than %.1fs; answering without it", what, self.remote_timeout)
-            return None, "the paper sources did not answer in time"
+            return None, "timeout"
         try:
-            return task.result(), None
+            return task.result(), "answered"
         except Exception as exc:  # a source failing must never fail the lookup
             log.warning("%s failed: %r", what, exc)
-            return None, "the paper sources could not be reached"
+            return None, "unreachable"
+
+
+_NOTES: dict[SourcesAsked | None, str] = {
+    "unreachable": "the paper sources could not be reached",
+    "timeout": "the paper sources did not answer in time",
+    "off": "the paper sources are switched off",
+}
+
+
+def _asked(match: Match, asked: SourcesAsked) -> Match:
+    return replace(match, sources=asked, note=_NOTES.get(asked, match.note))
 
 
 def _to_match(terms: QueryTerms, ranking: Ranking, limit: int, index: TitleIndex) -> Match:
@@ -230,10 +260,6 @@ def _to_match(terms: QueryTerms, ranking: Ranking, limit: int, index: TitleIndex
         confident=is_confident(judged, terms, index, crowded=ranking.crowded),
         via="title" if best.by_title else "keywords",
     )
-
-
-def _with_note(match: Match, note: str) -> Match:
-    return Match(match.query, match.best, match.alternatives, match.confident, match.via, match.paper_id, note)
 
 
 def _single_linked_id(text: str) -> str | None:

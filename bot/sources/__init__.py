@@ -75,10 +75,10 @@ class Sources:
 
     async def fetch_by_id(self, arxiv_id: str) -> Paper | None:
         """One paper by arXiv id: Hugging Face when it knows it, else arXiv. None when arXiv does not
-        know it either (or when offline); SourceError when arXiv could not be asked."""
-        if self.offline or arxiv_id_of(arxiv_id) is None:
-            return None
+        know it either; SourceError when arXiv could not be asked (SourceOffline when switched off)."""
         hf, arxiv = self._online("sources")
+        if arxiv_id_of(arxiv_id) is None:
+            return None
         try:
             found = await hf.paper(arxiv_id)
             if found is not None:
@@ -92,10 +92,10 @@ class Sources:
         """Hugging Face search and arXiv title search side by side, interleaved best first, each paper
         once. Whatever has not answered within `search_budget` seconds is cancelled and left out, so
         one slow source (arXiv's 3-second spacing) does not hold back the other. SourceError only
-        when no source gave an answer."""
-        if self.offline or not query.strip() or limit <= 0:
-            return []
+        when no source gave an answer (SourceOffline when switched off)."""
         hf, arxiv = self._online("sources")
+        if not query.strip() or limit <= 0:
+            return []
         tasks = [asyncio.ensure_future(hf.search(query, limit)),
                  asyncio.ensure_future(arxiv.search_title(query, limit))]
         try:

@@ -1,4 +1,5 @@
-"""Papers from files: JSON Lines (plain, .gz or .xz) or a saved Hugging Face daily_papers response.
+"""Papers from files: JSON Lines (plain, .gz or .xz), arXiv's metadata snapshot, or a saved Hugging
+Face daily_papers response (whose daily list comes out too).
 
 A bad line never stops a file: it comes out as a Skipped with its line number and the reason.
 Compression is recognised from the file's first bytes, so the name does not have to say it.
@@ -8,17 +9,33 @@ from __future__ import annotations
 import gzip
 import json
 import lzma
+import os
 import queue
 import threading
+from collections import Counter
 from collections.abc import Iterator
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from paperboy.bot.models import Paper, key_for_unnumbered
-from paperboy.bot.sources.hf import paper_from_hf
-from paperboy.bot.sources.records import BadRecord, Skipped, arxiv_id_of, codes, count_of, day_of, names, tidy, title_of
+from paperboy.bot.sources.hf import DailyBatch, daily_batch, paper_from_hf
+from paperboy.bot.sources.records import (
+    UNKNOWN_FIELD,
+    BadRecord,
+    Noted,
+    Skipped,
+    arxiv_id_of,
+    codes,
+    count_of,
+    day_of,
+    names,
+    names_in_text,
+    tidy,
+    title_of,
+)
 
-FileItem = Paper | Skipped
+FileItem = Paper | Skipped | Noted | DailyBatch
 SOURCE = "file"
 _GZIP_MAGIC = b"\x1f\x8b"
 _XZ_MAGIC = b"\xfd7zXZ\x00"
@@ -30,15 +47,52 @@ class FileFormatError(ValueError):
     """The file as a whole is unreadable: not JSON Lines nor a JSON array, or broken compression."""
 
 
-def open_binary(path: str | Path) -> BinaryIO:
+class ReadPosition:
+    """How far through a file reading is, in the file's own (compressed) bytes: what a progress bar
+    and its time estimate go by, since the number of records is not known before the end."""
+
+    def __init__(self) -> None:
+        self.done = 0
+        self.total = 0
+
+
+def open_binary(path: str | Path, position: ReadPosition | None = None) -> BinaryIO:
     """The file's decompressed bytes, whatever its compression (none, gzip or xz)."""
-    with open(path, "rb") as probe:
-        head = probe.read(6)
+    raw = open(path, "rb")
+    head = raw.read(6)
+    raw.seek(0)
+    if position is not None:
+        position.total = os.fstat(raw.fileno()).st_size
     if head.startswith(_GZIP_MAGIC):
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+        return _Counted(gzip.GzipFile(fileobj=raw, mode="rb"), raw, position)  # type: ignore[return-value]
     if head.startswith(_XZ_MAGIC):
-        return lzma.open(path, "rb")  # type: ignore[return-value]
-    return open(path, "rb")
+        return _Counted(lzma.LZMAFile(raw, "rb"), raw, position)  # type: ignore[return-value]
+    return _Counted(raw, raw, position)  # type: ignore[return-value]
+
+
+class _Counted:
+    """A stream that notes, at each read, how far into the underlying file it has got."""
+
+    def __init__(self, stream, raw, position: ReadPosition | None):
+        self._stream, self._raw, self._position = stream, raw, position
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        if self._position is not None:
+            self._position.done = self._raw.tell()
+        return data
+
+    def __enter__(self) -> _Counted:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        try:
+            self._stream.close()
+        finally:
+            self._raw.close()
 
 
 def _unquoted(title: str) -> str:
@@ -48,13 +102,26 @@ def _unquoted(title: str) -> str:
     return title
 
 
-def paper_from_record(record: Any) -> Paper:
-    """One JSON Lines record as a Paper. Corpus-style fields (id, title, abstract, authors, published,
-    categories, upvotes, venue, first_author, source); a Hugging Face item or paper object also works."""
+# The fields of a JSON Lines record (the import format, README "Importing papers").
+FIELDS = frozenset({"id", "title", "abstract", "authors", "published", "categories", "upvotes", "venue",
+                    "first_author", "source", "date_kind"})
+# arXiv's metadata snapshot (arxiv-metadata-oai-snapshot.json): read where useful, the rest ignored quietly.
+SNAPSHOT_FIELDS = frozenset({"submitter", "comments", "journal-ref", "doi", "report-no", "license", "versions",
+                             "update_date", "authors_parsed"})
+ALIASES = {"arxiv_id": "id"}  # obvious names for a field, read as that field (and said so)
+
+
+def paper_from_record(record: Any, notes: list[tuple[str, str]] | None = None) -> Paper:
+    """One JSON Lines record as a Paper: the import format's fields, arXiv's metadata snapshot, or a
+    Hugging Face item or paper object. Raises BadRecord when the record cannot be a paper; fields that
+    are left out (wrong type, unknown) are added to `notes` as (field, problem)."""
     if not isinstance(record, dict):
         raise BadRecord(f"expected an object, got {type(record).__name__}")
     if "paper" in record or "summary" in record or "publishedAt" in record:
         return paper_from_hf(record)
+    notes = [] if notes is None else notes
+    if not record.keys() <= FIELDS:
+        record = _known_fields(record, notes)
     raw_id = record.get("id")
     if raw_id is None or raw_id == "":
         arxiv_id = None
@@ -63,48 +130,138 @@ def paper_from_record(record: Any) -> Paper:
         if arxiv_id is None:
             raise BadRecord(f"not an arXiv id: {str(raw_id)[:40]!r}")
     title = title_of(record.get("title"))
-    venue = tidy(record.get("venue"))
+    venue = _text(record, "venue", notes)
     if arxiv_id is None:
         title = _unquoted(title)
-    authors = names(record.get("authors"))
+    authors = _authors(record, notes)
     if not authors:
-        first = tidy(record.get("first_author"))
+        first = _text(record, "first_author", notes)
         authors = (first,) if first else ()
     return Paper(
         key=arxiv_id or key_for_unnumbered(title, venue),
         title=title,
-        abstract=tidy(record.get("abstract")),
+        abstract=_text(record, "abstract", notes),
         authors=authors,
-        published=day_of(record.get("published")),
-        categories=codes(record.get("categories")),
-        upvotes=count_of(record.get("upvotes")),
+        published=_published(record, notes),
+        categories=_categories(record, notes),
+        upvotes=_upvotes(record, notes),
         arxiv_id=arxiv_id,
         venue=venue,
-        source=tidy(record.get("source")) or SOURCE,
+        source=_text(record, "source", notes) or SOURCE,
     )
 
 
-def _item(record: Any, position: int, unit: str = "item") -> FileItem:
+def _known_fields(record: dict, notes: list[tuple[str, str]]) -> dict:
+    known = {}
+    snapshot = "versions" in record or "authors_parsed" in record
+    for name, value in record.items():
+        if name in FIELDS or (snapshot and name in SNAPSHOT_FIELDS):
+            known[name] = value
+        elif name in ALIASES and ALIASES[name] not in record:
+            known[ALIASES[name]] = value
+            notes.append((name, f"read as {ALIASES[name]}"))
+        else:
+            notes.append((name, UNKNOWN_FIELD))
+    return known
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _left_out(notes: list[tuple[str, str]], name: str, value: Any, wanted: str) -> None:
+    notes.append((name, f"is {_shown(value)}, not {wanted}: left out"))
+
+
+def _text(record: dict, name: str, notes: list[tuple[str, str]]) -> str | None:
+    value = record.get(name)
+    if value is not None and not isinstance(value, str):
+        _left_out(notes, name, value, "text")
+    return tidy(value)
+
+
+def _authors(record: dict, notes: list[tuple[str, str]]) -> tuple[str, ...]:
+    value = record.get("authors")
+    if isinstance(value, list):
+        return names(value)
+    parsed = record.get("authors_parsed")  # the snapshot's [last, first, suffix] lists: tidier names
+    if isinstance(parsed, list) and parsed and all(isinstance(n, list) for n in parsed):
+        return names([" ".join(str(part) for part in (n[1:2] + n[:1] + n[2:3]) if part) for n in parsed])
+    if isinstance(value, str):
+        return names_in_text(value)
+    if value is not None:
+        _left_out(notes, "authors", value, "a list of names or one string of them")
+    return ()
+
+
+def _published(record: dict, notes: list[tuple[str, str]]) -> str | None:
+    value = record.get("published")
+    day = day_of(value)
+    if day is None and value is not None:
+        _left_out(notes, "published", value, "a date (YYYY-MM-DD)")
+    if day is None and "versions" in record:
+        day = _first_version_day(record.get("versions")) or day_of(record.get("update_date"))
+    return day
+
+
+def _first_version_day(versions: Any) -> str | None:
+    """The snapshot's date of v1: "Mon, 2 Apr 2007 19:18:42 GMT"."""
+    if not isinstance(versions, list) or not versions or not isinstance(versions[0], dict):
+        return None
     try:
-        return paper_from_record(record)
+        return parsedate_to_datetime(str(versions[0].get("created"))).date().isoformat()
+    except (TypeError, ValueError):
+        return None
+
+
+def _categories(record: dict, notes: list[tuple[str, str]]) -> tuple[str, ...]:
+    value = record.get("categories")
+    if isinstance(value, str):
+        return codes(value.replace(",", " ").split())
+    if value is not None and not isinstance(value, list):
+        _left_out(notes, "categories", value, "a list of arXiv categories")
+    return codes(value)
+
+
+def _upvotes(record: dict, notes: list[tuple[str, str]]) -> int | None:
+    value = record.get("upvotes")
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    count = count_of(value)
+    if count is None and value is not None:
+        _left_out(notes, "upvotes", value, "a count (a whole number, 0 or more)")
+    return count
+
+
+def _add(batch: list[FileItem], record: Any, position: int, unit: str = "item") -> None:
+    """Appends the record's paper and what was noted about it, or why it was skipped."""
+    notes: list[tuple[str, str]] = []
+    try:
+        batch.append(paper_from_record(record, notes))
     except BadRecord as exc:
-        return Skipped(position, str(exc), unit)
+        batch.append(Skipped(position, str(exc), unit))
+        return
+    if notes:
+        batch.extend(Noted(position, name, problem, unit) for name, problem in notes)
 
 
 _decode_json = json.JSONDecoder().decode
 
 
-def _line(raw: str | bytes, number: int) -> FileItem | None:
+def _add_line(batch: list[FileItem], raw: str | bytes, number: int) -> None:
     try:
         record = _decode_json(raw) if isinstance(raw, str) else json.loads(raw)
     except ValueError as exc:  # UnicodeDecodeError included
         if not raw.strip():
-            return None
+            return
         if isinstance(exc, json.JSONDecodeError):
             problem = exc.msg.removesuffix(" starting at").removesuffix(" at")  # json's phrasing expects a position
-            return Skipped(number, f"invalid JSON at column {exc.colno}: {problem}", "line")
-        return Skipped(number, f"invalid JSON: {_first_line(exc)}", "line")
-    return _item(record, number, "line")
+            batch.append(Skipped(number, f"invalid JSON at column {exc.colno}: {problem}", "line"))
+        else:
+            batch.append(Skipped(number, f"invalid JSON: {_first_line(exc)}", "line"))
+        return
+    _add(batch, record, number, "line")
 
 
 def _lines(chunk: bytes) -> list[str] | list[bytes]:
@@ -121,10 +278,10 @@ def _first_line(exc: Exception, limit: int = 120) -> str:
     return text[:limit]
 
 
-def _blocks(path: str | Path, stop: threading.Event, out: queue.Queue) -> None:
+def _blocks(path: str | Path, stop: threading.Event, out: queue.Queue, position: ReadPosition | None) -> None:
     """Runs in a thread: decompression releases the GIL, so it overlaps parsing in the caller."""
     try:
-        with open_binary(path) as stream:
+        with open_binary(path, position) as stream:
             while not stop.is_set():
                 block = stream.read(_BLOCK)
                 if not block:
@@ -140,11 +297,11 @@ def _blocks(path: str | Path, stop: threading.Event, out: queue.Queue) -> None:
         out.put(exc)
 
 
-def _read_ahead(path: str | Path) -> Iterator[bytes]:
+def _read_ahead(path: str | Path, position: ReadPosition | None) -> Iterator[bytes]:
     """The decompressed file in blocks, read by a background thread a few blocks ahead."""
     blocks: queue.Queue = queue.Queue(maxsize=8)
     stop = threading.Event()
-    reader = threading.Thread(target=_blocks, args=(path, stop, blocks), name="paperboy-file-reader", daemon=True)
+    reader = threading.Thread(target=_blocks, args=(path, stop, blocks, position), name="paperboy-file-reader", daemon=True)
     reader.start()
     try:
         while True:
@@ -166,9 +323,10 @@ def _read_ahead(path: str | Path) -> Iterator[bytes]:
         reader.join()
 
 
-def iter_file_batches(path: str | Path, batch_size: int = 5000) -> Iterator[list[FileItem]]:
-    """Papers and Skipped records of a file, in file order, a batch at a time."""
-    blocks = _read_ahead(path)
+def iter_file_batches(path: str | Path, batch_size: int = 5000,
+                      position: ReadPosition | None = None) -> Iterator[list[FileItem]]:
+    """What iter_file gives, a batch at a time; `position` follows how far reading has got."""
+    blocks = _read_ahead(path, position)
     try:
         first = b""
         for block in blocks:
@@ -195,8 +353,16 @@ def _array_batches(data: bytes, batch_size: int) -> Iterator[list[FileItem]]:
         items = json.loads(data)
     except ValueError as exc:
         raise FileFormatError(f"the JSON array cannot be read: {_first_line(exc)}") from None
+    if not isinstance(items, list):
+        raise FileFormatError(f"expected a JSON array, got {type(items).__name__}")
     for start in range(0, len(items), batch_size):
-        yield [_item(record, position) for position, record in enumerate(items[start:start + batch_size], start + 1)]
+        batch: list[FileItem] = []
+        for position, record in enumerate(items[start:start + batch_size], start + 1):
+            _add(batch, record, position)
+        yield batch
+    listed = daily_list_in(items)
+    if listed is not None:
+        yield [listed]
 
 
 def _line_batches(first: bytes, blocks: Iterator[bytes], batch_size: int) -> Iterator[list[FileItem]]:
@@ -212,22 +378,34 @@ def _line_batches(first: bytes, blocks: Iterator[bytes], batch_size: int) -> Ite
         pending = data[cut + 1:]
         for raw in _lines(data[:cut]):
             number += 1
-            item = _line(raw, number)
-            if item is not None:
-                batch.append(item)
+            _add_line(batch, raw, number)
         if len(batch) >= batch_size:
             yield batch
             batch = []
     for raw in _lines(pending):
         number += 1
-        item = _line(raw, number)
-        if item is not None:
-            batch.append(item)
+        _add_line(batch, raw, number)
     if batch:
         yield batch
 
 
+def daily_list_in(items: list[Any]) -> DailyBatch | None:
+    """A saved daily_papers response's list, dated by the day its papers were submitted to Daily
+    Papers (the most common day, for a list saved across midnight); None for other arrays."""
+    days = Counter()
+    for item in items:
+        paper = item.get("paper") if isinstance(item, dict) else None
+        day = day_of(paper.get("submittedOnDailyAt")) if isinstance(paper, dict) else None
+        if day is None:
+            return None
+        days[day] += 1
+    if not days:
+        return None
+    return daily_batch(days.most_common(1)[0][0], items)
+
+
 def iter_file(path: str | Path) -> Iterator[FileItem]:
-    """Every record of a file as a Paper, or as a Skipped with its line number and reason."""
+    """Every record of a file as a Paper, a Noted (a field left out) or a Skipped, with its line
+    number and reason; and, after the papers of a saved daily_papers response, its DailyBatch."""
     for batch in iter_file_batches(path):
         yield from batch

@@ -23,6 +23,26 @@ class Skipped:
         return f"{self.unit} {self.position}: {self.reason}"
 
 
+@dataclass(frozen=True)
+class Noted:
+    """A record stored without one of its fields (of the wrong type, or one paperboy does not know)."""
+    position: int
+    field: str
+    problem: str  # e.g. 'is "yesterday", not a date (YYYY-MM-DD): left out'
+    unit: str = "item"
+
+    @property
+    def about_the_field(self) -> bool:
+        """Said of the field wherever it appears (unknown, read as another), not of one value."""
+        return self.problem == UNKNOWN_FIELD or self.problem.startswith("read as ")
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.position}: {self.field} {self.problem}"
+
+
+UNKNOWN_FIELD = "is not a field paperboy knows: ignored"
+
+
 class BadRecord(ValueError):
     """A record that cannot become a Paper; the message is the reason shown to the user."""
 
@@ -81,6 +101,14 @@ def names(values: Any) -> tuple[str, ...]:
         if name is not None:
             out.append(name)
     return tuple(out)
+
+
+_NAME_SEPARATORS = re.compile(r"\s*;\s*|\s*,\s*(?:and\s+|&\s*)?|\s+and\s+|\s+&\s+")
+
+
+def names_in_text(text: str) -> tuple[str, ...]:
+    """Author names from one string: "Alice, Bob and Carol", "Alice; Bob", "Alice & Bob"."""
+    return names(_NAME_SEPARATORS.split(text.strip()))
 
 
 def codes(values: Any) -> tuple[str, ...]:

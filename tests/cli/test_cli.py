@@ -4,83 +4,13 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import pty
-import select
 import signal
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 import pytest
-
-SHARED_FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
-LOCAL_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-
-
-def fixture_bytes(name: str) -> bytes:
-    for folder in (LOCAL_FIXTURES, SHARED_FIXTURES):
-        if (folder / name).is_file():
-            return (folder / name).read_bytes()
-    pytest.skip(f"fixture {name} missing")
-
-
-class FakeHuggingFace(BaseHTTPRequestHandler):
-    """Serves the recorded daily_papers response for 2026-11-24 and nothing else."""
-
-    daily: bytes = b""
-    requests: list[str] = []
-
-    def do_GET(self):  # noqa: N802 (http.server's naming)
-        url = urlparse(self.path)
-        self.requests.append(self.path)
-        if url.path == "/api/daily_papers":
-            day = parse_qs(url.query).get("date", [""])[0]
-            if day == "2026-11-20":  # a day the source cannot serve
-                self._reply(500, b'{"error":"Internal Server Error"}')
-                return
-            body = self.daily if day == "2026-11-24" else b"[]"
-            self._reply(200, body)
-        else:
-            self._reply(404, b'{"error":"Not Found"}')
-
-    def _reply(self, status: int, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def fake_hf():
-    FakeHuggingFace.daily = fixture_bytes("hf_daily_papers_2026-11-24.json")
-    FakeHuggingFace.requests = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeHuggingFace)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    thread.join()
-
-
-def paperboy(args: list[str], env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "paperboy.cli", *args], env=env, input=stdin,
-                          capture_output=True, text=True, timeout=120)
-
-
-@pytest.fixture
-def env(tmp_path, fake_hf):
-    values = {k: v for k, v in os.environ.items() if not k.startswith(("PAPERBOY_", "DISCORD_", "SLACK_"))}
-    values.update(PAPERBOY_DB=str(tmp_path / "paperboy.db"), PAPERBOY_HF_BASE_URL=fake_hf,
-                  PAPERBOY_ARXIV_BASE_URL="http://127.0.0.1:9", COLUMNS="120")
-    return values
+from cli_world import LOCAL_FIXTURES, FakeHuggingFace, in_a_terminal, paperboy, read_until, rest_of
 
 
 def test_ingest_then_digest_then_ask(env):
@@ -109,7 +39,7 @@ def test_ask_reads_many_commands_from_stdin_in_one_process(env):
     assert paperboy(["ingest", "hf", "--date", "2026-11-24"], env).returncode == 0
     lines = "/paper 2607.19865\n/help\n\n/paper \"NEAR(\n/subscribe author:\"unclosed\n"
     asked = paperboy(["ask", "--json", "-"], env, stdin=lines)
-    assert asked.returncode == 0, asked.stderr
+    assert asked.returncode == 1, asked.stderr  # the last line's answer is an error
     replies = [json.loads(line) for line in asked.stdout.splitlines()]
     assert [r["kind"] for r in replies][:2] == ["card", "notice"]
     assert replies[0]["results"][0]["id"] == "2607.19865"
@@ -181,36 +111,6 @@ def test_offline_mode_never_calls_the_sources(env, fake_hf):
     result = paperboy(["ask", "--json", "/paper 2607.19592"], env)
     assert FakeHuggingFace.requests == []
     assert json.loads(result.stdout)["kind"] in ("error", "notice")
-
-
-def in_a_terminal(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, int]:
-    """paperboy with a pseudo-terminal for its standard input and output, as a person runs it."""
-    master, slave = pty.openpty()
-    process = subprocess.Popen([sys.executable, "-m", "paperboy.cli", *args], env=env, stdin=slave, stdout=slave,
-                               stderr=slave, close_fds=True)
-    os.close(slave)
-    return process, master
-
-
-def read_until(master: int, text: str, timeout: float = 30.0) -> str:
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while text.encode() not in seen:
-        assert time.monotonic() < deadline, f"{text!r} not seen; the terminal showed: {seen.decode(errors='replace')}"
-        ready, _, _ = select.select([master], [], [], 0.1)
-        if ready:
-            try:
-                seen += os.read(master, 65536)
-            except OSError:  # the process closed the terminal
-                break
-    return seen.decode(errors="replace")
-
-
-def rest_of(master: int) -> str:
-    try:
-        return read_until(master, "\0never\0", timeout=0.5)
-    except AssertionError as exc:
-        return str(exc)
 
 
 def test_run_without_tokens_is_a_terminal_bot_that_ingests(env):

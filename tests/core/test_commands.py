@@ -1,12 +1,16 @@
 """The chat commands, driven through the real Core as a user would type them."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from paperboy.bot.clock import iso
+from paperboy.bot.delivery.fetch_log import record_fetch
 from paperboy.bot.models import Paper
 from paperboy.bot.replies import Card, Error, Notice, PaperList
 from paperboy.bot.serialize import reply_from_dict, reply_to_dict, reply_to_json_result
+from paperboy.bot.sources import SourceError
 
 
 async def test_help_lists_every_command(testbot):
@@ -157,9 +161,26 @@ async def test_digest_shows_the_days_list_by_upvotes(testbot, store):
     assert [i.paper.arxiv_id for i in reply.items] == ["2504.04383", "2309.12288"]
 
 
-async def test_digest_on_an_empty_day_says_so(testbot):
+async def test_digest_on_an_empty_day_says_which_list_is_missing_and_why(testbot, store, clock):
     reply = await testbot.exec_command("/digest")
-    assert isinstance(reply, Notice) and "No papers" in reply.text
+    assert isinstance(reply, Notice) and reply.no_match
+    assert "no Hugging Face Daily Papers list" in reply.text and "has not fetched from Hugging Face yet" in reply.text
+    record_fetch(store, "hf", clock.now(), SourceError("connection refused", source="hf"))
+    reply = await testbot.exec_command("/digest")
+    assert "no fetch from Hugging Face has succeeded yet" in reply.text
+    assert f"{clock.now():%Y-%m-%d %H:%M} UTC, failed: hf: connection refused" in reply.text
+    record_fetch(store, "hf", clock.now() - timedelta(hours=3))  # one worked, earlier, but brought no list
+    record_fetch(store, "hf", clock.now(), SourceError("no answer", status=503, source="hf"))
+    reply = await testbot.exec_command("/digest")
+    assert "the last fetch from Hugging Face that worked was at" in reply.text and "(HTTP 503)" in reply.text
+
+
+async def test_a_channel_of_arxiv_categories_names_each_missing_one(testbot, store, clock):
+    await testbot.exec_command("/digest config sources=math.AG,astro-ph.GA")
+    record_fetch(store, "arxiv:astro-ph.GA", clock.now(), SourceError("timed out", source="arxiv"))
+    reply = await testbot.exec_command("/digest")
+    assert "no arXiv math.AG, astro-ph.GA list" in reply.text
+    assert "not fetched from arXiv math.AG yet" in reply.text and "arXiv astro-ph.GA has succeeded yet" in reply.text
 
 
 async def test_new_paper_is_found_after_store_grows(testbot, store):

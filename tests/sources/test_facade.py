@@ -36,8 +36,10 @@ async def test_offline_mode_touches_no_network(store):
         sources = Sources.from_env({"PAPERBOY_OFFLINE": "1", "PAPERBOY_HF_BASE_URL": "http://127.0.0.1:9"},
                                    client=guard)
         assert sources.offline
-        assert await sources.fetch_by_id("2309.12288") is None
-        assert await sources.search("reversal curse", 5) == []
+        with pytest.raises(SourceOffline):
+            await sources.fetch_by_id("2309.12288")
+        with pytest.raises(SourceOffline):
+            await sources.search("reversal curse", 5)
         with pytest.raises(SourceOffline):
             await sources.daily_papers("2026-11-24")
         with pytest.raises(SourceOffline):

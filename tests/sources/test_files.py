@@ -9,8 +9,9 @@ import pytest
 from fake_paper_sources import EXPECTED, FIXTURES
 
 from paperboy.bot.models import Paper, key_for_unnumbered
+from paperboy.bot.sources import DailyBatch
 from paperboy.bot.sources.files import FileFormatError, iter_file, iter_file_batches
-from paperboy.bot.sources.records import Skipped
+from paperboy.bot.sources.records import Noted, Skipped
 
 SMALL = ["papers_small.jsonl", "papers_small.jsonl.gz", "papers_small.jsonl.xz"]
 HOSTILE = "Robert'); DROP TABLE papers;-- \"quoted\" NEAR(a b) * -x AND OR"
@@ -22,7 +23,7 @@ def read(path) -> tuple[dict[str, Paper], list[Skipped]]:
     for item in iter_file(path):
         if isinstance(item, Paper):
             papers[item.key] = item
-        else:
+        elif isinstance(item, Skipped):
             skipped.append(item)
     return papers, skipped
 
@@ -79,6 +80,11 @@ def test_a_saved_daily_papers_response_imports_as_a_file():
     expected = EXPECTED["hf_daily_papers_2026-11-24.json"]
     papers, skipped = read(FIXTURES / "hf_daily_papers_2026-11-24.json")
     assert skipped == []
+    [listed] = [item for item in iter_file(FIXTURES / "hf_daily_papers_2026-11-24.json") if isinstance(item, DailyBatch)]
+    assert listed.date == "2026-11-24"  # the day the papers were submitted to Daily Papers, not published
+    assert sorted(listed.ranking) == sorted(papers)
+    upvotes = [papers[key].upvotes for key in listed.ranking]
+    assert upvotes == sorted(upvotes, reverse=True)  # most upvoted first
     assert {k: p.upvotes for k, p in papers.items()} == expected["upvotes"]
     assert {k: p.title for k, p in papers.items()} == {e["arxiv_id"]: e["title"] for e in expected["papers"]}
 
@@ -138,3 +144,56 @@ def test_an_empty_file_has_no_papers(tmp_path):
     path = tmp_path / "empty.jsonl"
     path.write_bytes(b"\n\n")
     assert list(iter_file(path)) == []
+
+
+def noted_and_papers(tmp_path, *records: dict) -> tuple[list[Paper], list[str]]:
+    path = tmp_path / "records.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    items = list(iter_file(path))
+    return [i for i in items if isinstance(i, Paper)], [str(i) for i in items if isinstance(i, Noted)]
+
+
+@pytest.mark.parametrize("authors, expected", [
+    ("Alice Smith, Bob Jones", ("Alice Smith", "Bob Jones")),
+    ("Alice Smith and Bob Jones", ("Alice Smith", "Bob Jones")),
+    ("Alice Smith, Bob Jones, and Carol White", ("Alice Smith", "Bob Jones", "Carol White")),
+    ("Alice Smith; Bob Jones", ("Alice Smith", "Bob Jones")),
+    ("Sandy Anderson", ("Sandy Anderson",)),
+])
+def test_authors_given_as_one_string_are_read_as_names(tmp_path, authors, expected):
+    [paper], noted = noted_and_papers(tmp_path, {"id": "2401.00001", "title": "T", "authors": authors})
+    assert paper.authors == expected and noted == []
+
+
+def test_obvious_forms_are_read_and_the_rest_is_noted_with_its_line(tmp_path):
+    papers, noted = noted_and_papers(
+        tmp_path,
+        {"id": "2401.00001", "title": "One", "categories": "cs.LG cs.AI", "upvotes": "12"},
+        {"arxiv_id": "2401.00002", "title": "Two", "published": "yesterday", "doi": "10.1/x"},
+        {"title": "Three", "authors": 42, "upvotes": -1, "abstract": ["not", "text"]},
+    )
+    assert [(p.key, p.categories, p.upvotes) for p in papers][0] == ("2401.00001", ("cs.LG", "cs.AI"), 12)
+    assert papers[1].arxiv_id == "2401.00002" and papers[1].published is None
+    assert papers[2].authors == () and papers[2].upvotes is None and papers[2].abstract is None
+    assert sorted(noted) == sorted([
+        "line 2: arxiv_id read as id",
+        'line 2: published is "yesterday", not a date (YYYY-MM-DD): left out',
+        "line 2: doi is not a field paperboy knows: ignored",
+        "line 3: abstract is [\"not\", \"text\"], not text: left out",
+        "line 3: authors is 42, not a list of names or one string of them: left out",
+        "line 3: upvotes is -1, not a count (a whole number, 0 or more): left out",
+    ])
+
+
+def test_arxivs_metadata_snapshot_is_read_with_its_names_categories_and_first_version_date(tmp_path):
+    record = {"id": "0704.0001", "submitter": "Pavel Nadolsky", "authors": "C. Bal\\'azs, E. L. Berger",
+              "title": "Calculation of prompt diphoton production cross sections at Tevatron and\n  LHC energies",
+              "comments": "37 pages", "journal-ref": None, "doi": "10.1103/PhysRevD.76.013009", "report-no": None,
+              "categories": "hep-ph math.QA", "license": None, "abstract": "  A fully differential calculation.\n",
+              "versions": [{"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"},
+                           {"version": "v2", "created": "Tue, 24 Jul 2007 20:10:27 GMT"}],
+              "update_date": "2008-11-13", "authors_parsed": [["Balázs", "C.", ""], ["Berger", "E. L.", ""]]}
+    [paper], noted = noted_and_papers(tmp_path, record)
+    assert paper.authors == ("C. Balázs", "E. L. Berger") and paper.categories == ("hep-ph", "math.QA")
+    assert paper.published == "2007-04-02" and paper.title.endswith("Tevatron and LHC energies")
+    assert noted == []  # the snapshot's other fields are known, and quietly not kept

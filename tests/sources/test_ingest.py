@@ -118,12 +118,19 @@ async def test_recent_arxiv_papers_are_stored_with_one_list_per_date(fake_source
 @pytest.mark.parametrize("name", ["papers_small.jsonl", "papers_small.jsonl.gz", "papers_small.jsonl.xz"])
 def test_import_file_then_again_adds_nothing(store, name):
     seen: list[int] = []
+    into_the_file: list[tuple[int, int]] = []
 
-    first = import_file(store, FIXTURES / name, NOW, progress=seen.append, batch_size=4)
+    def progress(read: int, position) -> None:
+        seen.append(read)
+        into_the_file.append((position.done, position.total))
+
+    first = import_file(store, FIXTURES / name, NOW, progress=progress, batch_size=4)
 
     assert (first.read, first.new, first.updated, first.skipped) == (12, 7, 0, 5)
     assert len(first.new_keys) == 7 and first.skipped_reasons[0].startswith("line 8: invalid JSON")
     assert seen == sorted(seen) and seen[-1] == 12
+    size = (FIXTURES / name).stat().st_size
+    assert into_the_file == sorted(into_the_file) and into_the_file[-1] == (size, size)
     assert store.count_papers() == 7
     rows = all_rows(store)
 
