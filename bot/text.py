@@ -79,3 +79,24 @@ def trim_at_word(text: str, limit: int, ellipsis: str = "…") -> str:
     if space > limit // 2:
         cut = cut[:space]
     return cut.rstrip(" ,;:.-\\") + ellipsis
+
+
+_LATEX_SPECIALS = re.compile(r"(?<!\\)([%&#])")
+
+
+def readable_math(text: str) -> str:
+    """A title's LaTeX as the text it stands for: "$\\alpha$-divergence in $O(n \\log n)$" reads
+    "α-divergence in O(n log n)", "Bal\\'azs" reads "Balázs". Text without LaTeX, or with a lone
+    dollar (a price), is left as it is."""
+    if "$" not in text and "\\" not in text:
+        return text
+    if text.count("$") % 2:
+        return text
+    from pylatexenc.latex2text import LatexNodes2Text  # only titles with LaTeX pay for loading it
+
+    try:
+        # %, & and # are plain characters in a title, not LaTeX's comment, alignment and parameter marks.
+        converted = LatexNodes2Text(math_mode="text").latex_to_text(_LATEX_SPECIALS.sub(r"\\\1", text))
+    except Exception:  # whatever the title holds, a card must still show it
+        return text
+    return collapse_whitespace(converted) or text

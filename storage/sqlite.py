@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import sqlite_utils
 
 from paperboy.bot.models import ChannelConfig, Delivery, Paper, Subscription, Target, UpsertResult, normalize_title
-from paperboy.storage import migrations
+from paperboy.storage import duplicates, migrations
 
 T = TypeVar("T")
 _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
@@ -60,6 +60,18 @@ _ON_CONFLICT = (
 )
 _UPSERT_SQL = (f"INSERT INTO papers ({', '.join(_PAPER_COLUMNS)}, matched) "
                f"VALUES ({', '.join('?' * len(_PAPER_COLUMNS))}, ?) {_ON_CONFLICT}")
+
+
+# A record merged into a stored paper (storage.duplicates) fills the paper's blanks and changes nothing else.
+_MERGE_SQL = (
+    "UPDATE papers SET abstract = coalesce(abstract, :abstract), "
+    "authors = CASE WHEN authors = '[]' THEN :authors ELSE authors END, published = coalesce(published, :published), "
+    "categories = CASE WHEN categories = '[]' THEN :categories ELSE categories END, "
+    "upvotes = coalesce(upvotes, :upvotes), venue = coalesce(venue, :venue), last_seen = :seen "
+    "WHERE key = :key AND ((abstract IS NULL AND :abstract IS NOT NULL) OR (authors = '[]' AND :authors != '[]') "
+    "OR (published IS NULL AND :published IS NOT NULL) OR (categories = '[]' AND :categories != '[]') "
+    "OR (upvotes IS NULL AND :upvotes IS NOT NULL) OR (venue IS NULL AND :venue IS NOT NULL))"
+)
 
 
 def _waits_its_turn(write: Callable[..., T]) -> Callable[..., T]:
@@ -193,18 +205,30 @@ class SQLiteStore:
         batch = list(papers)
         if not batch:
             return UpsertResult((), 0)
-        keys = [p.key for p in batch]
+        rows = [_paper_values(p, seen_at, news) for p in batch]
         with self.conn:
+            todo = duplicates.plan(rows, duplicates.stored_alike(self.conn, rows))
+            self._take_over(todo.rekeys)
+            keys = [row[0] for row in todo.rows]
             existing = self._existing_keys(keys)
-            cur = self.conn.executemany(_UPSERT_SQL, [_paper_values(p, seen_at, news) for p in batch])
-            changed = max(cur.rowcount, 0)
-        seen: set[str] = set()
-        new = []
-        for k in keys:
-            if k not in existing and k not in seen:
-                new.append(k)
-                seen.add(k)
-        return UpsertResult(tuple(new), changed)
+            cur = self.conn.executemany(_UPSERT_SQL, todo.rows)
+            changed = max(cur.rowcount, 0) + self._merge(todo.merges, seen_at)
+        return UpsertResult(tuple(k for k in dict.fromkeys(keys) if k not in existing), changed)
+
+    def _take_over(self, rekeys: list[tuple[str, str, str]]) -> None:
+        """Stored papers without an id become the arXiv papers that arrived for them (duplicates)."""
+        for old, new, arxiv_id in rekeys:
+            self.conn.execute("UPDATE papers SET key = ?, arxiv_id = ? WHERE key = ? AND NOT EXISTS "
+                              "(SELECT 1 FROM papers WHERE key = ? OR arxiv_id = ?)", [new, arxiv_id, old, new, arxiv_id])
+
+    def _merge(self, merges: list[tuple[str, tuple]], seen_at: str) -> int:
+        """Records merged into a stored paper fill in what it lacks; returns how many papers changed."""
+        changed = 0
+        for target, row in merges:
+            values = {"abstract": row[4], "authors": row[5], "published": row[6], "categories": row[7],
+                      "upvotes": row[8], "venue": row[9], "seen": seen_at, "key": target}
+            changed += self.conn.execute(_MERGE_SQL, values).rowcount
+        return changed
 
     def _existing_keys(self, keys: list[str]) -> set[str]:
         found: set[str] = set()
@@ -297,9 +321,16 @@ class SQLiteStore:
             conn.executemany(_STAGE_INSERT_SQL, rows)
         with conn:
             conn.execute("BEGIN IMMEDIATE")
+            todo = duplicates.plan(rows, duplicates.stored_alike(conn, rows))
+            self._take_over(todo.rekeys)
+            merged_keys = [row[0] for _, row in todo.merges]
+            for start in range(0, len(merged_keys), 900):
+                chunk = merged_keys[start:start + 900]
+                conn.execute(f"DELETE FROM temp.paper_stage WHERE key IN ({','.join('?' * len(chunk))})", chunk)
             new = [r[0] for r in conn.execute(
                 "SELECT key FROM temp.paper_stage WHERE key NOT IN (SELECT key FROM main.papers) ORDER BY rowid")]
             changed = max(conn.execute(_UPSERT_FROM_STAGE_SQL).rowcount, 0)
+            changed += self._merge(todo.merges, rows[0][-1])
             conn.execute("DELETE FROM temp.paper_stage")
         return UpsertResult(tuple(dict.fromkeys(new)), changed)
 

@@ -15,7 +15,8 @@ from paperboy.bot.commands.typed import TypedCommands
 from paperboy.bot.models import Target
 from paperboy.bot.replies import Reply
 
-PLACE = Place(platform="console", workspace="local", channel="terminal")
+PLACE = Place(platform="console", workspace="local", channel="terminal",
+              alerts_reach="here in the terminal while `paperboy run` runs")
 PROMPT = "paperboy> "
 
 

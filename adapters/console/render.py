@@ -2,18 +2,25 @@
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
 from paperboy.bot.models import Paper
 from paperboy.bot.replies import Card, Error, Notice, PaperList, Reply
+from paperboy.bot.text import readable_math
 
 
 def _byline(paper: Paper, most: int = 4) -> str:
-    names = list(paper.authors[:most])
+    names = [readable_math(name) for name in paper.authors[:most]]
     extra = len(paper.authors) - len(names)
     return ", ".join(names) + (f" +{extra} more" if extra > 0 else "")
+
+
+def _title(paper: Paper) -> Text:
+    """The whole title, wrapped rather than cut, its LaTeX shown as text."""
+    return Text(readable_math(paper.title), style="bold")
 
 
 def _facts(paper: Paper) -> Text:
@@ -46,6 +53,7 @@ def render_card(card: Card) -> RenderableType:
     parts: list[RenderableType] = []
     if card.note:
         parts.append(Text(card.note, style="italic"))
+    parts.append(_title(paper))
     if paper.authors:
         parts.append(Text(_byline(paper), style="green"))
     parts.append(_facts(paper))
@@ -61,11 +69,11 @@ def render_card(card: Card) -> RenderableType:
         parts.append(Text("Also close:", style="dim"))
         for alt in card.alternatives:
             line = Text("  • ", style="dim")
-            line.append(alt.paper.title)
+            line.append(readable_math(alt.paper.title))
             if alt.paper.arxiv_id:
                 line.append(f"  ({alt.paper.arxiv_id})", style="dim")
             parts.append(line)
-    return Panel(Group(*parts), title=Text(paper.title, style="bold"), title_align="left", border_style="blue")
+    return Panel(Group(*parts), border_style="blue")
 
 
 def render_list(reply: PaperList) -> RenderableType:
@@ -74,21 +82,21 @@ def render_list(reply: PaperList) -> RenderableType:
     table.add_column()
     for n, item in enumerate(reply.items, 1):
         paper = item.paper
-        cell = Text(paper.title, style="bold")
+        cell = _title(paper)
         meta = []
         if paper.upvotes is not None:
             meta.append(f"▲ {paper.upvotes}")
         if paper.authors:
             meta.append(_byline(paper, 2))
-        if paper.url:
-            meta.append(paper.url)
         if meta:
             cell.append("\n" + "  ·  ".join(meta), style="dim")
+        if paper.url:  # a line of its own: a link is never split, nor left after a dangling separator
+            cell.append("\n" + paper.url, style=f"dim link {paper.url}")
         table.add_row(f"{n}." if reply.numbered else "•", cell)
-    parts: list[RenderableType] = [table]
+    parts: list[RenderableType] = [Text(reply.title, style="bold"), table]
     if reply.note:
         parts.append(Text(reply.note, style="italic dim"))
-    return Panel(Group(*parts), title=Text(reply.title, style="bold"), title_align="left", border_style="magenta")
+    return Panel(Group(*parts), border_style="magenta")
 
 
 def render(reply: Reply) -> RenderableType:
@@ -99,4 +107,12 @@ def render(reply: Reply) -> RenderableType:
     if isinstance(reply, Error):
         return Text(reply.text, style="bold red")
     assert isinstance(reply, Notice)
-    return Text(reply.text)
+    return render_text(reply.text)
+
+
+def render_text(text: str) -> RenderableType:
+    """Text whose indented lines stay indented when the terminal wraps them."""
+    lines = text.split("\n")
+    if not any(line.startswith(" ") for line in lines):
+        return Text(text)
+    return Group(*(Padding(Text(line.lstrip()), (0, 0, 0, len(line) - len(line.lstrip())), expand=False) for line in lines))

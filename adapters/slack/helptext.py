@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from paperboy.adapters.slack.blocks import MAX_SECTION, SlackMessage
 from paperboy.adapters.slack.text import escape, fit
-from paperboy.bot.commands.spec import example, usage
+from paperboy.bot.commands.spec import example, settings_of, usage
 from paperboy.bot.commands.typed import TypedCommands
 
 
@@ -15,6 +15,7 @@ def help_message(commands: TypedCommands) -> SlackMessage:
         for sub in spec.subcommands:
             if sub.name != "show":
                 lines.append(f"*{escape(usage(sub, syntax, spec))}*\n{escape(sub.description)}")
+                lines += [f"    `{escape(setting)}` {escape(what)}" for setting, what in settings_of(sub)]
         for arguments in spec.examples[:2]:
             lines.append(f"    e.g. `{escape(example(spec, arguments, syntax))}`")
     blocks = [

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from paperboy.bot.clock import iso
 from paperboy.bot.commands.channel_settings import digest_words, quoted, read_settings
 from paperboy.bot.commands.invocation import Invocation
-from paperboy.bot.commands.spec import Context, usage
+from paperboy.bot.commands.spec import Context, settings_of, usage
 from paperboy.bot.delivery.digest import build_digest_explained
 from paperboy.bot.delivery.scheduler import daily_posts_of
 from paperboy.bot.models import ChannelConfig, Notify
@@ -111,7 +111,7 @@ async def subscribe(ctx: Context, inv: Invocation) -> Reply:
                      f"Remove one with {say('unsubscribe <id>')} first.")
     sub = await ctx.store.run(ctx.store.add_subscription, place.platform, place.workspace, inv.user, place.channel,
                               notify, normalized, iso(ctx.clock.now()))
-    where = "by direct message" if notify == "dm" else "with a mention in this channel"
+    where = place.alerts_reach or ("by direct message" if notify == "dm" else "with a mention in this channel")
     return Notice(f"Subscribed (#{sub.id}): {query.describe()}. New matching papers will reach you {where}. "
                   f"{say(f'unsubscribe {sub.id}')} stops it.", ephemeral=True)
 
@@ -244,16 +244,17 @@ async def digest_off(ctx: Context, inv: Invocation) -> Reply:
 # ---- /help -------------------------------------------------------------------------------
 
 async def help_(ctx: Context, inv: Invocation) -> Reply:
-    lines = ["paperboy brings research papers to this chat."]
+    lines = ["paperboy brings research papers to this chat.", ""]
     for spec in ctx.commands:
-        lines.append(f"{usage(spec, inv.syntax)}: {spec.description}")
+        lines += [usage(spec, inv.syntax), f"    {spec.description}"]
         for sub in spec.subcommands:
             if sub.name != "show":
-                lines.append(f"  {usage(sub, inv.syntax, spec)}: {sub.description}")
-    lines.append('Subscription queries: words (all must match), "phrases", a OR b, -exclude, '
-                 'author:"Name", cat:cs.LG.')
+                lines += [usage(sub, inv.syntax, spec), f"    {sub.description}"]
+                lines += [f"      {setting}  {what}" for setting, what in settings_of(sub)]
+    lines += ["", 'Subscription queries: words (all must match), "phrases", a OR b, -exclude, author:"Name", '
+                  'cat:cs.LG.']
     if not await ctx.store.run(ctx.store.max_rowid):
-        lines.append(EMPTY_LIBRARY)
+        lines += ["", EMPTY_LIBRARY]
     return Notice("\n".join(lines), ephemeral=True)
 
 

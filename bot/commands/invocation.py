@@ -14,6 +14,7 @@ class Place:
     channel: str = ""  # channel id ("" for a DM with no channel)
     thread: str | None = None
     is_dm: bool = False
+    alerts_reach: str | None = None  # how alerts reach a subscriber here, where a platform has one way for all
 
 
 @dataclass(frozen=True)

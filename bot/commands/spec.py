@@ -27,6 +27,7 @@ class Argument:
     autocomplete: Suggestions | None = None
     kind: ArgumentKind = "text"
     max_length: int = 500
+    example: str = ""  # a value, for help's list of key=value settings
 
 
 @dataclass(frozen=True)
@@ -71,3 +72,8 @@ def usage(spec: CommandSpec, syntax: Syntax, parent: CommandSpec | None = None) 
 
 def example(spec: CommandSpec, arguments: str, syntax: Syntax) -> str:
     return syntax.say(f"{spec.name} {arguments}")
+
+
+def settings_of(spec: CommandSpec) -> list[tuple[str, str]]:
+    """A key=value command's settings as help lists them: ("time=09:00", "Local time of ...")."""
+    return [(f"{arg.name}={arg.example}", arg.description) for arg in spec.arguments if arg.example]

@@ -8,21 +8,24 @@ from paperboy.bot.commands.spec import Argument, CommandSpec
 def build_specs() -> tuple[CommandSpec, ...]:
     digest_config = CommandSpec(
         name="config",
-        description="Set this channel's daily post: time, time zone, size, filter",
+        description="Set this channel's daily post: time, time zone, size, filter, sources, threads",
         handler=handlers.digest_config,
         needs_configure=True,
         ephemeral=True,
-        usage="time=09:00 tz=Europe/Berlin top=10 min_upvotes=5 filter=\"diffusion -medical\"",
+        usage="key=value ...",
         arguments=(
-            Argument("time", "Local time of the daily post, HH:MM (24 h)", required=False, max_length=5),
-            Argument("tz", "Time zone, e.g. Europe/Berlin", required=False, autocomplete="timezones", max_length=64),
-            Argument("top", "How many papers to post (1-25)", required=False, kind="integer"),
-            Argument("min_upvotes", "Only papers with at least this many upvotes", required=False, kind="integer"),
+            Argument("time", "Local time of the daily post, HH:MM (24 h)", required=False, max_length=5,
+                     example="09:00"),
+            Argument("tz", "Time zone, e.g. Europe/Berlin", required=False, autocomplete="timezones", max_length=64,
+                     example="Europe/Berlin"),
+            Argument("top", "How many papers to post (1-25)", required=False, kind="integer", example="10"),
+            Argument("min_upvotes", "Only papers with at least this many upvotes", required=False, kind="integer",
+                     example="5"),
             Argument("filter", "Only papers matching this query (subscription syntax); 'none' clears it",
-                     required=False, max_length=300),
+                     required=False, max_length=300, example='"diffusion -medical"'),
             Argument("sources", "hf (Hugging Face Daily Papers) or arXiv categories, e.g. cs.LG,cs.CL",
-                     required=False, max_length=200),
-            Argument("threads", "Open one thread per posted paper", required=False, kind="boolean"),
+                     required=False, max_length=200, example="cs.LG,cs.CL"),
+            Argument("threads", "Open one thread per posted paper", required=False, kind="boolean", example="on"),
         ),
     )
     return (

@@ -4,10 +4,11 @@ while the user types.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
 
+from paperboy.bot.models import normalize_title
 from paperboy.bot.search import fts
 from paperboy.bot.search.query_terms import QueryTerms, all_of_expression, any_of_expression, searchable_groups
 from paperboy.bot.search.ranking import Judged, fuse, keyword_evidence, title_similarity
@@ -95,7 +96,23 @@ def judge(store, index: TitleIndex, terms: QueryTerms, positions: list[int]) -> 
         keywords = keyword_evidence(terms, paper, bm25_share.get(rowid, 0.0))
         judged.append(Judged(paper, canonical_title(norm), fit.score, keywords, fuse(fit.score, keywords), fit.view))
     judged.sort(key=_rank_key, reverse=True)
-    return Ranking(judged, crowded)
+    return Ranking(one_per_title(judged), crowded)
+
+
+def one_per_title(judged: list[Judged]) -> list[Judged]:
+    """Each title once, at the place of its best-ranked record, shown as the record with an arXiv id
+    when one of them has one (a paper stored twice, with and without its id)."""
+    kept: dict[str, int] = {}
+    out: list[Judged] = []
+    for item in judged:
+        title = normalize_title(item.paper.title)
+        place = kept.get(title)
+        if place is None:
+            kept[title] = len(out)
+            out.append(item)
+        elif out[place].paper.arxiv_id is None and item.paper.arxiv_id is not None:
+            out[place] = replace(out[place], paper=item.paper)
+    return out
 
 
 def _rank_key(judged: Judged) -> tuple:
