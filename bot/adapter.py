@@ -47,3 +47,10 @@ class Interactive(Protocol):
     """An adapter with a conversation of its own (the terminal): the bot runs until it ends."""
 
     async def interact(self) -> None: ...
+
+
+@runtime_checkable
+class Monitored(Protocol):
+    """An adapter that can tell whether its connection to the platform is up right now (health checks)."""
+
+    async def connected(self) -> bool: ...

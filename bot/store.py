@@ -218,6 +218,11 @@ class Store(Protocol):
 
     def set_state(self, name: str, value: str) -> None: ...
 
+    def states_with_prefix(self, prefix: str) -> dict[str, str]:
+        """Every state whose name begins with `prefix`, by name."""
+
+    def delete_state(self, name: str) -> None: ...
+
     def forget_payloads(self, settled_before: str) -> int:
         """Settled deliveries (sent, failed, cancelled) older than `settled_before` drop their payload
         (a daily post keeps which list it was); the row and its key stay, so a duplicate is still

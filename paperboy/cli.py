@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import os
 import sqlite3
 import sys
@@ -27,7 +26,9 @@ from paperboy.bot.serialize import reply_to_json_result
 from paperboy.bot.sources import ArxivGate, Sources
 from paperboy.bot.sources.files import FileFormatError
 from paperboy.bot.sources.http import SourceError
-from paperboy.config import SettingError, database_path, redact_logs
+from paperboy.config import SettingError, database_path
+from paperboy.health import check
+from paperboy.logs import configure_logging
 from paperboy.progress import import_progress
 from paperboy.runner import StartupError, run_bot, stop_on_signals, talk
 from paperboy.storage.sqlite import SQLiteStore
@@ -57,8 +58,9 @@ EXIT_CODES = """exit status:
   0    an answer (ask: a paper card or a list; other commands: done)
   1    ask: nothing matched, or the chat command answered with an error (/paper with no
        query); ask -: any line did; digest: no list to show; ingest: a source failed
-       (what was fetched before the failure is kept)
-  2    a usage mistake: an unknown option, an empty command, a bad setting, path or date
+       (what was fetched before the failure is kept); health: not healthy
+  2    a usage mistake: an unknown option, an empty command, a bad setting, path or date,
+       a database that cannot be opened
   130  stopped at once by a second Ctrl-C
 ask --json prints one JSON object per command and exits by the same rule; its "found" is
 false exactly when the status would be 1, and "sources" is "unreachable" or "off" when
@@ -134,6 +136,9 @@ def _parser() -> argparse.ArgumentParser:
     digest = command("digest", help="print the daily list that would be posted")
     digest.add_argument("--date", help="YYYY-MM-DD (default: today, UTC)")
     command("stats", help="what the database holds")
+    health = command("health", help="exit 0 when the database opens and this host's paperboy run is up with "
+                                    "every chat adapter connected (for container and systemd health checks)")
+    health.add_argument("--database", action="store_true", help="only check that the database opens")
     return parser
 
 
@@ -164,9 +169,11 @@ def _valid_date(text: str | None) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    redact_logs(logging.getLogger().handlers)
+    try:
+        configure_logging(args.verbose)
+    except SettingError as exc:
+        print(f"paperboy: {exc}", file=sys.stderr)
+        return 2
     if not args.command:
         _parser().print_help()
         return 2
@@ -195,6 +202,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "digest":
         return _digest(args)
+    if args.command == "health":
+        return _health(args)
     return asyncio.run(_async_command(args))
 
 
@@ -235,6 +244,16 @@ def _imported(store: SQLiteStore, path: Path, now: datetime, **kw) -> ImportRepo
         return import_file(store, path, now, **kw)
     except FileFormatError as exc:
         raise UserError(f"{exc} (papers read before this point are kept)") from None
+
+
+def _health(args: argparse.Namespace) -> int:
+    store = _open_store(args)
+    if args.database:
+        print(f"database ok: {database_path(getattr(args, 'db', None))} ({store.count_papers():,} papers)")
+        return 0
+    healthy, why = check(store, datetime.now(UTC))
+    print(why, file=sys.stdout if healthy else sys.stderr)
+    return 0 if healthy else 1
 
 
 def _digest(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from paperboy.bot.delivery.scheduler import DailyScheduler
 from paperboy.bot.sources import Sources
 from paperboy.bot.store import Store
 from paperboy.config import seconds
+from paperboy.health import beat
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,7 @@ async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, 
         async with asyncio.TaskGroup() as group:
             group.create_task(worker.run(stop))
             group.create_task(leadership.run(stop, lead))
+            group.create_task(beat(store, core.clock, started, stop))
             for adapter in started:
                 if isinstance(adapter, Interactive):
                     group.create_task(talk(adapter, stop))

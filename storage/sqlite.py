@@ -701,6 +701,15 @@ class SQLiteStore:
             self.conn.execute("INSERT INTO state (name, value) VALUES (?, ?) "
                               "ON CONFLICT(name) DO UPDATE SET value = excluded.value", [name, value])
 
+    def states_with_prefix(self, prefix: str) -> dict[str, str]:
+        rows = self._all("SELECT name, value FROM state WHERE name >= ? AND name < ?", [prefix, _after(prefix)])
+        return {r[0]: r[1] for r in rows}
+
+    @_waits_its_turn
+    def delete_state(self, name: str) -> None:
+        with self.conn:
+            self.conn.execute("DELETE FROM state WHERE name = ?", [name])
+
     @_waits_its_turn
     def forget_payloads(self, settled_before: str) -> int:
         with self.conn:

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
 from rich.text import Text
 
 from paperboy.adapters.console.render import render
@@ -33,20 +34,63 @@ class ConsoleAdapter:
         self.user = user
         self._sent = 0
         self.closed = asyncio.Event()
+        self._prompting = False  # the prompt is on screen, waiting for a line
+        self._screen = threading.Lock()  # one writer at a time: log lines come from any thread
+        self._log_handler: logging.Handler | None = None
+        self._diverted: list[logging.Handler] = []
 
     async def start(self) -> None:
+        _typed_so_far()  # loads the line editor before the first prompt
+        self._divert_logs()
         self.console.print(Text("paperboy: type /help, /paper <id or title>, or /quit.", style="dim"))
+
+    def show(self, renderable: RenderableType) -> None:
+        """Prints above the prompt: a waiting prompt is cleared first and drawn again after it, with
+        what the user had typed so far, so nothing lands in the middle of a line being typed."""
+        with self._screen:
+            over_prompt = self._prompting and self.console.is_terminal
+            if over_prompt:
+                self.console.file.write("\r\x1b[2K")
+            self.console.print(renderable)
+            if over_prompt:
+                self.console.file.write(PROMPT + _typed_so_far())
+                self.console.file.flush()
+
+    def _divert_logs(self) -> None:
+        """Log lines for this terminal go through show(), with the formatter and filters (secrets
+        redacted) of the handler they replace; stop() puts that handler back."""
+        if not self.console.is_terminal:
+            return
+        root = logging.getLogger()
+        self._diverted = [h for h in root.handlers if isinstance(h, logging.StreamHandler)
+                          and getattr(h.stream, "isatty", lambda: False)()]
+        if not self._diverted:
+            return
+        handler = _AbovePrompt(self)
+        handler.setFormatter(self._diverted[0].formatter)
+        handler.setLevel(self._diverted[0].level)
+        for log_filter in self._diverted[0].filters:
+            handler.addFilter(log_filter)
+        for old in self._diverted:
+            root.removeHandler(old)
+        root.addHandler(handler)
+        self._log_handler = handler
 
     async def send(self, target: Target, reply: Reply, *, delivery_key: str | None = None,
                    resend: bool = False) -> SendResult:
         where = f"@{target.user}" if target.mode == "dm" else f"#{target.channel}"
-        self.console.print(Text(f"── delivery to {where} ──", style="dim"))
-        self.console.print(render(reply))
+        self.show(Group(Text(f"── delivery to {where} ──", style="dim"), render(reply)))
         self._sent += 1
         return SendResult(external_id=f"console-{self._sent}")
 
     async def stop(self) -> None:
         self.closed.set()
+        if self._log_handler is not None:
+            root = logging.getLogger()
+            root.removeHandler(self._log_handler)
+            for handler in self._diverted:
+                root.addHandler(handler)
+            self._log_handler, self._diverted = None, []
 
     def read(self, line: str) -> Invocation | None:
         """A typed line ("/paper reversal curse"; the slash is optional) as an invocation by the
@@ -86,10 +130,16 @@ class ConsoleAdapter:
                 line.set_exception(error) if error is not None else line.set_result(value or "")
 
         def read() -> None:
+            with self._screen:
+                self._prompting = True
+                self.console.file.write(PROMPT)
+                self.console.file.flush()
             try:
-                value, error = self.console.input(PROMPT), None
+                value, error = input(), None
             except BaseException as exc:  # EOF, a closed terminal: handed to the awaiting loop
                 value, error = None, exc
+            finally:
+                self._prompting = False
             try:
                 loop.call_soon_threadsafe(settle, value, error)
             except RuntimeError:  # the loop is gone: the process is ending
@@ -97,3 +147,24 @@ class ConsoleAdapter:
 
         threading.Thread(target=read, name="paperboy-terminal", daemon=True).start()
         return await line
+
+
+class _AbovePrompt(logging.Handler):
+    def __init__(self, terminal: ConsoleAdapter):
+        super().__init__()
+        self.terminal = terminal
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.terminal.show(Text(self.format(record), style="dim"))
+        except Exception:
+            self.handleError(record)
+
+
+def _typed_so_far() -> str:
+    """What the user has typed on the prompt's line, where the terminal's line editor tells."""
+    try:
+        import readline  # input() edits lines with it (history, arrows) once it is imported
+    except ImportError:  # no line editing here
+        return ""
+    return readline.get_line_buffer()

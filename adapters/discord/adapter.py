@@ -120,6 +120,9 @@ class DiscordAdapter:
             raise DeliveryError("the Discord adapter is not connected")
         return await self._deliverer.send(target, reply, delivery_key, resend=resend)
 
+    async def connected(self) -> bool:
+        return self.client is not None and self.client.is_ready() and not self.client.is_closed()
+
     async def stop(self) -> None:
         await self.interactions.cancel_all()
         await self._close_client()

@@ -146,6 +146,11 @@ class SlackAdapter:
         self.bound_port = addresses[0][1] if addresses else self.port
         log.info("Slack events endpoint: http://%s:%s%s", self.host, self.bound_port, EVENTS_PATH)
 
+    async def connected(self) -> bool:
+        if self.mode == "socket":
+            return self._socket is not None and await self._socket.client.is_connected()
+        return self._runner is not None
+
     async def stop(self, grace: float = 1.5) -> None:
         await self.context.inflight.wind_down(grace)
         if self._socket is not None:

@@ -39,6 +39,16 @@ KEEP_PAYLOADS = timedelta(days=30)  # a settled delivery's content, kept this lo
 HOUSEKEEPING_EVERY = timedelta(hours=1)
 
 
+def _about(message: list[Delivery]) -> dict[str, object]:
+    """A delivery's fields for structured logs (PAPERBOY_LOG_FORMAT=json)."""
+    target = message[0].target
+    about: dict[str, object] = {"delivery_key": bundle_key(message), "kind": message[0].kind,
+                                "platform": target.platform, "channel": target.channel or None}
+    if target.mode == "dm":
+        about["user"] = target.user
+    return about
+
+
 def worker_name() -> str:
     """Unique among live processes on any host: host, process id and a random part."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
@@ -160,7 +170,7 @@ class DeliveryWorker:
             unreadable = f"unreadable payload: {type(exc).__name__}: {exc}"
             await self._record(message, lambda ids: self.store.mark_failed(ids, unreadable, self._now(),
                                                                            owner=self.name))
-            log.error("delivery %s has an unreadable payload; marked failed", key)
+            log.error("delivery %s has an unreadable payload; marked failed", key, extra=_about(message))
             return
         if len(message) > 1 and first.bundle is None and not await self._bundle(message, key):
             return
@@ -171,18 +181,19 @@ class DeliveryWorker:
                 reason = str(exc) or "permanent delivery error"
                 await self._record(message, lambda ids: self.store.mark_failed(ids, reason, self._now(),
                                                                                owner=self.name))
-                log.warning("delivery %s failed for good: %s", key, exc)
+                log.warning("delivery %s failed for good: %s", key, exc, extra=_about(message))
                 if first.kind == DAILY_KIND:
                     await self.store.run(self._pause_if_failing, first.target, reason)
                 return
             await self._retry_later(message, f"DeliveryError: {exc}", exc.retry_after)
             return
         except Exception as exc:  # an adapter bug or a network surprise: retried, never dropped
-            log.exception("sending %s raised", key)
+            log.exception("sending %s raised", key, extra=_about(message))
             await self._retry_later(message, f"{type(exc).__name__}: {exc}", None)
             return
         await self._record(message, lambda ids: self.store.mark_delivered(
             ids, iso(self.clock.now()), result.external_id, result.note, owner=self.name))
+        log.info("delivered %s", key, extra=_about(message))
 
     async def _bundle(self, message: list[Delivery], key: str) -> bool:
         """Records that these deliveries go out as one message, before it is sent: were this worker
@@ -191,10 +202,11 @@ class DeliveryWorker:
         try:
             held = await self.store.run(lambda: self.store.mark_bundled(ids, key, owner=self.name))
         except Exception:
-            log.exception("recording bundle %s failed; it is tried again when its lease expires", key)
+            log.exception("recording bundle %s failed; it is tried again when its lease expires", key,
+                          extra=_about(message))
             return False
         if held < len(ids):
-            log.warning("bundle %s was taken over by another worker before it was sent", key)
+            log.warning("bundle %s was taken over by another worker before it was sent", key, extra=_about(message))
             return False
         return True
 
@@ -206,13 +218,13 @@ class DeliveryWorker:
             changed = await self.store.run(mark, ids)
         except Exception:
             log.exception("recording delivery %s failed; it is tried again when its lease expires",
-                          bundle_key(message))
+                          bundle_key(message), extra=_about(message))
             return
         finally:
             self._held.difference_update(ids)
         if changed < len(ids):
             log.warning("delivery %s was taken over by another worker (this one held it past its lease)",
-                        bundle_key(message))
+                        bundle_key(message), extra=_about(message))
 
     def _pause_if_failing(self, target: Target, reason: str) -> None:
         """A channel whose daily post failed for good PAUSE_AFTER days running (paperboy was
@@ -225,7 +237,8 @@ class DeliveryWorker:
             if outcomes == ["failed"] * PAUSE_AFTER and self.store.pause_channel(
                     channel.id, f"its daily post failed {PAUSE_AFTER} days running ({reason})"):
                 log.warning("channel %s (%s/%s) paused: its daily post failed %d days running (%s)",
-                            channel.id, target.platform, target.channel, PAUSE_AFTER, reason)
+                            channel.id, target.platform, target.channel, PAUSE_AFTER, reason,
+                            extra={"platform": target.platform, "channel": target.channel})
         except Exception:
             log.exception("checking whether to pause channel %s failed", target.channel)
 
@@ -240,13 +253,13 @@ class DeliveryWorker:
             given_up = f"gave up after {attempt} attempts over {age.days} days; the last: {error}"
             await self._record(message, lambda ids: self.store.mark_failed(ids, given_up, self._now(),
                                                                            owner=self.name))
-            log.warning("delivery %s failed for good: %s", bundle_key(message), given_up)
+            log.warning("delivery %s failed for good: %s", bundle_key(message), given_up, extra=_about(message))
             return
         delay = self.retry_delay(first.dedupe_key, attempt, retry_after)
         retry_at = iso(_ceil_to_second(self.clock.now() + timedelta(seconds=delay)))
         await self._record(message, lambda ids: self.store.mark_retry(ids, error, retry_at, owner=self.name))
         log.warning("delivery %s attempt %d failed (%s); retrying at %s", bundle_key(message), attempt, error,
-                    retry_at)
+                    retry_at, extra=_about(message))
 
     def retry_delay(self, dedupe_key: str, attempt: int, retry_after: float | None) -> float:
         """Seconds before the next try: what the platform asked for, else exponential backoff with

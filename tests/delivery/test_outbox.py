@@ -372,3 +372,21 @@ async def test_stats_show_the_outbox_at_a_glance(store, clock):
     assert (stats["deliveries_pending"], stats["deliveries_sending"]) == (1, 1)
     assert stats["oldest_lease_until"] == iso(clock.now() + timedelta(seconds=60))
     assert stats["failed_last_day"] == 0 and stats["channels_paused"] == 0
+
+
+async def test_delivery_log_lines_carry_the_delivery_key_platform_and_channel(store, clock, caplog):
+    import json
+    import logging
+
+    from paperboy.logs import JsonLines
+
+    adapter = MemoryAdapter()
+    adapter.fail_next()
+    enqueue(store, clock, "daily:7:2026-11-24", channel="c9")
+    with caplog.at_level(logging.WARNING, logger="paperboy.bot.delivery.outbox"):
+        await DeliveryWorker(store, {"memory": adapter}, clock).run_once()
+    [record] = [r for r in caplog.records if "attempt 1 failed" in r.getMessage()]
+    entry = json.loads(JsonLines().format(record))
+    assert entry["level"] == "WARNING" and entry["logger"] == "paperboy.bot.delivery.outbox"
+    assert (entry["delivery_key"], entry["platform"], entry["channel"]) == ("daily:7:2026-11-24", "memory", "c9")
+    assert "simulated outage" in entry["message"]

@@ -72,3 +72,12 @@ async def test_starting_says_nothing_about_voice(core, fake, caplog):
         await adapter.start()
         await adapter.stop()
     assert not [r for r in caplog.records if "voice" in r.getMessage().lower()]
+
+
+async def test_connected_says_whether_the_gateway_is_up_for_health_checks(core, fake):
+    adapter = make_adapter(core, fake)
+    assert await adapter.connected() is False
+    await adapter.start()
+    assert await adapter.connected() is True
+    await adapter.stop()
+    assert await adapter.connected() is False

@@ -43,6 +43,7 @@ def command_body(fake, text: str, user: str = "U0BOB") -> str:
 
 async def test_http_mode_listens_on_loopback_and_never_opens_a_socket(fake, http_slack):
     assert http_slack.mode == "http" and http_slack.host == "127.0.0.1" and http_slack.bound_port
+    assert await http_slack.connected() is True  # listening is all HTTP mode needs
     assert fake.calls_to("apps.connections.open", ok=None) == [] and fake.socket_connections == 0
 
 

@@ -221,3 +221,9 @@ async def test_when_slack_cannot_say_who_may_configure_the_answer_is_no(fake, sl
     assert store.get_channel("slack", "T0PAPERS", "C0PAPERS") is None
     retried = await slash(fake, "digest config time=09:00", user="U0ALICE")  # failures are not remembered
     assert "Daily post on" in retried.all_text
+
+
+async def test_connected_says_whether_the_socket_is_up_for_health_checks(fake, slack):
+    assert await slack.connected() is True
+    await slack.stop()
+    assert await slack.connected() is False
