@@ -75,6 +75,18 @@ def stored_alike(conn: sqlite3.Connection, rows: list[tuple]) -> list[Stored]:
     return list(found.values())
 
 
+def stored_alike_staged(conn: sqlite3.Connection) -> list[Stored]:
+    """stored_alike for rows staged in temp.paper_stage, in one join: each staged row's title is
+    looked up in the title index, and only papers it could merge with come back (a re-import
+    finding its own rows returns nothing)."""
+    rows = conn.execute(
+        "SELECT DISTINCT p.key, p.arxiv_id, p.norm_title, p.authors, "
+        "EXISTS (SELECT 1 FROM daily_lists d WHERE d.paper_key = p.key) "
+        "FROM temp.paper_stage s JOIN main.papers p ON p.norm_title = s.norm_title "
+        "WHERE p.key != s.key AND (s.arxiv_id IS NULL OR p.arxiv_id IS NULL)")
+    return [Stored(key, arxiv_id, norm, authors, bool(listed)) for key, arxiv_id, norm, authors, listed in rows]
+
+
 def plan(rows: list[tuple], stored: list[Stored]) -> Plan:
     """What to do with each row so that every work ends as one paper."""
     result = Plan()

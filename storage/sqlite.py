@@ -321,7 +321,7 @@ class SQLiteStore:
             conn.executemany(_STAGE_INSERT_SQL, rows)
         with conn:
             conn.execute("BEGIN IMMEDIATE")
-            todo = duplicates.plan(rows, duplicates.stored_alike(conn, rows))
+            todo = duplicates.plan(rows, duplicates.stored_alike_staged(conn))
             self._take_over(todo.rekeys)
             merged_keys = [row[0] for _, row in todo.merges]
             for start in range(0, len(merged_keys), 900):

@@ -82,6 +82,12 @@ class _Counted:
             self._position.done = self._raw.tell()
         return data
 
+    def __iter__(self):
+        return iter(self._stream)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
     def __enter__(self) -> _Counted:
         return self
 

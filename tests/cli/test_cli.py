@@ -149,6 +149,22 @@ def test_the_first_ctrl_c_or_sigterm_stops_within_two_seconds_without_a_tracebac
         os.close(master)
 
 
+def test_ctrl_c_stops_within_two_seconds_while_the_first_ingest_retries_a_source_that_is_down(env):
+    # No network: the first ingest (7 days of Hugging Face) is retrying with backoff when the user stops.
+    env = dict(env, PAPERBOY_HF_BASE_URL="http://127.0.0.1:9", PAPERBOY_ARXIV_BASE_URL="http://127.0.0.1:9")
+    process, master = in_a_terminal(["-v", "run"], env)
+    try:
+        read_until(master, "retrying in")  # an attempt failed: the ingest is waiting to try again
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        code = process.wait(5)
+        assert time.monotonic() - started < 2.0 and code in (0, 130)
+        assert "Traceback" not in rest_of(master)
+    finally:
+        process.kill()
+        os.close(master)
+
+
 def test_without_a_terminal_run_keeps_running_headless_until_told_to_stop(env):
     env = dict(env, PAPERBOY_OFFLINE="1")
     process = subprocess.Popen([sys.executable, "-m", "paperboy.cli", "run"], env=env, stdin=subprocess.DEVNULL,

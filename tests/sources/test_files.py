@@ -10,7 +10,7 @@ from fake_paper_sources import EXPECTED, FIXTURES
 
 from paperboy.bot.models import Paper, key_for_unnumbered
 from paperboy.bot.sources import DailyBatch
-from paperboy.bot.sources.files import FileFormatError, iter_file, iter_file_batches
+from paperboy.bot.sources.files import FileFormatError, ReadPosition, iter_file, iter_file_batches, open_binary
 from paperboy.bot.sources.records import Noted, Skipped
 
 SMALL = ["papers_small.jsonl", "papers_small.jsonl.gz", "papers_small.jsonl.xz"]
@@ -197,3 +197,14 @@ def test_arxivs_metadata_snapshot_is_read_with_its_names_categories_and_first_ve
     assert paper.authors == ("C. Balázs", "E. L. Berger") and paper.categories == ("hep-ph", "math.QA")
     assert paper.published == "2007-04-02" and paper.title.endswith("Tevatron and LHC energies")
     assert noted == []  # the snapshot's other fields are known, and quietly not kept
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_open_binary_reads_and_iterates_like_a_file_and_says_how_far_it_got(name):
+    position = ReadPosition()
+    with open_binary(FIXTURES / name, position) as stream:
+        lines = list(stream)
+    with open_binary(FIXTURES / name, position) as stream:
+        whole = stream.read()
+    assert b"".join(lines) == whole and len(lines) >= 12
+    assert position.done == position.total == (FIXTURES / name).stat().st_size
