@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -52,7 +53,22 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(BIN / "ruff"), "check", *rest, "."], cwd=ROOT)
     ensure_installed("test" if (VENV / ".paperboy-installed").exists() else "")
     command = ["run", *rest] if word == "run" else rest
-    return subprocess.call([str(BIN / "paperboy"), *command])
+    return run_in_foreground([str(BIN / "paperboy"), *command])
+
+
+def run_in_foreground(command: list[str]) -> int:
+    """Runs paperboy and returns its exit status. Ctrl-C reaches paperboy from the terminal itself
+    (it stops cleanly, and at once on a second one), so this process ignores it rather than kill
+    paperboy mid-send; a SIGTERM sent here is passed on."""
+    child = subprocess.Popen(command)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN), signal.signal(
+        signal.SIGTERM, lambda signum, frame: child.send_signal(signum))
+    try:
+        status = child.wait()
+    finally:
+        signal.signal(signal.SIGINT, previous[0])
+        signal.signal(signal.SIGTERM, previous[1])
+    return 128 - status if status < 0 else status
 
 
 if __name__ == "__main__":
