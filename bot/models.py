@@ -56,6 +56,11 @@ class Paper:
     ai_summary: str | None = None
     ai_keywords: tuple[str, ...] = ()
     source: str | None = None
+    doi: str | None = None
+    journal_ref: str | None = None  # where it was published, as arXiv's authors give it
+    comments: str | None = None  # arXiv's comments field: pages, figures, "accepted at ..."
+    updated: str | None = None  # YYYY-MM-DD of the latest version
+    withdrawn: bool = False  # arXiv deleted the record: kept, never offered as an answer
     first_seen: str | None = None
     last_seen: str | None = None
 

@@ -81,7 +81,8 @@ IMPORT_FORMAT = """file formats:
   A JSON array of such objects works too. Example line:
     {"id": "2309.12288", "title": "The Reversal Curse", "authors": ["Lukas Berglund", "Meg Tong"],
      "published": "2023-09-21", "categories": ["cs.CL"], "upvotes": 12}
-  arXiv's metadata snapshot (arxiv-metadata-oai-snapshot.json), one paper per line, as published.
+  arXiv's metadata snapshot (arxiv-metadata-oai-snapshot.json, or the .zip it comes in), as
+  published: authors from its authors string, the date of v1, categories, DOI, journal reference.
   A saved Hugging Face daily_papers response (a JSON array): its papers, and its daily list.
 
   A line that cannot be a paper (not JSON, no title, a bad id) is skipped; a field of the wrong
@@ -131,7 +132,7 @@ def _parser() -> argparse.ArgumentParser:
                   formatter_class=argparse.RawDescriptionHelpFormatter,
                   description="Loads papers into the library. Importing the same file again adds nothing; "
                               "an import raises no subscription alerts.")
-    imp.add_argument("file", help="the file: plain, gzip or xz (recognised by its content)")
+    imp.add_argument("file", help="the file: plain, gzip, xz or a zip of one file (recognised by its content)")
 
     digest = command("digest", help="print the daily list that would be posted")
     digest.add_argument("--date", help="YYYY-MM-DD (default: today, UTC)")

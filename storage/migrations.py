@@ -203,6 +203,15 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0012_deliveries_bundle", """
         ALTER TABLE deliveries ADD COLUMN bundle TEXT;
     """),
+    # What arXiv's bulk metadata carries besides the basics, and withdrawn papers (deleted records
+    # of an OAI-PMH harvest): kept, so a later import does not bring them back as answers.
+    ("0013_papers_arxiv_metadata", """
+        ALTER TABLE papers ADD COLUMN doi TEXT;
+        ALTER TABLE papers ADD COLUMN journal_ref TEXT;
+        ALTER TABLE papers ADD COLUMN comments TEXT;
+        ALTER TABLE papers ADD COLUMN updated TEXT;
+        ALTER TABLE papers ADD COLUMN withdrawn INTEGER NOT NULL DEFAULT 0;
+    """),
 ]
 
 

@@ -27,7 +27,7 @@ _CONNECTION_WAIT = 0.02  # SQLite's own wait for a lock, before _waits_its_turn 
 _PAPER_COLUMNS = (
     "key", "arxiv_id", "title", "norm_title", "abstract", "authors", "published", "categories",
     "upvotes", "venue", "hf_url", "code_url", "project_url", "github_stars", "ai_summary",
-    "ai_keywords", "source", "first_seen", "last_seen",
+    "ai_keywords", "source", "doi", "journal_ref", "comments", "updated", "first_seen", "last_seen",
 )
 # On conflict an incoming value replaces the stored one only when it is not NULL, so a thin
 # record (an arXiv listing) never erases what a richer one (Hugging Face) stored.
@@ -46,6 +46,8 @@ _ON_CONFLICT = (
     "github_stars = coalesce(excluded.github_stars, github_stars), "
     "ai_summary = coalesce(excluded.ai_summary, ai_summary), "
     "ai_keywords = CASE WHEN excluded.ai_keywords != '[]' THEN excluded.ai_keywords ELSE ai_keywords END, "
+    "doi = coalesce(excluded.doi, doi), journal_ref = coalesce(excluded.journal_ref, journal_ref), "
+    "comments = coalesce(excluded.comments, comments), updated = coalesce(excluded.updated, updated), "
     "last_seen = excluded.last_seen "
     "WHERE title IS NOT excluded.title OR abstract IS NOT coalesce(excluded.abstract, abstract) "
     "OR authors IS NOT (CASE WHEN excluded.authors != '[]' THEN excluded.authors ELSE authors END) "
@@ -56,7 +58,9 @@ _ON_CONFLICT = (
     "OR github_stars IS NOT coalesce(excluded.github_stars, github_stars) "
     "OR ai_summary IS NOT coalesce(excluded.ai_summary, ai_summary) "
     "OR ai_keywords IS NOT (CASE WHEN excluded.ai_keywords != '[]' THEN excluded.ai_keywords ELSE ai_keywords END) "
-    "OR (published IS NULL AND excluded.published IS NOT NULL)"
+    "OR (published IS NULL AND excluded.published IS NOT NULL) "
+    "OR doi IS NOT coalesce(excluded.doi, doi) OR journal_ref IS NOT coalesce(excluded.journal_ref, journal_ref) "
+    "OR comments IS NOT coalesce(excluded.comments, comments) OR updated IS NOT coalesce(excluded.updated, updated)"
 )
 _UPSERT_SQL = (f"INSERT INTO papers ({', '.join(_PAPER_COLUMNS)}, matched) "
                f"VALUES ({', '.join('?' * len(_PAPER_COLUMNS))}, ?) {_ON_CONFLICT}")
@@ -113,8 +117,9 @@ def _row_to_paper(row: sqlite3.Row) -> Paper:
         categories=tuple(json.loads(row["categories"])), upvotes=row["upvotes"],
         arxiv_id=row["arxiv_id"], venue=row["venue"], hf_url=row["hf_url"], code_url=row["code_url"],
         project_url=row["project_url"], github_stars=row["github_stars"], ai_summary=row["ai_summary"],
-        ai_keywords=tuple(json.loads(row["ai_keywords"])), source=row["source"],
-        first_seen=row["first_seen"], last_seen=row["last_seen"],
+        ai_keywords=tuple(json.loads(row["ai_keywords"])), source=row["source"], doi=row["doi"],
+        journal_ref=row["journal_ref"], comments=row["comments"], updated=row["updated"],
+        withdrawn=bool(row["withdrawn"]), first_seen=row["first_seen"], last_seen=row["last_seen"],
     )
 
 
@@ -124,7 +129,7 @@ def _paper_values(p: Paper, seen_at: str, news: bool) -> tuple:
         json.dumps(list(p.authors), ensure_ascii=False), p.published,
         json.dumps(list(p.categories)), p.upvotes, p.venue, p.hf_url, p.code_url, p.project_url,
         p.github_stars, p.ai_summary, json.dumps(list(p.ai_keywords), ensure_ascii=False), p.source,
-        seen_at, seen_at, 0 if news else 1,
+        p.doi, p.journal_ref, p.comments, p.updated, seen_at, seen_at, 0 if news else 1,
     )
 
 
@@ -146,7 +151,8 @@ def _bulk_paper_values(p: Paper, seen_at: str) -> tuple:
         _dumps_unicode(list(p.authors)) if p.authors else "[]", p.published,
         json.dumps(list(p.categories)) if p.categories else "[]", p.upvotes, p.venue, p.hf_url, p.code_url,
         p.project_url, p.github_stars, p.ai_summary,
-        _dumps_unicode(list(p.ai_keywords)) if p.ai_keywords else "[]", p.source, seen_at, seen_at,
+        _dumps_unicode(list(p.ai_keywords)) if p.ai_keywords else "[]", p.source, p.doi, p.journal_ref,
+        p.comments, p.updated, seen_at, seen_at,
     )
 
 

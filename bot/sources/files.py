@@ -1,4 +1,4 @@
-"""Papers from files: JSON Lines (plain, .gz or .xz), arXiv's metadata snapshot, or a saved Hugging
+"""Papers from files: JSON Lines (plain, .gz, .xz or a .zip of one file), arXiv's metadata snapshot, or a saved Hugging
 Face daily_papers response (whose daily list comes out too).
 
 A bad line never stops a file: it comes out as a Skipped with its line number and the reason.
@@ -12,6 +12,7 @@ import lzma
 import os
 import queue
 import threading
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
@@ -39,6 +40,7 @@ FileItem = Paper | Skipped | Noted | DailyBatch
 SOURCE = "file"
 _GZIP_MAGIC = b"\x1f\x8b"
 _XZ_MAGIC = b"\xfd7zXZ\x00"
+_ZIP_MAGIC = b"PK\x03\x04"
 _BLOCK = 1 << 20
 _END = object()
 
@@ -67,6 +69,13 @@ def open_binary(path: str | Path, position: ReadPosition | None = None) -> Binar
         return _Counted(gzip.GzipFile(fileobj=raw, mode="rb"), raw, position)  # type: ignore[return-value]
     if head.startswith(_XZ_MAGIC):
         return _Counted(lzma.LZMAFile(raw, "rb"), raw, position)  # type: ignore[return-value]
+    if head.startswith(_ZIP_MAGIC):  # arXiv's snapshot as distributed: one file in a zip
+        archive = zipfile.ZipFile(raw)
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        if len(members) != 1:
+            raw.close()
+            raise FileFormatError(f"{Path(path).name} holds {len(members)} files; paperboy imports a zip of one")
+        return _Counted(archive.open(members[0]), raw, position)  # type: ignore[return-value]
     return _Counted(raw, raw, position)  # type: ignore[return-value]
 
 
@@ -143,10 +152,15 @@ def paper_from_record(record: Any, notes: list[tuple[str, str]] | None = None) -
     if not authors:
         first = _text(record, "first_author", notes)
         authors = (first,) if first else ()
+    snapshot = "versions" in record
     return Paper(
         key=arxiv_id or key_for_unnumbered(title, venue),
         title=title,
         abstract=_text(record, "abstract", notes),
+        doi=tidy(record.get("doi")) if snapshot else None,
+        journal_ref=tidy(record.get("journal-ref")) if snapshot else None,
+        comments=tidy(record.get("comments")) if snapshot else None,
+        updated=day_of(record.get("update_date")) if snapshot else None,
         authors=authors,
         published=_published(record, notes),
         categories=_categories(record, notes),
@@ -191,10 +205,7 @@ def _authors(record: dict, notes: list[tuple[str, str]]) -> tuple[str, ...]:
     value = record.get("authors")
     if isinstance(value, list):
         return names(value)
-    parsed = record.get("authors_parsed")  # the snapshot's [last, first, suffix] lists: tidier names
-    if isinstance(parsed, list) and parsed and all(isinstance(n, list) for n in parsed):
-        return names([" ".join(str(part) for part in (n[1:2] + n[:1] + n[2:3]) if part) for n in parsed])
-    if isinstance(value, str):
+    if isinstance(value, str):  # the snapshot's form too ("A. Bal\\'azs, B. Berger and C. Yuan")
         return names_in_text(value)
     if value is not None:
         _left_out(notes, "authors", value, "a list of names or one string of them")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from paperboy.bot.ids import parse_paper_id
-from paperboy.bot.text import collapse_whitespace
+from paperboy.bot.text import collapse_whitespace, readable_math
 
 _PLAIN_NEW_ID = re.compile(r"\d{4}\.\d{4,5}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -106,9 +106,16 @@ def names(values: Any) -> tuple[str, ...]:
 _NAME_SEPARATORS = re.compile(r"\s*;\s*|\s*,\s*(?:and\s+|&\s*)?|\s+and\s+|\s+&\s+")
 
 
+_AFFILIATIONS = re.compile(r"\s*\((?:[^()]|\([^()]*\))*\)")
+
+
 def names_in_text(text: str) -> tuple[str, ...]:
-    """Author names from one string: "Alice, Bob and Carol", "Alice; Bob", "Alice & Bob"."""
-    return names(_NAME_SEPARATORS.split(text.strip()))
+    """Author names from one string: "Alice, Bob and Carol", "Alice; Bob", "Alice & Bob"; arXiv's
+    LaTeX accents read as letters ("Bal\\'azs" is "Balázs") and affiliations in brackets left out
+    ("A. Author (1), B. Author (2) ((1) MIT, (2) ETH)")."""
+    if "(" in text:
+        text = _AFFILIATIONS.sub("", text)
+    return names(_NAME_SEPARATORS.split(readable_math(text).strip()))
 
 
 def codes(values: Any) -> tuple[str, ...]:

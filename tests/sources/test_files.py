@@ -185,18 +185,35 @@ def test_obvious_forms_are_read_and_the_rest_is_noted_with_its_line(tmp_path):
     ])
 
 
-def test_arxivs_metadata_snapshot_is_read_with_its_names_categories_and_first_version_date(tmp_path):
-    record = {"id": "0704.0001", "submitter": "Pavel Nadolsky", "authors": "C. Bal\\'azs, E. L. Berger",
-              "title": "Calculation of prompt diphoton production cross sections at Tevatron and\n  LHC energies",
-              "comments": "37 pages", "journal-ref": None, "doi": "10.1103/PhysRevD.76.013009", "report-no": None,
-              "categories": "hep-ph math.QA", "license": None, "abstract": "  A fully differential calculation.\n",
-              "versions": [{"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"},
-                           {"version": "v2", "created": "Tue, 24 Jul 2007 20:10:27 GMT"}],
-              "update_date": "2008-11-13", "authors_parsed": [["Balázs", "C.", ""], ["Berger", "E. L.", ""]]}
-    [paper], noted = noted_and_papers(tmp_path, record)
-    assert paper.authors == ("C. Balázs", "E. L. Berger") and paper.categories == ("hep-ph", "math.QA")
-    assert paper.published == "2007-04-02" and paper.title.endswith("Tevatron and LHC energies")
-    assert noted == []  # the snapshot's other fields are known, and quietly not kept
+def test_arxivs_metadata_snapshot_is_stored_as_expected():
+    expected = EXPECTED["arxiv_snapshot_sample.json"]["stores"]
+    papers, skipped = read(FIXTURES / "arxiv_snapshot_sample.json")
+    assert skipped == [] and sorted(papers) == sorted(e["arxiv_id"] for e in expected)
+    for want in expected:
+        paper = papers[want["arxiv_id"]]
+        assert paper.arxiv_id == want["arxiv_id"] and paper.published == want["published"]
+        assert list(paper.categories) == want["categories"]
+        if "authors" in want:
+            assert list(paper.authors) == want["authors"]
+        if "authors_count" in want:  # authors_parsed is cut short in the dump; the string is whole
+            assert len(paper.authors) == want["authors_count"]
+        if "title" in want:
+            assert paper.title == want["title"]
+    first = papers["0704.0001"]
+    assert (first.doi, first.journal_ref, first.updated) == ("10.1103/PhysRevD.76.013009", "Phys.Rev.D76:013009,2007",
+                                                             "2008-11-13")
+    assert first.comments == "37 pages, 15 figures; published version"
+    assert not [i for i in iter_file(FIXTURES / "arxiv_snapshot_sample.json") if isinstance(i, Noted)]
+
+
+def test_the_snapshot_as_distributed_in_a_zip_is_read(tmp_path):
+    import zipfile
+
+    path = tmp_path / "arxiv.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(FIXTURES / "arxiv_snapshot_sample.json", "arxiv-metadata-oai-snapshot.json")
+    papers, skipped = read(path)
+    assert skipped == [] and "hep-th/9901001" in papers and len(papers) == 4
 
 
 @pytest.mark.parametrize("name", SMALL)

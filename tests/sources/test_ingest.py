@@ -224,3 +224,14 @@ def test_an_import_keeps_its_transactions_short_only_while_a_bot_runs_on_the_dat
     writer._resize(MAX_BATCH_ROWS, 1.5)  # a bot started: down at once to what takes ~80 ms
     assert MIN_BATCH_ROWS <= writer.batch_rows <= MAX_BATCH_ROWS * 0.08 / 1.5 + 1
     store.close()
+
+
+def test_the_snapshot_imports_with_its_metadata_and_again_changes_nothing(store):
+    first = import_file(store, FIXTURES / "arxiv_snapshot_sample.json", NOW)
+    assert (first.new, first.skipped, first.noted) == (4, 0, 0)
+    stored = store.get_paper("0704.0001")
+    assert stored.authors[0] == "C. Balázs" and stored.doi == "10.1103/PhysRevD.76.013009"
+    assert stored.updated == "2008-11-13" and stored.journal_ref == "Phys.Rev.D76:013009,2007"
+    assert store.get_paper("hep-th/9901001").categories == ("hep-th", "math-ph", "math.MP")
+    again = import_file(store, FIXTURES / "arxiv_snapshot_sample.json", datetime(2026, 12, 1, tzinfo=UTC))
+    assert (again.new, again.updated) == (0, 0)
