@@ -51,6 +51,10 @@ class Store(Protocol):
     def unmatched_papers(self, limit: int = 2000) -> list[Paper]:
         """News not yet matched against the subscriptions, oldest first."""
 
+    def mark_withdrawn(self, arxiv_ids: Iterable[str]) -> int:
+        """Papers arXiv deleted: kept, never offered as an answer, listed or alerted again. Returns
+        how many were newly marked."""
+
     def record_matches(self, paper_keys: Iterable[str], alerts: Iterable[tuple[str, DeliveryKind, Target, dict[str, Any]]],
                        now: str) -> int:
         """In one transaction: the alerts enqueued (as enqueue_deliveries) and the papers marked
@@ -89,14 +93,15 @@ class Store(Protocol):
         """Replace the list for (date, source) with entries [(paper_key, upvotes)], best first."""
 
     def daily_list(self, date: str, source: str) -> list[tuple[Paper, int | None]]:
-        """The papers of a recorded list in its order, each with the upvotes the list gave it."""
+        """The papers of a recorded list in its order, each with the upvotes the list gave it
+        (withdrawn papers left out)."""
 
     def latest_daily_date(self, source: str, on_or_before: str) -> str | None: ...
 
     def papers_in_categories(self, categories: list[str], published_from: str, published_to: str,
                              limit: int = 200) -> list[Paper]:
         """Papers whose categories include any of these, published in [from, to], newest and most
-        upvoted first."""
+        upvoted first; withdrawn ones left out."""
 
     # ---- channels ---------------------------------------------------------------------------
 
@@ -217,6 +222,9 @@ class Store(Protocol):
     def get_state(self, name: str) -> str | None: ...
 
     def set_state(self, name: str, value: str) -> None: ...
+
+    def papers_by_source(self) -> dict[str, int]:
+        """How many papers each source brought (hf, arxiv, file, ...), most first."""
 
     def states_with_prefix(self, prefix: str) -> dict[str, str]:
         """Every state whose name begins with `prefix`, by name."""

@@ -19,6 +19,7 @@ from paperboy.bot.categories import category_named, closest_category
 from paperboy.bot.clock import SystemClock, iso
 from paperboy.bot.commands.dispatch import build_core
 from paperboy.bot.delivery.digest import build_digest_explained
+from paperboy.bot.delivery.harvest import harvest_set, harvest_states
 from paperboy.bot.delivery.ingest import ImportReport, import_file, ingest_arxiv, ingest_hf
 from paperboy.bot.delivery.pipeline import match_news
 from paperboy.bot.replies import found_something
@@ -26,6 +27,7 @@ from paperboy.bot.serialize import reply_to_json_result
 from paperboy.bot.sources import ArxivGate, Sources
 from paperboy.bot.sources.files import FileFormatError
 from paperboy.bot.sources.http import SourceError
+from paperboy.bot.sources.oai import ARCHIVE_SETS, set_of, valid_set
 from paperboy.config import SettingError, database_path
 from paperboy.health import check
 from paperboy.logs import configure_logging
@@ -95,6 +97,17 @@ ASK_EPILOG = """examples:
 """ + EXIT_CODES
 
 
+def _oai_set(text: str) -> str:
+    """--set: an arXiv OAI-PMH set."""
+    if valid_set(text):
+        return text
+    named = category_named(text)
+    if named is not None and set_of(named):
+        raise argparse.ArgumentTypeError(f"{text!r} is a category; its set is {set_of(named)}")
+    raise argparse.ArgumentTypeError(f"{text!r} is not an arXiv set (one of {', '.join(ARCHIVE_SETS)}, "
+                                     "or e.g. physics:hep-th)")
+
+
 def _parser() -> argparse.ArgumentParser:
     # --db is taken before the command and after it alike; given after, it wins.
     database = argparse.ArgumentParser(add_help=False)
@@ -126,6 +139,12 @@ def _parser() -> argparse.ArgumentParser:
     arxiv = ingest_sources.add_parser("arxiv", help="recent arXiv papers of a category", parents=[database])
     arxiv.add_argument("--category", required=True, type=_category, help="e.g. cs.LG")
     arxiv.add_argument("--days", type=_days, default=1, help="how many days back (default 1)")
+    oai = ingest_sources.add_parser("oai", parents=[database],
+                                    help="every new and changed paper of arXiv sets, by OAI-PMH (arXiv's bulk route)")
+    oai.add_argument("--set", dest="sets", action="append", required=True, type=_oai_set, metavar="SET",
+                     help="cs, math, physics, ... or one category's set, e.g. physics:hep-th (repeatable)")
+    oai.add_argument("--from", dest="since", help="YYYY-MM-DD (default: the last day harvested, else yesterday)")
+    oai.add_argument("--until", help="YYYY-MM-DD (default: today, UTC)")
 
     imp = command("import", help="load papers from a JSON Lines file (.gz/.xz too), arXiv's metadata snapshot "
                                  "or a saved daily_papers response", epilog=IMPORT_FORMAT,
@@ -196,6 +215,12 @@ def _run(args: argparse.Namespace) -> int:
         stats = store.stats(iso(datetime.now(UTC)))
         for name, value in stats.items():
             print(f"{name:20} {value:,}" if isinstance(value, int) else f"{name:20} {value}")
+        for source, count in store.papers_by_source().items():
+            print(f"{'papers from ' + source:20} {count:,}")
+        for state in harvest_states(store):
+            when = f"last finished {state.last_success}" if state.last_success else "never finished"
+            doing = "" if state.finished else f", under way: {state.since}..{state.until}"
+            print(f"{'harvest ' + state.set_spec:20} {when}, until {state.harvested_until or '-'}{doing}")
         if not stats["papers"]:
             print("\nNo papers yet. Fetch the last week of Hugging Face Daily Papers with\n"
                   "  paperboy ingest hf --days 7\nor load a file (see paperboy import --help) with\n"
@@ -319,6 +344,14 @@ async def _ingest(args: argparse.Namespace, store: SQLiteStore, sources: Sources
                 report = await ingest_hf(store, sources, day, now)
                 print(f"{day}: {report.count} papers ({len(report.new_keys)} new)"
                       + (f", {len(report.skipped)} malformed skipped" if report.skipped else ""))
+        elif args.source == "oai":
+            since = _valid_date(args.since) if args.since else None
+            until = _valid_date(args.until) if args.until else None
+            for set_spec in dict.fromkeys(args.sets):
+                harvest = await harvest_set(store, sources, set_spec, now, since=since, until=until)
+                print(f"{set_spec} {harvest.since}..{harvest.until}: {harvest.papers} papers "
+                      f"({len(harvest.new_keys)} new, {harvest.withdrawn} withdrawn) in {harvest.pages} pages"
+                      + (", resumed" if harvest.resumed else ""))
         else:
             report = await ingest_arxiv(store, sources, args.category, args.days, now)
             print(f"arXiv {args.category}: {report.count} papers ({len(report.new_keys)} new)")

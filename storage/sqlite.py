@@ -345,6 +345,19 @@ class SQLiteStore:
         return [_row_to_paper(r) for r in rows]
 
     @_waits_its_turn
+    def mark_withdrawn(self, arxiv_ids: Iterable[str]) -> int:
+        ids = list(arxiv_ids)
+        changed = 0
+        with self.conn:
+            for start in range(0, len(ids), 900):
+                chunk = ids[start:start + 900]
+                # Matched too: a withdrawn paper raises no alert.
+                changed += self.conn.execute(
+                    f"UPDATE papers SET withdrawn = 1, matched = 1 WHERE withdrawn = 0 AND arxiv_id IN "
+                    f"({','.join('?' * len(chunk))})", chunk).rowcount
+        return changed
+
+    @_waits_its_turn
     def record_matches(self, paper_keys: Iterable[str], alerts: Iterable[tuple[str, str, Target, dict[str, Any]]],
                        now: str) -> int:
         keys = list(paper_keys)
@@ -369,7 +382,7 @@ class SQLiteStore:
     def daily_list(self, date: str, source: str) -> list[tuple[Paper, int | None]]:
         rows = self._all(
             "SELECT p.*, d.upvotes AS list_upvotes FROM daily_lists d JOIN papers p ON p.key = d.paper_key "
-            "WHERE d.date = ? AND d.source = ? ORDER BY d.rank", [date, source])
+            "WHERE d.date = ? AND d.source = ? AND p.withdrawn = 0 ORDER BY d.rank", [date, source])
         return [(_row_to_paper(r), r["list_upvotes"]) for r in rows]
 
     def latest_daily_date(self, source: str, on_or_before: str) -> str | None:
@@ -383,7 +396,7 @@ class SQLiteStore:
         likes = " OR ".join("categories LIKE ?" for _ in categories)
         params = [f'%"{c}"%' for c in categories]
         rows = self._all(
-            f"SELECT * FROM papers WHERE ({likes}) AND published BETWEEN ? AND ? "
+            f"SELECT * FROM papers WHERE ({likes}) AND published BETWEEN ? AND ? AND withdrawn = 0 "
             "ORDER BY published DESC, coalesce(upvotes, 0) DESC LIMIT ?",
             [*params, published_from, published_to, limit])
         return [_row_to_paper(r) for r in rows]
@@ -706,6 +719,10 @@ class SQLiteStore:
         with self.conn:
             self.conn.execute("INSERT INTO state (name, value) VALUES (?, ?) "
                               "ON CONFLICT(name) DO UPDATE SET value = excluded.value", [name, value])
+
+    def papers_by_source(self) -> dict[str, int]:
+        return {r[0] or "unknown": r[1] for r in self._all(
+            "SELECT source, count(*) FROM papers GROUP BY source ORDER BY count(*) DESC")}
 
     def states_with_prefix(self, prefix: str) -> dict[str, str]:
         rows = self._all("SELECT name, value FROM state WHERE name >= ? AND name < ?", [prefix, _after(prefix)])

@@ -32,8 +32,8 @@ def _facts(paper: Paper) -> Text:
         bits.append(f"▲ {paper.upvotes}")
     if paper.arxiv_id:
         bits.append(f"arXiv:{paper.arxiv_id}")
-    elif paper.venue:
-        bits.append(paper.venue)
+    if paper.journal_ref or paper.venue:
+        bits.append(paper.journal_ref or paper.venue)
     facts.append("  ·  ".join(bits))
     return facts
 

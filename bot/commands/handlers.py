@@ -39,6 +39,9 @@ async def paper(ctx: Context, inv: Invocation) -> Reply:
         note = "Add a few more words of the title, or use the arXiv id."
         return PaperList(title=f"No confident match for {quoted(query)}. Did you mean:", items=match.candidates,
                          note=f"{gap} {note}" if gap else note, sources=sources)
+    if match.withdrawn:
+        return Notice(f"arXiv:{match.paper_id} has been withdrawn from arXiv, so paperboy no longer offers it.",
+                      ephemeral=True, no_match=True)
     if match.via == "id":
         paper_id = quoted(query)[1:-1]
         if gap:

@@ -91,6 +91,8 @@ def judge(store, index: TitleIndex, terms: QueryTerms, positions: list[int]) -> 
     papers = store.get_papers_by_rowid(list(by_rowid))
     judged = []
     for rowid, paper in papers.items():
+        if paper.withdrawn:
+            continue
         norm = index.titles[by_rowid[rowid]]
         fit = title_similarity(terms, paper.title, norm, index)
         keywords = keyword_evidence(terms, paper, bm25_share.get(rowid, 0.0))

@@ -45,6 +45,7 @@ class Match:
     paper_id: str | None = None  # the arXiv id the query named, if it named one
     note: str | None = None  # why an answer is missing or thin (not found, a source timed out)
     sources: SourcesAsked | None = None
+    withdrawn: bool = False  # the id named a paper arXiv withdrew
 
     @property
     def sources_failed(self) -> bool:
@@ -139,7 +140,7 @@ class Matcher:
         paper_id = parse_paper_id(text)
         if paper_id:
             found = self.store.get_paper(paper_id)
-            return [found] if found else []
+            return [found] if found and not found.withdrawn else []
         norm = normalize_title(text)
         if not norm or limit <= 0:
             return []
@@ -152,7 +153,8 @@ class Matcher:
                 if len(positions) >= limit:
                     break
         papers = self.store.get_papers_by_rowid([index.rowids[p] for p in positions])
-        return [papers[index.rowids[p]] for p in positions if index.rowids[p] in papers]
+        return [papers[index.rowids[p]] for p in positions if index.rowids[p] in papers
+                and not papers[index.rowids[p]].withdrawn]
 
     async def aclose(self) -> None:
         """Waits for source calls that were cut off at their deadline to finish cancelling."""
@@ -166,6 +168,9 @@ class Matcher:
 
     async def _lookup_id(self, text: str, paper_id: str) -> Match:
         paper = await self.store.run(self.store.get_paper, paper_id)
+        if paper is not None and paper.withdrawn:
+            return Match(query=text, best=None, via="id", paper_id=paper_id, withdrawn=True,
+                         note=f"arXiv:{paper_id} was withdrawn from arXiv")
         note, asked = None, None
         if paper is None and self._fetch_by_id is not None:
             fetch = self._fetch_by_id

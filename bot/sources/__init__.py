@@ -2,8 +2,8 @@
 and arXiv (hf, arxiv) over one careful HTTP client (http), and the file formats paperboy imports
 (files, records). Imports only the shared modules of paperboy.bot.
 
-PAPERBOY_HF_BASE_URL and PAPERBOY_ARXIV_BASE_URL point the sources at mirrors, proxies or test
-servers; PAPERBOY_OFFLINE=1 turns every source call off without touching the network.
+PAPERBOY_HF_BASE_URL, PAPERBOY_ARXIV_BASE_URL and PAPERBOY_ARXIV_OAI_URL point the sources at mirrors,
+proxies or test servers; PAPERBOY_OFFLINE=1 turns every source call off without touching the network.
 """
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ from paperboy.bot.models import Paper
 from paperboy.bot.sources.arxiv import ArxivGate, ArxivSource
 from paperboy.bot.sources.hf import DailyBatch, HuggingFaceSource
 from paperboy.bot.sources.http import SourceError, SourceOffline, make_client
+from paperboy.bot.sources.oai import DEFAULT_OAI_URL, ExpiredToken, OaiPage, OaiSource
 from paperboy.bot.sources.records import Skipped, arxiv_id_of
 
-__all__ = ["Sources", "SourceError", "SourceOffline", "DailyBatch", "Skipped", "ArxivGate"]
+__all__ = ["Sources", "SourceError", "SourceOffline", "DailyBatch", "Skipped", "ArxivGate", "OaiPage", "ExpiredToken"]
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +35,10 @@ class Sources:
 
     def __init__(self, hf: HuggingFaceSource | None, arxiv: ArxivSource | None, *,
                  client: httpx.AsyncClient | None = None, owns_client: bool = False,
-                 search_budget: float = 1.8):
+                 search_budget: float = 1.8, oai: OaiSource | None = None):
         self.hf = hf
         self.arxiv = arxiv
+        self.oai = oai
         self.search_budget = search_budget  # seconds search() waits for the slower source
         self._client = client
         self._owns_client = owns_client
@@ -55,10 +57,12 @@ class Sources:
             return cls(None, None)
         hf_url = _base_url(env, "PAPERBOY_HF_BASE_URL", DEFAULT_HF_BASE_URL)
         arxiv_url = _base_url(env, "PAPERBOY_ARXIV_BASE_URL", DEFAULT_ARXIV_BASE_URL)
+        oai_url = _base_url(env, "PAPERBOY_ARXIV_OAI_URL", DEFAULT_OAI_URL)
         owns = client is None
         client = client or make_client()
-        return cls(HuggingFaceSource(client, hf_url), ArxivSource(client, arxiv_url, gate=gate or ArxivGate()),
-                   client=client, owns_client=owns)
+        gate = gate or ArxivGate()  # the API and OAI-PMH are one arXiv: one pace for both
+        return cls(HuggingFaceSource(client, hf_url), ArxivSource(client, arxiv_url, gate=gate),
+                   client=client, owns_client=owns, oai=OaiSource(client, oai_url, gate=gate))
 
     def _online(self, what: str) -> tuple[HuggingFaceSource, ArxivSource]:
         if self.hf is None or self.arxiv is None:
@@ -72,6 +76,12 @@ class Sources:
     async def arxiv_recent(self, category: str, days: int, now: datetime) -> list[Paper]:
         _, arxiv = self._online("arxiv")
         return await arxiv.recent(category, days, now)
+
+    async def oai_page(self, set_spec: str, since: str, until: str, token: str | None = None) -> OaiPage:
+        """One page of arXiv's OAI-PMH records of a set (see sources.oai)."""
+        if self.oai is None:
+            raise SourceOffline("arxiv-oai")
+        return await self.oai.page(set_spec, since, until, token)
 
     async def fetch_by_id(self, arxiv_id: str) -> Paper | None:
         """One paper by arXiv id: Hugging Face when it knows it, else arXiv. None when arXiv does not
