@@ -216,11 +216,11 @@ def _run(args: argparse.Namespace) -> int:
         for name, value in stats.items():
             print(f"{name:20} {value:,}" if isinstance(value, int) else f"{name:20} {value}")
         for source, count in store.papers_by_source().items():
-            print(f"{'papers from ' + source:20} {count:,}")
+            print(f"{'papers_from_' + source:20} {count:,}")
         for state in harvest_states(store):
             when = f"last finished {state.last_success}" if state.last_success else "never finished"
             doing = "" if state.finished else f", under way: {state.since}..{state.until}"
-            print(f"{'harvest ' + state.set_spec:20} {when}, until {state.harvested_until or '-'}{doing}")
+            print(f"{'harvest_' + state.set_spec:20} {when}, until {state.harvested_until or '-'}{doing}")
         if not stats["papers"]:
             print("\nNo papers yet. Fetch the last week of Hugging Face Daily Papers with\n"
                   "  paperboy ingest hf --days 7\nor load a file (see paperboy import --help) with\n"

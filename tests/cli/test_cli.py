@@ -94,7 +94,7 @@ def test_import_raises_no_alerts(env, tmp_path):
     path = tmp_path / "papers.jsonl"
     path.write_text(json.dumps({"id": "2501.00009", "title": "Paper number nine", "abstract": "x"}) + "\n")
     assert paperboy(["import", str(path)], env).returncode == 0
-    stats = dict(line.split() for line in paperboy(["stats"], env).stdout.splitlines())
+    stats = dict(line.split(None, 1) for line in paperboy(["stats"], env).stdout.splitlines())
     assert stats["subscriptions"] == "1" and stats["papers"] == "1"
     assert stats["deliveries_pending"] == "0"
 
@@ -194,7 +194,7 @@ def test_a_source_failing_on_a_later_day_still_alerts_what_was_stored_before(env
     result = paperboy(["ingest", "hf", "--date", "2026-11-24", "--days", "5"], env)
     assert result.returncode == 1 and "2026-11-20" not in result.stdout  # the fifth day failed
     assert "2 subscription alerts queued" in result.stdout  # the 24th's two papers about memory
-    stats = dict(line.split() for line in paperboy(["stats"], env).stdout.splitlines())
+    stats = dict(line.split(None, 1) for line in paperboy(["stats"], env).stdout.splitlines())
     assert stats["deliveries_pending"] == "2"
 
 

@@ -46,7 +46,7 @@ def test_ingest_oai_harvests_a_set_and_stats_shows_it(oai_env):
     assert FakeOai.asked[0]["set"] == "math" and FakeOai.asked[1] == {"verb": "ListRecords",
                                                                       "resumptionToken": "7384712|1001"}
     stats = paperboy(["stats"], oai_env).stdout
-    assert "papers from arxiv" in stats and "harvest math" in stats and "until 2026-11-24" in stats
+    assert "papers_from_arxiv" in stats and "harvest_math" in stats and "until 2026-11-24" in stats
     card = paperboy(["ask", "/paper 1910.03186"], dict(oai_env, PAPERBOY_OFFLINE="1")).stdout
     assert "K-theoretic Coulomb branches" in card and "Duke Math. J. 173 (2024)" in card
 
