@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from paperboy.bot.clock import iso
+from paperboy.bot.clock import iso, parse_iso
 from paperboy.bot.delivery.fetch_log import record_fetch
 from paperboy.bot.sources import ExpiredToken, OaiPage, Sources
+from paperboy.bot.sources.oai import set_of
 from paperboy.bot.store import Store
+from paperboy.bot.subscriptions.query import QueryError, parse
 
 log = logging.getLogger(__name__)
 
@@ -138,3 +141,58 @@ def _store_page(store: Store, page: OaiPage, now: datetime, since: str) -> tuple
             new_keys += store.upsert_papers(papers, iso(now), news=is_news).new_keys
     marked = store.mark_withdrawn(page.deleted) if page.deleted else 0
     return tuple(new_keys), marked
+
+
+ANNOUNCED_AT = time(20, 0)  # arXiv's new listings go out at 20:00 US Eastern time
+ANNOUNCE_ZONE = ZoneInfo("America/New_York")
+HARVEST_DELAY = timedelta(hours=2)  # then OAI-PMH has them
+
+
+def last_harvest_moment(now: datetime) -> datetime:
+    """The latest moment, at or before `now`, at which a day's announcement is in OAI-PMH."""
+    local = now.astimezone(ANNOUNCE_ZONE)
+    moment = datetime.combine(local.date(), ANNOUNCED_AT, ANNOUNCE_ZONE) + HARVEST_DELAY
+    if moment > local:
+        moment -= timedelta(days=1)
+    return moment
+
+
+def harvest_due(state: HarvestState, now: datetime) -> bool:
+    """Whether a set has not been harvested since the latest announcement became harvestable (or
+    a harvest of it was cut off)."""
+    if not state.finished or state.last_success is None:
+        return True
+    return parse_iso(state.last_success) < last_harvest_moment(now)
+
+
+def wanted_sets(store: Store) -> list[str]:
+    """The sets holding every arXiv category a channel's daily post or a subscription (cat:) uses."""
+    categories: set[str] = set()
+    for channel in store.enabled_channels():
+        if channel.sources != "hf":
+            categories.update(c for c in channel.sources.split(",") if c)
+    for subscription in store.all_subscriptions():
+        try:
+            categories |= parse(subscription.query).categories()
+        except QueryError:
+            continue
+    return sorted({found for found in map(set_of, categories) if found})
+
+
+async def harvest_due_sets(store: Store, sources: Sources, now: datetime) -> tuple[list[str], list[str]]:
+    """Harvests every wanted set that is due; returns the new papers' keys and the failures. A set
+    that fails is tried again at the next round and resumes where it stopped."""
+    new: list[str] = []
+    failures: list[str] = []
+    for set_spec in await store.run(wanted_sets, store):
+        state = await store.run(harvest_state, store, set_spec)
+        if not harvest_due(state, now):
+            continue
+        try:
+            report = await harvest_set(store, sources, set_spec, now)
+            new.extend(report.new_keys)
+            log.info("harvest %s %s..%s: %d papers, %d new", set_spec, report.since, report.until, report.papers,
+                     len(report.new_keys))
+        except Exception as exc:  # one set failing must not stop the others
+            failures.append(f"oai {set_spec}: {exc}")
+    return new, failures

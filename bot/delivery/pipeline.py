@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from paperboy.bot.clock import Clock, iso, wait_or_stop
+from paperboy.bot.delivery.harvest import harvest_due_sets
 from paperboy.bot.delivery.ingest import ingest_arxiv, ingest_hf
 from paperboy.bot.sources import Sources
 from paperboy.bot.store import Store
@@ -66,8 +67,10 @@ async def match_news_off_loop(store: Store, now: datetime, matcher: Refreshable 
 
 async def ingest_once(store: Store, sources: Sources, now: datetime, matcher: Refreshable | None = None,
                       hf_days: int = HF_DAYS, arxiv_days: int = 2) -> dict[str, Any]:
-    """Today's and yesterday's Hugging Face lists plus the arXiv categories channels asked for.
-    A source that fails is logged and skipped; the others still run."""
+    """Today's and yesterday's Hugging Face lists, the arXiv categories channels asked for, and,
+    once a day after arXiv's announcement, an OAI-PMH harvest of the sets holding every category a
+    channel or a subscription (cat:) uses. A source that fails is logged and skipped; the others
+    still run."""
     new: list[str] = []
     failures: list[str] = []
     for back in range(hf_days):
@@ -85,6 +88,9 @@ async def ingest_once(store: Store, sources: Sources, now: datetime, matcher: Re
             new.extend(report.new_keys)
         except Exception as exc:
             failures.append(f"arxiv {category}: {exc}")
+    harvested, harvest_failures = await harvest_due_sets(store, sources, now)
+    new.extend(harvested)
+    failures.extend(harvest_failures)
     for failure in failures:
         log.warning("ingest failed: %s", failure)
     alerts = await match_news_off_loop(store, now, matcher)

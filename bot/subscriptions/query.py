@@ -274,6 +274,10 @@ class SubscriptionQuery:
                 return False
         return True
 
+    def categories(self) -> set[str]:
+        """The arXiv categories (or archives) the query asks for: what must be harvested to see its papers."""
+        return {t.text for clause in self.clauses for t in clause if t.kind == "cat"}
+
     def __str__(self) -> str:
         parts = [" OR ".join(str(t) for t in clause) for clause in self.clauses]
         return " ".join(parts + [str(t) for t in self.excluded])

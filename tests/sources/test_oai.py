@@ -143,3 +143,47 @@ def test_garbage_and_oai_errors_are_source_errors():
                                                 ("stat.ML", "stat"), ("quant-ph", "physics")])
 def test_each_category_has_its_set(category, expected):
     assert set_of(category) == expected
+
+
+def test_the_harvest_is_due_once_a_day_after_arxivs_announcement():
+    from paperboy.bot.clock import iso
+    from paperboy.bot.delivery.harvest import HarvestState, harvest_due, last_harvest_moment
+
+    # 20:00 in New York plus two hours: 03:00 UTC in November (EST).
+    assert last_harvest_moment(datetime(2026, 11, 25, 4, 0, tzinfo=UTC)) == datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+    assert last_harvest_moment(datetime(2026, 11, 25, 2, 0, tzinfo=UTC)) == datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+    done_before = HarvestState("cs", last_success=iso(datetime(2026, 11, 25, 2, 59, tzinfo=UTC)))
+    done_after = HarvestState("cs", last_success=iso(datetime(2026, 11, 25, 3, 1, tzinfo=UTC)))
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    assert harvest_due(done_before, now) and not harvest_due(done_after, now)
+    assert harvest_due(HarvestState("cs"), now) and harvest_due(HarvestState("cs", last_success=iso(now),
+                                                                             finished=False), now)
+
+
+def test_the_sets_to_harvest_come_from_channels_and_subscriptions(store):
+    from paperboy.bot.delivery.harvest import wanted_sets
+
+    store.configure_channel("discord", "g", "c1", "2026-11-24T00:00:00Z", enabled=True, sources="cs.LG,math.AG")
+    store.configure_channel("discord", "g", "c2", "2026-11-24T00:00:00Z", enabled=True, sources="hf")
+    store.add_subscription("discord", "g", "u1", "c1", "dm", "cat:hep-th diffusion", "2026-11-24T00:00:00Z")
+    store.add_subscription("discord", "g", "u2", "c1", "dm", "diffusion -cat:q-bio", "2026-11-24T00:00:00Z")
+    assert wanted_sets(store) == ["cs", "math", "physics"]
+
+
+async def test_the_bots_ingest_harvests_due_sets_and_alerts_their_subscribers(fake_sources, oai_sources, store):
+    from paperboy.bot.delivery.pipeline import ingest_once
+
+    store.add_subscription("discord", "g", "u1", "c1", "dm", "cat:math.QA coulomb", "2026-11-24T00:00:00Z")
+    # As if 1910.03186 had been submitted the day before: news. 1510.03908 (a new version of a 2015
+    # paper, also about Coulomb branches but not in math.QA) stays catalogue either way.
+    fresh = fixture_bytes("arxiv_oai_page1.xml").replace(b"<created>2019-10-08</created>",
+                                                         b"<created>2026-11-24</created>")
+    fake_sources.route("/oai", Reply(200, fresh, XML), query={"set": "math"})
+    fake_sources.route("/oai", page("arxiv_oai_page2.xml"), query={"resumptionToken": TOKEN})
+    summary = await ingest_once(store, oai_sources, NOW)
+    assert [s.query.get("set") for s in fake_sources.requests_to("/oai")][0] == "math"
+    assert summary["alerts"] == 1
+    [alert] = store.deliveries(kind="alert")
+    assert alert.dedupe_key.endswith(":1910.03186") and alert.target.user == "u1"
+    again = await ingest_once(store, oai_sources, NOW)
+    assert len(fake_sources.requests_to("/oai")) == 2 and again["alerts"] == 0  # harvested once a day
