@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from paperboy.bot.text import collapse_whitespace, trim_at_word, words
+from paperboy.bot.text import collapse_whitespace, readable_math, trim_at_word, words
 
 # How a delivery reaches its place:
 #   "channel"  posted in the channel;
@@ -88,9 +88,14 @@ class Paper:
         ]
         return [(label, url) for label, url in found if url]
 
+    @property
+    def shown_title(self) -> str:
+        """The title as cards and lists show it: its LaTeX as text ("$\\Gamma$" is "Γ")."""
+        return readable_math(self.title)
+
     def summary(self, limit: int = 300) -> str:
-        """ai_summary when there is one, else the abstract cut at a word boundary."""
-        return trim_at_word(collapse_whitespace(self.ai_summary or self.abstract or ""), limit)
+        """ai_summary when there is one, else the abstract cut at a word boundary; LaTeX as text."""
+        return trim_at_word(readable_math(collapse_whitespace(self.ai_summary or self.abstract or "")), limit)
 
     def with_changes(self, **changes) -> Paper:
         return replace(self, **changes)

@@ -69,7 +69,7 @@ def reply_text(reply: Reply) -> str:
     """A plain-text rendering: notification fallbacks, logs, --json's "text"."""
     if isinstance(reply, Card):
         p = reply.paper
-        lines = [p.title]
+        lines = [p.shown_title]
         if p.authors:
             lines.append(", ".join(p.authors[:5]) + (f" +{len(p.authors) - 5} more" if len(p.authors) > 5 else ""))
         if reply.note:
@@ -82,7 +82,7 @@ def reply_text(reply: Reply) -> str:
         for n, item in enumerate(reply.items, 1):
             prefix = f"{n}. " if reply.numbered else "- "
             url = f" {item.paper.url}" if item.paper.url else ""
-            lines.append(f"{prefix}{item.paper.title}{url}")
+            lines.append(f"{prefix}{item.paper.shown_title}{url}")
         return "\n".join(lines)
     return reply.text
 

@@ -9,6 +9,7 @@ form, for searching its index.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -37,8 +38,25 @@ def fold(text: str, *, base_letters: bool = True) -> str:
     return unicodedata.normalize("NFKD", text).translate(_COMBINING).lower()
 
 
+# arXiv keeps titles and abstracts in LaTeX. Compared as words, "$\\mathcal N=4$" is "n 4" and
+# "Schr\\"odinger" is "schrodinger", as a reader types them: accents go onto their letter (and are
+# then folded away), formatting commands go, and other commands become their name ("\\Gamma" is
+# "gamma"), since the backslash separates like any punctuation.
+_LATEX_ACCENT = re.compile(r"\\(?:[\'\"`^~=.]\s*\{?\s*|[cvuHkrdbt](?:\s+|\{\s*))([A-Za-z])\}?")
+_LATEX_FORMATTING = re.compile(
+    r"\\(?:math(?:cal|bb|rm|bf|it|sf|frak|scr|tt)|text(?:bf|it|rm|tt|sf|sc|up|normal)?|emph|boldsymbol|bm|"
+    r"operatorname|mbox|rm|it|bf|sf|tt|cal|left|right|[bB]ig+[lr]?)(?![A-Za-z])")
+
+
+def without_latex(text: str) -> str:
+    """Text with LaTeX accents on their letters and formatting commands gone (see above)."""
+    return _LATEX_FORMATTING.sub(" ", _LATEX_ACCENT.sub(r"\1", text))
+
+
 def words(text: str, *, base_letters: bool = True) -> list[str]:
     """The words of a text, folded, in order."""
+    if "\\" in text:
+        text = without_latex(text)
     if text.isascii():  # the common case, about twice as fast as the regular expression
         text = text.lower()
         if "'" in text:
@@ -49,6 +67,8 @@ def words(text: str, *, base_letters: bool = True) -> list[str]:
 
 def words_any(text: str, *, base_letters: bool = True) -> list[str]:
     """words() without its ASCII shortcut: the reference the shortcut must agree with."""
+    if "\\" in text:
+        text = without_latex(text)
     return _WORD.findall(_POSSESSIVE.sub("", fold(text, base_letters=base_letters)))
 
 
@@ -84,6 +104,7 @@ def trim_at_word(text: str, limit: int, ellipsis: str = "…") -> str:
 _LATEX_SPECIALS = re.compile(r"(?<!\\)([%&#])")
 
 
+@functools.lru_cache(maxsize=4096)  # a daily list is shown in every channel that gets it
 def readable_math(text: str) -> str:
     """A title's LaTeX as the text it stands for: "$\\alpha$-divergence in $O(n \\log n)$" reads
     "α-divergence in O(n log n)", "Bal\\'azs" reads "Balázs". Text without LaTeX, or with a lone

@@ -212,6 +212,12 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE papers ADD COLUMN updated TEXT;
         ALTER TABLE papers ADD COLUMN withdrawn INTEGER NOT NULL DEFAULT 0;
     """),
+    # Titles are compared without their LaTeX markup ("$\\mathcal N=4$" is "n 4"): titles holding a
+    # backslash get their compared form again.
+    ("0014_titles_compared_without_latex", """
+        UPDATE papers SET norm_title = normalize_title(title)
+        WHERE instr(title, char(92)) > 0 AND norm_title IS NOT normalize_title(title);
+    """),
 ]
 
 

@@ -20,7 +20,7 @@ def _byline(paper: Paper, most: int = 4) -> str:
 
 def _title(paper: Paper) -> Text:
     """The whole title, wrapped rather than cut, its LaTeX shown as text."""
-    return Text(readable_math(paper.title), style="bold")
+    return Text(paper.shown_title, style="bold")
 
 
 def _facts(paper: Paper) -> Text:
@@ -69,7 +69,7 @@ def render_card(card: Card) -> RenderableType:
         parts.append(Text("Also close:", style="dim"))
         for alt in card.alternatives:
             line = Text("  • ", style="dim")
-            line.append(readable_math(alt.paper.title))
+            line.append(alt.paper.shown_title)
             if alt.paper.arxiv_id:
                 line.append(f"  ({alt.paper.arxiv_id})", style="dim")
             parts.append(line)

@@ -12,6 +12,7 @@ from paperboy.adapters.discord import limits
 from paperboy.adapters.discord.text import escape, escaped_within, masked_link, one_line, plain, safe_url, trim_words
 from paperboy.bot.models import Paper
 from paperboy.bot.replies import Card, Error, PaperList, Reply, Scored
+from paperboy.bot.text import readable_math
 
 COLOR = 0xF5A623
 SUMMARY_CHARS = 420
@@ -52,11 +53,11 @@ def render(reply: Reply) -> list[Outgoing]:
 def render_card(card: Card) -> Outgoing:
     paper = card.paper
     embed: dict[str, Any] = {"type": "rich", "color": COLOR,
-                             "title": escaped_within(paper.title, limits.EMBED_TITLE) or "Untitled"}
+                             "title": escaped_within(paper.shown_title, limits.EMBED_TITLE) or "Untitled"}
     url = safe_url(paper.url, 2048)
     if url:
         embed["url"] = url
-    summary = escaped_within(paper.ai_summary or paper.abstract or "", SUMMARY_CHARS)
+    summary = escaped_within(readable_math(paper.ai_summary or paper.abstract or ""), SUMMARY_CHARS)
     if summary:
         embed["description"] = summary
     fields = []
@@ -140,7 +141,7 @@ def render_list(paper_list: PaperList) -> list[Outgoing]:
 def _list_line(number: int | None, item: Scored, *, with_authors: bool = True) -> str:
     paper = item.paper
     head = f"**{number}.**" if number is not None else "•"
-    line = f"{head} {masked_link(escaped_within(paper.title, LIST_TITLE_CHARS) or 'Untitled', paper.url)}"
+    line = f"{head} {masked_link(escaped_within(paper.shown_title, LIST_TITLE_CHARS) or 'Untitled', paper.url)}"
     if paper.upvotes is not None:
         line += f" · ▲ {paper.upvotes:,}"
     if with_authors and paper.authors:
@@ -200,7 +201,7 @@ def thread_name(number: int, paper: Paper) -> str:
     prefix = f"{number}. "
     budget = limits.THREAD_NAME - len(prefix)
     while True:
-        name = plain(prefix + trim_words(one_line(paper.title) or "Untitled", budget))
+        name = plain(prefix + trim_words(one_line(paper.shown_title) or "Untitled", budget))
         if len(name) <= limits.THREAD_NAME:
             return name
         budget -= len(name) - limits.THREAD_NAME

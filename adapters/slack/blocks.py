@@ -110,7 +110,7 @@ def card_blocks(card: Card, *, share: bool = False, shared_by: str | None = None
     blocks: list[Block] = []
     if card.note:
         blocks.append(_context(card.note))
-    blocks.append(_header(paper.title))
+    blocks.append(_header(paper.shown_title))
     summary = paper.summary(CARD_SUMMARY)
     if summary:
         blocks.append(_section(summary))
@@ -127,7 +127,7 @@ def card_blocks(card: Card, *, share: bool = False, shared_by: str | None = None
     if shared_by:
         blocks.append({"type": "context", "elements": [_mrkdwn(f"Shared by <@{escape(shared_by)}>")]})
     if with_alternatives and card.alternatives:
-        lines = [f"{n}. {one_line(s.paper.title)}" + (f" (arXiv:{s.paper.arxiv_id})" if s.paper.arxiv_id else "")
+        lines = [f"{n}. {one_line(s.paper.shown_title)}" + (f" (arXiv:{s.paper.arxiv_id})" if s.paper.arxiv_id else "")
                  for n, s in enumerate(card.alternatives, 1)]
         blocks.append({"type": "divider"})
         blocks.append(_context("Also close:\n" + "\n".join(lines)))
@@ -137,7 +137,7 @@ def card_blocks(card: Card, *, share: bool = False, shared_by: str | None = None
 def _list_item(number: int | None, item: Scored) -> Block:
     paper = item.paper
     lead = f"{number}. " if number is not None else "• "
-    lines = [lead + one_line(paper.title)]
+    lines = [lead + one_line(paper.shown_title)]
     details = " · ".join(t for t in (_authors(paper, 3), _facts(paper)) if t)
     if details:
         lines.append(details)

@@ -39,14 +39,15 @@ def test_health_follows_a_running_bot_from_start_to_stop(env):
         while (result := health(env)).returncode != 0:
             assert time.monotonic() < deadline, result.stderr
             time.sleep(0.3)
-        assert "healthy" in result.stdout and f"pid {process.pid}" in result.stdout
+        assert "healthy" in result.stdout and f"pid {process.pid}" in result.stdout, result.stdout
         assert "none (headless)" in result.stdout
         process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=10)
+        _, logged = process.communicate(timeout=10)
     finally:
         process.kill()
     after = health(env)
-    assert after.returncode == 1 and "no paperboy run" in after.stderr  # a clean stop removes its heartbeat
+    # A clean stop removes its heartbeat.
+    assert after.returncode == 1 and "no paperboy run" in after.stderr, (after.stdout, after.stderr, logged)
 
 
 def beat(store: SQLiteStore, at: datetime, adapters: dict[str, bool], host: str = "box", pid: int = 42) -> None:

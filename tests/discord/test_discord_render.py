@@ -161,3 +161,15 @@ def test_thread_names_are_plain_short_and_whole_words():
     name = thread_name(3, REVERSAL.with_changes(title="@everyone " + "Reasoning " * 30))
     assert len(name) <= 100 and name.startswith("3. @\u200beveryone Reasoning")
     assert name.endswith("Reasoning…")
+
+
+def test_latex_in_titles_and_abstracts_shows_as_text_in_cards_lists_and_thread_names():
+    math = Paper(key="1510.03908", arxiv_id="1510.03908",
+                 title=r"Questions on provisional Coulomb branches of $3$-dimensional $\mathcal N=4$ gauge theories",
+                 abstract=r"For $\Gamma$ a quiver, the Braverman--Finkelberg--Nakajima algebra.")
+    (embed,) = render_card(Card(math)).embeds
+    assert shown(embed["title"]) == "Questions on provisional Coulomb branches of 3-dimensional 𝒩=4 gauge theories"
+    assert "For Γ a quiver, the Braverman–Finkelberg–Nakajima algebra." in embed["description"]
+    listed = str([message.embeds for message in render_list(PaperList("Trending papers", (Scored(math, 1.0),)))])
+    assert "𝒩=4" in listed and "mathcal" not in listed
+    assert thread_name(1, math).startswith("1. Questions on provisional") and "mathcal" not in thread_name(1, math)

@@ -242,3 +242,13 @@ async def test_core_replies_to_slack_name_commands_in_slack_words(router):
     assert isinstance(reply, Error) and reply.text == "You have no subscription #4. /paper subs lists yours."
     message = render(reply)
     assert "/paper subs lists yours" in message.blocks[0]["text"]["text"] and "/paper subs" in message.text
+
+
+def test_latex_in_titles_and_abstracts_shows_as_text():
+    math = Paper(key="1910.03186", arxiv_id="1910.03186",
+                 title="$K$-theoretic Coulomb branches of quiver gauge theories and cluster varieties",
+                 abstract=r"For $\Gamma$ a quiver without 1-cycles.")
+    message = render(Card(math))
+    header, section = message.blocks[:2]
+    assert unescaped(header["text"]["text"]) == "K-theoretic Coulomb branches of quiver gauge theories and cluster varieties"
+    assert "For Γ a quiver" in section["text"]["text"] and "$" not in message.text
