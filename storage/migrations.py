@@ -1,6 +1,8 @@
 """Versioned schema. Append new steps; never edit a released one."""
 from __future__ import annotations
 
+import sqlite3
+
 import sqlite_utils
 
 _V1_INITIAL = """
@@ -222,20 +224,42 @@ MIGRATIONS: list[tuple[str, str]] = [
 
 
 def apply(db: sqlite_utils.Database) -> list[str]:
-    """Run every step not yet recorded, each in its own transaction. Returns the names run."""
+    """Run every step not yet recorded, each in its own transaction. Returns the names run.
+
+    Several processes may open a new database at once (a fleet starting, a health check beside
+    `paperboy run`): each step is taken under the write lock and skipped if another process
+    recorded it meanwhile."""
     db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
     done = {row[0] for row in db.execute("SELECT name FROM _migrations").fetchall()}
     ran = []
     for name, step in MIGRATIONS:
         if name in done:
             continue
+        conn = db.conn
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            db.conn.executescript(
-                f"BEGIN;\n{step}\nINSERT INTO _migrations (name, applied) VALUES ('{name}', datetime('now'));\nCOMMIT;"
-            )
-        except Exception:
-            if db.conn.in_transaction:
-                db.conn.rollback()
+            if conn.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone() is None:
+                for statement in _statements(step):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO _migrations (name, applied) VALUES (?, datetime('now'))", (name,))
+                ran.append(name)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.rollback()
             raise
-        ran.append(name)
     return ran
+
+
+def _statements(script: str) -> list[str]:
+    """`script` cut into whole statements (a trigger's body keeps its semicolons)."""
+    statements, pending = [], ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                statements.append(pending.strip())
+            pending = ""
+    if pending.strip(" \n;"):
+        raise ValueError(f"an unfinished statement in a migration: {pending.strip()[:80]}")
+    return statements

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
@@ -51,6 +53,26 @@ def test_failed_migration_leaves_the_database_as_it_was(tmp_path, monkeypatch):
     store = SQLiteStore(path)
     assert "half" not in [r[1] for r in store.conn.execute("PRAGMA table_info(papers)")]
     assert store.count_papers() == 1
+
+
+def test_processes_opening_a_new_database_at_once_all_start(tmp_path):
+    # A fleet starting together, or `paperboy health` beside a starting `paperboy run`: each step
+    # is applied once, and nobody fails on a step another process has just recorded.
+    path = tmp_path / "new.db"
+    opening = f"from paperboy.storage.sqlite import SQLiteStore; SQLiteStore({str(path)!r})"
+    processes = [subprocess.Popen([sys.executable, "-c", opening], stderr=subprocess.PIPE, text=True)
+                 for _ in range(4)]
+    failures = [err for p in processes if (err := p.communicate(timeout=60)[1]) and p.returncode]
+    assert failures == []
+    store = SQLiteStore(path)
+    names = [r[0] for r in store.conn.execute("SELECT name FROM _migrations ORDER BY name")]
+    assert names == sorted(name for name, _ in migrations.MIGRATIONS)
+
+
+def test_a_trigger_s_semicolons_stay_inside_its_statement():
+    script = "CREATE TABLE a (x);\nCREATE TRIGGER t AFTER INSERT ON a BEGIN\n  SELECT 1;\n  SELECT 2;\nEND;\n"
+    assert migrations._statements(script) == ["CREATE TABLE a (x);",
+                                              "CREATE TRIGGER t AFTER INSERT ON a BEGIN\n  SELECT 1;\n  SELECT 2;\nEND;"]
 
 
 def test_upsert_reports_new_keys_and_is_idempotent():
