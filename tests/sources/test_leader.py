@@ -91,7 +91,7 @@ async def test_three_processes_on_one_database_make_one_process_s_source_calls(f
 async def test_arxiv_pacing_holds_across_processes_on_one_database(tmp_path, processes):
     import time
 
-    gap = 0.2  # arXiv's 3 seconds, scaled down: real time, as each process has its own clock
+    gap = 0.3  # arXiv's 3 seconds, scaled down: real time, as each process has its own clock
     gates = []
     for _ in range(processes):
         store = SQLiteStore(tmp_path / "p.db")
@@ -105,4 +105,6 @@ async def test_arxiv_pacing_holds_across_processes_on_one_database(tmp_path, pro
     await asyncio.gather(*(request(gate) for gate in gates for _ in range(2)))
     started.sort()
     assert len(started) == 2 * processes
-    assert min(b - a for a, b in zip(started, started[1:], strict=False)) >= gap - 0.01
+    # Each request starts when its slot comes, give or take a busy machine's wake-up delay; requests
+    # that did not share the pacing would start together.
+    assert min(b - a for a, b in zip(started, started[1:], strict=False)) >= gap - 0.1
