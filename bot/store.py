@@ -11,6 +11,7 @@ or a search over many rows, never holds up the loop (and every interaction waiti
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -78,6 +79,13 @@ class Store(Protocol):
 
     def titles_since(self, rowid: int) -> list[tuple[int, str]]:
         """iter_titles for the papers stored after `rowid`."""
+
+    def titles_of(self, rowids: list[int]) -> dict[int, str]:
+        """rowid -> normalized title, for those of `rowids` that are stored."""
+
+    def side_file(self, suffix: str) -> Path | None:
+        """Where a file derived from this database may be kept beside it (a saved index), or None
+        for a database without a place on disk."""
 
     def title_changes_since(self, seq: int) -> tuple[int, list[tuple[int, str]]]:
         """Papers whose title changed after change number `seq`, as (rowid, normalized title) in the

@@ -23,6 +23,7 @@ from paperboy.bot.delivery.harvest import harvest_set, harvest_states
 from paperboy.bot.delivery.ingest import ImportReport, import_file, ingest_arxiv, ingest_hf
 from paperboy.bot.delivery.pipeline import match_news
 from paperboy.bot.replies import found_something
+from paperboy.bot.search import saved_titles
 from paperboy.bot.serialize import reply_to_json_result
 from paperboy.bot.sources import ArxivGate, Sources
 from paperboy.bot.sources.files import FileFormatError
@@ -252,6 +253,11 @@ def _import(args: argparse.Namespace) -> int:
           + f" in {report.seconds:.1f}s ({report.read / max(report.seconds, 1e-9):,.0f} papers/s)")
     for day in report.daily_lists:
         print(f"daily list of {day} recorded")
+    if (report.new or report.updated) and store.count_papers() >= saved_titles.SAVE_FROM:
+        # Built here, once, so that the next start opens it instead of building it.
+        started = datetime.now(UTC)
+        index, _ = saved_titles.build_index(store)
+        print(f"title index of {len(index):,} papers saved in {(datetime.now(UTC) - started).total_seconds():.1f}s")
     _some("skipped", report.skipped_reasons, report.skipped)
     for line in report.notes:
         print(f"  noted: {line}", file=sys.stderr)

@@ -162,6 +162,7 @@ class SQLiteStore:
     def __init__(self, path: str | Path | None = None, *, memory: bool = False, busy_timeout: float = 30):
         """`busy_timeout`: how long a write waits for another connection's write to finish."""
         self.busy_timeout = busy_timeout
+        self.path = None if memory or path is None else Path(path)
         if memory or path is None:
             conn = sqlite3.connect(":memory:", check_same_thread=False)
         else:
@@ -283,6 +284,13 @@ class SQLiteStore:
     def titles_since(self, rowid: int) -> list[tuple[int, str]]:
         return [(r[0], r[1]) for r in self._all(
             "SELECT rowid, norm_title FROM papers WHERE rowid > ? ORDER BY rowid", [rowid])]
+
+    def titles_of(self, rowids: list[int]) -> dict[int, str]:
+        return {r[0]: r[1] for r in self._all(
+            f"SELECT rowid, norm_title FROM papers WHERE rowid IN ({','.join('?' * len(rowids))})", rowids)}
+
+    def side_file(self, suffix: str) -> Path | None:
+        return None if self.path is None else self.path.with_name(f"{self.path.name}.{suffix}")
 
     def title_changes_since(self, seq: int) -> tuple[int, list[tuple[int, str]]]:
         last = self._one("SELECT coalesce(max(seq), 0) FROM title_changes")[0]

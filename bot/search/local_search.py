@@ -12,7 +12,7 @@ from paperboy.bot.models import normalize_title
 from paperboy.bot.search import fts
 from paperboy.bot.search.query_terms import QueryTerms, all_of_expression, any_of_expression, searchable_groups
 from paperboy.bot.search.ranking import Judged, fuse, keyword_evidence, title_similarity
-from paperboy.bot.search.title_index import TitleIndex
+from paperboy.bot.search.title_index import TitleIndex, intersection, union
 from paperboy.bot.spelling import canonical
 
 FTS_WEIGHTS = (10.0, 1.0, 2.0)  # title, abstract, authors
@@ -134,20 +134,16 @@ def word_completions(index: TitleIndex, norm: str, ends_word: bool, limit: int) 
     wanted = [canonical(w) for w in finished if w not in fts.STOPWORDS]
     if any(not index.knows(w) for w in wanted):
         return []
-    endings: set[int] = set()
+    endings = None
     if unfinished:
         # The vocabulary is in canonical form ("polici"): the word as typed so far may be one's
         # beginning, or its canonical form may ("policy" is "polici").
-        for prefix in dict.fromkeys((unfinished, canonical(unfinished))):
-            for word in index.words_with_prefix(prefix, limit=30):
-                endings.update(index.positions(word))
+        endings = union([index.positions(word) for prefix in dict.fromkeys((unfinished, canonical(unfinished)))
+                         for word in index.words_with_prefix(prefix, limit=30)])
     if wanted:
-        sets = sorted((index.positions(w) for w in wanted), key=len)
-        pool = sets[0].intersection(*sets[1:])
-        if unfinished:
-            pool = pool & endings
+        pool = intersection([index.positions(w) for w in wanted] + ([endings] if endings is not None else []))
     else:
-        pool = endings
-    candidates = list(pool)[:COMPLETION_POOL]
+        pool = endings if endings is not None else union([])
+    candidates = pool[:COMPLETION_POOL].tolist()
     ranked = process.extract(norm, [index.titles[p] for p in candidates], scorer=fuzz.WRatio, limit=limit)
     return [candidates[i] for _, _, i in ranked]

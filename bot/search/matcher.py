@@ -19,6 +19,7 @@ from paperboy.bot.search import fts
 from paperboy.bot.search.local_search import Ranking, candidate_positions, judge, word_completions
 from paperboy.bot.search.query_terms import QueryTerms, analyze
 from paperboy.bot.search.ranking import is_confident
+from paperboy.bot.search.saved_titles import build_index, open_index, too_far_behind
 from paperboy.bot.search.title_index import TitleIndex
 
 log = logging.getLogger(__name__)
@@ -80,11 +81,13 @@ class Matcher:
         follows the titles that changed. Returns how many papers were added."""
         if self._index is None:
             started = time.perf_counter()
-            self._title_changes, _ = self.store.title_changes_since(0)  # before reading: none is missed
-            self._index = TitleIndex.build(self.store.iter_titles())
-            self.build_seconds = time.perf_counter() - started
-            log.info("title index: %d papers in %.2fs", len(self._index), self.build_seconds)
+            self._index, self._title_changes = open_index(self.store)
+            self._index.add(self.store.titles_since(self._index.max_rowid))
+            if too_far_behind(self._index):
+                self._index, self._title_changes = build_index(self.store)
             added = len(self._index)
+            self._index.prepare_corrections()
+            self.build_seconds = time.perf_counter() - started
         elif self.store.max_rowid() > self._index.max_rowid:
             added = self._index.add(self.store.titles_since(self._index.max_rowid))
         else:

@@ -1,103 +1,99 @@
-"""In-memory index of every paper's normalized title: exact and prefix lookups, word postings
-with document frequencies, and spelling correction against the title vocabulary.
+"""Every paper's normalized title, for lookups: exact and prefix, word postings with document
+frequencies, and spelling correction against the title vocabulary.
 
-Built once from Store.iter_titles (a few seconds at 300k papers) and extended cheaply with the
-rows added since (Store.titles_since). Positions are dense ints in rowid order, so the rowid of a
-position and the position of a rowid are both one list access or one bisect away.
+Two parts: the packed titles (PackedTitles: flat arrays, built in one pass or memory-mapped from
+their file) and what changed since, kept in dicts (papers stored later, papers retitled). Positions
+are dense ints: the packed titles' first, in rowid order, then the later papers'. A word's
+positions come back as a sorted numpy array, so candidate sets are intersected in C.
 """
 from __future__ import annotations
 
 import bisect
 import math
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable
-from itertools import combinations, islice, takewhile
+from collections.abc import Iterable, Sequence
 
+import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from paperboy.bot.search.fts import STOPWORDS
+from paperboy.bot.search.packed_titles import PackedTitles
 from paperboy.bot.spelling import canonical
 
 # Query word groups used to gather candidates (the rarest ones); the rest only score them.
 MAX_GATHER_GROUPS = 6
-# Sets of common words' positions are kept between lookups: building one costs ~1 ms per 40k.
+# Unions of a common word's spellings are kept between lookups.
 _SET_CACHE_MIN_DF = 2_000
 _SET_CACHE_SIZE = 48
 MAX_POOL = 5_000
-BUCKET_CHARS = 4
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+class _Later:
+    """Titles of papers stored after the packed ones, and packed papers' new titles."""
+
+    def __init__(self) -> None:
+        self.titles: dict[int, str] = {}  # position -> title
+        self.postings: dict[str, list[int]] = defaultdict(list)  # word as written -> positions
+        self.forms: dict[str, list[str]] = defaultdict(list)  # canonical word -> words as written
+        self.in_order: list[tuple[str, int]] = []  # (title, position), sorted
+
+    def put(self, position: int, title: str) -> list[str]:
+        """Files a title; returns the canonical words met here for the first time."""
+        self.titles[position] = title
+        fresh = []
+        for word in set(title.split()):
+            if word not in self.postings and word not in STOPWORDS:
+                canon = canonical(word)
+                if canon not in self.forms:
+                    fresh.append(canon)
+                self.forms[canon].append(word)
+            self.postings[word].append(position)
+        bisect.insort(self.in_order, (title, position))
+        return fresh
+
+    def take(self, position: int) -> None:
+        title = self.titles.pop(position)
+        for word in set(title.split()):
+            self.postings[word].remove(position)
+        del self.in_order[bisect.bisect_left(self.in_order, (title, position))]
 
 
 class TitleIndex:
-    def __init__(self) -> None:
-        self.rowids: list[int] = []
-        self.titles: list[str] = []  # normalized titles, by position
-        # Titles in order, filed by their first BUCKET_CHARS characters: adding one is an insertion
-        # into a short list, however many titles there are. Bucket -> (titles, their positions).
-        self._buckets: dict[str, tuple[list[str], list[int]]] = {}
-        self._bucket_keys: list[str] | None = None  # sorted, made again when a bucket is added
-        self._postings: dict[str, list[int]] = defaultdict(list)  # word as written -> positions
-        self._forms: dict[str, list[str]] = defaultdict(list)  # canonical word -> words as written
-        self._by_first: dict[tuple[str, int], list[str]] = defaultdict(list)
-        self._by_last: dict[tuple[str, int], list[str]] = defaultdict(list)
-        self._vocabulary_sorted: list[str] | None = None
+    def __init__(self, packed: PackedTitles | None = None) -> None:
+        self.packed = packed if packed is not None else PackedTitles.build([])
+        self._base = len(self.packed)
+        self._later = _Later()
+        self._later_rowids: list[int] = []  # rowids of positions from _base on, ascending
+        self._retitled: set[int] = set()  # packed positions with a new title (kept in _later)
+        self._retitled_sorted = _EMPTY
+        self.titles: Sequence[str] = _Titles(self)
+        self.rowids: Sequence[int] = _Rowids(self)
+        self._vocabulary: list[str] | None = None
+        self._by_first: dict[tuple[str, int], list[str]] | None = None
+        self._by_last: dict[tuple[str, int], list[str]] = {}
         self._corrections: dict[str, tuple[str, ...]] = {}
-        self._sets: OrderedDict[str, frozenset[int]] = OrderedDict()
+        self._sets: OrderedDict[str, np.ndarray] = OrderedDict()
         self._idf: dict[str, float] = {}
 
     # ---- building -------------------------------------------------------------------------
 
     @classmethod
     def build(cls, rows: Iterable[tuple[int, str]]) -> TitleIndex:
-        index = cls()
-        index.add(rows)
-        return index
+        return cls(PackedTitles.build(rows))
 
     def add(self, rows: Iterable[tuple[int, str]]) -> int:
         """Appends rows with rowids above max_rowid (others are ignored); returns how many."""
-        start = len(self.titles)
-        last = self.max_rowid
+        added = 0
         for rowid, title in rows:
-            if rowid > last:
-                self.rowids.append(rowid)
-                self.titles.append(title or "")
-                last = rowid
-        added = len(self.titles) - start
-        if not added:
-            return 0
-        self._index_words(start)
-        self._index_sorted(start)
-        self._vocabulary_sorted = None  # sorted again when autocomplete next needs it
-        self._corrections.clear()
-        self._sets.clear()
-        self._idf.clear()
+            if rowid > self.max_rowid:
+                self._later_rowids.append(rowid)
+                self._learn(self._later.put(self._base + len(self._later_rowids) - 1, title or ""))
+                added += 1
+        if added:
+            self._changed()
         return added
-
-    def _index_words(self, start: int) -> None:
-        postings = self._postings
-        known = len(postings)
-        before = set(postings) if start else set()
-        titles = self.titles
-        for position in range(start, len(titles)):
-            for word in set(titles[position].split()):
-                postings[word].append(position)
-        if len(postings) == known:
-            return
-        fresh = [w for w in postings if w not in before] if start else list(postings)
-        for word in fresh:
-            self._learn(word)
-        self._vocabulary_sorted = None
-
-    def _learn(self, word: str) -> None:
-        """Files a word titles use for the first time under its canonical form."""
-        if word in STOPWORDS:
-            return
-        canon = canonical(word)
-        forms = self._forms[canon]
-        if not forms:
-            self._by_first[(canon[0], len(canon))].append(canon)
-            self._by_last[(canon[-1], len(canon))].append(canon)
-        forms.append(word)
 
     def replace(self, rowid: int, title: str) -> bool:
         """Gives an indexed paper its new title, so the old one no longer finds it and the new one
@@ -106,58 +102,45 @@ class TitleIndex:
         title = title or ""
         if position is None or self.titles[position] == title:
             return False
-        old = self.titles[position]
-        for word in set(old.split()):
-            self._postings[word].remove(position)
-        for word in set(title.split()):
-            if word not in self._postings:
-                self._learn(word)
-                self._vocabulary_sorted = None
-            self._postings[word].append(position)
-        titles, positions = self._buckets[old[:BUCKET_CHARS]]
-        at = bisect.bisect_left(titles, old)
-        while positions[at] != position:  # equal titles sit side by side
-            at += 1
-        del titles[at], positions[at]
-        self._file(title, position)
-        self.titles[position] = title
+        if position in self._later.titles:
+            self._later.take(position)
+        else:
+            self._retitled.add(position)
+            self._retitled_sorted = np.array(sorted(self._retitled), dtype=np.int64)
+        self._learn(self._later.put(position, title))
+        self._changed()
+        return True
+
+    def _learn(self, canons: list[str]) -> None:
+        if not canons:
+            return
+        self._vocabulary = None
+        if self._by_first is not None:
+            for canon in canons:
+                self._file_for_corrections(canon)
+
+    def _changed(self) -> None:
         self._corrections.clear()
         self._sets.clear()
         self._idf.clear()
-        return True
-
-    def _index_sorted(self, start: int) -> None:
-        if start == 0:
-            for position in sorted(range(len(self.titles)), key=self.titles.__getitem__):
-                self._file(self.titles[position], position, at_end=True)
-            return
-        for position in range(start, len(self.titles)):
-            self._file(self.titles[position], position)
-
-    def _file(self, title: str, position: int, *, at_end: bool = False) -> None:
-        """Puts a title in its bucket, in order (`at_end`: it is known to sort last there)."""
-        key = title[:BUCKET_CHARS]
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            bucket = self._buckets[key] = ([], [])
-            self._bucket_keys = None
-        titles, positions = bucket
-        at = len(titles) if at_end else bisect.bisect_right(titles, title)
-        titles.insert(at, title)
-        positions.insert(at, position)
 
     # ---- reading --------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self.titles)
+        return self._base + len(self._later_rowids)
 
     @property
     def max_rowid(self) -> int:
-        return self.rowids[-1] if self.rowids else 0
+        if self._later_rowids:
+            return self._later_rowids[-1]
+        return int(self.packed.rowids[-1]) if self._base else 0
 
     def position_of(self, rowid: int) -> int | None:
-        at = bisect.bisect_left(self.rowids, rowid)
-        return at if at < len(self.rowids) and self.rowids[at] == rowid else None
+        if self._later_rowids and rowid > int(self.packed.rowids[-1] if self._base else 0):
+            at = bisect.bisect_left(self._later_rowids, rowid)
+            found = at < len(self._later_rowids) and self._later_rowids[at] == rowid
+            return self._base + at if found else None
+        return self.packed.position_of(rowid)
 
     def exact(self, norm_title: str) -> list[int]:
         return self.with_prefix(norm_title, limit=20, whole=True)
@@ -166,55 +149,48 @@ class TitleIndex:
         """Positions whose title starts with `prefix` (or equals it, when whole), in title order."""
         if not prefix:
             return []
-        if len(prefix) >= BUCKET_CHARS:
-            keys: Iterable[str] = (prefix[:BUCKET_CHARS],)
-        else:  # every bucket whose key begins with the prefix, in order
-            if self._bucket_keys is None:
-                self._bucket_keys = sorted(self._buckets)
-            at = bisect.bisect_left(self._bucket_keys, prefix)
-            keys = takewhile(lambda key: key.startswith(prefix), islice(self._bucket_keys, at, None))
-        found: list[int] = []
-        for key in keys:
-            titles, positions = self._buckets.get(key, ((), ()))
-            at = bisect.bisect_left(titles, prefix)
-            while at < len(titles) and len(found) < limit:
-                title = titles[at]
-                if (whole and title != prefix) or not title.startswith(prefix):
-                    break
-                found.append(positions[at])
-                at += 1
-            if len(found) >= limit:
+        found = [(self.packed.title(p), p) for p in self.packed.with_prefix(prefix, limit + len(self._retitled), whole)
+                 if p not in self._retitled][:limit]
+        later = self._later.in_order
+        at = bisect.bisect_left(later, (prefix, -1))
+        for title, position in later[at:at + limit]:
+            if (whole and title != prefix) or not title.startswith(prefix):
                 break
-        return found
+            found.append((title, position))
+        return [p for _, p in sorted(found)[:limit]]
+
+    def forms(self, canon: str) -> list[str]:
+        """How titles spell a canonical word (the full text index is not canonical)."""
+        packed = self.packed.forms(canon)
+        later = self._later.forms.get(canon)
+        return list(dict.fromkeys(packed + later)) if later else packed
+
+    surfaces = forms
 
     def knows(self, canon: str) -> bool:
-        return canon in self._forms
+        return self.packed.document_frequency(canon) > 0 or canon in self._later.forms
 
     def document_frequency(self, canon: str) -> int:
-        forms = self._forms.get(canon)
-        return sum(len(self._postings[w]) for w in forms) if forms else 0
+        found = self.packed.document_frequency(canon)
+        if self._later.titles:
+            found += sum(len(self._later.postings.get(w, ())) for w in self.forms(canon))
+        return found
 
     def idf(self, canon: str) -> float:
         found = self._idf.get(canon)
         if found is None:
-            found = math.log((len(self.titles) + 1) / (self.document_frequency(canon) + 0.5))
+            found = math.log((len(self) + 1) / (self.document_frequency(canon) + 0.5))
             if len(self._idf) > 200_000:
                 self._idf.clear()
             self._idf[canon] = found
         return found
 
     def max_idf(self) -> float:
-        return math.log((len(self.titles) + 1) / 1.5)
-
-    def surfaces(self, canon: str) -> list[str]:
-        """How titles spell a canonical word (the full text index is not canonical)."""
-        return list(self._forms.get(canon, ()))
+        return math.log((len(self) + 1) / 1.5)
 
     def words_with_prefix(self, prefix: str, limit: int = 50) -> list[str]:
         """Canonical vocabulary words starting with prefix, most frequent first."""
-        if self._vocabulary_sorted is None:
-            self._vocabulary_sorted = sorted(self._forms)
-        vocabulary = self._vocabulary_sorted
+        vocabulary = self._sorted_vocabulary()
         at = bisect.bisect_left(vocabulary, prefix)
         found = []
         while at < len(vocabulary) and vocabulary[at].startswith(prefix) and len(found) < 2000:
@@ -222,6 +198,14 @@ class TitleIndex:
             at += 1
         found.sort(key=self.document_frequency, reverse=True)
         return found[:limit]
+
+    def _sorted_vocabulary(self) -> list[str]:
+        if self._vocabulary is None:
+            new = [c for c in self._later.forms if self.packed.document_frequency(c) == 0]
+            self._vocabulary = sorted(self.packed.canons + new) if new else self.packed.canons
+        return self._vocabulary
+
+    # ---- spelling -------------------------------------------------------------------------
 
     def corrections(self, canon: str, limit: int = 3) -> tuple[str, ...]:
         """Vocabulary words one or two edits away that titles use far more often than `canon`."""
@@ -234,10 +218,25 @@ class TitleIndex:
         self._corrections[canon] = found
         return found
 
+    def prepare_corrections(self) -> None:
+        """Files the vocabulary by first and last letter and length (a second at 3 million papers):
+        done at start, not at the first typo."""
+        if self._by_first is None:
+            self._by_first = {}
+            for canon in self._sorted_vocabulary():
+                self._file_for_corrections(canon)
+
+    def _file_for_corrections(self, canon: str) -> None:
+        assert self._by_first is not None
+        self._by_first.setdefault((canon[0], len(canon)), []).append(canon)
+        self._by_last.setdefault((canon[-1], len(canon)), []).append(canon)
+
     def _find_corrections(self, word: str, limit: int) -> tuple[str, ...]:
         length = len(word)
         if length < 4 or not word.isalpha():
             return ()
+        self.prepare_corrections()
+        assert self._by_first is not None
         max_edits = 1 if length <= 5 else 2
         pool: set[str] = set()
         # A typo rarely changes both the first and the last letter: searching the words that
@@ -259,15 +258,27 @@ class TitleIndex:
 
     # ---- candidate gathering --------------------------------------------------------------
 
-    def positions(self, canon: str) -> frozenset[int]:
-        """Every position whose title has the word in any of its spellings."""
+    def positions(self, canon: str) -> np.ndarray:
+        """Every position whose title has the word in any of its spellings, ascending."""
         cached = self._sets.get(canon)
         if cached is not None:
             self._sets.move_to_end(canon)
             return cached
-        forms = self._forms.get(canon, ())
-        found = frozenset(self._postings[forms[0]]) if len(forms) == 1 else \
-            frozenset().union(*(self._postings[w] for w in forms))
+        parts = []
+        for word in self.forms(canon):
+            packed = self.packed.word_postings(word)
+            if self._retitled and packed.size:
+                packed = packed[~np.isin(packed, self._retitled_sorted)]
+            if packed.size:
+                parts.append(packed)
+            later = self._later.postings.get(word)
+            if later:
+                parts.append(np.array(later, dtype=np.int64))
+        if not parts:
+            return _EMPTY
+        if len(parts) == 1 and not self._retitled:
+            return parts[0]  # one word's packed postings: already sorted, nothing copied
+        found = np.unique(np.concatenate(parts))
         if len(found) >= _SET_CACHE_MIN_DF:
             self._sets[canon] = found
             if len(self._sets) > _SET_CACHE_SIZE:
@@ -284,21 +295,93 @@ class TitleIndex:
         unknown = len(groups) - len(known) if len(groups) <= MAX_GATHER_GROUPS else 0
         # Sets are built for the rarest groups only: the common ones would cost the most.
         rarest = sorted(known, key=lambda g: sum(self.document_frequency(w) for w in g))[:MAX_GATHER_GROUPS]
-        sets = sorted((frozenset().union(*(self.positions(w) for w in g)) if len(g) > 1 else self.positions(g[0])
-                       for g in rarest), key=len)
-        chosen: set[int] = set()
+        sets = sorted((union([self.positions(w) for w in g]) for g in rarest), key=len)
+        chosen = _EMPTY
         for keep_count in range(len(sets), 0, -1):
             misses = unknown + len(sets) - keep_count
-            if chosen and (misses > 2 or keep_count * 2 < len(sets)):
+            if chosen.size and (misses > 2 or keep_count * 2 < len(sets)):
                 break
-            for combo in combinations(sets, keep_count):
-                chosen.update(combo[0].intersection(*combo[1:]) if keep_count > 1 else combo[0])
+            chosen = in_at_least(sets, keep_count)
             if len(chosen) >= want:
                 break
         if len(chosen) <= want:
-            return list(chosen)
+            return chosen.tolist()
         # Everyday words alone ("learning") qualify tens of thousands of titles; any few thousand
         # of them make an equally good shortlist at a tenth of the cost.
-        pool = list(islice(chosen, MAX_POOL))
+        pool = chosen[:MAX_POOL].tolist()
         best = process.extract(query, [self.titles[p] for p in pool], scorer=fuzz.ratio, limit=want)
         return [pool[i] for _, _, i in best]
+
+
+class _Titles(Sequence[str]):
+    def __init__(self, index: TitleIndex):
+        self._index = index
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __getitem__(self, position):  # type: ignore[override]
+        later = self._index._later.titles.get(position)
+        if later is not None:
+            return later
+        if not 0 <= position < self._index._base:
+            raise IndexError(position)
+        return self._index.packed.title(position)
+
+
+class _Rowids(Sequence[int]):
+    def __init__(self, index: TitleIndex):
+        self._index = index
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __getitem__(self, position):  # type: ignore[override]
+        base = self._index._base
+        if 0 <= position < base:
+            return int(self._index.packed.rowids[position])
+        if base <= position < len(self._index):
+            return self._index._later_rowids[position - base]
+        raise IndexError(position)
+
+
+def union(sets: list[np.ndarray]) -> np.ndarray:
+    """Sorted positions in any of `sets` (each sorted)."""
+    if not sets:
+        return _EMPTY
+    return sets[0] if len(sets) == 1 else np.unique(np.concatenate(sets))
+
+
+def contains(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
+    """For each of `needles`, whether the sorted `haystack` holds it."""
+    if not haystack.size or not needles.size:
+        return np.zeros(len(needles), dtype=bool)
+    at = np.searchsorted(haystack, needles)
+    at[at == len(haystack)] = 0
+    return haystack[at] == needles
+
+
+def intersection(sets: list[np.ndarray]) -> np.ndarray:
+    """Sorted positions in every one of `sets` (each sorted); costs what the smallest holds."""
+    if not sets:
+        return _EMPTY
+    ordered = sorted(sets, key=len)
+    found = ordered[0]
+    for other in ordered[1:]:
+        found = found[contains(other, found)]
+    return found
+
+
+def in_at_least(sets: list[np.ndarray], count: int) -> np.ndarray:
+    """Sorted positions in at least `count` of `sets` (sorted by size, smallest first). Such a
+    position is in one of the len(sets) - count + 1 smallest, so only those are read in full."""
+    if count >= len(sets):
+        return intersection(sets)
+    candidates = union(sets[:len(sets) - count + 1])
+    if count <= 1:
+        return candidates
+    hits = np.zeros(len(candidates), dtype=np.int32)
+    for one in sets:
+        hits += contains(one, candidates)
+    return candidates[hits >= count]
+

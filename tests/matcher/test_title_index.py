@@ -1,0 +1,151 @@
+"""The title index: packed titles built, saved and opened again; papers stored and retitled after
+them; candidate sets; and the saved index kept beside its database."""
+from __future__ import annotations
+
+import logging
+import random
+
+import numpy as np
+import pytest
+
+from paperboy.bot.models import Paper
+from paperboy.bot.search import saved_titles
+from paperboy.bot.search.matcher import Matcher
+from paperboy.bot.search.packed_titles import PackedTitles
+from paperboy.bot.search.title_index import TitleIndex, in_at_least, intersection
+from paperboy.bot.spelling import canonical
+from paperboy.storage.sqlite import SQLiteStore
+
+ROWS = [(1, "the reversal curse"), (2, "attention is all you need"), (4, "retrieval augmented generation"),
+        (7, "the curse of dimensionality"), (9, "attention sinks in streaming language models")]
+
+
+def lookups(index: TitleIndex) -> dict:
+    return {
+        "curse": index.positions(canonical("curse")).tolist(),
+        "attention": index.positions(canonical("attention")).tolist(),
+        "prefix_the": [index.rowids[p] for p in index.with_prefix("the ", 10)],
+        "exact": [index.rowids[p] for p in index.exact("attention is all you need")],
+        "df_curse": index.document_frequency(canonical("curse")),
+        "titles": [index.titles[p] for p in range(len(index))],
+        "gather": sorted(index.rowids[p] for p in index.gather([(canonical("curse"),), (canonical("reversal"),)],
+                                                                  "reversal curse")),
+    }
+
+
+def test_a_saved_index_opens_to_the_same_answers(tmp_path):
+    built = TitleIndex.build(ROWS)
+    built.packed.save(tmp_path / "t")
+    opened = TitleIndex(PackedTitles.load(tmp_path / "t"))
+    assert opened.packed.mapped and not built.packed.mapped
+    assert lookups(opened) == lookups(built)
+    assert lookups(built)["prefix_the"] == [7, 1]  # title order: "the curse..." before "the reversal..."
+    assert lookups(built)["gather"] == [1, 7]  # both words, else all but one
+    assert [opened.position_of(r) for r in (1, 3, 9, 10)] == [0, None, 4, None]
+
+
+def test_papers_after_the_packed_ones_and_new_titles_are_found_and_old_titles_are_not():
+    index = TitleIndex.build(ROWS)
+    assert index.add([(9, "ignored: not newer"), (12, "a curse of attention")]) == 1
+    assert index.max_rowid == 12 and len(index) == 6
+    assert [index.rowids[p] for p in index.positions(canonical("curse")).tolist()] == [1, 7, 12]
+    assert index.replace(1, "the reversal of fortune")  # a packed paper retitled
+    assert index.replace(12, "a blessing of attention")  # a later one
+    assert not index.replace(2, "attention is all you need")  # the same title
+    curse = [index.rowids[p] for p in index.positions(canonical("curse")).tolist()]
+    assert curse == [7]
+    assert [index.rowids[p] for p in index.positions(canonical("fortune")).tolist()] == [1]
+    assert [index.rowids[p] for p in index.with_prefix("the ", 10)] == [7, 1]
+    assert index.exact("the reversal curse") == [] and index.rowids[index.exact("the reversal of fortune")[0]] == 1
+    assert index.knows(canonical("blessing")) and index.document_frequency(canonical("attention")) == 3
+    assert "blessing" in index.words_with_prefix("bless")
+
+
+def test_a_typo_is_corrected_to_a_word_titles_use_more_often():
+    rows = [(n, f"retrieval models part {n}") for n in range(1, 30)] + [(40, "retreival once")]
+    index = TitleIndex.build(rows)
+    assert canonical("retrieval") in index.corrections(canonical("retreival"))
+    index.add([(41, "generative adversarial networks")] * 1 + [(42 + n, "adversarial examples") for n in range(12)])
+    assert canonical("adversarial") in index.corrections(canonical("adversarail"))
+
+
+def test_candidate_sets_are_those_in_at_least_so_many_of_them():
+    rng = random.Random(3)
+    for _ in range(200):
+        sets = sorted((np.array(sorted(rng.sample(range(60), rng.randint(0, 40))), dtype=np.int64)
+                       for _ in range(rng.randint(1, 6))), key=len)
+        count = rng.randint(1, len(sets))
+        expected = sorted(p for p in range(60) if sum(p in s.tolist() for s in sets) >= count)
+        assert in_at_least(sets, count).tolist() == expected
+        assert intersection(sets).tolist() == sorted(set.intersection(*(set(s.tolist()) for s in sets)))
+
+
+def test_a_damaged_file_is_not_an_index(tmp_path):
+    (tmp_path / "t").write_bytes(b"PBTITLE1" + (999).to_bytes(8, "little") + b"{not json")
+    with pytest.raises(ValueError):
+        PackedTitles.load(tmp_path / "t")
+    (tmp_path / "u").write_bytes(b"something else entirely")
+    with pytest.raises(ValueError):
+        PackedTitles.load(tmp_path / "u")
+
+
+# ---- the saved index beside its database ------------------------------------------------------
+
+def library(count: int, start: int = 0, word: str = "transformers") -> list[Paper]:
+    return [Paper(key=f"2401.{n:05d}", arxiv_id=f"2401.{n:05d}", title=f"Study {n} of {word} and tokens {n % 97}")
+            for n in range(start, start + count)]
+
+
+@pytest.fixture
+def small_saves(monkeypatch):
+    monkeypatch.setattr(saved_titles, "SAVE_FROM", 10)
+
+
+def test_a_start_opens_the_saved_index_and_adds_what_came_since(tmp_path, small_saves):
+    path = tmp_path / "paperboy.db"
+    store = SQLiteStore(path)
+    store.bulk_upsert_papers(library(300), "2026-11-29T00:00:00Z")
+    first = Matcher(store)
+    assert not first.index.packed.mapped  # built, and saved
+    assert store.side_file("titles").exists()
+    # Another process stores papers and retitles one while no bot runs.
+    store.bulk_upsert_papers(library(5, start=300, word="mamba"), "2026-11-29T01:00:00Z")
+    store.upsert_papers([Paper(key="2401.00007", arxiv_id="2401.00007", title="Study 7 of hyenas")],
+                        "2026-11-29T02:00:00Z")
+    second = Matcher(SQLiteStore(path))
+    index = second.index
+    assert index.packed.mapped and len(index.packed) == 300 and len(index) == 305
+    assert second.rank("study 302 of mamba and tokens").best.paper.arxiv_id == "2401.00302"
+    assert second.rank("study 7 of hyenas").best.paper.arxiv_id == "2401.00007"
+    assert index.exact("study 7 of transformers and tokens 7") == []
+
+
+def test_an_index_that_does_not_fit_its_database_is_built_again(tmp_path, small_saves, caplog):
+    caplog.set_level(logging.INFO)
+    path = tmp_path / "paperboy.db"
+    store = SQLiteStore(path)
+    store.bulk_upsert_papers(library(300), "2026-11-29T00:00:00Z")
+    Matcher(store).refresh()
+    saved = store.side_file("titles").read_bytes()
+    # The same file beside another database with the same number of papers, other titles.
+    other = SQLiteStore(tmp_path / "other.db")
+    other.bulk_upsert_papers(library(300, word="diffusion"), "2026-11-29T00:00:00Z")
+    other.side_file("titles").write_bytes(saved)
+    matcher = Matcher(other)
+    assert not matcher.index.packed.mapped and "titles differ" in caplog.text
+    assert matcher.rank("study 5 of diffusion and tokens 5").best.paper.arxiv_id == "2401.00005"
+    # A damaged file: built again, with a warning, and saved whole.
+    other.side_file("titles").write_bytes(saved[:100])
+    assert not Matcher(other).index.packed.mapped and "cannot be read" in caplog.text
+    assert Matcher(other).index.packed.mapped
+
+
+def test_many_papers_after_the_saved_index_get_it_built_again(tmp_path, monkeypatch, small_saves):
+    path = tmp_path / "paperboy.db"
+    store = SQLiteStore(path)
+    store.bulk_upsert_papers(library(100), "2026-11-29T00:00:00Z")
+    Matcher(store).refresh()
+    store.bulk_upsert_papers(library(100, start=100), "2026-11-29T00:00:00Z")
+    monkeypatch.setattr(saved_titles, "REBUILD_AFTER", 50)
+    index = Matcher(store).index
+    assert len(index.packed) == 200 and len(index) == 200
