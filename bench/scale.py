@@ -8,7 +8,8 @@ synthetic ones, each a recombination of two real papers (the first half of one t
 second half of another, the sentences of their abstracts shuffled together, authors and
 categories drawn from the corpus, a synthetic arXiv id from 2015-2026 or, for one in ten, no id
 and a venue), from a fixed seed. Then, for the 304k corpus and the generated file alike, in one
-run: the import (`paperboy import`'s loader, in this process, with its CPU time), database size,
+run: the import (`paperboy import`'s loader and its file-reading process, then the title index it
+saves; the CPU time of both processes), database size,
 `paperboy run` from start to its first answered /paper in a terminal, one-shot `paperboy ask`,
 the resident memory of `paperboy run` after 1,000 mixed queries, /paper latency by kind in
 process, and bench/quality.py's queries (their answers are among the real papers of both).
@@ -42,6 +43,7 @@ from bench.machine import describe_machine  # noqa: E402
 from bench.queries import load_queries  # noqa: E402
 from paperboy.bot.delivery.ingest import import_file  # noqa: E402
 from paperboy.bot.models import normalize_title  # noqa: E402
+from paperboy.bot.search import saved_titles  # noqa: E402
 from paperboy.bot.search.matcher import Matcher  # noqa: E402
 from paperboy.storage.sqlite import SQLiteStore  # noqa: E402
 
@@ -119,16 +121,26 @@ def imported(label: str, source: Path, results: dict) -> Path:
     for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         leftover.unlink(missing_ok=True)
     store = SQLiteStore(path)
-    wall, cpu = time.perf_counter(), time.process_time()
+    wall, cpu = time.perf_counter(), _cpu_seconds()
     report = import_file(store, source, datetime.now(UTC), batch_size=20_000)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    papers_in = time.perf_counter() - wall
+    # As `paperboy import` does: the title index is built and saved for the next start.
+    saved_titles.build_index(store)
+    wall, cpu = time.perf_counter() - wall, _cpu_seconds() - cpu
     store.close()
-    measured = {"import_seconds": round(wall, 1), "import_cpu_seconds": round(cpu, 1),
+    measured = {"import_seconds": round(wall, 1), "import_papers_seconds": round(papers_in, 1),
+                "import_title_index_seconds": round(wall - papers_in, 1), "import_cpu_seconds": round(cpu, 1),
                 "import_rate": round(report.read / wall), "papers": report.read - report.skipped,
                 "import_cores_busy": round(cpu / wall, 2)}
     marker.write_text(json.dumps(measured))
     results.update(measured)
     return path
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of the processes it waited for (the import's file reader)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 def _env(db: Path) -> dict[str, str]:
@@ -206,7 +218,7 @@ async def in_process(db: Path, queries: list[dict]) -> dict:
     matcher = Matcher(store)
     began = time.perf_counter()
     matcher.refresh()
-    measured: dict = {"title_index_build_s": round(time.perf_counter() - began, 2)}
+    measured: dict = {"title_index_open_s": round(time.perf_counter() - began, 2)}
     times: dict[str, list[float]] = {kind: [] for kind in KINDS}
     top1 = top5 = 0
     for query in queries:

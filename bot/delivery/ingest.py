@@ -21,7 +21,8 @@ from paperboy.bot.delivery.fetch_log import record_fetch
 from paperboy.bot.delivery.leader import LEADER
 from paperboy.bot.models import Paper, UpsertResult
 from paperboy.bot.sources import DailyBatch, Sources
-from paperboy.bot.sources.files import ReadPosition, iter_file_batches
+from paperboy.bot.sources.batches import SECOND_PROCESS_FROM, row_batches
+from paperboy.bot.sources.files import ReadPosition
 from paperboy.bot.sources.records import Noted, Skipped
 from paperboy.bot.store import Store
 
@@ -181,11 +182,10 @@ class _Writer:
         self._thread.start()
         return self
 
-    def submit(self, papers: list[Paper]) -> None:
-        """Queues a batch; its rows are built here, on the caller's thread, to keep the writer's
-        thread for SQLite alone."""
+    def submit(self, rows: list[tuple]) -> None:
+        """Queues a batch of rows (Store.bulk_rows) for the writer's thread."""
         self._raise_if_failed()
-        if not self._put(self.store.bulk_rows(papers, self.seen_at)):
+        if not self._put(rows):
             self._raise_if_failed()
 
     def _put(self, item: list[tuple] | None) -> bool:
@@ -234,37 +234,35 @@ class _Writer:
 
 
 def import_file(store: Store, path: str | Path, now: datetime,
-                progress: Callable[[int, ReadPosition], None] | None = None, batch_size: int = 5000) -> ImportReport:
+                progress: Callable[[int, ReadPosition], None] | None = None, batch_size: int = 5000,
+                second_process_from: int = SECOND_PROCESS_FROM) -> ImportReport:
     """Loads a JSON Lines file (plain, .gz or .xz), arXiv's metadata snapshot or a saved daily_papers
     response (and its daily list) into the store. Bad lines are counted and sampled, never fatal;
-    fields left out are noted. Importing the same file again adds nothing.
+    fields left out are noted. Importing the same file again adds nothing. A large file is read in
+    a second process (see row_batches).
     `progress` is called with the number of records read so far and how far into the file that is,
     every `batch_size` records or so."""
     started = time.perf_counter()
     read = skipped = 0
     sample: list[Skipped] = []
     notes = _Notes()
-    pending: list[Paper] = []
+    pending: list[tuple] = []
     lists: list[DailyBatch] = []
     position = ReadPosition()
-    with _Writer(store, iso(now)) as writer:
-        for batch in iter_file_batches(path, batch_size, position):
-            for item in batch:
-                if isinstance(item, Paper):
-                    pending.append(item)
-                    read += 1
-                elif isinstance(item, Noted):
-                    notes.add(item)
-                elif isinstance(item, DailyBatch):
-                    lists.append(item)
-                else:
-                    read += 1
-                    skipped += 1
-                    if len(sample) < SKIPPED_SAMPLE:
-                        sample.append(item)
+    seen_at = iso(now)
+    with _Writer(store, seen_at) as writer:
+        for batch in row_batches(path, batch_size, store.bulk_rows, seen_at, second_process_from):
+            read += batch.papers + len(batch.skipped)
+            skipped += len(batch.skipped)
+            sample.extend(batch.skipped[:SKIPPED_SAMPLE - len(sample)])
+            for note in batch.notes:
+                notes.add(note)
+            lists.extend(batch.daily_lists)
+            pending.extend(batch.rows)
             while len(pending) >= (size := writer.batch_rows):  # the writer resizes it as it goes
                 writer.submit(pending[:size])
                 pending = pending[size:]
+            position.done, position.total = batch.done, batch.total
             if progress is not None:
                 progress(read, position)
         if pending:

@@ -1,6 +1,7 @@
 """Ingest into a real store: a Hugging Face day, recent arXiv papers, and file import."""
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import UTC, datetime
 
@@ -11,7 +12,7 @@ from paperboy.bot.delivery.ingest import import_file, ingest_arxiv, ingest_hf
 from paperboy.bot.models import Paper, normalize_title
 from paperboy.bot.sources import Sources
 from paperboy.bot.sources.arxiv import ArxivGate, ArxivSource
-from paperboy.bot.sources.files import iter_file
+from paperboy.bot.sources.files import FileFormatError, iter_file
 from paperboy.bot.sources.hf import HuggingFaceSource
 from paperboy.bot.sources.http import SourceError
 from paperboy.bot.text import words_any
@@ -235,3 +236,33 @@ def test_the_snapshot_imports_with_its_metadata_and_again_changes_nothing(store)
     assert store.get_paper("hep-th/9901001").categories == ("hep-th", "math-ph", "math.MP")
     again = import_file(store, FIXTURES / "arxiv_snapshot_sample.json", datetime(2026, 12, 1, tzinfo=UTC))
     assert (again.new, again.updated) == (0, 0)
+
+
+@pytest.mark.parametrize("name", ["papers_small.jsonl.gz", DAILY, "arxiv_snapshot_sample.json"])
+def test_a_file_read_in_a_second_process_imports_exactly_as_one_read_here(tmp_path, name):
+    here, there = SQLiteStore(tmp_path / "here.db"), SQLiteStore(tmp_path / "there.db")
+    seen: list[tuple[int, int, int]] = []
+    read_here = import_file(here, FIXTURES / name, NOW, batch_size=3)
+    read_there = import_file(there, FIXTURES / name, NOW, batch_size=3, second_process_from=0,
+                             progress=lambda read, position: seen.append((read, position.done, position.total)))
+    assert read_there.new_keys == read_here.new_keys and read_there.new > 0
+    assert (read_there.read, read_there.skipped, read_there.noted, read_there.daily_lists) == \
+        (read_here.read, read_here.skipped, read_here.noted, read_here.daily_lists)
+    assert read_there.skipped_reasons == read_here.skipped_reasons
+    assert all_rows(there) == all_rows(here)
+    size = (FIXTURES / name).stat().st_size
+    assert seen == sorted(seen) and seen[-1] == (read_there.read, size, size)
+
+
+def test_a_bad_file_read_in_a_second_process_says_why_and_keeps_what_was_read(tmp_path):
+    lines = [json.dumps({"id": f"2401.{n:05d}", "title": f"Paper number {n}", "abstract": "words " * 40})
+             for n in range(20_000)]
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(gzip.compress("\n".join(lines).encode())[:-30])  # the end of the stream is missing
+    kept = []
+    for second_process_from in (10**12, 0):
+        store = SQLiteStore(tmp_path / f"{second_process_from}.db")
+        with pytest.raises(FileFormatError, match="cannot read cut.jsonl.gz"):
+            import_file(store, path, NOW, batch_size=100, second_process_from=second_process_from)
+        kept.append(store.count_papers())
+    assert kept[0] == kept[1] > 0
