@@ -10,9 +10,10 @@ from rapidfuzz import fuzz, process
 
 from paperboy.bot.models import normalize_title
 from paperboy.bot.search import fts
+from paperboy.bot.search.position_sets import intersection, union
 from paperboy.bot.search.query_terms import QueryTerms, all_of_expression, any_of_expression, searchable_groups
 from paperboy.bot.search.ranking import Judged, fuse, keyword_evidence, title_similarity
-from paperboy.bot.search.title_index import TitleIndex, intersection, union
+from paperboy.bot.search.title_index import TitleIndex
 from paperboy.bot.spelling import canonical
 
 FTS_WEIGHTS = (10.0, 1.0, 2.0)  # title, abstract, authors
@@ -20,6 +21,7 @@ FTS_LIMIT = 20
 PRESCORED = 20  # title candidates scored in full (their records are read from the store)
 COMPLETION_POOL = 3000
 NEARLY_WHOLE_TITLE = 92  # fuzz.ratio of the whole query to a whole title
+TITLE_PART_CHARS = 20  # a query this long that a title begins or ends with is taken for that title
 
 
 def candidate_positions(index: TitleIndex, terms: QueryTerms) -> list[int]:
@@ -74,15 +76,17 @@ def fts_hits(store, terms: QueryTerms) -> tuple[dict[int, float], bool]:
 def judge(store, index: TitleIndex, terms: QueryTerms, positions: list[int]) -> Ranking:
     """Every candidate scored, best first. Title candidates are shortlisted by a quick WRatio
     on their indexed titles; full-text hits are always scored. A query that is already nearly
-    a whole title skips the full-text search: it could only add worse candidates."""
+    a whole title, or the whole beginning or end of one, skips the full-text search: it could only add
+    worse candidates (and at millions of papers it is the slowest part of a lookup)."""
     by_rowid: dict[int, int] = {}
-    nearly_whole = False
+    title_like = False
     if positions:
         titles = {p: canonical_title(index.titles[p]) for p in positions}
         quick = process.extract(terms.full, titles, scorer=fuzz.WRatio, limit=PRESCORED)
         by_rowid = {index.rowids[p]: p for _, _, p in quick}
-        nearly_whole = any(fuzz.ratio(terms.full, titles[p]) >= NEARLY_WHOLE_TITLE for _, _, p in quick[:5])
-    bm25_share, crowded = ({}, False) if nearly_whole else fts_hits(store, terms)
+        title_like = any(fuzz.ratio(terms.full, titles[p]) >= NEARLY_WHOLE_TITLE for _, _, p in quick[:5]) \
+            or begins_or_ends_a_title(index, terms, positions)
+    bm25_share, crowded = ({}, False) if title_like else fts_hits(store, terms)
     for rowid in bm25_share:
         if rowid not in by_rowid and (position := index.position_of(rowid)) is not None:
             by_rowid[rowid] = position
@@ -99,6 +103,15 @@ def judge(store, index: TitleIndex, terms: QueryTerms, positions: list[int]) -> 
         judged.append(Judged(paper, canonical_title(norm), fit.score, keywords, fuse(fit.score, keywords), fit.view))
     judged.sort(key=_rank_key, reverse=True)
     return Ranking(one_per_title(judged), crowded)
+
+
+def begins_or_ends_a_title(index: TitleIndex, terms: QueryTerms, positions: list[int]) -> bool:
+    """The query is a stored title's first words or its last ones (a title half remembered, or
+    its part after the colon), as typed."""
+    if len(terms.norm) < TITLE_PART_CHARS or len(terms.norm.split()) < 3:
+        return False
+    ending = " " + terms.norm
+    return bool(index.with_prefix(terms.norm, 1)) or any(index.titles[p].endswith(ending) for p in positions)
 
 
 def one_per_title(judged: list[Judged]) -> list[Judged]:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from paperboy.bot.search.fts import STOPWORDS
+from paperboy.bot.search.position_sets import union
 from paperboy.bot.spelling import canonical
 
 MAGIC = b"PBTITLE1"
@@ -98,8 +99,7 @@ class PackedTitles:
             if len(members) == 1:
                 canon_df[c] = counts[members[0]]
             else:
-                canon_df[c] = len(np.unique(np.concatenate(
-                    [postings[postings_offsets[w]:postings_offsets[w + 1]] for w in members])))
+                canon_df[c] = len(union([postings[postings_offsets[w]:postings_offsets[w + 1]] for w in members]))
         arrays = {
             "rowids": np.frombuffer(rowids, dtype=np.int64) if rowids else np.zeros(0, np.int64),
             "title_offsets": offsets,

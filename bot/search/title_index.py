@@ -19,6 +19,7 @@ from rapidfuzz.distance import OSA
 
 from paperboy.bot.search.fts import STOPWORDS
 from paperboy.bot.search.packed_titles import PackedTitles
+from paperboy.bot.search.position_sets import EMPTY, in_at_least, union
 from paperboy.bot.spelling import canonical
 
 # Query word groups used to gather candidates (the rarest ones); the rest only score them.
@@ -27,7 +28,6 @@ MAX_GATHER_GROUPS = 6
 _SET_CACHE_MIN_DF = 2_000
 _SET_CACHE_SIZE = 48
 MAX_POOL = 5_000
-_EMPTY = np.zeros(0, dtype=np.int64)
 
 
 class _Later:
@@ -67,7 +67,7 @@ class TitleIndex:
         self._later = _Later()
         self._later_rowids: list[int] = []  # rowids of positions from _base on, ascending
         self._retitled: set[int] = set()  # packed positions with a new title (kept in _later)
-        self._retitled_sorted = _EMPTY
+        self._retitled_sorted = EMPTY
         self.titles: Sequence[str] = _Titles(self)
         self.rowids: Sequence[int] = _Rowids(self)
         self._vocabulary: list[str] | None = None
@@ -275,10 +275,10 @@ class TitleIndex:
             if later:
                 parts.append(np.array(later, dtype=np.int64))
         if not parts:
-            return _EMPTY
+            return EMPTY
         if len(parts) == 1 and not self._retitled:
             return parts[0]  # one word's packed postings: already sorted, nothing copied
-        found = np.unique(np.concatenate(parts))
+        found = union(parts)
         if len(found) >= _SET_CACHE_MIN_DF:
             self._sets[canon] = found
             if len(self._sets) > _SET_CACHE_SIZE:
@@ -296,7 +296,7 @@ class TitleIndex:
         # Sets are built for the rarest groups only: the common ones would cost the most.
         rarest = sorted(known, key=lambda g: sum(self.document_frequency(w) for w in g))[:MAX_GATHER_GROUPS]
         sets = sorted((union([self.positions(w) for w in g]) for g in rarest), key=len)
-        chosen = _EMPTY
+        chosen = EMPTY
         for keep_count in range(len(sets), 0, -1):
             misses = unknown + len(sets) - keep_count
             if chosen.size and (misses > 2 or keep_count * 2 < len(sets)):
@@ -343,45 +343,3 @@ class _Rowids(Sequence[int]):
         if base <= position < len(self._index):
             return self._index._later_rowids[position - base]
         raise IndexError(position)
-
-
-def union(sets: list[np.ndarray]) -> np.ndarray:
-    """Sorted positions in any of `sets` (each sorted)."""
-    if not sets:
-        return _EMPTY
-    return sets[0] if len(sets) == 1 else np.unique(np.concatenate(sets))
-
-
-def contains(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
-    """For each of `needles`, whether the sorted `haystack` holds it."""
-    if not haystack.size or not needles.size:
-        return np.zeros(len(needles), dtype=bool)
-    at = np.searchsorted(haystack, needles)
-    at[at == len(haystack)] = 0
-    return haystack[at] == needles
-
-
-def intersection(sets: list[np.ndarray]) -> np.ndarray:
-    """Sorted positions in every one of `sets` (each sorted); costs what the smallest holds."""
-    if not sets:
-        return _EMPTY
-    ordered = sorted(sets, key=len)
-    found = ordered[0]
-    for other in ordered[1:]:
-        found = found[contains(other, found)]
-    return found
-
-
-def in_at_least(sets: list[np.ndarray], count: int) -> np.ndarray:
-    """Sorted positions in at least `count` of `sets` (sorted by size, smallest first). Such a
-    position is in one of the len(sets) - count + 1 smallest, so only those are read in full."""
-    if count >= len(sets):
-        return intersection(sets)
-    candidates = union(sets[:len(sets) - count + 1])
-    if count <= 1:
-        return candidates
-    hits = np.zeros(len(candidates), dtype=np.int32)
-    for one in sets:
-        hits += contains(one, candidates)
-    return candidates[hits >= count]
-

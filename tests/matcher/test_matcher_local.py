@@ -7,6 +7,7 @@ from conftest import SEEN_AT, library
 
 from paperboy.bot.models import Paper
 from paperboy.bot.search.matcher import Match, Matcher
+from paperboy.storage.sqlite import SQLiteStore
 
 REVERSAL = "2309.12288"
 RETRO_SEARCH = "2501.00002"
@@ -196,3 +197,16 @@ async def test_a_title_changed_at_the_source_is_found_by_its_new_title_at_once(s
     assert matcher.suggest_titles("graph sparsification by eff") == []
     again = await matcher.lookup(old)
     assert not (key_of(again) == "2411.00077" and again.confident)  # the old title names it no more
+
+
+@pytest.mark.parametrize("query", ["Secretly a Reward Model", "Direct Preference Optimization: Your Language",
+                                   "your language model is secretly a reward model"])
+async def test_a_title_s_beginning_or_end_beats_abstracts_full_of_its_words(query):
+    store = SQLiteStore(memory=True)
+    store.upsert_papers(library(), SEEN_AT)
+    store.upsert_papers([Paper(key=f"2501.{n:05d}", arxiv_id=f"2501.{n:05d}", title=f"Reward shaping study {n}",
+                               abstract="Your language model is secretly a reward model; direct preference "
+                                        "optimization of your language model, secretly a reward model. " * 3)
+                         for n in range(30)], SEEN_AT)
+    match = await Matcher(store).lookup(query)
+    assert key_of(match) == "2305.18290", [c.paper.title for c in match.candidates]

@@ -12,7 +12,8 @@ from paperboy.bot.models import Paper
 from paperboy.bot.search import saved_titles
 from paperboy.bot.search.matcher import Matcher
 from paperboy.bot.search.packed_titles import PackedTitles
-from paperboy.bot.search.title_index import TitleIndex, in_at_least, intersection
+from paperboy.bot.search.position_sets import in_at_least, intersection
+from paperboy.bot.search.title_index import TitleIndex
 from paperboy.bot.spelling import canonical
 from paperboy.storage.sqlite import SQLiteStore
 
