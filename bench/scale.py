@@ -4,9 +4,9 @@
 
 Generates (once, cached under $PAPERBOY_BENCH_CACHE, default /tmp/paperboy-bench) a JSON Lines
 file of `--papers` realistic records from ../shared/corpus: the real 304,613 papers, then
-synthetic ones, each a recombination of two real papers (the first half of one title and the
-second half of another, the sentences of their abstracts shuffled together, authors and
-categories drawn from the corpus, a synthetic arXiv id from 2015-2026 or, for one in ten, no id
+synthetic ones, each a recombination of three real papers (the first third of one title, the
+middle of another, the last third of a third; two sentences of each abstract, shuffled; authors
+and categories drawn from the corpus, a synthetic arXiv id from 2015-2026 or, for one in ten, no id
 and a venue), from a fixed seed. Then, for the 304k corpus and the generated file alike, in one
 run: the import (`paperboy import`'s loader and its file-reading process, then the title index it
 saves; the CPU time of both processes), database size,
@@ -55,8 +55,11 @@ KINDS = {"id": ("id",), "title": ("exact", "lower", "typo1", "typo2", "first_hal
 
 # ---- the generated library -------------------------------------------------------------------
 
+GENERATOR = 2  # bumped when the generated records change, so a cached file of another kind is not used
+
+
 def generated_path(total: int, seed: int) -> Path:
-    return CACHE_DIR / f"scale-{total}-seed{seed}.jsonl"
+    return CACHE_DIR / f"scale-{total}-seed{seed}-g{GENERATOR}.jsonl"
 
 
 def generate(total: int, seed: int) -> Path:
@@ -87,13 +90,18 @@ def generate(total: int, seed: int) -> Path:
 
 def _synthetic(rng: random.Random, records: list[dict], authors: list[str], categories: list[list[str]],
                per_month: dict[str, int]) -> dict:
-    first, second = rng.choice(records), rng.choice(records)
-    head, tail = first["title"].split(), second["title"].split()
-    title = " ".join(head[: max(1, len(head) // 2)] + tail[len(tail) // 2:])
+    # A third of each of three titles, and two sentences from each of three abstracts (not their
+    # first ones only): like real papers, a generated one shares phrases with others but never
+    # half a title or most of an abstract, which would make the quality queries ambiguous.
+    first, middle, last = rng.choice(records), rng.choice(records), rng.choice(records)
+    words = [r["title"].split() for r in (first, middle, last)]
+    title = " ".join(words[0][:max(1, len(words[0]) // 3)] + words[1][len(words[1]) // 3:2 * len(words[1]) // 3]
+                     + words[2][2 * len(words[2]) // 3:])
     sentences = []
-    for source in (first, second):
+    for source in (first, middle, last):
         if source.get("abstract"):
-            sentences += _SENTENCE_END.split(source["abstract"])[:4]
+            split = _SENTENCE_END.split(source["abstract"])
+            sentences += rng.sample(split, min(2, len(split)))
     rng.shuffle(sentences)
     day = date(2015, 1, 1) + timedelta(days=rng.randrange((date(2026, 11, 28) - date(2015, 1, 1)).days))
     record = {"title": title, "abstract": " ".join(sentences) or None,
@@ -285,7 +293,7 @@ def main() -> int:
         return 0
     queries = load_queries()
     columns = {"304k": measure("304k", CORPUS, queries), f"{args.papers // 1000}k": measure(
-        f"{args.papers}-seed{args.seed}", source, queries)}
+        source.stem.removeprefix("scale-"), source, queries)}
     (CACHE_DIR / "scale-results.json").write_text(json.dumps(columns, indent=1))
     names = sorted({name for column in columns.values() for name in column}, key=list(columns["304k"]).index)
     print(f"\n{'measure':28s}" + "".join(f"{label:>14s}" for label in columns) + "  target")
