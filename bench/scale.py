@@ -5,9 +5,10 @@
 Generates (once, cached under $PAPERBOY_BENCH_CACHE, default /tmp/paperboy-bench) a JSON Lines
 file of `--papers` realistic records from ../shared/corpus: the real 304,613 papers, then
 synthetic ones, each a recombination of three real papers (the first third of one title, the
-middle of another, the last third of a third; two sentences of each abstract, shuffled; authors
-and categories drawn from the corpus, a synthetic arXiv id from 2015-2026 or, for one in ten, no id
-and a venue), from a fixed seed. Then, for the 304k corpus and the generated file alike, in one
+middle of another, the last third of a third; two sentences of each abstract, shuffled; the
+rarer words exchanged for others of the same frequency; authors and categories drawn from the
+corpus; a synthetic arXiv id from 2015-2026 or, for one in ten, no id and a venue), from a
+fixed seed. Then, for the 304k corpus and the generated file alike, in one
 run: the import (`paperboy import`'s loader and its file-reading process, then the title index it
 saves; the CPU time of both processes), database size,
 `paperboy run` from start to its first answered /paper in a terminal, one-shot `paperboy ask`,
@@ -32,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -55,7 +57,7 @@ KINDS = {"id": ("id",), "title": ("exact", "lower", "typo1", "typo2", "first_hal
 
 # ---- the generated library -------------------------------------------------------------------
 
-GENERATOR = 2  # bumped when the generated records change, so a cached file of another kind is not used
+GENERATOR = 3  # bumped when the generated records change, so a cached file of another kind is not used
 
 
 def generated_path(total: int, seed: int) -> Path:
@@ -72,13 +74,14 @@ def generate(total: int, seed: int) -> Path:
     with_categories = [r["categories"] for r in records if r.get("categories")]
     per_month: dict[str, int] = {}
     started = time.perf_counter()
+    swap = _word_swap(rng, records)
     partial = path.with_suffix(".partial")
     with partial.open("w", encoding="utf-8") as out:
         for record in records:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
         for n in range(total - len(records)):
-            out.write(json.dumps(_synthetic(rng, records, authors, with_categories, per_month), ensure_ascii=False)
-                      + "\n")
+            record = _synthetic(rng, records, authors, with_categories, per_month, swap)
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
             if n and n % 500_000 == 0:
                 print(f"  generated {len(records) + n:,} records in {time.perf_counter() - started:.0f}s",
                       file=sys.stderr, flush=True)
@@ -88,11 +91,38 @@ def generate(total: int, seed: int) -> Path:
     return path
 
 
+COMMON_WORDS_KEPT = 3_000  # the corpus's most frequent words stay as they are
+SWAP_BAND = 500  # a rarer word is swapped for another of about the same frequency
+
+
+def _word_swap(rng: random.Random, records: list[dict]) -> dict[str, str]:
+    """A fixed exchange of the corpus's rarer words (as written), each for another of about the same
+    frequency: generated papers keep the corpus's word statistics (how many papers hold a word, at
+    ten times the size) without repeating the distinctive words of the real papers they come from."""
+    counts: Counter[str] = Counter()
+    for record in records:
+        counts.update(record["title"].split())
+        counts.update((record.get("abstract") or "").split())
+    ranked = [word for word, _ in counts.most_common()][COMMON_WORDS_KEPT:]
+    swap = {}
+    for start in range(0, len(ranked), SWAP_BAND):
+        band = ranked[start:start + SWAP_BAND]
+        shuffled = band[:]
+        rng.shuffle(shuffled)
+        swap.update(zip(band, shuffled, strict=True))
+    return swap
+
+
+def _swapped(text: str, swap: dict[str, str]) -> str:
+    return " ".join([swap.get(word, word) for word in text.split()])
+
+
 def _synthetic(rng: random.Random, records: list[dict], authors: list[str], categories: list[list[str]],
-               per_month: dict[str, int]) -> dict:
-    # A third of each of three titles, and two sentences from each of three abstracts (not their
-    # first ones only): like real papers, a generated one shares phrases with others but never
-    # half a title or most of an abstract, which would make the quality queries ambiguous.
+               per_month: dict[str, int], swap: dict[str, str]) -> dict:
+    # A third of each of three titles, and two sentences from each of three abstracts, with their
+    # rarer words swapped (_word_swap): like real papers, a generated one shares phrasing and common
+    # words with others, but not the distinctive words the quality queries are made of (copied
+    # verbatim, they would give those queries several right answers).
     first, middle, last = rng.choice(records), rng.choice(records), rng.choice(records)
     words = [r["title"].split() for r in (first, middle, last)]
     title = " ".join(words[0][:max(1, len(words[0]) // 3)] + words[1][len(words[1]) // 3:2 * len(words[1]) // 3]
@@ -103,6 +133,8 @@ def _synthetic(rng: random.Random, records: list[dict], authors: list[str], cate
             split = _SENTENCE_END.split(source["abstract"])
             sentences += rng.sample(split, min(2, len(split)))
     rng.shuffle(sentences)
+    title = _swapped(title, swap)
+    sentences = [_swapped(sentence, swap) for sentence in sentences]
     day = date(2015, 1, 1) + timedelta(days=rng.randrange((date(2026, 11, 28) - date(2015, 1, 1)).days))
     record = {"title": title, "abstract": " ".join(sentences) or None,
               "authors": rng.sample(authors, rng.randint(1, 8)), "published": day.isoformat(),
