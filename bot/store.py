@@ -73,6 +73,10 @@ class Store(Protocol):
         expression must already be safe full-text syntax: callers build it with
         paperboy.bot.search.fts, never from raw user text."""
 
+    def fts_count(self, match_expression: str, up_to: int) -> int:
+        """How many papers the expression matches, counted up to `up_to` (nothing is ranked, so
+        this is cheap however many match)."""
+
     def iter_titles(self) -> Iterator[tuple[int, str]]:
         """(rowid, normalized title) for every paper, in rowid order: what in-memory title indexes
         are built from."""

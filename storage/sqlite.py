@@ -278,6 +278,10 @@ class SQLiteStore:
         )
         return [(r[0], r[1]) for r in self._all(sql, [*weights, match_expression, limit])]
 
+    def fts_count(self, match_expression: str, up_to: int) -> int:
+        return self._one("SELECT count(*) FROM (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? LIMIT ?)",
+                         [match_expression, up_to])[0]
+
     def iter_titles(self) -> Iterator[tuple[int, str]]:
         yield from map(tuple, self.conn.execute("SELECT rowid, norm_title FROM papers ORDER BY rowid"))
 

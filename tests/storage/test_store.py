@@ -219,3 +219,11 @@ def test_an_older_database_gets_its_titles_in_the_shared_word_form(tmp_path):
     assert sorted(upgraded.iter_titles()) == [(1, "bayes rule for soren"), (2, "plain title")]
     assert [p.key for p in upgraded.get_papers_by_rowid([1]).values()] == ["a"]
     upgraded.close()
+
+
+def test_fts_count_counts_matches_up_to_a_bound():
+    store = SQLiteStore(memory=True)
+    store.upsert_papers([paper(key=f"2401.{n:05d}", title=f"Curse number {n}") for n in range(30)], "2026-11-29T00:00:00Z")
+    assert store.fts_count('"curse"', 20) == 20
+    assert store.fts_count('"curse" AND "7"', 20) == 1
+    assert store.fts_count('"nowhere"', 20) == 0
