@@ -19,7 +19,7 @@ from paperboy.bot.search import fts
 from paperboy.bot.search.local_search import Ranking, candidate_positions, judge, word_completions
 from paperboy.bot.search.query_terms import QueryTerms, analyze
 from paperboy.bot.search.ranking import is_confident
-from paperboy.bot.search.saved_titles import build_index, open_index, too_far_behind
+from paperboy.bot.search.saved_titles import build_index, open_index, open_saved, saved_version, too_far_behind
 from paperboy.bot.search.title_index import TitleIndex
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,7 @@ class Matcher:
         self._clock = clock or SystemClock()
         self._index: TitleIndex | None = None
         self._title_changes = 0  # the store's last title change the index follows
+        self._saved_seen: tuple[int, int, int] | None = None  # the saved index file last looked at
         self._refreshed = 0.0  # time.monotonic() of the last refresh
         self._stragglers: set[asyncio.Task] = set()
         self.build_seconds: float | None = None
@@ -81,6 +82,7 @@ class Matcher:
         follows the titles that changed. Returns how many papers were added."""
         if self._index is None:
             started = time.perf_counter()
+            self._saved_seen = saved_version(self.store)
             self._index, self._title_changes = open_index(self.store)
             self._index.add(self.store.titles_since(self._index.max_rowid))
             if too_far_behind(self._index):
@@ -88,15 +90,29 @@ class Matcher:
             added = len(self._index)
             self._index.prepare_corrections()
             self.build_seconds = time.perf_counter() - started
-        elif self.store.max_rowid() > self._index.max_rowid:
-            added = self._index.add(self.store.titles_since(self._index.max_rowid))
         else:
-            added = 0
+            self._take_newer_saved_index()
+            added = self._index.add(self.store.titles_since(self._index.max_rowid)) \
+                if self.store.max_rowid() > self._index.max_rowid else 0
         self._title_changes, changed = self.store.title_changes_since(self._title_changes)
         for rowid, title in changed:
             self._index.replace(rowid, title)
         self._refreshed = time.monotonic()
         return added
+
+    def _take_newer_saved_index(self) -> None:
+        """After an import in another process saved a larger index, uses it instead of holding
+        every paper that import stored beside the older one."""
+        assert self._index is not None
+        coming = max(0, self.store.max_rowid() - self._index.max_rowid)
+        if not too_far_behind(self._index, coming) or (version := saved_version(self.store)) == self._saved_seen:
+            return
+        self._saved_seen = version
+        opened = open_saved(self.store)
+        if opened is not None and len(opened[0].packed) > len(self._index.packed):
+            self._index, self._title_changes = opened
+            self._index.prepare_corrections()
+            log.info("title index: opened the saved one of %d papers", len(self._index.packed))
 
     @property
     def index(self) -> TitleIndex:

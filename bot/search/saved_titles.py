@@ -27,18 +27,34 @@ REBUILD_AFTER = 50_000  # papers stored after the saved ones (or a tenth of thos
 def open_index(store: Store) -> tuple[TitleIndex, int]:
     """The title index and the title change it follows: the saved one when it fits the database
     (the caller adds what came since), otherwise built now, and saved when the library is large."""
+    return open_saved(store) or build_index(store)
+
+
+def open_saved(store: Store) -> tuple[TitleIndex, int] | None:
+    """The saved title index when there is one and it fits the database; None otherwise."""
     path = store.side_file(SUFFIX)
-    if path is not None and path.exists():
-        try:
-            packed = PackedTitles.load(path)
-        except (OSError, ValueError) as exc:
-            log.warning("the saved title index %s cannot be read (%s): building it again", path, exc)
-        else:
-            why_not = _unfit(store, packed)
-            if why_not is None:
-                return TitleIndex(packed), int(packed.meta["title_changes"])
-            log.info("the saved title index is not used (%s): building it again", why_not)
-    return build_index(store)
+    if path is None or not path.exists():
+        return None
+    try:
+        packed = PackedTitles.load(path)
+    except (OSError, ValueError) as exc:
+        log.warning("the saved title index %s cannot be read (%s)", path, exc)
+        return None
+    why_not = _unfit(store, packed)
+    if why_not is not None:
+        log.info("the saved title index is not used (%s)", why_not)
+        return None
+    return TitleIndex(packed), int(packed.meta["title_changes"])
+
+
+def saved_version(store: Store) -> tuple[int, int, int] | None:
+    """What tells one saved file from the next (another process saved a newer one)."""
+    path = store.side_file(SUFFIX)
+    try:
+        stat = path.stat() if path is not None else None
+    except OSError:
+        return None
+    return None if stat is None else (stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
 def build_index(store: Store, save: bool = True) -> tuple[TitleIndex, int]:
@@ -57,9 +73,10 @@ def build_index(store: Store, save: bool = True) -> tuple[TitleIndex, int]:
     return TitleIndex(packed), changes
 
 
-def too_far_behind(index: TitleIndex) -> bool:
-    """Whether so many papers came after the packed titles that building them again is worth it."""
-    later = len(index) - len(index.packed)
+def too_far_behind(index: TitleIndex, coming: int = 0) -> bool:
+    """Whether so many papers came after the packed titles (with `coming`, those about to be added)
+    that building them again is worth it."""
+    later = len(index) - len(index.packed) + coming
     return later > max(REBUILD_AFTER, len(index.packed) // 10)
 
 

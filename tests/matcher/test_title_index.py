@@ -150,3 +150,19 @@ def test_many_papers_after_the_saved_index_get_it_built_again(tmp_path, monkeypa
     monkeypatch.setattr(saved_titles, "REBUILD_AFTER", 50)
     index = Matcher(store).index
     assert len(index.packed) == 200 and len(index) == 200
+
+
+def test_a_running_bot_takes_the_larger_index_another_process_s_import_saved(tmp_path, monkeypatch, small_saves):
+    monkeypatch.setattr(saved_titles, "REBUILD_AFTER", 50)
+    path = tmp_path / "paperboy.db"
+    running = Matcher(SQLiteStore(path))
+    running.store.bulk_upsert_papers(library(100), "2026-11-29T00:00:00Z")
+    running.refresh()
+    assert len(running.index.packed) == 100
+    importing = SQLiteStore(path)  # `paperboy import` elsewhere: stores, then saves the index
+    importing.bulk_upsert_papers(library(300, start=100), "2026-11-29T01:00:00Z")
+    saved_titles.build_index(importing)
+    running.refresh()
+    index = running._index
+    assert index.packed.mapped and len(index.packed) == 400 and len(index) == 400
+    assert running.rank("study 350 of transformers and tokens 59").best.paper.arxiv_id == "2401.00350"
