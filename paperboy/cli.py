@@ -241,11 +241,16 @@ def _import(args: argparse.Namespace) -> int:
     store = _open_store(args)
     now = datetime.now(UTC)
     console = Console(stderr=True)
-    if console.is_terminal:
-        with import_progress(console) as show:
-            report = _imported(store, path, now, progress=show)
-    else:
-        report = _imported(store, path, now)
+    try:
+        if console.is_terminal:
+            with import_progress(console) as show:
+                report = _imported(store, path, now, progress=show)
+        else:
+            report = _imported(store, path, now)
+    except KeyboardInterrupt:
+        print(f"import stopped: the {store.count_papers():,} papers stored are kept; importing {path.name} "
+              "again adds the rest", file=sys.stderr)
+        raise
     # An import loads back catalogue, not news: it raises no subscription alerts
     # (otherwise loading a corpus would message every subscriber thousands of times).
     print(f"read {report.read:,}, new {report.new:,}, updated {report.updated:,}, skipped {report.skipped:,}"

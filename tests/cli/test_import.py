@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import lzma
+import re
+import time
 
+import pytest
 from cli_world import LOCAL_FIXTURES, in_a_terminal, paperboy, read_until, rest_of
 
 MESSY = [
@@ -94,3 +97,40 @@ def test_without_a_terminal_import_prints_only_the_summary(env, tmp_path):
     result = paperboy(["import", str(path)], env)
     assert result.stdout.startswith("read 1, new 1") and len(result.stdout.splitlines()) == 1
     assert "importing" not in result.stdout + result.stderr and "\r" not in result.stdout + result.stderr
+
+
+def test_ctrl_c_stops_a_large_import_and_says_what_is_kept(env, tmp_path):
+    import os
+    import pty
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+
+    # 40 MB: large enough to be read in a second process, which Ctrl-C reaches too.
+    path = tmp_path / "large.jsonl"
+    write_lines(path, ({"id": f"2401.{n:05d}", "title": f"Paper number {n}", "abstract": "words of an abstract " * 30}
+                       for n in range(64_000)))
+    assert path.stat().st_size > 32 * 1024 * 1024
+    master, slave = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "paperboy.cli", "import", str(path)], env=env, stdin=slave,
+                               stdout=slave, stderr=slave, close_fds=True, start_new_session=True)
+    os.close(slave)
+    try:
+        shown = ""
+        while not re.search(r"[1-9][\d,]* papers", shown):  # the progress bar has counted some
+            shown += read_until(master, "papers", timeout=60)
+        os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C goes to the whole foreground group
+        shown = read_until(master, "again adds the rest", timeout=20) + rest_of(master)
+        assert process.wait(20) == 130
+        with pytest.raises(ProcessLookupError):  # the file reader is gone with it
+            for _ in range(50):
+                os.killpg(process.pid, 0)
+                time.sleep(0.1)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        os.close(master)
+    assert "Traceback" not in shown
+    kept = sqlite3.connect(env["PAPERBOY_DB"]).execute("SELECT count(*) FROM papers").fetchone()[0]
+    assert 0 < kept < 64_000 and f"the {kept:,} papers stored are kept" in shown
