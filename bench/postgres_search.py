@@ -9,7 +9,8 @@ run as root), copies the corpus database's papers into it with a weighted tsvect
 authors B, abstract C) and a GIN index, and runs bench/quality.py's 300 queries through the same
 Matcher twice in one process: once with every store call on SQLite, once with the full-text
 searches answered by PostgreSQL (the FTS5 expressions paperboy builds, turned into tsquery). Prints
-top-1/top-5 by kind and latency by kind for both. Skips when the corpus or PostgreSQL is absent.
+top-1/top-5 by kind and latency by kind for both. Skips when the corpus, PostgreSQL or psycopg
+(`pip install '.[postgres]'`) is absent.
 """
 from __future__ import annotations
 
@@ -188,8 +189,11 @@ def main() -> int:
     if not available():
         print("PostgreSQL's initdb, pg_ctl and postgres are not on PATH; nothing to measure")
         return 0
-    import psycopg
-
+    try:
+        import psycopg
+    except ImportError:
+        print("psycopg is not installed: pip install '.[postgres]'; nothing to measure")
+        return 0
     print(f"machine: {describe_machine()}")
     corpus = corpus_store()
     database = corpus.path
