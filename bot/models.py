@@ -7,6 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 from typing import Any, Literal
+from urllib.parse import quote
 
 from paperboy.bot.text import collapse_whitespace, readable_math, trim_at_word, words
 
@@ -85,8 +86,16 @@ class Paper:
             ("Hugging Face", self.hf_url or (f"https://huggingface.co/papers/{self.arxiv_id}" if self.arxiv_id else None)),
             ("Code", self.code_url),
             ("Project", self.project_url),
+            ("DOI", self.doi_url),
         ]
         return [(label, url) for label, url in found if url]
+
+    @property
+    def doi_url(self) -> str | None:
+        """The published version, through doi.org. A DOI may hold any character: all but the plain
+        ones are percent-encoded, so none can end a link early in a chat's markup."""
+        doi = (self.doi or "").strip()
+        return f"https://doi.org/{quote(doi, safe='/:;._-')}" if doi.startswith("10.") else None
 
     @property
     def shown_title(self) -> str:

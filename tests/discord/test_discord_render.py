@@ -173,3 +173,10 @@ def test_latex_in_titles_and_abstracts_shows_as_text_in_cards_lists_and_thread_n
     listed = str([message.embeds for message in render_list(PaperList("Trending papers", (Scored(math, 1.0),)))])
     assert "𝒩=4" in listed and "mathcal" not in listed
     assert thread_name(1, math).startswith("1. Questions on provisional") and "mathcal" not in thread_name(1, math)
+
+
+def test_a_published_version_gets_a_doi_button_whatever_its_characters():
+    message = render_card(Card(REVERSAL.with_changes(doi="10.1000/a(b)@everyone c")))
+    assert dict(message.buttons)["DOI"] == "https://doi.org/10.1000/a%28b%29%40everyone%20c"
+    assert "DOI" not in dict(render_card(Card(REVERSAL.with_changes(doi="not a doi"))).buttons)
+    assert limit_violations(body(message)) == []
