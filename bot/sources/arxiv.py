@@ -15,6 +15,7 @@ from paperboy.bot.clock import Clock, SystemClock
 from paperboy.bot.models import Paper
 from paperboy.bot.sources.http import RetryPolicy, SourceError, fetch
 from paperboy.bot.sources.records import BadRecord, Skipped, arxiv_id_of, codes, day_of, names, tidy, title_of
+from paperboy.bot.sources.xml import text_of, xml_root
 
 SOURCE = "arxiv"
 _ATOM = "{http://www.w3.org/2005/Atom}"
@@ -78,27 +79,16 @@ class ArxivPage:
         return [e.paper for e in self.entries]
 
 
-def _text(element: ET.Element | None) -> str | None:
-    return element.text if element is not None else None
-
-
 def _int(element: ET.Element | None) -> int | None:
     try:
-        return int((_text(element) or "").strip())
+        return int((text_of(element) or "").strip())
     except ValueError:
         return None
 
 
 def parse_feed(content: bytes) -> ArxivPage:
     """An arXiv API Atom feed as papers. arXiv's error entry becomes a SourceError with its message."""
-    if b"<!DOCTYPE" in content[:2048] or b"<!ENTITY" in content:
-        raise SourceError("refusing an XML body with a DOCTYPE", source=SOURCE)
-    try:
-        root = ET.fromstring(content)
-    except ET.ParseError as exc:
-        raise SourceError(f"the response is not valid Atom XML: {exc}", source=SOURCE) from None
-    if root.tag != f"{_ATOM}feed":
-        raise SourceError(f"expected an Atom feed, got <{root.tag}>", source=SOURCE)
+    root = xml_root(content, f"{_ATOM}feed", format="Atom XML", answer="an Atom feed", source=SOURCE)
     entries: list[ArxivEntry] = []
     skipped: list[Skipped] = []
     for position, entry in enumerate(root.iter(f"{_ATOM}entry"), 1):
@@ -112,15 +102,15 @@ def parse_feed(content: bytes) -> ArxivPage:
 
 
 def _raise_if_error(entry: ET.Element) -> None:
-    entry_id = _text(entry.find(f"{_ATOM}id")) or ""
-    if "/api/errors" in entry_id or (tidy(_text(entry.find(f"{_ATOM}title"))) == "Error"
+    entry_id = text_of(entry.find(f"{_ATOM}id")) or ""
+    if "/api/errors" in entry_id or (tidy(text_of(entry.find(f"{_ATOM}title"))) == "Error"
                                      and "/abs/" not in entry_id):
-        message = tidy(_text(entry.find(f"{_ATOM}summary"))) or "unknown error"
+        message = tidy(text_of(entry.find(f"{_ATOM}summary"))) or "unknown error"
         raise SourceError(f"arXiv says: {message}", source=SOURCE)
 
 
 def _entry(entry: ET.Element) -> ArxivEntry:
-    raw_id = (_text(entry.find(f"{_ATOM}id")) or "").strip()
+    raw_id = (text_of(entry.find(f"{_ATOM}id")) or "").strip()
     tail = raw_id.split("/abs/", 1)[1] if "/abs/" in raw_id else raw_id
     arxiv_id = arxiv_id_of(tail)
     if arxiv_id is None:
@@ -128,18 +118,18 @@ def _entry(entry: ET.Element) -> ArxivEntry:
     primary = entry.find(f"{_ARXIV}primary_category")
     categories = [primary.get("term")] if primary is not None else []
     categories += [c.get("term") for c in entry.findall(f"{_ATOM}category")]
-    authors = [_text(a.find(f"{_ATOM}name")) for a in entry.findall(f"{_ATOM}author")]
+    authors = [text_of(a.find(f"{_ATOM}name")) for a in entry.findall(f"{_ATOM}author")]
     paper = Paper(
         key=arxiv_id,
         arxiv_id=arxiv_id,
-        title=title_of(_text(entry.find(f"{_ATOM}title"))),
-        abstract=tidy(_text(entry.find(f"{_ATOM}summary"))),
+        title=title_of(text_of(entry.find(f"{_ATOM}title"))),
+        abstract=tidy(text_of(entry.find(f"{_ATOM}summary"))),
         authors=names(authors),
-        published=day_of(_text(entry.find(f"{_ATOM}published"))),
+        published=day_of(text_of(entry.find(f"{_ATOM}published"))),
         categories=codes(categories),
         source=SOURCE,
     )
-    return ArxivEntry(paper, day_of(_text(entry.find(f"{_ATOM}updated"))))
+    return ArxivEntry(paper, day_of(text_of(entry.find(f"{_ATOM}updated"))))
 
 
 def title_query(text: str) -> str:

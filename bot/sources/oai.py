@@ -16,6 +16,7 @@ from paperboy.bot.models import Paper
 from paperboy.bot.sources.arxiv import ARXIV_POLICY, ArxivGate
 from paperboy.bot.sources.http import RetryPolicy, SourceError, fetch
 from paperboy.bot.sources.records import BadRecord, Skipped, arxiv_id_of, codes, day_of, names, tidy, title_of
+from paperboy.bot.sources.xml import text_of, xml_root
 
 SOURCE = "arxiv-oai"
 DEFAULT_OAI_URL = "https://oaipmh.arxiv.org/oai"
@@ -57,14 +58,8 @@ def valid_set(name: str) -> bool:
 
 def parse_page(content: bytes) -> OaiPage:
     """One ListRecords answer. An OAI error other than noRecordsMatch is a SourceError."""
-    if b"<!DOCTYPE" in content[:2048] or b"<!ENTITY" in content:
-        raise SourceError("refusing an XML body with a DOCTYPE", source=SOURCE)
-    try:
-        root = ET.fromstring(content)
-    except ET.ParseError as exc:
-        raise SourceError(f"the response is not valid OAI-PMH XML: {exc}", source=SOURCE) from None
-    if root.tag != f"{_OAI}OAI-PMH":
-        raise SourceError(f"expected an OAI-PMH answer, got <{root.tag}>", source=SOURCE)
+    root = xml_root(content, f"{_OAI}OAI-PMH", format="OAI-PMH XML", answer="an OAI-PMH answer",
+                    source=SOURCE)
     error = root.find(f"{_OAI}error")
     if error is not None:
         if error.get("code") == "noRecordsMatch":
@@ -84,11 +79,11 @@ def parse_page(content: bytes) -> OaiPage:
         if header is None:
             skipped.append(Skipped(position, "a record without a header"))
             continue
-        stamp = day_of(_text(header.find(f"{_OAI}datestamp")))
+        stamp = day_of(text_of(header.find(f"{_OAI}datestamp")))
         if stamp:
             stamps.append(stamp)
         if header.get("status") == "deleted":
-            found = arxiv_id_of((_text(header.find(f"{_OAI}identifier")) or "").removeprefix("oai:arXiv.org:"))
+            found = arxiv_id_of((text_of(header.find(f"{_OAI}identifier")) or "").removeprefix("oai:arXiv.org:"))
             if found:
                 deleted.append(found)
             continue
@@ -101,33 +96,29 @@ def parse_page(content: bytes) -> OaiPage:
     return OaiPage(tuple(papers), tuple(deleted), token, max(stamps, default=None), tuple(skipped))
 
 
-def _text(element: ET.Element | None) -> str | None:
-    return element.text if element is not None else None
-
-
 def _paper(record: ET.Element) -> Paper:
     meta = record.find(f"{_OAI}metadata/{_ARXIV}arXiv")
     if meta is None:
         raise BadRecord("no arXiv metadata")
-    arxiv_id = arxiv_id_of(tidy(_text(meta.find(f"{_ARXIV}id"))) or "")
+    arxiv_id = arxiv_id_of(tidy(text_of(meta.find(f"{_ARXIV}id"))) or "")
     if arxiv_id is None:
-        raise BadRecord(f"not an arXiv id: {_text(meta.find(f'{_ARXIV}id'))!r}")
+        raise BadRecord(f"not an arXiv id: {text_of(meta.find(f'{_ARXIV}id'))!r}")
     authors = []
     for author in meta.findall(f"{_ARXIV}authors/{_ARXIV}author"):
-        parts = [tidy(_text(author.find(f"{_ARXIV}{tag}"))) for tag in ("forenames", "keyname", "suffix")]
+        parts = [tidy(text_of(author.find(f"{_ARXIV}{tag}"))) for tag in ("forenames", "keyname", "suffix")]
         authors.append(" ".join(p for p in parts if p))
     return Paper(
         key=arxiv_id,
         arxiv_id=arxiv_id,
-        title=title_of(_text(meta.find(f"{_ARXIV}title"))),
-        abstract=tidy(_text(meta.find(f"{_ARXIV}abstract"))),
+        title=title_of(text_of(meta.find(f"{_ARXIV}title"))),
+        abstract=tidy(text_of(meta.find(f"{_ARXIV}abstract"))),
         authors=names(authors),
-        published=day_of(_text(meta.find(f"{_ARXIV}created"))),
-        updated=day_of(_text(meta.find(f"{_ARXIV}updated"))),
-        categories=codes((_text(meta.find(f"{_ARXIV}categories")) or "").split()),
-        doi=tidy(_text(meta.find(f"{_ARXIV}doi"))),
-        journal_ref=tidy(_text(meta.find(f"{_ARXIV}journal-ref"))),
-        comments=tidy(_text(meta.find(f"{_ARXIV}comments"))),
+        published=day_of(text_of(meta.find(f"{_ARXIV}created"))),
+        updated=day_of(text_of(meta.find(f"{_ARXIV}updated"))),
+        categories=codes((text_of(meta.find(f"{_ARXIV}categories")) or "").split()),
+        doi=tidy(text_of(meta.find(f"{_ARXIV}doi"))),
+        journal_ref=tidy(text_of(meta.find(f"{_ARXIV}journal-ref"))),
+        comments=tidy(text_of(meta.find(f"{_ARXIV}comments"))),
         source="arxiv",
     )
 
