@@ -84,27 +84,27 @@ class Matcher:
             started = time.perf_counter()
             self._saved_seen = saved_version(self.store)
             self._index, self._title_changes = open_index(self.store)
+            if too_far_behind(self._index, coming=self.store.max_rowid() - self._index.max_rowid):
+                self._index, self._title_changes = build_index(self.store)  # not after adding them all
             self._index.add(self.store.titles_since(self._index.max_rowid))
-            if too_far_behind(self._index):
-                self._index, self._title_changes = build_index(self.store)
             added = len(self._index)
             self._index.prepare_corrections()
             self.build_seconds = time.perf_counter() - started
         else:
-            self._take_newer_saved_index()
+            newest = self.store.max_rowid()
+            self._take_newer_saved_index(coming=newest - self._index.max_rowid)
             added = self._index.add(self.store.titles_since(self._index.max_rowid)) \
-                if self.store.max_rowid() > self._index.max_rowid else 0
+                if newest > self._index.max_rowid else 0
         self._title_changes, changed = self.store.title_changes_since(self._title_changes)
         for rowid, title in changed:
             self._index.replace(rowid, title)
         self._refreshed = time.monotonic()
         return added
 
-    def _take_newer_saved_index(self) -> None:
+    def _take_newer_saved_index(self, coming: int) -> None:
         """After an import in another process saved a larger index, uses it instead of holding
-        every paper that import stored beside the older one."""
+        every paper that import stored beside the older one (`coming`: papers not added yet)."""
         assert self._index is not None
-        coming = max(0, self.store.max_rowid() - self._index.max_rowid)
         if not too_far_behind(self._index, coming) or (version := saved_version(self.store)) == self._saved_seen:
             return
         self._saved_seen = version

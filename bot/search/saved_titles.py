@@ -76,7 +76,7 @@ def build_index(store: Store, save: bool = True) -> tuple[TitleIndex, int]:
 def too_far_behind(index: TitleIndex, coming: int = 0) -> bool:
     """Whether so many papers came after the packed titles (with `coming`, those about to be added)
     that building them again is worth it."""
-    later = len(index) - len(index.packed) + coming
+    later = len(index) - len(index.packed) + max(0, coming)
     return later > max(REBUILD_AFTER, len(index.packed) // 10)
 
 
