@@ -123,6 +123,11 @@ class Target:
 
 # ---- what the store keeps ---------------------------------------------------------------------
 
+class StoreUnavailable(Exception):
+    """The database cannot be reached now (a lost connection that retries did not bring back): the
+    caller answers "try again in a minute"; nothing was half written."""
+
+
 @dataclass(frozen=True)
 class UpsertResult:
     new_keys: tuple[str, ...]

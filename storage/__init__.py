@@ -1,3 +1,34 @@
 """Stores: implementations of the core's Store interface (paperboy.bot.store), and the only place
-that speaks SQL. sqlite is the embedded default (one file, WAL), migrations its versioned schema.
-Imports nothing of paperboy but paperboy.bot.models."""
+that speaks SQL. sqlite is the embedded default (one file, WAL, migrations its versioned schema);
+postgres shares one PostgreSQL database between processes on many machines (postgres_schema its
+schema); sql is what both run alike. Imports nothing of paperboy but paperboy.bot.models and
+paperboy.bot.text (the full-text query words)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+SQLITE_SCHEME = "sqlite:///"
+
+
+def is_postgres(location: str | Path) -> bool:
+    return str(location).startswith(POSTGRES_SCHEMES)
+
+
+def sqlite_path(location: str | Path) -> Path:
+    """The file a SQLite location names: a path, or sqlite:///relative.db and sqlite:////absolute.db."""
+    text = str(location)
+    return Path(text[len(SQLITE_SCHEME):] if text.startswith(SQLITE_SCHEME) else text)
+
+
+def open_store(location: str | Path, **options: Any) -> Any:
+    """The store at `location`: a postgresql:// URL opens PostgreSQL, anything else a SQLite file.
+    `options` go to the store's constructor."""
+    if is_postgres(location):
+        from paperboy.storage.postgres import PostgresStore
+
+        return PostgresStore(str(location), **options)
+    from paperboy.storage.sqlite import SQLiteStore
+
+    return SQLiteStore(sqlite_path(location), **options)

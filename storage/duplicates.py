@@ -3,15 +3,16 @@ one) equals another paper's is the same paper: stored, it is merged into that pa
 what the paper lacks; and an arXiv record arriving for a paper stored without an id takes that row
 over (same rowid: the full-text and title indexes follow without rework).
 
-Rows here are the value tuples of storage.sqlite (_PAPER_COLUMNS order).
+Rows here are the value tuples of storage.sql (PAPER_COLUMNS order); `conn` is a store's open
+transaction.
 """
 from __future__ import annotations
 
 import json
-import sqlite3
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 KEY, ARXIV_ID, NORM_TITLE, AUTHORS = 0, 1, 3, 5
 # A title this short ("Introduction", "Deep Residual Learning") names one work only with its author.
@@ -57,7 +58,7 @@ def same_work(norm_title: str, authors: str, other_authors: str) -> bool:
     return len(norm_title.split()) >= MIN_WORDS_WITHOUT_AUTHOR
 
 
-def stored_alike(conn: sqlite3.Connection, rows: list[tuple]) -> list[Stored]:
+def stored_alike(conn: Any, rows: list[tuple]) -> list[Stored]:
     """Stored papers that rows could merge with: any paper with the title of a row without an id,
     and papers without an id with the title of a row with one."""
     without_id = sorted({r[NORM_TITLE] for r in rows if r[ARXIV_ID] is None})
@@ -75,14 +76,14 @@ def stored_alike(conn: sqlite3.Connection, rows: list[tuple]) -> list[Stored]:
     return list(found.values())
 
 
-def stored_alike_staged(conn: sqlite3.Connection) -> list[Stored]:
-    """stored_alike for rows staged in temp.paper_stage, in one join: each staged row's title is
+def stored_alike_staged(conn: Any) -> list[Stored]:
+    """stored_alike for rows staged in the bulk load's paper_stage, in one join: each staged row's title is
     looked up in the title index, and only papers it could merge with come back (a re-import
     finding its own rows returns nothing)."""
     rows = conn.execute(
         "SELECT DISTINCT p.key, p.arxiv_id, p.norm_title, p.authors, "
         "EXISTS (SELECT 1 FROM daily_lists d WHERE d.paper_key = p.key) "
-        "FROM temp.paper_stage s JOIN main.papers p ON p.norm_title = s.norm_title "
+        "FROM paper_stage s JOIN papers p ON p.norm_title = s.norm_title "
         "WHERE p.key != s.key AND (s.arxiv_id IS NULL OR p.arxiv_id IS NULL)")
     return [Stored(key, arxiv_id, norm, authors, bool(listed)) for key, arxiv_id, norm, authors, listed in rows]
 

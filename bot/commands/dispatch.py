@@ -9,6 +9,7 @@ from paperboy.bot.clock import Clock, SystemClock
 from paperboy.bot.commands.invocation import Invocation
 from paperboy.bot.commands.spec import CommandSpec, Context
 from paperboy.bot.commands.table import build_specs
+from paperboy.bot.models import StoreUnavailable
 from paperboy.bot.replies import Error, Reply
 from paperboy.bot.search.matcher import Matcher
 from paperboy.bot.sources import Sources
@@ -56,6 +57,9 @@ class Core:
                          f"{MAX_ARGUMENT_CHARS} (a title, some keywords or an arXiv id or link).")
         try:
             return await spec.handler(self.context, inv)
+        except StoreUnavailable as exc:
+            log.warning("command /%s: %s", spec.name, exc)
+            return Error("The database is unavailable right now; try again in a minute.")
         except Exception:  # the bot keeps running whatever one command does
             log.exception("command /%s failed", spec.name)
             return Error("Something went wrong on paperboy's side while answering that. "

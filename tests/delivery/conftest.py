@@ -1,4 +1,5 @@
-"""Fixtures for the delivery engine: a store, a fake clock, and helpers that stock the store."""
+"""Fixtures for the delivery engine: a fake clock and helpers that stock the store (the store and the
+database location come from tests/conftest.py, on SQLite and on PostgreSQL)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -9,7 +10,7 @@ import pytest
 
 from paperboy.bot.clock import FakeClock, iso
 from paperboy.bot.models import ChannelConfig, Paper
-from paperboy.storage.sqlite import SQLiteStore
+from paperboy.bot.store import Store
 
 START = datetime(2026, 11, 24, 0, 0, tzinfo=UTC)  # a Tuesday
 LONG_AGO = "2020-01-01T00:00:00Z"  # channels set up before anything the tests drive
@@ -18,7 +19,7 @@ LONG_AGO = "2020-01-01T00:00:00Z"  # channels set up before anything the tests d
 class Stock:
     """Puts papers, daily lists and channels into a store the way ingest and /digest config do."""
 
-    def __init__(self, store: SQLiteStore):
+    def __init__(self, store: Store):
         self.store = store
         self._serial = 0
 
@@ -57,20 +58,14 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def store():
-    opened = SQLiteStore(memory=True)
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def stock(store: SQLiteStore) -> Stock:
+def stock(store: Store) -> Stock:
     return Stock(store)
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "paperboy.db"
+def db_path(db_location: Path | str) -> Path | str:
+    """The test's database, reopened with open_store: a SQLite file or a PostgreSQL URL."""
+    return db_location
 
 
 @pytest.fixture

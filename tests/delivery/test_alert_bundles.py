@@ -1,6 +1,8 @@
 """A subscription's alerts due together at one place go out as one list; each match still once."""
 from __future__ import annotations
 
+import json
+
 from paperboy.adapters.memory.adapter import MemoryAdapter
 from paperboy.bot.adapter import DeliveryError
 from paperboy.bot.clock import iso
@@ -11,6 +13,7 @@ from paperboy.bot.serialize import reply_to_dict
 from paperboy.bot.subscriptions.alerts import enqueue_alerts
 from paperboy.bot.subscriptions.bundles import BUNDLE_SIZE
 from paperboy.bot.syntax import Syntax
+from paperboy.storage import open_store
 
 
 class SimulatedCrash(BaseException):
@@ -111,9 +114,8 @@ async def test_a_list_to_a_gone_channel_fails_whole(store, stock, clock):
 
 
 async def test_a_crash_after_sending_a_list_does_not_post_it_twice(db_path, stock_for, clock):
-    from paperboy.storage.sqlite import SQLiteStore
-
-    store = SQLiteStore(db_path)
+    
+    store = open_store(db_path)
     subscribe(store, "diffusion")
     enqueue_alerts(store, diffusion_papers(stock_for(store), 4), clock.now())
     adapter = MemoryAdapter(idempotent=True)
@@ -126,7 +128,7 @@ async def test_a_crash_after_sending_a_list_does_not_post_it_twice(db_path, stoc
     assert crashed and alert_statuses(store) == ["sending"] * 4
     store.close()
 
-    reopened = SQLiteStore(db_path)
+    reopened = open_store(db_path)
     worker = DeliveryWorker(reopened, {"memory": adapter}, clock)
     assert await worker.run_once() == 0  # the dead process's lease still holds them
     clock.advance(seconds=LEASE_SECONDS)
@@ -165,8 +167,10 @@ async def test_a_list_puts_the_most_upvoted_then_newest_first(store, stock, cloc
 async def test_a_list_reads_its_subscription_from_stored_fields_not_from_the_note(store, stock, clock):
     subscription = subscribe(store, "diffusion -audio")
     enqueue_alerts(store, diffusion_papers(stock, 3), clock.now())
-    with store.conn:  # the note is presentation: rewording it (or a reader's locale) changes nothing
-        store.conn.execute("UPDATE deliveries SET payload = json_set(payload, '$.note', 'reworded #99: x')")
+    with store._transaction() as tx:  # the note is presentation: rewording it (or a reader's locale) changes nothing
+        for delivery in store.deliveries():
+            tx.execute("UPDATE deliveries SET payload = ? WHERE id = ?",
+                       [json.dumps({**delivery.payload, "note": "reworded #99: x"}), delivery.id])
     adapter = MemoryAdapter(syntax=Syntax("paper", {"subscriptions": "subs"}))
     await DeliveryWorker(store, {"memory": adapter}, clock).run_once()
     [message] = adapter.sent
@@ -188,9 +192,8 @@ async def test_alerts_queued_without_their_subscription_fields_go_one_by_one(sto
 
 async def test_a_bundle_cut_off_mid_send_goes_out_again_as_the_same_bundle(db_path, stock_for, clock):
     from paperboy.bot.delivery.outbox import LEASE_SECONDS
-    from paperboy.storage.sqlite import SQLiteStore
-
-    store = SQLiteStore(db_path)
+    
+    store = open_store(db_path)
     subscribe(store, "diffusion")
     enqueue_alerts(store, diffusion_papers(stock_for(store), 6), clock.now())
     platform = MemoryAdapter(idempotent=True)
@@ -203,7 +206,7 @@ async def test_a_bundle_cut_off_mid_send_goes_out_again_as_the_same_bundle(db_pa
     assert crashed and [len(m.reply.items) for m in platform.sent] == [6]
     store.close()
 
-    reopened = SQLiteStore(db_path)
+    reopened = open_store(db_path)
     later = [stock_for(reopened).paper(f"Diffusion later {n}", abstract="diffusion", arxiv_id=f"2611.0090{n}")
              for n in range(2)]
     assert enqueue_alerts(reopened, later, clock.now()) == 2  # more news meanwhile

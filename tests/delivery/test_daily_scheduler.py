@@ -9,6 +9,7 @@ import pytest
 
 from paperboy.bot.clock import FakeClock
 from paperboy.bot.delivery.scheduler import DailyScheduler, daily_key
+from paperboy.storage import open_store
 from paperboy.storage.sqlite import SQLiteStore
 
 UTC = UTC
@@ -119,7 +120,7 @@ async def test_a_time_repeated_by_fall_back_posts_once(store, stock):
 
 
 async def test_restarts_never_post_the_same_day_twice(db_path, clock, stock_for):
-    first = SQLiteStore(db_path)
+    first = open_store(db_path)
     stock = stock_for(first)
     stock.hf_days("2026-11-23", 3)
     channel = stock.channel(daily_time="09:00", tz="Europe/Berlin")
@@ -128,10 +129,10 @@ async def test_restarts_never_post_the_same_day_twice(db_path, clock, stock_for)
     assert [key for _, key in queued] == [daily_key(channel.id, "2026-11-24")]
     first.close()
     for _ in range(3):  # three restarts later the same day: nothing more
-        reopened = SQLiteStore(db_path)
+        reopened = open_store(db_path)
         assert await drive(DailyScheduler(reopened, clock), clock, clock.now() + timedelta(hours=1)) == []
         reopened.close()
-    reopened = SQLiteStore(db_path)
+    reopened = open_store(db_path)
     clock.set(at("2026-11-25T07:00"))
     queued = await drive(DailyScheduler(reopened, clock), clock, at("2026-11-25T12:00"))
     assert [key for _, key in queued] == [daily_key(channel.id, "2026-11-25")]
@@ -195,14 +196,14 @@ async def test_the_same_list_is_never_posted_twice(store, stock, clock):
 
 
 async def test_the_same_list_is_not_reposted_after_a_restart(db_path, clock, stock_for):
-    store = SQLiteStore(db_path)
+    store = open_store(db_path)
     stock = stock_for(store)
     stock.hf_days("2026-11-24", 1)
     channel = stock.channel(daily_time="09:00", tz="UTC")
     clock.set(at("2026-11-24T09:00"))
     assert await DailyScheduler(store, clock).tick() == [daily_key(channel.id, "2026-11-24")]
     store.close()
-    store = SQLiteStore(db_path)
+    store = open_store(db_path)
     clock.set(at("2026-11-25T09:00"))
     assert await drive(DailyScheduler(store, clock), clock, at("2026-11-25T23:55")) == []
     store.close()

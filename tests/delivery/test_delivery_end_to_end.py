@@ -10,7 +10,7 @@ from paperboy.bot.clock import FakeClock
 from paperboy.bot.delivery.outbox import DeliveryWorker
 from paperboy.bot.delivery.scheduler import DailyScheduler
 from paperboy.bot.replies import PaperList
-from paperboy.storage.sqlite import SQLiteStore
+from paperboy.storage import open_store
 
 UTC = UTC
 
@@ -26,7 +26,7 @@ class SimulatedCrash(BaseException):
 async def live(db_path, clock: FakeClock, adapters: dict, until: datetime, *, step_minutes: int = 1) -> None:
     """One lifetime of the bot: open the database, tick scheduler and worker, stop. What a previous
     lifetime left mid-send is taken over once its lease runs out, as the clock moves on."""
-    store = SQLiteStore(db_path)
+    store = open_store(db_path)
     scheduler = DailyScheduler(store, clock)
     worker = DeliveryWorker(store, adapters, clock, base_backoff=30)
     try:
@@ -47,7 +47,7 @@ async def test_three_days_with_restarts_post_once_a_day_at_each_local_nine(db_pa
     discord = MemoryAdapter("discord", clock=clock)
     slack = MemoryAdapter("slack", clock=clock)
     adapters = {"discord": discord, "slack": slack}
-    store = SQLiteStore(db_path)
+    store = open_store(db_path)
     stock = stock_for(store)
     stock.hf_days("2026-11-23", 3)
     stock.channel("berlin", platform="discord", workspace="g1", daily_time="09:00", tz="Europe/Berlin")
@@ -73,7 +73,7 @@ async def test_three_days_with_restarts_post_once_a_day_at_each_local_nine(db_pa
 async def test_down_across_the_posting_time_posts_once_on_return(db_path, stock_for):
     clock = FakeClock(at("2026-11-24T06:00"))
     discord = MemoryAdapter("discord", clock=clock)
-    store = SQLiteStore(db_path)
+    store = open_store(db_path)
     stock = stock_for(store)
     stock.hf_days("2026-11-20", 5)
     stock.channel("berlin", platform="discord", daily_time="09:00", tz="Europe/Berlin")
@@ -87,7 +87,7 @@ async def test_down_across_the_posting_time_posts_once_on_return(db_path, stock_
 async def test_a_platform_outage_delays_the_daily_post_but_loses_nothing(db_path, stock_for):
     clock = FakeClock(at("2026-11-24T07:00"))
     slack = MemoryAdapter("slack", clock=clock)
-    store = SQLiteStore(db_path)
+    store = open_store(db_path)
     stock = stock_for(store)
     stock.hf_days("2026-11-24", 1)
     stock.channel("general", platform="slack", daily_time="09:00", tz="Europe/Berlin")
@@ -102,7 +102,7 @@ async def test_a_platform_outage_delays_the_daily_post_but_loses_nothing(db_path
 async def test_a_crash_right_after_posting_repeats_the_post_at_most_once(db_path, stock_for):
     clock = FakeClock(at("2026-11-24T07:00"))
     discord = MemoryAdapter("discord", clock=clock)
-    store = SQLiteStore(db_path)
+    store = open_store(db_path)
     stock = stock_for(store)
     stock.hf_days("2026-11-24", 1)
     stock.channel("berlin", platform="discord", daily_time="09:00", tz="Europe/Berlin")
@@ -123,7 +123,7 @@ async def test_a_crash_right_after_posting_repeats_the_post_at_most_once(db_path
 async def test_scheduler_and_worker_run_loops_deliver_and_stop(db_path, stock_for):
     clock = FakeClock(at("2026-11-24T07:55"))
     discord = MemoryAdapter("discord", clock=clock)
-    store = SQLiteStore(db_path)
+    store = open_store(db_path)
     stock = stock_for(store)
     stock.hf_days("2026-11-24", 1)
     stock.channel("berlin", platform="discord", daily_time="09:00", tz="Europe/Berlin")

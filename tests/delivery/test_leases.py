@@ -13,6 +13,7 @@ from paperboy.bot.delivery.outbox import LEASE_SECONDS, DeliveryWorker
 from paperboy.bot.models import Target
 from paperboy.bot.replies import Notice
 from paperboy.bot.serialize import reply_to_dict
+from paperboy.storage import open_store
 from paperboy.storage.sqlite import SQLiteStore
 
 
@@ -24,6 +25,7 @@ def enqueue(store, clock, count: int) -> list[str]:
     return keys
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # SQLite's lock; PostgreSQL's: tests/storage/test_postgres.py
 @pytest.mark.parametrize("moment", ["BEGIN", "UPDATE"])
 def test_two_processes_claiming_at_once_never_take_the_same_delivery(db_path, clock, moment):
     """Process B claims at the moment A's claim runs the statement named (A's select has been
@@ -56,12 +58,12 @@ def test_two_processes_claiming_at_once_never_take_the_same_delivery(db_path, cl
 async def test_a_process_starting_beside_a_live_one_does_not_resend_what_it_is_sending(db_path, clock):
     platform = MemoryAdapter()
     gate = platform.hold()
-    first = SQLiteStore(db_path)
+    first = open_store(db_path)
     enqueue(first, clock, 1)
     sending = asyncio.create_task(DeliveryWorker(first, {"memory": platform}, clock).run_once())
     while platform.in_flight == 0:
         await asyncio.sleep(0)
-    second = SQLiteStore(db_path)  # a second process starts on the same database
+    second = open_store(db_path)  # a second process starts on the same database
     assert await DeliveryWorker(second, {"memory": platform}, clock).run_once() == 0
     gate.set()
     assert await sending == 1
@@ -71,6 +73,7 @@ async def test_a_process_starting_beside_a_live_one_does_not_resend_what_it_is_s
     second.close()
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # a SQLite lock; a lost PostgreSQL connection: test_postgres.py
 async def test_a_store_failure_while_recording_loses_nothing_and_needs_no_restart(db_path, clock):
     platform = MemoryAdapter()
     gate = platform.hold()
@@ -99,7 +102,7 @@ async def test_a_store_failure_while_recording_loses_nothing_and_needs_no_restar
 async def test_a_long_send_keeps_its_lease(db_path, clock):
     platform = MemoryAdapter()
     gate = platform.hold()
-    store = SQLiteStore(db_path)
+    store = open_store(db_path)
     enqueue(store, clock, 1)
     worker = DeliveryWorker(store, {"memory": platform}, clock, lease_seconds=1.5)
     round_ = asyncio.create_task(worker.run_once())
@@ -110,7 +113,7 @@ async def test_a_long_send_keeps_its_lease(db_path, clock):
     await asyncio.sleep(0.6)  # a renewal falls due (renewals are paced in real time)
     renewed = store.deliveries()[0].lease_until
     assert renewed > leased and renewed > iso(clock.now())
-    other = SQLiteStore(db_path)
+    other = open_store(db_path)
     assert await DeliveryWorker(other, {"memory": platform}, clock).run_once() == 0
     gate.set()
     assert await round_ == 1
@@ -122,7 +125,7 @@ async def test_a_long_send_keeps_its_lease(db_path, clock):
 async def test_a_stop_gives_sends_a_moment_then_releases_what_they_had_not_done(db_path, clock):
     platform = MemoryAdapter()
     platform.hold()  # a send that will not finish (a platform that stopped answering)
-    store = SQLiteStore(db_path)
+    store = open_store(db_path)
     enqueue(store, clock, 2)
     stop = asyncio.Event()
     running = asyncio.create_task(DeliveryWorker(store, {"memory": platform}, clock).run(stop, grace=0.2))

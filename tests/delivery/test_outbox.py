@@ -11,6 +11,7 @@ from paperboy.bot.delivery.outbox import LEASE_SECONDS, DeliveryWorker
 from paperboy.bot.models import Paper, Target
 from paperboy.bot.replies import Notice, PaperList, Scored
 from paperboy.bot.serialize import reply_to_dict
+from paperboy.storage import open_store
 from paperboy.storage.sqlite import SQLiteStore
 
 
@@ -201,7 +202,7 @@ async def test_concurrency_is_bounded_per_platform_and_one_channel_keeps_its_ord
 
 async def test_crash_after_send_before_recording_resends_at_most_once_with_the_same_key(db_path, clock):
     platform = MemoryAdapter()  # outlives the process, as a chat platform does
-    store = SQLiteStore(db_path)
+    store = open_store(db_path)
     enqueue(store, clock, "daily:1:2026-11-24")
     platform.crash_after_next_send(SimulatedCrash())
     await crashes(DeliveryWorker(store, {"memory": platform}, clock))
@@ -209,7 +210,7 @@ async def test_crash_after_send_before_recording_resends_at_most_once_with_the_s
     assert status(store, "daily:1:2026-11-24") == "sending"  # posted, but never recorded
     store.close()
 
-    store = SQLiteStore(db_path)  # the restart: a new store and worker on the same file
+    store = open_store(db_path)  # the restart: a new store and worker on the same file
     worker = DeliveryWorker(store, {"memory": platform}, clock)
     assert await worker.run_once() == 0  # the dead process's lease still holds it
     clock.advance(seconds=LEASE_SECONDS)
@@ -224,7 +225,7 @@ async def test_crash_after_send_before_recording_resends_at_most_once_with_the_s
 
 async def test_a_crash_mid_batch_loses_nothing_and_repeats_only_the_unrecorded(db_path, clock):
     platform = MemoryAdapter()
-    store = SQLiteStore(db_path)
+    store = open_store(db_path)
     keys = [f"daily:{n}:2026-11-24" for n in range(6)]
     for n, key in enumerate(keys):
         enqueue(store, clock, key, channel=f"c{n}")
@@ -232,7 +233,7 @@ async def test_a_crash_mid_batch_loses_nothing_and_repeats_only_the_unrecorded(d
     await crashes(DeliveryWorker(store, {"memory": platform}, clock))
     store.close()  # the store's thread finishes what it was writing when the process stopped
 
-    store = SQLiteStore(db_path)
+    store = open_store(db_path)
     unrecorded = {d.dedupe_key for d in store.deliveries() if d.status != "sent"}
     assert platform.keys_sent()[0] in unrecorded
     worker = DeliveryWorker(store, {"memory": platform}, clock)
@@ -249,12 +250,12 @@ async def test_a_crash_mid_batch_loses_nothing_and_repeats_only_the_unrecorded(d
 
 async def test_a_platform_honouring_the_key_turns_the_crash_resend_into_one_post(db_path, clock):
     platform = MemoryAdapter(idempotent=True)
-    store = SQLiteStore(db_path)
+    store = open_store(db_path)
     enqueue(store, clock, "daily:1:2026-11-24")
     platform.crash_after_next_send(SimulatedCrash())
     await crashes(DeliveryWorker(store, {"memory": platform}, clock))
     store.close()
-    store = SQLiteStore(db_path)
+    store = open_store(db_path)
     worker = DeliveryWorker(store, {"memory": platform}, clock)
     clock.advance(seconds=LEASE_SECONDS)
     await worker.run_once()
@@ -267,13 +268,13 @@ async def test_a_platform_honouring_the_key_turns_the_crash_resend_into_one_post
 
 async def test_crash_before_send_results_in_exactly_one_send(db_path, clock):
     platform = MemoryAdapter()
-    store = SQLiteStore(db_path)
+    store = open_store(db_path)
     enqueue(store, clock, "daily:1:2026-11-24")
     platform.fail_next(1, SimulatedCrash())  # dies on the way in, before anything is posted
     await crashes(DeliveryWorker(store, {"memory": platform}, clock))
     assert platform.sent == []
     store.close()
-    store = SQLiteStore(db_path)
+    store = open_store(db_path)
     worker = DeliveryWorker(store, {"memory": platform}, clock)
     clock.advance(seconds=LEASE_SECONDS)
     assert await worker.run_once() == 1
@@ -283,11 +284,11 @@ async def test_crash_before_send_results_in_exactly_one_send(db_path, clock):
 
 
 async def test_a_claim_abandoned_by_a_dead_process_is_sent_once_its_lease_runs_out(db_path, clock):
-    store = SQLiteStore(db_path)
+    store = open_store(db_path)
     enqueue(store, clock, "k1")
     assert [d.dedupe_key for d in store.claim_due_deliveries(iso(clock.now()), ["memory"])] == ["k1"]
     store.close()  # died holding the claim
-    store = SQLiteStore(db_path)
+    store = open_store(db_path)
     platform = MemoryAdapter()
     worker = DeliveryWorker(store, {"memory": platform}, clock)
     assert await worker.run_once() == 0  # a claimed delivery is not sent twice by a live worker

@@ -30,11 +30,6 @@ def without_id(title: str = TITLE, venue: str | None = "ICLR 2026", **changes) -
     return paper.with_changes(**changes) if changes else paper
 
 
-@pytest.fixture
-def store() -> SQLiteStore:
-    return SQLiteStore(memory=True)
-
-
 WAYS = {"ingest": lambda s, papers, at: s.upsert_papers(papers, at, news=True),
         "import": lambda s, papers, at: s.bulk_upsert_papers(papers, at)}
 
@@ -74,7 +69,7 @@ def test_the_same_title_in_one_batch_is_one_paper(store):
 def test_two_records_without_ids_from_two_venues_are_one_paper(store):
     store.bulk_upsert_papers([without_id(venue="ICLR 2026", abstract=None)], T0)
     store.upsert_papers([without_id(venue="ICLR 2026 Workshop", abstract=ABSTRACT)], T1)
-    [key] = [row[0] for row in store.conn.execute("SELECT key FROM papers")]
+    [key] = [row[0] for row in store._all("SELECT key FROM papers")]
     assert key == without_id(venue="ICLR 2026").key and store.get_paper(key).abstract == ABSTRACT
 
 

@@ -1,4 +1,5 @@
-"""The SQLite store: schema migrations, papers and their FTS index, channels, the outbox."""
+"""The stores: schema migrations, papers and their full-text index, channels, the outbox (tests taking
+`store` run on SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import sqlite3
@@ -75,8 +76,7 @@ def test_a_trigger_s_semicolons_stay_inside_its_statement():
                                               "CREATE TRIGGER t AFTER INSERT ON a BEGIN\n  SELECT 1;\n  SELECT 2;\nEND;"]
 
 
-def test_upsert_reports_new_keys_and_is_idempotent():
-    store = SQLiteStore(memory=True)
+def test_upsert_reports_new_keys_and_is_idempotent(store):
     first = store.upsert_papers([paper(), paper("2504.04383", title="Retro-Search")], T0)
     assert first.new_keys == ("2309.12288", "2504.04383")
     again = store.upsert_papers([paper(), paper("2504.04383", title="Retro-Search")], T1)
@@ -84,8 +84,7 @@ def test_upsert_reports_new_keys_and_is_idempotent():
     assert store.get_paper("2309.12288").last_seen == T0  # nothing changed, nothing rewritten
 
 
-def test_thin_record_never_erases_richer_data():
-    store = SQLiteStore(memory=True)
+def test_thin_record_never_erases_richer_data(store):
     store.upsert_papers([paper(upvotes=40, ai_summary="Short summary.", code_url="https://github.com/x/y")], T0)
     store.upsert_papers([paper(abstract=None, authors=(), categories=(), upvotes=None)], T1)
     kept = store.get_paper("2309.12288")
@@ -95,8 +94,7 @@ def test_thin_record_never_erases_richer_data():
     assert store.get_paper("2309.12288").upvotes == 41
 
 
-def test_fts_index_follows_inserts_and_updates():
-    store = SQLiteStore(memory=True)
+def test_fts_index_follows_inserts_and_updates(store):
     store.upsert_papers([paper()], T0)
     assert len(store.fts_search('"reversal"')) == 1
     store.upsert_papers([paper(title="The Inversion Blessing")], T1)
@@ -105,18 +103,16 @@ def test_fts_index_follows_inserts_and_updates():
     assert len(store.fts_search('"berglund"')) == 1  # authors are indexed too
 
 
-def test_papers_without_arxiv_id_are_first_class():
+def test_papers_without_arxiv_id_are_first_class(store):
     key = key_for_unnumbered("Attention Is All You Need", "NeurIPS 2017")
     assert key == key_for_unnumbered("attention is all you need!", "NeurIPS 2017")
-    store = SQLiteStore(memory=True)
     store.upsert_papers([Paper(key=key, title="Attention Is All You Need", venue="NeurIPS 2017")], T0)
     found = store.get_paper(key)
     assert found.arxiv_id is None and found.venue == "NeurIPS 2017"
     assert found.url is None and found.links() == []
 
 
-def test_daily_list_is_ranked_and_replaced():
-    store = SQLiteStore(memory=True)
+def test_daily_list_is_ranked_and_replaced(store):
     store.upsert_papers([paper("2607.00001"), paper("2607.00002")], T0)
     store.record_daily_list("2026-11-24", "hf", [("2607.00002", 9), ("2607.00001", 3)])
     assert [p.key for p, _ in store.daily_list("2026-11-24", "hf")] == ["2607.00002", "2607.00001"]
@@ -126,8 +122,7 @@ def test_daily_list_is_ranked_and_replaced():
     assert store.latest_daily_date("hf", "2026-11-23") is None
 
 
-def test_outbox_enqueue_is_exactly_once_and_survives_a_crash():
-    store = SQLiteStore(memory=True)
+def test_outbox_enqueue_is_exactly_once_and_survives_a_crash(store):
     target = Target("discord", "g1", "c1")
     assert store.enqueue_delivery("daily:1:2026-11-24", "daily", target, {"kind": "notice", "text": "x"}, T0)
     assert not store.enqueue_delivery("daily:1:2026-11-24", "daily", target, {"kind": "notice", "text": "y"}, T0)
@@ -142,8 +137,7 @@ def test_outbox_enqueue_is_exactly_once_and_survives_a_crash():
     assert store.claim_due_deliveries(T1, ["discord"]) == []
 
 
-def test_channel_settings_are_validated_by_name():
-    store = SQLiteStore(memory=True)
+def test_channel_settings_are_validated_by_name(store):
     with pytest.raises(ValueError):
         store.configure_channel("slack", "T1", "C1", T0, colour="blue")
     channel = store.configure_channel("slack", "T1", "C1", T0, daily_time="09:00", tz="America/New_York")
@@ -151,8 +145,7 @@ def test_channel_settings_are_validated_by_name():
     assert store.enabled_channels("slack") == [channel]
 
 
-def test_subscription_ids_are_never_reused():
-    store = SQLiteStore(memory=True)
+def test_subscription_ids_are_never_reused(store):
     first = store.add_subscription("slack", "T", "U1", "C", "dm", "diffusion", T0)
     second = store.add_subscription("slack", "T", "U1", "C", "dm", "reasoning", T0)
     assert store.remove_subscription("slack", "T", "U1", second.id)
@@ -176,8 +169,7 @@ def test_upgrading_keeps_subscriptions_and_skips_ids_alerts_used(tmp_path, monke
     assert fresh.id > gone.id
 
 
-def test_bulk_enqueue_adds_only_new_keys():
-    store = SQLiteStore(memory=True)
+def test_bulk_enqueue_adds_only_new_keys(store):
     target = Target("slack", "T", "C", "U1", "dm")
     rows = [(f"alert:1:{n}", "alert", target, {"kind": "notice", "text": str(n)}) for n in range(3)]
     assert store.enqueue_deliveries(rows, T0) == 3
@@ -191,16 +183,20 @@ def test_fts_index_keeps_large_batches_in_memory_until_commit(tmp_path):
     assert hashsize == 128 * 1024 * 1024
 
 
-def test_the_sqlite_store_implements_the_core_s_store_interface():
+@pytest.mark.parametrize("module, name", [("sqlite", "SQLiteStore"), ("postgres", "PostgresStore")])
+def test_both_stores_implement_the_core_s_store_interface(module, name):
+    import importlib
     import inspect
 
     from paperboy.bot.store import Store
 
+    implementation = getattr(importlib.import_module(f"paperboy.storage.{module}"), name)
+
     wanted = {name for name, member in vars(Store).items() if inspect.isfunction(member) and not name.startswith("_")}
     assert {"upsert_papers", "claim_due_deliveries", "configure_channel"} <= wanted
     for name in sorted(wanted):
-        implemented = getattr(SQLiteStore, name, None)
-        assert implemented is not None, f"SQLiteStore lacks {name}"
+        implemented = getattr(implementation, name, None)
+        assert implemented is not None, f"{implementation.__name__} lacks {name}"
         declared = inspect.signature(getattr(Store, name))
         assert list(inspect.signature(implemented).parameters) == list(declared.parameters) \
             or list(inspect.signature(implemented).parameters) == list(declared.parameters)[1:], name
@@ -221,8 +217,7 @@ def test_an_older_database_gets_its_titles_in_the_shared_word_form(tmp_path):
     upgraded.close()
 
 
-def test_fts_count_counts_matches_up_to_a_bound():
-    store = SQLiteStore(memory=True)
+def test_fts_count_counts_matches_up_to_a_bound(store):
     store.upsert_papers([paper(key=f"2401.{n:05d}", title=f"Curse number {n}") for n in range(30)], "2026-11-29T00:00:00Z")
     assert store.fts_count('"curse"', 20) == 20
     assert store.fts_count('"curse" AND "7"', 20) == 1

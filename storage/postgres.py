@@ -1,0 +1,237 @@
+"""The store for several machines: one PostgreSQL database shared by every paperboy process, through
+psycopg 3 and a psycopg-pool connection pool.
+
+It implements paperboy.bot.store.Store with the SQL of storage.sql (its `?` placeholders become
+psycopg's) and does its own way what differs: full-text search on a weighted tsvector with a GIN
+index, bulk loading through COPY, claims that skip rows another process has locked, and paper
+writes one at a time under an advisory lock (ids are then stored in the order handed out, which
+the title indexes' change cursor relies on). A lost connection is retried with backoff; past
+`unavailable_after` seconds the caller gets StoreUnavailable, never a half-done write.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import psycopg_pool
+
+from paperboy.bot.models import StoreUnavailable, UpsertResult
+from paperboy.bot.text import words
+from paperboy.storage import duplicates, postgres_schema
+from paperboy.storage.sql import ON_CONFLICT, PAPER_COLUMNS, SQLStore, chunks, marks, write
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+_PAPERS_LOCK = 7_061_706_102
+# ts_rank_cd's weights for D, C (abstract), B (authors), A (title): FTS5's bm25 weights 1 / 2 / 10.
+_RANK_WEIGHTS = "{0.0, 0.1, 0.2, 1.0}"
+_FIRST_RETRY = 0.1
+_STAGE_COLUMNS = ", ".join(PAPER_COLUMNS)
+_UPSERT_FROM_STAGE_SQL = (
+    f"INSERT INTO papers ({_STAGE_COLUMNS}, matched) SELECT {_STAGE_COLUMNS}, 1 FROM "
+    f"(SELECT DISTINCT ON (key) * FROM paper_stage ORDER BY key, seq DESC) AS last_of_each ORDER BY seq {ON_CONFLICT}")
+# A string literal (copied, its % doubled), a placeholder, a named placeholder (not a ::cast), a
+# bare %, or IS NOT before anything but NULL (PostgreSQL's IS NOT is only for NULL and booleans).
+_SQL_PIECES = re.compile(r"'(?:[^']|'')*'|\?|(?<![:\w]):([A-Za-z_]\w*)|%|\bIS NOT (?!NULL\b)")
+_FTS_TOKEN = re.compile(r'"((?:[^"]|"")*)"(\*?)|\(|\)|\bAND\b|\bOR\b')
+
+
+@functools.lru_cache(maxsize=512)
+def postgres_sql(sql: str) -> str:
+    """storage.sql's SQL in psycopg's words."""
+    def swap(match: re.Match[str]) -> str:
+        piece = match.group(0)
+        if piece.startswith("'"):
+            return piece.replace("%", "%%")
+        if match.group(1):
+            return f"%({match.group(1)})s"
+        return {"?": "%s", "%": "%%"}.get(piece, "IS DISTINCT FROM ")
+    return _SQL_PIECES.sub(swap, sql)
+
+
+def tsquery(expression: str) -> str:
+    """A full-text expression of paperboy.bot.search.fts (quoted strings, AND, OR, parentheses, a
+    trailing * for a prefix) as to_tsquery text. Each word is a quoted lexeme, so nothing in it is
+    read as tsquery syntax; a quoted string of several words is a phrase."""
+    parts = []
+    for match in _FTS_TOKEN.finditer(expression):
+        token = match.group(0)
+        if match.group(1) is None:
+            parts.append({"AND": "&", "OR": "|"}.get(token, token))
+            continue
+        terms = [f"'{term}'" for term in words(match.group(1).replace('""', '"')) if "'" not in term] or ["'x'"]
+        if match.group(2):
+            terms[-1] += ":*"
+        parts.append(f"({' <-> '.join(terms)})" if len(terms) > 1 else terms[0])
+    return " ".join(parts)
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class _Row(tuple):
+    """A row read by position or by column name, as sqlite3.Row is."""
+    __slots__ = ()
+    columns: dict[str, int] = {}
+
+    def __getitem__(self, key: Any) -> Any:
+        return tuple.__getitem__(self, self.columns[key] if isinstance(key, str) else key)
+
+    def keys(self) -> list[str]:
+        return list(self.columns)
+
+
+@functools.lru_cache(maxsize=256)
+def _row_class(names: tuple[str, ...]) -> type[_Row]:
+    return type("Row", (_Row,), {"__slots__": (), "columns": {name: i for i, name in enumerate(names)}})
+
+
+def _rows(cursor: Any) -> Callable[[Any], _Row]:
+    kind = _row_class(tuple(column.name for column in cursor.description or ()))
+    return kind
+
+
+class _Transaction:
+    def __init__(self, conn: psycopg.Connection):
+        self.conn = conn
+
+    def execute(self, sql: str, params: Any = ()) -> psycopg.Cursor:
+        return self.conn.execute(postgres_sql(sql), params if isinstance(params, dict) else tuple(params))
+
+    def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> int:
+        with self.conn.cursor() as cursor:
+            cursor.executemany(postgres_sql(sql), [tuple(row) for row in rows])
+            return max(cursor.rowcount, 0)
+
+
+class PostgresStore(SQLStore):
+    """A paperboy database on a PostgreSQL server, shared by every process that opens its URL."""
+
+    SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
+
+    def __init__(self, url: str, *, pool_size: int = 4, connect_timeout: float = 10,
+                 unavailable_after: float = 5.0):
+        """`unavailable_after`: how long a lost connection is retried before a call gives up."""
+        self.url = url
+        self.unavailable_after = unavailable_after
+        self.pool = psycopg_pool.ConnectionPool(
+            url, min_size=1, max_size=pool_size, open=False, name="paperboy",
+            kwargs={"autocommit": True, "row_factory": _rows, "connect_timeout": max(1, int(connect_timeout))},
+            check=psycopg_pool.ConnectionPool.check_connection, reconnect_timeout=0)
+        try:
+            self.pool.open(wait=True, timeout=connect_timeout)
+            with self.pool.connection() as conn:
+                postgres_schema.apply(conn)
+        except BaseException:
+            self.pool.close()
+            raise
+
+    def close(self) -> None:
+        self._stop_thread()
+        self.pool.close()
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({redacted(self.url)!r})"
+
+    def _retrying(self, work: Callable[[], T]) -> T:
+        """Connection failures (and a serialization failure or deadlock, which PostgreSQL asks the
+        client to retry) are retried with doubling waits; past `unavailable_after` seconds the
+        call raises StoreUnavailable. A transaction cut off is never half applied: PostgreSQL rolls
+        it back, and the retry does it whole."""
+        deadline = time.monotonic() + self.unavailable_after
+        wait = _FIRST_RETRY
+        while True:
+            try:
+                return work()
+            except psycopg.OperationalError as exc:
+                if time.monotonic() + wait > deadline:
+                    raise StoreUnavailable(f"the database is unavailable: {type(exc).__name__}") from exc
+                log.warning("database call failed (%s); trying again in %.1fs", type(exc).__name__, wait)
+            time.sleep(wait)
+            wait *= 2
+
+    @contextmanager
+    def _transaction(self, lock: str = "") -> Iterator[_Transaction]:
+        with self.pool.connection() as conn, conn.transaction():
+            if lock == "papers":
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", [_PAPERS_LOCK])
+            yield _Transaction(conn)
+
+    def _all(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        def read() -> list[Any]:
+            with self.pool.connection() as conn:
+                return conn.execute(postgres_sql(sql), tuple(params)).fetchall()
+        return self._retrying(read)
+
+    # ---- what PostgreSQL does its own way --------------------------------------------------
+
+    def fts_search(self, match_expression: str, limit: int = 50,
+                   weights: tuple[float, float, float] = (10.0, 1.0, 2.0)) -> list[tuple[int, float]]:
+        # Title, abstract and authors are weighted by the index (A, C, B), not per query; the rank
+        # is negated so that, as with bm25, lower is better.
+        rows = self._all(f"SELECT rowid, ts_rank_cd('{_RANK_WEIGHTS}', search, q, 1) AS r "
+                         "FROM papers, to_tsquery('english', ?) AS q WHERE search @@ q ORDER BY r DESC LIMIT ?",
+                         [tsquery(match_expression), limit])
+        return [(r[0], -r[1]) for r in rows]
+
+    def fts_count(self, match_expression: str, up_to: int) -> int:
+        return self._one("SELECT count(*) FROM (SELECT 1 FROM papers, to_tsquery('english', ?) AS q "
+                         "WHERE search @@ q LIMIT ?) AS found", [tsquery(match_expression), up_to])[0]
+
+    def iter_titles(self) -> Iterator[tuple[int, str]]:
+        # A server-side cursor: millions of titles arrive in batches, never all at once.
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor(name="titles") as cursor:
+            cursor.itersize = 20_000
+            cursor.execute("SELECT rowid, norm_title FROM papers ORDER BY rowid")
+            for row in cursor:
+                yield row[0], row[1]
+
+    def side_file(self, suffix: str) -> None:
+        return None  # processes on other machines cannot share a file: each builds its index
+
+    @write
+    def bulk_upsert_rows(self, rows: list[tuple]) -> UpsertResult:
+        """Rows from bulk_rows are copied (COPY) into a staging table and moved into papers by one
+        statement, as the SQLite store does."""
+        if not rows:
+            return UpsertResult((), 0)
+        with self._transaction(lock="papers") as tx:
+            tx.conn.execute(f"CREATE TEMP TABLE paper_stage ON COMMIT DROP AS SELECT {_STAGE_COLUMNS} FROM papers "
+                            "WITH NO DATA")
+            tx.conn.execute("ALTER TABLE paper_stage ADD COLUMN seq bigint GENERATED ALWAYS AS IDENTITY")
+            with tx.conn.cursor() as cursor, cursor.copy(f"COPY paper_stage ({_STAGE_COLUMNS}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            todo = duplicates.plan(rows, duplicates.stored_alike_staged(tx))
+            self._take_over(tx, todo.rekeys)
+            for chunk in chunks([row[0] for _, row in todo.merges]):
+                tx.execute(f"DELETE FROM paper_stage WHERE key IN ({marks(chunk)})", chunk)
+            new = [r[0] for r in tx.execute(
+                "SELECT key FROM paper_stage WHERE key NOT IN (SELECT key FROM papers) ORDER BY seq")]
+            changed = max(tx.execute(_UPSERT_FROM_STAGE_SQL).rowcount, 0)
+            changed += self._merge(tx, todo.merges, rows[0][-1])
+        return UpsertResult(tuple(dict.fromkeys(new)), changed)
+
+    @write
+    def forget_payloads(self, settled_before: str) -> int:
+        with self._transaction() as tx:
+            return tx.execute(
+                "UPDATE deliveries SET payload = CASE WHEN payload::jsonb -> 'digest' IS NULL THEN '{}' "
+                "ELSE '{\"digest\":' || (payload::jsonb -> 'digest')::text || '}' END "
+                "WHERE status IN ('sent', 'failed', 'cancelled') AND settled_at < ? AND payload != '{}' "
+                "AND payload NOT LIKE '{\"digest\":%'", [settled_before]).rowcount
