@@ -35,9 +35,11 @@ _PAPERS_LOCK = 7_061_706_102
 _RANK_WEIGHTS = "{0.0, 0.1, 0.2, 1.0}"
 _FIRST_RETRY = 0.1
 _STAGE_COLUMNS = ", ".join(PAPER_COLUMNS)
+# A key staged twice is stored once, as its last row, at the place of its first (as row by row).
 _UPSERT_FROM_STAGE_SQL = (
     f"INSERT INTO papers ({_STAGE_COLUMNS}, matched) SELECT {_STAGE_COLUMNS}, 1 FROM "
-    f"(SELECT DISTINCT ON (key) * FROM paper_stage ORDER BY key, seq DESC) AS last_of_each ORDER BY seq {ON_CONFLICT}")
+    f"(SELECT DISTINCT ON (key) *, min(seq) OVER (PARTITION BY key) AS first_seq FROM paper_stage "
+    f"ORDER BY key, seq DESC) AS last_of_each ORDER BY first_seq {ON_CONFLICT}")
 # A string literal (copied, its % doubled), a placeholder, a named placeholder (not a ::cast), a
 # bare %, or IS NOT before anything but NULL (PostgreSQL's IS NOT is only for NULL and booleans).
 _SQL_PIECES = re.compile(r"'(?:[^']|'')*'|\?|(?<![:\w]):([A-Za-z_]\w*)|%|\bIS NOT (?!NULL\b)")
@@ -129,8 +131,9 @@ class PostgresStore(SQLStore):
         """`unavailable_after`: how long a lost connection is retried before a call gives up."""
         self.url = url
         self.unavailable_after = unavailable_after
+        # A call waits for a connection at most `unavailable_after`; _retrying tries again.
         self.pool = psycopg_pool.ConnectionPool(
-            url, min_size=1, max_size=pool_size, open=False, name="paperboy",
+            url, min_size=1, max_size=pool_size, open=False, name="paperboy", timeout=unavailable_after,
             kwargs={"autocommit": True, "row_factory": _rows, "connect_timeout": max(1, int(connect_timeout))},
             check=psycopg_pool.ConnectionPool.check_connection, reconnect_timeout=0)
         try:

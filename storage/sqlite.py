@@ -41,9 +41,7 @@ class _Transaction:
         return self.conn.execute(sql, params if isinstance(params, dict) else tuple(params))
 
     def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> int:
-        before = self.conn.total_changes
-        self.conn.executemany(sql, rows)
-        return self.conn.total_changes - before
+        return max(self.conn.executemany(sql, rows).rowcount, 0)  # rows the statements changed, not their triggers
 
 
 class SQLiteStore(SQLStore):

@@ -33,7 +33,7 @@ def postgres_server():
         if os.environ.get("PAPERBOY_REQUIRE_POSTGRES"):
             pytest.fail(f"PostgreSQL is required here: {reason}")
         pytest.skip(reason)
-    server = PostgresServer().start()
+    server = PostgresServer().start("synchronous_commit=off")  # nothing here outlives the machine
     yield server
     server.stop()
 
@@ -54,12 +54,23 @@ def backend(request) -> str:
 
 
 @pytest.fixture
-def db_location(backend, tmp_path, request) -> Path | str:
+def new_location(backend, tmp_path, request):
+    """Makes new, empty databases on this test's backend: each call gives another one's location
+    (a SQLite file, or a PostgreSQL database's URL)."""
+    made = iter(range(1, 1_000_000))
+
+    def location() -> Path | str:
+        if backend == "sqlite":
+            return tmp_path / f"paperboy-{next(made)}.db"
+        server = request.getfixturevalue("postgres_server")
+        return server.new_database(template=request.getfixturevalue("postgres_template"))
+    return location
+
+
+@pytest.fixture
+def db_location(new_location) -> Path | str:
     """Where this test's database is: a SQLite file, or a new PostgreSQL database's URL."""
-    if backend == "sqlite":
-        return tmp_path / "paperboy.db"
-    server = request.getfixturevalue("postgres_server")
-    return server.new_database(template=request.getfixturevalue("postgres_template"))
+    return new_location()
 
 
 @pytest.fixture

@@ -59,12 +59,22 @@ class PostgresServer:
         data = self.folder / "data"
         subprocess.run([*self.as_user, "initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8"],
                        check=True, capture_output=True)
-        options = " ".join([f"-p {self.port}", f"-k {self.folder}", "-c listen_addresses=127.0.0.1",
-                            "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off",
-                            "-c max_connections=300", *(f"-c {s}" for s in settings)])
-        subprocess.run([*self.as_user, "pg_ctl", "-D", str(data), "-l", str(self.folder / "log"), "-w",
-                        "-o", options, "start"], check=True, capture_output=True)
+        self.options = " ".join([f"-p {self.port}", f"-k {self.folder}", "-c listen_addresses=127.0.0.1",
+                                 "-c fsync=off", "-c full_page_writes=off",
+                                 "-c max_connections=300", *(f"-c {s}" for s in settings)])
+        self.resume()
         return self
+
+    def pause(self) -> None:
+        """Stops the server at once, as a crash or a lost network would; its data stays for resume()."""
+        assert self.folder is not None, "pause() needs a server this object started"
+        subprocess.run([*self.as_user, "pg_ctl", "-D", str(self.folder / "data"), "-m", "immediate", "stop"],
+                       check=True, capture_output=True)
+
+    def resume(self) -> None:
+        assert self.folder is not None, "resume() needs a server this object started"
+        subprocess.run([*self.as_user, "pg_ctl", "-D", str(self.folder / "data"), "-l", str(self.folder / "log"),
+                        "-w", "-o", self.options, "start"], check=True, capture_output=True)
 
     def new_database(self, template: str | None = None) -> str:
         """A new, empty database (or a copy of `template`); returns its URL."""

@@ -26,10 +26,10 @@ def enqueue(store, clock, count: int) -> list[str]:
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])  # SQLite's lock; PostgreSQL's: tests/storage/test_postgres.py
-@pytest.mark.parametrize("moment", ["BEGIN", "UPDATE"])
+@pytest.mark.parametrize("moment", ["BEGIN", "WITH"])
 def test_two_processes_claiming_at_once_never_take_the_same_delivery(db_path, clock, moment):
-    """Process B claims at the moment A's claim runs the statement named (A's select has been
-    answered when A comes to write): the two never hold one delivery."""
+    """Process B claims at the moment A's claim runs the statement named (the claim's one statement
+    begins WITH its choice of rows): the two never hold one delivery."""
     a, b = SQLiteStore(db_path), SQLiteStore(db_path, busy_timeout=0.1)
     keys = enqueue(a, clock, 5)
     taken_by_b: list = []

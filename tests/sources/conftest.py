@@ -1,4 +1,5 @@
-"""Fixtures for the source tests: the fake paper sources on loopback, an HTTP client, a store."""
+"""Fixtures for the source tests: the fake paper sources on loopback, an HTTP client (the store comes from
+tests/conftest.py, on SQLite and on PostgreSQL)."""
 from __future__ import annotations
 
 import httpx
@@ -6,7 +7,6 @@ import pytest
 from fake_paper_sources import FakeSources, SleepRecorder
 
 from paperboy.bot.sources.http import RetryPolicy
-from paperboy.storage.sqlite import SQLiteStore
 
 
 @pytest.fixture
@@ -34,11 +34,3 @@ def sleeps() -> SleepRecorder:
 def quick_policy() -> RetryPolicy:
     return RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05, max_retry_after=30.0)
 
-
-@pytest.fixture
-def store():
-    db = SQLiteStore(memory=True)
-    try:
-        yield db
-    finally:
-        db.close()

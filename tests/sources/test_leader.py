@@ -15,15 +15,16 @@ from paperboy.bot.sources import Sources
 from paperboy.bot.sources.arxiv import ArxivGate, ArxivSource
 from paperboy.bot.sources.hf import HuggingFaceSource
 from paperboy.runner import run_bot
+from paperboy.storage import open_store
 from paperboy.storage.sqlite import SQLiteStore
 
 
-def test_one_process_leads_and_another_takes_over_once_its_lease_runs_out(tmp_path):
+def test_one_process_leads_and_another_takes_over_once_its_lease_runs_out(db_location):
     from datetime import UTC, datetime
 
     clock = FakeClock(datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
-    a = Leadership(SQLiteStore(tmp_path / "p.db"), clock, "a", lease_seconds=15, renew_every=5)
-    b = Leadership(SQLiteStore(tmp_path / "p.db"), clock, "b", lease_seconds=15, renew_every=5)
+    a = Leadership(open_store(db_location), clock, "a", lease_seconds=15, renew_every=5)
+    b = Leadership(open_store(db_location), clock, "b", lease_seconds=15, renew_every=5)
     assert a.step() and not b.step()
     clock.advance(seconds=10)
     assert a.step() and not b.step()  # renewed in time: still a
@@ -36,8 +37,8 @@ def test_one_process_leads_and_another_takes_over_once_its_lease_runs_out(tmp_pa
     assert a.step()  # handed back: no need to wait
 
 
-async def test_a_leader_that_loses_its_lease_stops_its_jobs_at_once(tmp_path):
-    first = Leadership(SQLiteStore(tmp_path / "p.db"), build_core(SQLiteStore(memory=True)).clock, "first",
+async def test_a_leader_that_loses_its_lease_stops_its_jobs_at_once(db_location):
+    first = Leadership(open_store(db_location), build_core(SQLiteStore(memory=True)).clock, "first",
                        lease_seconds=2, renew_every=0.05)
     stop, started, ended = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
@@ -50,16 +51,17 @@ async def test_a_leader_that_loses_its_lease_stops_its_jobs_at_once(tmp_path):
 
     leading = asyncio.create_task(first.run(stop, jobs))
     await asyncio.wait_for(started.wait(), 2)
-    usurper = SQLiteStore(tmp_path / "p.db")
-    with usurper.conn:  # another process took the lease (first lost the database for a while)
-        usurper.conn.execute("UPDATE leases SET owner = 'second'")
+    usurper = open_store(db_location)
+    with usurper._transaction() as tx:  # another process took the lease (first lost the database for a while)
+        tx.execute("UPDATE leases SET owner = 'second'")
     await asyncio.wait_for(ended.wait(), 2)
     assert not first.leading
     stop.set()
     await asyncio.wait_for(leading, 2)
 
 
-async def test_three_processes_on_one_database_make_one_process_s_source_calls(fake_sources, tmp_path, quick_policy):
+async def test_three_processes_on_one_database_make_one_process_s_source_calls(fake_sources, db_location,
+                                                                               quick_policy):
     fake_sources.serve_fixture("hf_daily_papers_2026-11-24.json")
     fake_sources.route("/api/daily_papers", Reply(200, b"[]"), query={"date": "2026-11-23"})
     calls: list[list[str]] = [[], [], []]
@@ -71,7 +73,7 @@ async def test_three_processes_on_one_database_make_one_process_s_source_calls(f
 
         client = httpx.AsyncClient(event_hooks={"request": [count]})
         clients.append(client)
-        store = SQLiteStore(tmp_path / "paperboy.db")
+        store = open_store(db_location)
         sources = Sources(HuggingFaceSource(client, fake_sources.url, policy=quick_policy),
                           ArxivSource(client, fake_sources.url, gate=ArxivGate(0.0), policy=quick_policy))
         env = {"PAPERBOY_MEMORY_ADAPTER": "1", "PAPERBOY_INGEST_INTERVAL": "1"}
@@ -88,13 +90,13 @@ async def test_three_processes_on_one_database_make_one_process_s_source_calls(f
 
 
 @pytest.mark.parametrize("processes", [2, 3])
-async def test_arxiv_pacing_holds_across_processes_on_one_database(tmp_path, processes):
+async def test_arxiv_pacing_holds_across_processes_on_one_database(db_location, processes):
     import time
 
     gap = 0.3  # arXiv's 3 seconds, scaled down: real time, as each process has its own clock
     gates = []
     for _ in range(processes):
-        store = SQLiteStore(tmp_path / "p.db")
+        store = open_store(db_location)
         gates.append(ArxivGate(gap, reserve=lambda now, interval, s=store: s.run(s.reserve_slot, "arxiv", now, interval)))
     started: list[float] = []
 

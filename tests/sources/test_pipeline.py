@@ -57,18 +57,18 @@ async def test_a_failing_source_is_reported_and_the_others_still_run(fake_source
 
 
 async def test_news_stored_by_a_process_that_died_before_alerting_is_alerted_on_the_next_round(
-        fake_sources, sources, tmp_path):
+        fake_sources, sources, db_location):
     from paperboy.bot.delivery.ingest import ingest_hf
     from paperboy.bot.delivery.pipeline import match_news
-    from paperboy.storage.sqlite import SQLiteStore
+    from paperboy.storage import open_store
 
     fake_sources.serve_fixture("hf_daily_papers_2026-11-24.json")
-    first = SQLiteStore(tmp_path / "paperboy.db")
+    first = open_store(db_location)
     sub = first.add_subscription("slack", "T1", "U1", "C1", "dm", "memory", NOW.isoformat())
     await ingest_hf(first, sources, "2026-11-24", NOW)  # stored and committed, then the process died
     first.close()
 
-    restarted = SQLiteStore(tmp_path / "paperboy.db")
+    restarted = open_store(db_location)
     assert len(restarted.unmatched_papers()) == 12
     assert match_news(restarted, NOW) == 2  # the two papers about memory, told now
     assert {d.dedupe_key for d in restarted.deliveries(kind="alert")} == {
