@@ -29,12 +29,15 @@ from paperboy.bot.sources import ArxivGate, Sources
 from paperboy.bot.sources.files import FileFormatError
 from paperboy.bot.sources.http import SourceError
 from paperboy.bot.sources.oai import ARCHIVE_SETS, set_of, valid_set
-from paperboy.config import SettingError, database_path
+from paperboy.bot.store import Store
+from paperboy.config import SettingError, database_location
 from paperboy.health import check
 from paperboy.logs import configure_logging
-from paperboy.progress import import_progress
+from paperboy.progress import copy_progress, import_progress
 from paperboy.runner import StartupError, run_bot, stop_on_signals, talk
+from paperboy.storage import open_store, redacted
 from paperboy.storage.sqlite import SQLiteStore
+from paperboy.storage.transfer import CountMismatch, copy_installation
 
 
 class UserError(Exception):
@@ -113,7 +116,8 @@ def _parser() -> argparse.ArgumentParser:
     # --db is taken before the command and after it alike; given after, it wins.
     database = argparse.ArgumentParser(add_help=False)
     database.add_argument("--db", default=argparse.SUPPRESS,
-                          help="database file (default: $PAPERBOY_DB, else your user data directory)")
+                          help="database: a SQLite file, or postgresql://user:password@host:5432/name "
+                               "(default: $PAPERBOY_DB, else a file in your user data directory)")
     parser = argparse.ArgumentParser(prog="paperboy", description="Research papers for Discord, Slack and the terminal.",
                                      parents=[database], epilog=EXIT_CODES,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -160,12 +164,24 @@ def _parser() -> argparse.ArgumentParser:
     health = command("health", help="exit 0 when the database opens and this host's paperboy run is up with "
                                     "every chat adapter connected (for container and systemd health checks)")
     health.add_argument("--database", action="store_true", help="only check that the database opens")
+    migrate = commands.add_parser(
+        "migrate-db", help="copy a whole installation to another database (SQLite to PostgreSQL and back)",
+        description="Copies papers, daily lists, channels, subscriptions, deliveries and state, in batches, "
+                    "then checks that the counts match. Stop the bots on the source first. Interrupted and run "
+                    "again, it goes on where it stopped and copies nothing twice.")
+    migrate.add_argument("--from", dest="source", required=True, metavar="PATH_OR_URL",
+                         help="the database now in use: a SQLite file or a postgresql:// URL")
+    migrate.add_argument("--to", dest="target", required=True, metavar="PATH_OR_URL",
+                         help="the database to copy into (created, with its schema, when new)")
     return parser
 
 
 def _open_store(args: argparse.Namespace):
     given = getattr(args, "db", None)
-    path = database_path(given)
+    location = database_location(given)
+    if isinstance(location, str):
+        return _open_postgres(location)
+    path = location
     if given or os.environ.get("PAPERBOY_DB"):
         if not path.parent.is_dir():  # a typo in a path must not leave folders behind
             raise UserError(f"no folder {path.parent} for the database {path.name}: create it, or give another path")
@@ -177,6 +193,16 @@ def _open_store(args: argparse.Namespace):
         raise UserError(f"cannot open database {path}: {exc}") from exc
     except OSError as exc:
         raise UserError(f"cannot create database {path}: {exc.strerror or exc}") from exc
+
+
+def _open_postgres(url: str):
+    import psycopg
+
+    try:
+        return open_store(url)
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"cannot open database {redacted(url)}: {reason}") from None
 
 
 def _valid_date(text: str | None) -> str:
@@ -212,7 +238,7 @@ def _run(args: argparse.Namespace) -> int:
         return _import(args)
     if args.command == "stats":
         store = _open_store(args)
-        print(f"{'database':20} {database_path(getattr(args, 'db', None))}")
+        print(f"{'database':20} {redacted(database_location(getattr(args, 'db', None)))}")
         stats = store.stats(iso(datetime.now(UTC)))
         for name, value in stats.items():
             print(f"{name:20} {value:,}" if isinstance(value, int) else f"{name:20} {value}")
@@ -231,6 +257,8 @@ def _run(args: argparse.Namespace) -> int:
         return _digest(args)
     if args.command == "health":
         return _health(args)
+    if args.command == "migrate-db":
+        return _migrate_db(args)
     return asyncio.run(_async_command(args))
 
 
@@ -276,17 +304,47 @@ def _some(what: str, reasons: list[str], total: int, shown: int = 5) -> None:
         print(f"  and {total - min(shown, len(reasons)):,} more {what}", file=sys.stderr)
 
 
-def _imported(store: SQLiteStore, path: Path, now: datetime, **kw) -> ImportReport:
+def _imported(store: Store, path: Path, now: datetime, **kw) -> ImportReport:
     try:
         return import_file(store, path, now, **kw)
     except FileFormatError as exc:
         raise UserError(f"{exc} (papers read before this point are kept)") from None
 
 
+def _migrate_db(args: argparse.Namespace) -> int:
+    source_location, target_location = database_location(args.source), database_location(args.target)
+    if str(source_location) == str(target_location):
+        raise UserError("--from and --to name the same database")
+    if isinstance(source_location, Path) and not source_location.is_file():
+        raise UserError(f"no database at {source_location}")
+    source = _open_store(argparse.Namespace(db=args.source))
+    target = _open_store(argparse.Namespace(db=args.target))
+    console = Console(stderr=True)
+    try:
+        if console.is_terminal:
+            with copy_progress(console) as show:
+                counts = copy_installation(source, target, show)
+        else:
+            counts = copy_installation(source, target)
+    except CountMismatch as exc:
+        raise UserError(f"copied, but the counts differ (did the target hold rows of its own?): {exc}") from None
+    except KeyboardInterrupt:
+        print("copy stopped: what was copied is kept; run the same command again to finish it", file=sys.stderr)
+        raise
+    print(f"copied {redacted(source_location)} to {redacted(target_location)}: "
+          + ", ".join(f"{table} {count:,}" for table, count in counts.items()) + " (counts verified)")
+    if counts["papers"] >= saved_titles.SAVE_FROM and target.side_file("titles") is not None:
+        saved_titles.build_index(target)
+        print("title index saved")
+    source.close()
+    target.close()
+    return 0
+
+
 def _health(args: argparse.Namespace) -> int:
     store = _open_store(args)
     if args.database:
-        print(f"database ok: {database_path(getattr(args, 'db', None))} ({store.count_papers():,} papers)")
+        print(f"database ok: {redacted(database_location(getattr(args, 'db', None)))} ({store.count_papers():,} papers)")
         return 0
     healthy, why = check(store, datetime.now(UTC))
     print(why, file=sys.stdout if healthy else sys.stderr)
@@ -344,7 +402,7 @@ async def _chat_command(args: argparse.Namespace, store, core, sources) -> int:
     raise UserError(f"unknown command {args.command}")
 
 
-async def _ingest(args: argparse.Namespace, store: SQLiteStore, sources: Sources) -> int:
+async def _ingest(args: argparse.Namespace, store: Store, sources: Sources) -> int:
     now = datetime.now(UTC)
     status = 0
     try:

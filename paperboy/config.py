@@ -5,21 +5,25 @@ import logging
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import platformdirs
 
 from paperboy.adapters import platforms
+from paperboy.storage.locations import is_postgres, sqlite_path
 
 MIN_SECRET_CHARS = 6  # shorter values are too likely to occur in ordinary text to be replaced
 
 
-def database_path(cli_value: str | None, env: Mapping[str, str] = os.environ) -> Path:
-    """--db, else PAPERBOY_DB, else a file in the user's data directory."""
-    if cli_value:
-        return Path(cli_value).expanduser()
-    if env.get("PAPERBOY_DB"):
-        return Path(env["PAPERBOY_DB"]).expanduser()
-    return Path(platformdirs.user_data_dir("paperboy")) / "paperboy.db"
+def database_location(cli_value: str | None, env: Mapping[str, str] = os.environ) -> Path | str:
+    """--db, else PAPERBOY_DB, else a file in the user's data directory: a postgresql:// URL as
+    given, anything else (a path, sqlite:///path) as the SQLite file's path."""
+    given = cli_value or env.get("PAPERBOY_DB")
+    if not given:
+        return Path(platformdirs.user_data_dir("paperboy")) / "paperboy.db"
+    if is_postgres(given):
+        return given
+    return sqlite_path(given).expanduser()
 
 
 class SettingError(ValueError):
@@ -53,6 +57,9 @@ class RedactSecrets(logging.Filter):
         super().__init__()
         self._secrets = [(env[name], f"<{name}>") for name in names
                          if len((env.get(name) or "").strip()) >= MIN_SECRET_CHARS]
+        password = urlsplit(env.get("PAPERBOY_DB") or "").password if is_postgres(env.get("PAPERBOY_DB") or "") else None
+        if password and len(password) >= MIN_SECRET_CHARS:  # the database URL's password is a secret too
+            self._secrets.append((password, "<PAPERBOY_DB password>"))
 
     def _redacted(self, text: str) -> str:
         for value, label in self._secrets:

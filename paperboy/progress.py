@@ -1,4 +1,5 @@
-"""`paperboy import`'s progress bar on a terminal: papers read, rate, how far through the file, time left."""
+"""Progress bars on a terminal: `paperboy import`'s (papers read, rate, how far through the file, time
+left) and `paperboy migrate-db`'s (rows copied per table)."""
 from __future__ import annotations
 
 import time
@@ -26,5 +27,21 @@ def import_progress(console: Console) -> Iterator[Callable[[int, ReadPosition], 
         def show(read: int, position: ReadPosition) -> None:
             elapsed = max(time.perf_counter() - started, 1e-6)
             bar.update(task, total=position.total or None, completed=position.done, papers=read, rate=read / elapsed)
+
+        yield show
+
+
+@contextmanager
+def copy_progress(console: Console) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress callback for copy_installation: a bar per table, as it comes."""
+    columns = (TextColumn("{task.description:<14}"), BarColumn(), TaskProgressColumn(),
+               TextColumn("{task.completed:>12,.0f} / {task.total:,.0f} rows"), TimeRemainingColumn())
+    with Progress(*columns, console=console, refresh_per_second=4) as bar:
+        tasks: dict[str, int] = {}
+
+        def show(table: str, done: int, total: int) -> None:
+            if table not in tasks:
+                tasks[table] = bar.add_task(table, total=max(total, 1))
+            bar.update(tasks[table], completed=done if total else 1)
 
         yield show

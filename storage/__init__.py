@@ -1,25 +1,17 @@
 """Stores: implementations of the core's Store interface (paperboy.bot.store), and the only place
 that speaks SQL. sqlite is the embedded default (one file, WAL, migrations its versioned schema);
 postgres shares one PostgreSQL database between processes on many machines (postgres_schema its
-schema); sql is what both run alike. Imports nothing of paperboy but paperboy.bot.models and
+schema); sql is what both run alike; locations reads where a database is; transfer copies an
+installation from one store to another. Imports nothing of paperboy but paperboy.bot.models and
 paperboy.bot.text (the full-text query words)."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-SQLITE_SCHEME = "sqlite:///"
+from paperboy.storage.locations import is_postgres, redacted, sqlite_path
 
-
-def is_postgres(location: str | Path) -> bool:
-    return str(location).startswith(POSTGRES_SCHEMES)
-
-
-def sqlite_path(location: str | Path) -> Path:
-    """The file a SQLite location names: a path, or sqlite:///relative.db and sqlite:////absolute.db."""
-    text = str(location)
-    return Path(text[len(SQLITE_SCHEME):] if text.startswith(SQLITE_SCHEME) else text)
+__all__ = ["is_postgres", "open_store", "redacted", "sqlite_path"]
 
 
 def open_store(location: str | Path, **options: Any) -> Any:

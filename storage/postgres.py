@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import psycopg_pool
@@ -25,6 +24,7 @@ import psycopg_pool
 from paperboy.bot.models import StoreUnavailable, UpsertResult
 from paperboy.bot.text import words
 from paperboy.storage import duplicates, postgres_schema
+from paperboy.storage.locations import redacted
 from paperboy.storage.sql import ON_CONFLICT, PAPER_COLUMNS, SQLStore, chunks, marks, write
 
 T = TypeVar("T")
@@ -74,16 +74,6 @@ def tsquery(expression: str) -> str:
             terms[-1] += ":*"
         parts.append(f"({' <-> '.join(terms)})" if len(terms) > 1 else terms[0])
     return " ".join(parts)
-
-
-def redacted(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class _Row(tuple):
@@ -136,13 +126,11 @@ class PostgresStore(SQLStore):
             url, min_size=1, max_size=pool_size, open=False, name="paperboy", timeout=unavailable_after,
             kwargs={"autocommit": True, "row_factory": _rows, "connect_timeout": max(1, int(connect_timeout))},
             check=psycopg_pool.ConnectionPool.check_connection, reconnect_timeout=0)
-        try:
-            self.pool.open(wait=True, timeout=connect_timeout)
-            with self.pool.connection() as conn:
-                postgres_schema.apply(conn)
-        except BaseException:
-            self.pool.close()
-            raise
+        # One plain connection first: it migrates, and when the server cannot be reached its error
+        # says why (the pool's would only say it timed out).
+        with psycopg.connect(url, autocommit=True, connect_timeout=max(1, int(connect_timeout))) as conn:
+            postgres_schema.apply(conn)
+        self.pool.open(wait=True, timeout=connect_timeout)
 
     def close(self) -> None:
         self._stop_thread()
@@ -229,6 +217,20 @@ class PostgresStore(SQLStore):
             changed = max(tx.execute(_UPSERT_FROM_STAGE_SQL).rowcount, 0)
             changed += self._merge(tx, todo.merges, rows[0][-1])
         return UpsertResult(tuple(dict.fromkeys(new)), changed)
+
+    def highest_id_given(self, table: str, column: str) -> int:
+        """The highest id `table` ever handed out: its sequence remembers ids since deleted."""
+        most = self._one(f"SELECT coalesce(max({column}), 0) FROM {table}")[0]
+        sequence = self._one("SELECT pg_get_serial_sequence(?, ?)", [table, column])[0]
+        given = self._one(f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {sequence}")[0]
+        return max(most, given)
+
+    @write
+    def ids_continue_after(self, table: str, column: str, highest: int) -> None:
+        """Ids handed out from now on are above `highest` and above every stored one."""
+        with self._transaction() as tx:
+            tx.execute(f"SELECT setval(pg_get_serial_sequence(?, ?), greatest(?, (SELECT coalesce(max({column}), 0) "
+                       f"FROM {table}), 1))", [table, column, highest])
 
     @write
     def forget_payloads(self, settled_before: str) -> int:

@@ -157,6 +157,21 @@ class SQLiteStore(SQLStore):
             tx.execute("DELETE FROM temp.paper_stage")
         return UpsertResult(tuple(dict.fromkeys(new)), changed)
 
+    def highest_id_given(self, table: str, column: str) -> int:
+        """The highest id `table` ever handed out: AUTOINCREMENT remembers ids since deleted."""
+        most = self._one(f"SELECT coalesce(max({column}), 0) FROM {table}")[0]
+        remembered = self._one("SELECT seq FROM sqlite_sequence WHERE name = ?", [table])
+        return max(most, remembered[0] if remembered else 0)
+
+    @write
+    def ids_continue_after(self, table: str, column: str, highest: int) -> None:
+        """Ids handed out from now on are above `highest` (where the table remembers, AUTOINCREMENT)."""
+        with self._transaction() as tx:
+            if tx.execute("SELECT 1 FROM sqlite_sequence WHERE name = ?", [table]).fetchone():
+                tx.execute("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?", [highest, table])
+            elif table == "subscriptions":
+                tx.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", [table, highest])
+
     @write
     def forget_payloads(self, settled_before: str) -> int:
         with self._transaction() as tx:
