@@ -20,7 +20,7 @@ Targets: lost 0 and visibly duplicated 0.
 Then the sources: 10 ingest rounds with 1 process and with 3, against a fake Hugging Face and arXiv:
 the number of arXiv requests must be the same, and no two less than 3 s apart.
 
-    python bench/faults.py [--trials 20] [--lease 10] [--only deliveries|sources]
+    python bench/faults.py [--trials 20] [--lease 10] [--only deliveries|sources] [--backend sqlite|postgres]
 """
 from __future__ import annotations
 
@@ -39,12 +39,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-for folder in ("discord", "slack", "sources"):
+for folder in ("discord", "slack", "sources", ""):
     sys.path.insert(0, str(ROOT / "tests" / folder))
 
 from fake_discord import FakeDiscord  # noqa: E402
 from fake_paper_sources import FIXTURES, FakeSources, Reply, atom_feed  # noqa: E402
 from fake_slack import BOT_TOKEN, Channel, FakeSlack, User  # noqa: E402
+from postgres_server import PostgresServer, binaries_missing  # noqa: E402
 
 from bench.machine import describe_machine  # noqa: E402
 from paperboy.bot.clock import (
@@ -54,7 +55,7 @@ from paperboy.bot.clock import (
 from paperboy.bot.delivery.pipeline import match_news  # noqa: E402
 from paperboy.bot.delivery.scheduler import DailyScheduler  # noqa: E402
 from paperboy.bot.models import Paper  # noqa: E402
-from paperboy.storage.sqlite import SQLiteStore  # noqa: E402
+from paperboy.storage import open_store  # noqa: E402
 
 CHANNELS = 250  # per platform
 SUBSCRIBERS = 100  # per platform
@@ -87,10 +88,10 @@ def alert_title(platform: str, subscriber: int, n: int) -> str:
     return f"Fault check {platform} paper {subscriber:04d}-{n:02d} on topic{platform[0]}{subscriber:04d}"
 
 
-async def seed(db: Path, guild_id: str, now: datetime) -> Expected:
+async def seed(db: Path | str, guild_id: str, now: datetime) -> Expected:
     """The outbox of a busy morning: daily lists due everywhere and a burst of alerts."""
     expected = Expected()
-    store = SQLiteStore(db)
+    store = open_store(db)
     day = now.date().isoformat()
     listed = [Paper(key=f"2611.{90000 + n}", arxiv_id=f"2611.{90000 + n}", title=f"Daily list paper {n:02d}",
                     abstract="A paper of the day.", published=day, upvotes=100 - n) for n in range(10)]
@@ -144,7 +145,7 @@ def count(expected: Expected, platform: str, messages_in: dict[str, list[dict]],
 class Bots:
     """The `paperboy run` processes of one trial."""
 
-    def __init__(self, db: Path, discord: FakeDiscord, slack: FakeSlack, processes: int, lease: float, logs: Path):
+    def __init__(self, db: Path | str, discord: FakeDiscord, slack: FakeSlack, processes: int, lease: float, logs: Path):
         self.db, self.discord, self.slack, self.count, self.lease, self.logs = db, discord, slack, processes, lease, logs
         self.running: dict[int, asyncio.subprocess.Process] = {}
 
@@ -184,25 +185,32 @@ class Bots:
                 await process.wait()
 
 
-def outbox_left(db: Path) -> int:
-    store = SQLiteStore(db)
+def outbox_left(db: Path | str) -> int:
+    store = open_store(db)
     try:
-        return store.conn.execute("SELECT count(*) FROM deliveries WHERE status IN ('pending', 'sending')").fetchone()[0]
+        stats = store.stats()
+        return stats["deliveries_pending"] + stats["deliveries_sending"]
     finally:
         store.close()
 
 
-def slack_found_before(db: Path) -> int:
-    store = SQLiteStore(db)
+def slack_found_before(db: Path | str) -> int:
+    store = open_store(db)
     try:
-        return store.conn.execute("SELECT count(*) FROM deliveries WHERE note LIKE 'posted before an interruption%'"
-                                  ).fetchone()[0]
+        return sum((d.note or "").startswith("posted before an interruption") for d in store.deliveries())
     finally:
         store.close()
 
 
-async def trial(processes: int, kill_after: float | None, lease: float, rng: random.Random) -> dict:
+def new_database(folder: Path, server: PostgresServer | None) -> Path | str:
+    """A fresh database for a trial: a SQLite file, or a new database on the PostgreSQL server."""
+    return server.new_database() if server is not None else folder / "paperboy.db"
+
+
+async def trial(processes: int, kill_after: float | None, lease: float, rng: random.Random,
+                server: PostgresServer | None = None) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="paperboy-faults-"))
+    database = new_database(folder, server)
     discord = await FakeDiscord(global_limit=50).start()
     slack = FakeSlack()
     for n in range(CHANNELS):
@@ -210,8 +218,8 @@ async def trial(processes: int, kill_after: float | None, lease: float, rng: ran
     for n in range(SUBSCRIBERS):
         slack.add_user(User(f"U9{n:07d}", f"reader{n}"))
     await slack.start()
-    expected = await seed(folder / "paperboy.db", discord.guild_id, datetime.now(UTC))
-    bots = Bots(folder / "paperboy.db", discord, slack, processes, lease, folder)
+    expected = await seed(database, discord.guild_id, datetime.now(UTC))
+    bots = Bots(database, discord, slack, processes, lease, folder)
     started = time.monotonic()
     await bots.start_all()
     last_start = started
@@ -243,10 +251,11 @@ async def trial(processes: int, kill_after: float | None, lease: float, rng: ran
     return result
 
 
-async def deliveries(trials: int, lease: float, seed_value: int) -> None:
+async def deliveries(trials: int, lease: float, seed_value: int, server: PostgresServer | None) -> None:
     rng = random.Random(seed_value)
+    print(f"\nbackend: {'PostgreSQL' if server else 'SQLite'}")
     for processes in (1, 3):
-        calibration = await trial(processes, None, lease, rng)
+        calibration = await trial(processes, None, lease, rng, server)
         span = calibration["total"]
         print(f"\n{processes} process{'es' if processes > 1 else ''}: an uninterrupted run empties the outbox in "
               f"{span:.1f} s ({calibration['global_429s']} global 429s); {trials} trials, each killed once at a "
@@ -255,7 +264,7 @@ async def deliveries(trials: int, lease: float, seed_value: int) -> None:
         waits = []
         for n in range(trials):
             kill_after = rng.uniform(0.1, 0.9) * span
-            result = await trial(processes, kill_after, lease, rng)
+            result = await trial(processes, kill_after, lease, rng, server)
             for platform in totals:
                 totals[platform].add(result[platform])
             waits.append(result["after_restart"])
@@ -272,7 +281,7 @@ async def deliveries(trials: int, lease: float, seed_value: int) -> None:
               f"max {max(waits):.1f} (the lease is {lease:.0f} s)")
 
 
-async def sources(rounds: int, interval: float) -> None:
+async def sources(rounds: int, interval: float, server: PostgresServer | None) -> None:
     """arXiv requests made by 1 process and by 3 over the same number of ingest rounds."""
     listing = (FIXTURES / "arxiv_query_cs.LG.xml").read_bytes()
     daily = (FIXTURES / "hf_daily_papers_2026-11-24.json").read_bytes()
@@ -284,11 +293,12 @@ async def sources(rounds: int, interval: float) -> None:
             200, listing if query.get("start") == "0" else atom_feed([], total=100), "application/atom+xml"))
         await fake.start()
         folder = Path(tempfile.mkdtemp(prefix="paperboy-sources-"))
-        store = SQLiteStore(folder / "paperboy.db")
+        database = new_database(folder, server)
+        store = open_store(database)
         store.configure_channel("memory", "w", "c", "2020-01-01T00:00:00Z", sources="cs.LG")
         store.close()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PAPERBOY_", "DISCORD_", "SLACK_"))}
-        env.update(PAPERBOY_DB=str(folder / "paperboy.db"), PAPERBOY_MEMORY_ADAPTER="1",
+        env.update(PAPERBOY_DB=str(database), PAPERBOY_MEMORY_ADAPTER="1",
                    PAPERBOY_HF_BASE_URL=fake.url, PAPERBOY_ARXIV_BASE_URL=fake.url,
                    PAPERBOY_INGEST_INTERVAL=str(interval))
         running = []
@@ -318,12 +328,23 @@ async def main() -> None:
     parser.add_argument("--seed", type=int, default=20261129)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--only", choices=("deliveries", "sources"))
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite",
+                        help="postgres: every trial on a new database of a throwaway PostgreSQL server")
     args = parser.parse_args()
     print(describe_machine())
-    if args.only != "sources":
-        await deliveries(args.trials, args.lease, args.seed)
-    if args.only != "deliveries":
-        await sources(args.rounds, 1.0)
+    server = None
+    if args.backend == "postgres":
+        if binaries_missing():
+            raise SystemExit(binaries_missing())
+        server = PostgresServer().start()
+    try:
+        if args.only != "sources":
+            await deliveries(args.trials, args.lease, args.seed, server)
+        if args.only != "deliveries":
+            await sources(args.rounds, 1.0, server)
+    finally:
+        if server is not None:
+            server.stop()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """deploy/ agrees with the code: every setting the code reads is in the env example and the README,
-the container checks its health with `paperboy health`, and Slack's HTTP port is published."""
+the container checks its health with `paperboy health`, Slack's HTTP port is published, and compose
+runs two processes on one PostgreSQL database."""
 from __future__ import annotations
 
 import re
@@ -40,7 +41,7 @@ def test_the_container_checks_its_health_and_compose_publishes_slacks_port():
     containerfile = (DEPLOY / "Containerfile").read_text()
     assert re.search(r'^HEALTHCHECK .*CMD \["paperboy", "health"\]', containerfile, re.M)
     compose = (DEPLOY / "compose.yaml").read_text()
-    assert "env_file: paperboy.env" in compose and '"127.0.0.1:3000:3000"' in compose
+    assert "env_file: paperboy.env" in compose and '"127.0.0.1:3000:3000"' in compose and '"127.0.0.1:3001:3000"' in compose
     assert "EXPOSE 3000" in containerfile
 
 
@@ -49,3 +50,15 @@ def test_systemd_runs_the_health_check_every_minute_and_restarts_on_failure():
     timer = (DEPLOY / "paperboy-health.timer").read_text()
     assert "paperboy health" in check and "systemctl restart paperboy.service" in check
     assert "OnUnitActiveSec=1min" in timer
+
+
+def test_compose_runs_two_processes_on_one_postgres_database():
+    compose = (DEPLOY / "compose.yaml").read_text()
+    assert re.search(r"^  postgres:\n    image: postgres:", compose, re.M)
+    replicas = re.findall(r"^  (paperboy-\w+):\n    <<: \*paperboy\n((?:    .*\n|      .*\n)+)", compose, re.M)
+    assert [name for name, _ in replicas] == ["paperboy-a", "paperboy-b"]
+    urls = {re.search(r"PAPERBOY_DB: (\S+)", body).group(1) for _, body in replicas}
+    assert len(urls) == 1 and next(iter(urls)).startswith("postgresql://paperboy:${POSTGRES_PASSWORD")
+    assert sorted(re.search(r'DISCORD_SHARD_IDS: "(\d)"', body).group(1) for _, body in replicas) == ["0", "1"]
+    assert "condition: service_healthy" in compose and "pg_isready" in compose
+    assert (REPO / "docs" / "running-several-processes.md").is_file()
