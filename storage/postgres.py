@@ -2,11 +2,12 @@
 psycopg 3 and a psycopg-pool connection pool.
 
 It implements paperboy.bot.store.Store with the SQL of storage.sql (its `?` placeholders become
-psycopg's) and does its own way what differs: full-text search on a weighted tsvector with a GIN
-index, bulk loading through COPY, claims that skip rows another process has locked, and paper
-writes one at a time under an advisory lock (ids are then stored in the order handed out, which
-the title indexes' change cursor relies on). A lost connection is retried with backoff; past
-`unavailable_after` seconds the caller gets StoreUnavailable, never a half-done write.
+psycopg's) and does its own way what differs: full-text search on a weighted tsvector of the words
+as paperboy folds them, with a GIN index; bulk loading through COPY; claims that skip rows another
+process has locked; and paper writes one at a time under an advisory lock (ids are then stored in
+the order handed out, which the title indexes' change cursor relies on). A lost connection is
+retried with backoff; past `unavailable_after` seconds the caller gets StoreUnavailable, never a
+half-done write.
 """
 from __future__ import annotations
 
@@ -115,6 +116,8 @@ class PostgresStore(SQLStore):
     """A paperboy database on a PostgreSQL server, shared by every process that opens its URL."""
 
     SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
+    # A bundle's alerts are chosen by the claim that gets its lock; the others pass them by.
+    WHOLE_BUNDLES = " AND (bundle IS NULL OR pg_try_advisory_xact_lock(hashtext(bundle)))"
 
     def __init__(self, url: str, *, pool_size: int = 4, connect_timeout: float = 10,
                  unavailable_after: float = 5.0):
@@ -176,13 +179,33 @@ class PostgresStore(SQLStore):
         # Title, abstract and authors are weighted by the index (A, C, B), not per query; the rank
         # is negated so that, as with bm25, lower is better.
         rows = self._all(f"SELECT rowid, ts_rank_cd('{_RANK_WEIGHTS}', search, q, 1) AS r "
-                         "FROM papers, to_tsquery('english', ?) AS q WHERE search @@ q ORDER BY r DESC LIMIT ?",
+                         "FROM paper_search, to_tsquery('english', ?) AS q WHERE search @@ q ORDER BY r DESC LIMIT ?",
                          [tsquery(match_expression), limit])
         return [(r[0], -r[1]) for r in rows]
 
     def fts_count(self, match_expression: str, up_to: int) -> int:
-        return self._one("SELECT count(*) FROM (SELECT 1 FROM papers, to_tsquery('english', ?) AS q "
+        return self._one("SELECT count(*) FROM (SELECT 1 FROM paper_search, to_tsquery('english', ?) AS q "
                          "WHERE search @@ q LIMIT ?) AS found", [tsquery(match_expression), up_to])[0]
+
+    def _index_words(self, tx: _Transaction, keys: list[str]) -> None:
+        """The papers' words, folded by paperboy's own rule (bot.text.words: ł is l, é is e, a hyphen
+        separates), copied in and turned into their weighted tsvector in one statement."""
+        if not keys:
+            return
+        tx.conn.execute('CREATE TEMP TABLE IF NOT EXISTS words_stage (key text COLLATE "C", title text, '
+                        "authors text, abstract text) ON COMMIT DELETE ROWS")
+        for chunk in chunks(list(dict.fromkeys(keys))):
+            papers = tx.execute(f"SELECT key, title, authors, abstract FROM papers WHERE key IN ({marks(chunk)})",
+                                chunk).fetchall()
+            with tx.conn.cursor() as cursor, cursor.copy("COPY words_stage FROM STDIN") as copy:
+                for key, title, authors, abstract in papers:
+                    copy.write_row((key, " ".join(words(title)), " ".join(words(authors)),
+                                    " ".join(words(abstract or ""))))
+        tx.conn.execute(
+            "INSERT INTO paper_search (rowid, search) SELECT p.rowid, setweight(to_tsvector('english', w.title), 'A') "
+            "|| setweight(to_tsvector('english', w.authors), 'B') || setweight(to_tsvector('english', w.abstract), 'C') "
+            "FROM words_stage w JOIN papers p ON p.key = w.key "
+            "ON CONFLICT (rowid) DO UPDATE SET search = excluded.search")
 
     def iter_titles(self) -> Iterator[tuple[int, str]]:
         # A server-side cursor: millions of titles arrive in batches, never all at once.
@@ -216,6 +239,7 @@ class PostgresStore(SQLStore):
                 "SELECT key FROM paper_stage WHERE key NOT IN (SELECT key FROM papers) ORDER BY seq")]
             changed = max(tx.execute(_UPSERT_FROM_STAGE_SQL).rowcount, 0)
             changed += self._merge(tx, todo.merges, rows[0][-1])
+            self._index_words(tx, [row[0] for row in rows] + [target for target, _ in todo.merges])
         return UpsertResult(tuple(dict.fromkeys(new)), changed)
 
     def highest_id_given(self, table: str, column: str) -> int:

@@ -180,8 +180,11 @@ def channel_of(row: Any) -> ChannelConfig:
 class SQLStore:
     """The shared half of a store; SQLiteStore and PostgresStore supply the rest."""
 
-    # Appended to the claim's choice of rows: PostgreSQL lets concurrent claims pass each other by.
+    # Appended to the claim's choice of rows: PostgreSQL lets concurrent claims pass each other by,
+    # and (WHOLE_BUNDLES) keeps two claims from choosing parts of one bundle; SQLite's claims never
+    # run side by side.
     SKIP_LOCKED = ""
+    WHOLE_BUNDLES = ""
     # One thread does every piece of work async code hands over (run): store work is then never
     # on the event loop, and never two at once on one connection.
     _thread: ThreadPoolExecutor | None = None
@@ -228,7 +231,12 @@ class SQLStore:
             keys = [row[0] for row in todo.rows]
             existing = self._existing_keys(tx, keys)
             changed = tx.executemany(_UPSERT_SQL, todo.rows) + self._merge(tx, todo.merges, seen_at)
+            self._index_words(tx, [*keys, *(target for target, _ in todo.merges)])
         return UpsertResult(tuple(k for k in dict.fromkeys(keys) if k not in existing), changed)
+
+    def _index_words(self, tx: Transaction, keys: list[str]) -> None:
+        """Inside a transaction that stored these papers: their full-text index entries, where the
+        engine does not keep them itself (SQLite's triggers do)."""
 
     @staticmethod
     def _take_over(tx: Transaction, rekeys: list[tuple[str, str, str]]) -> None:
@@ -496,13 +504,18 @@ class SQLStore:
         # locks the chosen rows and a second claim skips them and takes the next ones.
         with self._transaction(lock="write") as tx:
             # The choice is made once (MATERIALIZED): as a plain subquery PostgreSQL may run it again
-            # for each row it updates, and each run would find the next row still due.
+            # for each row it updates, and each run would find the next row still due. Alerts that
+            # went out together once (a bundle) are taken together, all of them: sent again in
+            # parts, each part would carry the bundle's key, and the platform would take the second
+            # part for a repeat of the first.
             rows = tx.execute(
-                f"WITH chosen AS MATERIALIZED (SELECT id FROM deliveries WHERE {_DUE} AND platform IN ({marks(names)}) "
+                f"WITH chosen AS MATERIALIZED (SELECT id, bundle FROM deliveries WHERE {_DUE} "
+                f"AND platform IN ({marks(names)}){self.WHOLE_BUNDLES} "
                 f"ORDER BY next_attempt_at, id LIMIT ?{self.SKIP_LOCKED}) "
                 "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_owner = ?, lease_until = ?, "
                 "note = CASE WHEN status = 'sending' THEN 'interrupted while sending' ELSE note END "
-                f"WHERE id IN (SELECT id FROM chosen) AND {_DUE} RETURNING *",
+                "WHERE (id IN (SELECT id FROM chosen) OR bundle IN (SELECT bundle FROM chosen WHERE bundle IS NOT NULL)) "
+                f"AND {_DUE} RETURNING *",
                 [now, now, *names, limit, owner, later(now, lease_seconds), now, now]).fetchall()
         return sorted((delivery_of(r) for r in rows), key=lambda d: (d.next_attempt_at, d.id))
 

@@ -11,6 +11,7 @@ from paperboy.bot.commands.invocation import Place
 from paperboy.bot.commands.typed import TypedCommands
 from paperboy.bot.models import Paper
 from paperboy.bot.replies import Reply
+from paperboy.storage import open_store
 from paperboy.storage.sqlite import SQLiteStore
 
 SEED = [
@@ -63,10 +64,15 @@ class TestBot:
 
 
 @pytest.fixture
-def store() -> SQLiteStore:
-    store = SQLiteStore(memory=True)
+def store(backend, request):
+    """The seed papers in a store of this test's backend: the commands run on SQLite and PostgreSQL."""
+    if backend == "sqlite":
+        store = SQLiteStore(memory=True)
+    else:
+        store = open_store(request.getfixturevalue("db_location"))
     store.upsert_papers(SEED, iso(START))
-    return store
+    yield store
+    store.close()
 
 
 @pytest.fixture

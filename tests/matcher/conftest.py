@@ -6,6 +6,7 @@ from matcher_seed import seed_papers
 
 from paperboy.bot.models import Paper, key_for_unnumbered
 from paperboy.bot.search.matcher import Matcher
+from paperboy.storage import open_store
 from paperboy.storage.sqlite import SQLiteStore
 
 SEEN_AT = "2025-01-20T08:00:00Z"
@@ -40,13 +41,14 @@ def library() -> list[Paper]:
 
 
 @pytest.fixture
-def store() -> SQLiteStore:
-    store = SQLiteStore(memory=True)
+def store(backend, request):
+    """The library in a store of this test's backend: lookups are proven on SQLite and PostgreSQL."""
+    store = SQLiteStore(memory=True) if backend == "sqlite" else open_store(request.getfixturevalue("db_location"))
     store.upsert_papers(library(), SEEN_AT)
     yield store
     store.close()
 
 
 @pytest.fixture
-def matcher(store: SQLiteStore) -> Matcher:
+def matcher(store) -> Matcher:
     return Matcher(store)

@@ -203,3 +203,30 @@ async def test_no_delivery_is_marked_sent_unless_the_database_said_so(own_server
     assert await worker.run_once() == 3  # taken up again once the lease ran out, with the same keys
     assert {d.status for d in store.deliveries()} == {"sent"}
     store.close()
+
+
+@on_postgres
+def test_concurrent_claims_never_split_a_bundle(db_location):
+    stores = [open_store(db_location) for _ in range(4)]
+    target = Target("slack", "T", "C", "U1", "dm")
+    stores[0].enqueue_deliveries([(f"alert:1:{n:03d}", "alert", target, {}) for n in range(120)], T0)
+    taken = stores[0].claim_due_deliveries(T0, ["slack"], limit=200, owner="dead")
+    for start in range(0, 120, 6):  # bundles of every third alert: members far apart in id order
+        stores[0].mark_bundled([d.id for d in taken[start:start + 18:3]], f"bundle-{start}", owner="dead")
+    barrier = threading.Barrier(len(stores))
+
+    def claim(n: int) -> None:
+        barrier.wait()
+        while stores[n].claim_due_deliveries("2026-11-25T08:00:00Z", ["slack"], limit=1, owner=f"w{n}"):
+            pass
+
+    with ThreadPoolExecutor(len(stores)) as pool:
+        list(pool.map(claim, range(len(stores))))
+    owners: dict[str, set[str]] = {}
+    for delivery in stores[0].deliveries():
+        assert delivery.lease_owner != "dead"
+        if delivery.bundle:
+            owners.setdefault(delivery.bundle, set()).add(delivery.lease_owner)
+    assert owners and all(len(holders) == 1 for holders in owners.values())
+    for store in stores:
+        store.close()

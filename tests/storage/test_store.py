@@ -222,3 +222,16 @@ def test_fts_count_counts_matches_up_to_a_bound(store):
     assert store.fts_count('"curse"', 20) == 20
     assert store.fts_count('"curse" AND "7"', 20) == 1
     assert store.fts_count('"nowhere"', 20) == 0
+
+
+def test_a_bundle_left_by_a_dead_worker_is_claimed_whole(store):
+    target = Target("slack", "T", "C", "U1", "dm")
+    store.enqueue_deliveries([(f"alert:1:{n}", "alert", target, {}) for n in range(6)], T0)
+    taken = store.claim_due_deliveries(T0, ["slack"], owner="dead")
+    bundle = [d.id for d in taken if int(d.dedupe_key[-1]) % 2 == 0]  # alerts 0, 2, 4 went out as one message
+    assert store.mark_bundled(bundle, "bundle-1", owner="dead") == 3
+    # The dead worker's leases run out; a claim of one takes the whole bundle, or it would be sent in parts
+    # under one key (and the platform would drop the second part as a repeat of the first).
+    again = store.claim_due_deliveries(T1, ["slack"], limit=1, owner="next")
+    assert sorted(d.id for d in again) == sorted(bundle)
+    assert [d.dedupe_key for d in store.claim_due_deliveries(T1, ["slack"], limit=1, owner="other")] == ["alert:1:1"]
