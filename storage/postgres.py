@@ -24,7 +24,7 @@ import psycopg_pool
 
 from paperboy.bot.models import StoreUnavailable, UpsertResult
 from paperboy.bot.text import words
-from paperboy.storage import duplicates, postgres_schema
+from paperboy.storage import postgres_schema
 from paperboy.storage.locations import redacted
 from paperboy.storage.sql import ON_CONFLICT, PAPER_COLUMNS, SQLStore, chunks, marks, write
 
@@ -231,16 +231,7 @@ class PostgresStore(SQLStore):
             with tx.conn.cursor() as cursor, cursor.copy(f"COPY paper_stage ({_STAGE_COLUMNS}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            todo = duplicates.plan(rows, duplicates.stored_alike_staged(tx))
-            self._take_over(tx, todo.rekeys)
-            for chunk in chunks([row[0] for _, row in todo.merges]):
-                tx.execute(f"DELETE FROM paper_stage WHERE key IN ({marks(chunk)})", chunk)
-            new = [r[0] for r in tx.execute(
-                "SELECT key FROM paper_stage WHERE key NOT IN (SELECT key FROM papers) ORDER BY seq")]
-            changed = max(tx.execute(_UPSERT_FROM_STAGE_SQL).rowcount, 0)
-            changed += self._merge(tx, todo.merges, rows[0][-1])
-            self._index_words(tx, [row[0] for row in rows] + [target for target, _ in todo.merges])
-        return UpsertResult(tuple(dict.fromkeys(new)), changed)
+            return self._store_staged(tx, rows, _UPSERT_FROM_STAGE_SQL, "seq")
 
     def highest_id_given(self, table: str, column: str) -> int:
         """The highest id `table` ever handed out: its sequence remembers ids since deleted."""

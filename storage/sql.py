@@ -28,7 +28,7 @@ PAPER_COLUMNS = (
     "upvotes", "venue", "hf_url", "code_url", "project_url", "github_stars", "ai_summary",
     "ai_keywords", "source", "doi", "journal_ref", "comments", "updated", "first_seen", "last_seen",
 )
-# What a paper is read as (a PostgreSQL row also holds its search vector, never read back).
+# What a paper is read as: its columns, without the store's bookkeeping (rowid, matched).
 PAPER_FIELDS = ", ".join([*PAPER_COLUMNS, "withdrawn"])
 _FILLED_IF_GIVEN = ("abstract", "upvotes", "venue", "hf_url", "code_url", "project_url", "github_stars",
                     "ai_summary", "doi", "journal_ref", "comments", "updated")
@@ -316,6 +316,19 @@ class SQLStore:
 
     def bulk_upsert_rows(self, rows: list[tuple]) -> UpsertResult:
         raise NotImplementedError
+
+    def _store_staged(self, tx: Transaction, rows: list[tuple], upsert_from_stage: str, order: str) -> UpsertResult:
+        """Inside a "papers" transaction: `rows`, staged in the table paper_stage (in the order of
+        its column `order`), moved into papers by `upsert_from_stage` by upsert_papers' rules."""
+        todo = duplicates.plan(rows, duplicates.stored_alike_staged(tx))
+        self._take_over(tx, todo.rekeys)
+        for chunk in chunks([row[0] for _, row in todo.merges]):
+            tx.execute(f"DELETE FROM paper_stage WHERE key IN ({marks(chunk)})", chunk)
+        new = [r[0] for r in tx.execute(
+            f"SELECT key FROM paper_stage WHERE key NOT IN (SELECT key FROM papers) ORDER BY {order}")]
+        changed = max(tx.execute(upsert_from_stage).rowcount, 0) + self._merge(tx, todo.merges, rows[0][-1])
+        self._index_words(tx, [row[0] for row in rows] + [target for target, _ in todo.merges])
+        return UpsertResult(tuple(dict.fromkeys(new)), changed)
 
     def unmatched_papers(self, limit: int = 2000) -> list[Paper]:
         rows = self._all(f"SELECT {PAPER_FIELDS} FROM papers WHERE matched = 0 ORDER BY rowid LIMIT ?", [limit])

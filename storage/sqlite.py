@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 import sqlite_utils
 
 from paperboy.bot.models import UpsertResult, normalize_title
-from paperboy.storage import duplicates, migrations
-from paperboy.storage.sql import ON_CONFLICT, PAPER_COLUMNS, SQLStore, chunks, marks, write
+from paperboy.storage import migrations
+from paperboy.storage.sql import ON_CONFLICT, PAPER_COLUMNS, SQLStore, write
 
 T = TypeVar("T")
 _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
@@ -146,16 +146,9 @@ class SQLiteStore(SQLStore):
             conn.execute("DELETE FROM temp.paper_stage")
             conn.executemany(_STAGE_INSERT_SQL, rows)
         with self._transaction(lock="papers") as tx:
-            todo = duplicates.plan(rows, duplicates.stored_alike_staged(tx))
-            self._take_over(tx, todo.rekeys)
-            for chunk in chunks([row[0] for _, row in todo.merges]):
-                tx.execute(f"DELETE FROM temp.paper_stage WHERE key IN ({marks(chunk)})", chunk)
-            new = [r[0] for r in tx.execute(
-                "SELECT key FROM temp.paper_stage WHERE key NOT IN (SELECT key FROM main.papers) ORDER BY rowid")]
-            changed = max(tx.execute(_UPSERT_FROM_STAGE_SQL).rowcount, 0)
-            changed += self._merge(tx, todo.merges, rows[0][-1])
+            stored = self._store_staged(tx, rows, _UPSERT_FROM_STAGE_SQL, "rowid")
             tx.execute("DELETE FROM temp.paper_stage")
-        return UpsertResult(tuple(dict.fromkeys(new)), changed)
+        return stored
 
     def highest_id_given(self, table: str, column: str) -> int:
         """The highest id `table` ever handed out: AUTOINCREMENT remembers ids since deleted."""
