@@ -78,6 +78,8 @@ def _copy_table(source: SQLStore, target: SQLStore, table: Table, total: int, pr
                                   f"ORDER BY {table.id_column} LIMIT ?", [after, batch]):
             with target._transaction() as tx:
                 tx.executemany(insert, [tuple(row) for row in rows])
+                if table.name == "papers":  # PostgreSQL's word index is the store's to write
+                    target._index_words(tx, [row[1] for row in rows])
             after = rows[-1][0]
             done += len(rows)
             progress(table.name, done, total)
