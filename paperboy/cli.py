@@ -5,7 +5,6 @@ import argparse
 import asyncio
 import json
 import os
-import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -35,8 +34,7 @@ from paperboy.health import check
 from paperboy.logs import configure_logging
 from paperboy.progress import copy_progress, import_progress
 from paperboy.runner import StartupError, run_bot, stop_on_signals, talk
-from paperboy.storage import open_store, redacted
-from paperboy.storage.sqlite import SQLiteStore
+from paperboy.storage import CannotOpen, open_store, redacted
 from paperboy.storage.transfer import CountMismatch, copy_installation
 
 
@@ -179,30 +177,17 @@ def _parser() -> argparse.ArgumentParser:
 def _open_store(args: argparse.Namespace):
     given = getattr(args, "db", None)
     location = database_location(given)
-    if isinstance(location, str):
-        return _open_postgres(location)
-    path = location
-    if given or os.environ.get("PAPERBOY_DB"):
-        if not path.parent.is_dir():  # a typo in a path must not leave folders behind
-            raise UserError(f"no folder {path.parent} for the database {path.name}: create it, or give another path")
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True)  # the user data directory, made on first use
+    if isinstance(location, Path):
+        if given or os.environ.get("PAPERBOY_DB"):
+            if not location.parent.is_dir():  # a typo in a path must not leave folders behind
+                raise UserError(f"no folder {location.parent} for the database {location.name}: create it, "
+                                "or give another path")
+        else:
+            location.parent.mkdir(parents=True, exist_ok=True)  # the user data directory, made on first use
     try:
-        return SQLiteStore(path)
-    except sqlite3.DatabaseError as exc:
-        raise UserError(f"cannot open database {path}: {exc}") from exc
-    except OSError as exc:
-        raise UserError(f"cannot create database {path}: {exc.strerror or exc}") from exc
-
-
-def _open_postgres(url: str):
-    import psycopg
-
-    try:
-        return open_store(url)
-    except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"cannot open database {redacted(url)}: {reason}") from None
+        return open_store(location)
+    except CannotOpen as exc:
+        raise UserError(str(exc)) from None
 
 
 def _valid_date(text: str | None) -> str:

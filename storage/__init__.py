@@ -11,16 +11,34 @@ from typing import Any
 
 from paperboy.storage.locations import is_postgres, redacted, sqlite_path
 
-__all__ = ["is_postgres", "open_store", "redacted", "sqlite_path"]
+__all__ = ["CannotOpen", "is_postgres", "open_store", "redacted", "sqlite_path"]
+
+
+class CannotOpen(Exception):
+    """The database cannot be opened or created; the message says which and why (never a password)."""
 
 
 def open_store(location: str | Path, **options: Any) -> Any:
     """The store at `location`: a postgresql:// URL opens PostgreSQL, anything else a SQLite file.
-    `options` go to the store's constructor."""
+    `options` go to the store's constructor. Raises CannotOpen with the reason."""
     if is_postgres(location):
+        import psycopg
+
         from paperboy.storage.postgres import PostgresStore
 
-        return PostgresStore(str(location), **options)
+        try:
+            return PostgresStore(str(location), **options)
+        except psycopg.Error as exc:
+            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            raise CannotOpen(f"cannot open database {redacted(location)}: {reason}") from None
+    import sqlite3
+
     from paperboy.storage.sqlite import SQLiteStore
 
-    return SQLiteStore(sqlite_path(location), **options)
+    path = sqlite_path(location)
+    try:
+        return SQLiteStore(path, **options)
+    except sqlite3.DatabaseError as exc:
+        raise CannotOpen(f"cannot open database {path}: {exc}") from exc
+    except OSError as exc:
+        raise CannotOpen(f"cannot create database {path}: {exc.strerror or exc}") from exc

@@ -230,3 +230,25 @@ def test_concurrent_claims_never_split_a_bundle(db_location):
     assert owners and all(len(holders) == 1 for holders in owners.values())
     for store in stores:
         store.close()
+
+
+def test_a_leader_that_loses_the_database_stops_leading_and_another_takes_over(own_server):
+    from paperboy.bot.delivery.leader import Leadership
+
+    url = own_server.new_database()
+    clock = FakeClock(datetime(2026, 11, 24, 8, tzinfo=UTC))
+    first = Leadership(PostgresStore(url, unavailable_after=0.3), clock, "first", lease_seconds=15, renew_every=5)
+    second = Leadership(PostgresStore(url, unavailable_after=0.3), clock, "second", lease_seconds=15, renew_every=5)
+    assert first.step() and not second.step()
+    own_server.pause()  # the whole database is gone for a moment: nobody can know who leads
+    try:
+        assert not first.step() and not first.leading  # it gives the leadership up rather than guess
+    finally:
+        own_server.resume()
+    clock.advance(seconds=10)
+    assert not second.step()  # the lease first took is still good: no two leaders
+    clock.advance(seconds=6)
+    assert second.step() and second.leading  # run out: the other process leads
+    assert not first.step()
+    first.store.close()
+    second.store.close()
