@@ -291,6 +291,8 @@ async def sources(rounds: int, interval: float, server: PostgresServer | None) -
         fake.route("/api/daily_papers", Reply(200, daily))
         fake.route("/api/query", dynamic=lambda query: Reply(
             200, listing if query.get("start") == "0" else atom_feed([], total=100), "application/atom+xml"))
+        # The leader's daily OAI-PMH harvest of the set the channel reads: answered, with nothing new.
+        fake.route("/oai", Reply(200, (FIXTURES / "arxiv_oai_norecords.xml").read_bytes(), "text/xml"))
         await fake.start()
         folder = Path(tempfile.mkdtemp(prefix="paperboy-sources-"))
         database = new_database(folder, server)
@@ -300,6 +302,7 @@ async def sources(rounds: int, interval: float, server: PostgresServer | None) -
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PAPERBOY_", "DISCORD_", "SLACK_"))}
         env.update(PAPERBOY_DB=str(database), PAPERBOY_MEMORY_ADAPTER="1",
                    PAPERBOY_HF_BASE_URL=fake.url, PAPERBOY_ARXIV_BASE_URL=fake.url,
+                   PAPERBOY_ARXIV_OAI_URL=f"{fake.url}/oai",
                    PAPERBOY_INGEST_INTERVAL=str(interval))
         running = []
         for n in range(processes):
