@@ -18,9 +18,9 @@ PROGRAMS = ("initdb", "pg_ctl", "postgres")
 _serial = itertools.count(1)
 
 
-def binaries_missing() -> str | None:
-    """Why no server can be started here, or None when one can."""
-    if os.environ.get("PAPERBOY_TEST_POSTGRES_URL"):
+def binaries_missing(*, existing_will_do: bool = True) -> str | None:
+    """Why no server can be had here (`existing_will_do`: PAPERBOY_TEST_POSTGRES_URL counts), or None."""
+    if existing_will_do and os.environ.get("PAPERBOY_TEST_POSTGRES_URL"):
         return None
     missing = [program for program in PROGRAMS if not shutil.which(program)]
     if missing:
@@ -33,8 +33,8 @@ def binaries_missing() -> str | None:
 class PostgresServer:
     """Started by start(), gone after stop(); `url` reaches its `postgres` database."""
 
-    def __init__(self) -> None:
-        self.existing = os.environ.get("PAPERBOY_TEST_POSTGRES_URL")
+    def __init__(self, *, existing_will_do: bool = True) -> None:
+        self.existing = os.environ.get("PAPERBOY_TEST_POSTGRES_URL") if existing_will_do else None
         self.folder: Path | None = None
         self.port = 0
         self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []

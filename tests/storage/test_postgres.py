@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -131,10 +132,12 @@ def own_server():
     """A server of this module's own, stopped and started by its tests."""
     from postgres_server import PostgresServer, binaries_missing
 
-    reason = binaries_missing()
-    if reason or __import__("os").environ.get("PAPERBOY_TEST_POSTGRES_URL"):
-        pytest.skip(reason or "stopping the server needs one the tests started")
-    server = PostgresServer().start()
+    reason = binaries_missing(existing_will_do=False)  # it is stopped and started: never a server of yours
+    if reason:
+        if os.environ.get("PAPERBOY_REQUIRE_POSTGRES"):
+            pytest.fail(f"PostgreSQL is required here: {reason}")
+        pytest.skip(reason)
+    server = PostgresServer(existing_will_do=False).start()
     yield server
     server.stop()
 
