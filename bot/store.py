@@ -1,8 +1,10 @@
 """What the core asks of a store: the one interface every backend implements.
 
 The core holds a `Store` and never knows which backend it is; `paperboy.storage` has the
-implementations (SQLite, the embedded default) and is the only place that speaks SQL. Times are
-ISO UTC text as `paperboy.bot.clock.iso` writes them.
+implementations (SQLite, the embedded default, and PostgreSQL, shared by processes on many
+machines) and is the only place that speaks SQL. Times are ISO UTC text as `paperboy.bot.clock.iso`
+writes them. Any call may raise paperboy.bot.models.StoreUnavailable when the database cannot be
+reached for a while (nothing was half written); callers answer or retry, never crash.
 
 The methods are plain calls. Async code never makes them on the event loop: it hands the work to
 `run`, which does it on the store's own thread, so a write waiting for another process's lock,
