@@ -324,8 +324,11 @@ class SQLStore:
         self._take_over(tx, todo.rekeys)
         for chunk in chunks([row[0] for _, row in todo.merges]):
             tx.execute(f"DELETE FROM paper_stage WHERE key IN ({marks(chunk)})", chunk)
+        # NOT EXISTS, not NOT IN: PostgreSQL answers NOT IN over a subquery too large to hash by
+        # scanning the subquery once for every staged row.
         new = [r[0] for r in tx.execute(
-            f"SELECT key FROM paper_stage WHERE key NOT IN (SELECT key FROM papers) ORDER BY {order}")]
+            f"SELECT key FROM paper_stage s WHERE NOT EXISTS (SELECT 1 FROM papers p WHERE p.key = s.key) "
+            f"ORDER BY {order}")]
         changed = max(tx.execute(upsert_from_stage).rowcount, 0) + self._merge(tx, todo.merges, rows[0][-1])
         self._index_words(tx, [row[0] for row in rows] + [target for target, _ in todo.merges])
         return UpsertResult(tuple(dict.fromkeys(new)), changed)
