@@ -115,3 +115,20 @@ def test_a_secret_in_a_log_line_or_its_traceback_is_written_as_its_name(capsys):
     written = capsys.readouterr().err
     assert token not in written and "xoxb-1-2-3" not in written
     assert "?token=<DISCORD_TOKEN> failed" in written and "refused <DISCORD_TOKEN> and <SLACK_BOT_TOKEN>" in written
+
+
+def test_the_database_url_s_password_is_a_secret_too(capsys):
+    import logging
+
+    from paperboy.config import redact_logs
+
+    handler = logging.StreamHandler()
+    redact_logs([handler], {"PAPERBOY_DB": "postgresql://paperboy:pg-s3cret-pw@db.example:5432/paperboy"})
+    log = logging.getLogger("test.redact.db")
+    log.addHandler(handler)
+    try:
+        log.warning("connecting to postgresql://paperboy:pg-s3cret-pw@db.example:5432/paperboy failed")
+    finally:
+        log.removeHandler(handler)
+    written = capsys.readouterr().err
+    assert "pg-s3cret-pw" not in written and "paperboy:<PAPERBOY_DB password>@db.example" in written
