@@ -95,8 +95,8 @@ def _row_class(names: tuple[str, ...]) -> type[_Row]:
 
 
 def _rows(cursor: Any) -> Callable[[Any], _Row]:
-    kind = _row_class(tuple(column.name for column in cursor.description or ()))
-    return kind
+    """psycopg's row factory: each result's rows as a Row class made for its columns."""
+    return _row_class(tuple(column.name for column in cursor.description or ()))
 
 
 class _Transaction:
