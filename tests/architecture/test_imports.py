@@ -23,17 +23,18 @@ ALLOWED = {
     "sources": set(),
     "search": set(),
     "subscriptions": set(),
+    "reading": set(),
     "delivery": {"subscriptions", "sources"},
-    "commands": {"search", "subscriptions", "delivery", "sources"},
+    "commands": {"search", "subscriptions", "delivery", "sources", "reading"},
     "adapters": {"commands"},
-    "app": {"storage", "sources", "search", "subscriptions", "delivery", "commands", "adapters"},
+    "app": {"storage", "sources", "search", "subscriptions", "delivery", "commands", "adapters", "reading"},
 }
 
 
 def part(module: str) -> str:
     if module in SHARED or module == "paperboy.bot":
         return "shared"
-    for name in ("sources", "search", "subscriptions", "delivery", "commands"):
+    for name in ("sources", "search", "subscriptions", "delivery", "commands", "reading"):
         if module == f"paperboy.bot.{name}" or module.startswith(f"paperboy.bot.{name}."):
             return name
     if module.startswith("paperboy.storage"):
