@@ -151,6 +151,17 @@ class Store(Protocol):
 
     def all_subscriptions(self) -> list[Subscription]: ...
 
+    # ---- reading lists ----------------------------------------------------------------------
+
+    def save_paper(self, platform: str, workspace: str, owner: str, paper_key: str, now: str) -> bool:
+        """Adds a stored paper to the owner's reading list; False when it is there already."""
+
+    def saved_papers(self, platform: str, workspace: str, owner: str) -> list[tuple[Paper, str]]:
+        """The owner's reading list, newest first: (paper, when it was saved). Only the owner's."""
+
+    def unsave_papers(self, platform: str, workspace: str, owner: str, paper_keys: Iterable[str] | None = None) -> int:
+        """Takes these papers (None: every paper) off the owner's list; returns how many went."""
+
     # ---- deliveries (the outbox) ------------------------------------------------------------
 
     def enqueue_delivery(self, dedupe_key: str, kind: DeliveryKind, target: Target, payload: dict[str, Any],

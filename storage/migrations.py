@@ -220,6 +220,18 @@ MIGRATIONS: list[tuple[str, str]] = [
         UPDATE papers SET norm_title = normalize_title(title)
         WHERE instr(title, char(92)) > 0 AND norm_title IS NOT normalize_title(title);
     """),
+    # A reader's own list of papers (/saved), per platform and user. A paper stored without an id
+    # that its arXiv record takes over keeps its place in every list (ON UPDATE CASCADE).
+    ("0015_saved_papers", """
+        CREATE TABLE saved_papers (
+            platform TEXT NOT NULL,
+            workspace TEXT NOT NULL DEFAULT '',
+            owner TEXT NOT NULL,
+            paper_key TEXT NOT NULL REFERENCES papers(key) ON UPDATE CASCADE,
+            saved_at TEXT NOT NULL,
+            PRIMARY KEY (platform, workspace, owner, paper_key)
+        );
+    """),
 ]
 
 

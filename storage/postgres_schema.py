@@ -132,6 +132,15 @@ _V1_INITIAL = [
 # (name, statements). Each step runs in one transaction together with its _migrations row.
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("0001_initial", _V1_INITIAL),
+    # A reader's own list of papers (/saved), as SQLite's 0015.
+    ("0002_saved_papers", [f"""CREATE TABLE saved_papers (
+        platform {T} NOT NULL,
+        workspace {T} NOT NULL DEFAULT '',
+        owner {T} NOT NULL,
+        paper_key {T} NOT NULL REFERENCES papers (key) ON UPDATE CASCADE,
+        saved_at {T} NOT NULL,
+        PRIMARY KEY (platform, workspace, owner, paper_key)
+    )"""]),
 ]
 # Held while migrating, so processes starting together migrate once.
 _MIGRATION_LOCK = 7_061_706_101

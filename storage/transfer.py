@@ -1,5 +1,5 @@
 """A whole installation copied from one store to another (SQLite to PostgreSQL and back): papers,
-daily lists, channels, subscriptions, deliveries with their keys, and state.
+daily lists, channels, subscriptions, deliveries with their keys, state, and reading lists.
 
 Rows keep their ids, so alert keys still name their subscriptions and a paper keeps its place in
 the title index. Each batch is one transaction in the target and a row already there is left
@@ -37,6 +37,8 @@ TABLES = (
                          "status", "attempts", "next_attempt_at", "last_error", "external_id", "note", "created",
                          "sent_at", "lease_owner", "lease_until", "settled_at", "bundle"), "id", "id"),
     Table("state", ("name", "value"), "name"),
+    Table("saved_papers", ("platform", "workspace", "owner", "paper_key", "saved_at"),
+          "platform, workspace, owner, paper_key"),
 )
 
 Progress = Callable[[str, int, int], None]  # (table, rows copied so far, rows in the source)

@@ -36,6 +36,8 @@ def stock(store) -> None:
     [first, *_] = store.claim_due_deliveries(T0, ["slack"], limit=2, owner="w1")
     store.mark_delivered(first.id, T0, external_id="1700000000.000100", owner="w1")
     store.set_state("harvest:cs", '{"until": "2026-11-23"}')
+    store.save_paper("slack", "T1", "U1", "2401.00002", T0)
+    store.save_paper("discord", "g1", "42", "p:0123456789abcdef", T0)
 
 
 def contents(store) -> dict[str, list[tuple]]:

@@ -21,7 +21,7 @@ from paperboy.bot.delivery.outbox import LEASE_SECONDS, DeliveryWorker
 from paperboy.bot.models import Paper, StoreUnavailable, Target
 from paperboy.bot.replies import Error, Notice
 from paperboy.bot.serialize import reply_to_dict
-from paperboy.storage import open_store
+from paperboy.storage import open_store, postgres_schema
 from paperboy.storage.postgres import PostgresStore, postgres_sql, redacted, tsquery
 
 T0 = "2026-11-24T08:00:00Z"
@@ -94,8 +94,8 @@ def test_processes_opening_a_new_database_at_once_migrate_it_once(postgres_serve
     url = postgres_server.new_database()  # empty: no template
     with ThreadPoolExecutor(4) as pool:
         stores = list(pool.map(lambda _: PostgresStore(url), range(4)))
-    names = [row[0] for row in stores[0]._all("SELECT name FROM _migrations")]
-    assert names == ["0001_initial"]
+    names = [row[0] for row in stores[0]._all("SELECT name FROM _migrations ORDER BY name")]
+    assert names == [name for name, _ in postgres_schema.MIGRATIONS]
     for store in stores:
         store.close()
 

@@ -235,3 +235,19 @@ def test_a_bundle_left_by_a_dead_worker_is_claimed_whole(store):
     again = store.claim_due_deliveries(T1, ["slack"], limit=1, owner="next")
     assert sorted(d.id for d in again) == sorted(bundle)
     assert [d.dedupe_key for d in store.claim_due_deliveries(T1, ["slack"], limit=1, owner="other")] == ["alert:1:1"]
+
+
+def test_a_reading_list_is_its_owner_s_newest_first_and_follows_a_paper_taken_over(store):
+    workshop = Paper(key=key_for_unnumbered("The Reversal Curse", "ICLR 2024"), title="The Reversal Curse",
+                     venue="ICLR 2024", authors=("Lukas Berglund",))
+    store.upsert_papers([paper("2504.04383", title="Retro-Search"), workshop], T0)
+    assert store.save_paper("slack", "T", "U1", workshop.key, T0)
+    assert store.save_paper("slack", "T", "U1", "2504.04383", T1)
+    assert not store.save_paper("slack", "T", "U1", "2504.04383", T1)  # once in a list
+    assert [p.key for p, _ in store.saved_papers("slack", "T", "U1")] == ["2504.04383", workshop.key]
+    assert store.saved_papers("slack", "T", "U2") == [] and store.saved_papers("discord", "T", "U1") == []
+    store.upsert_papers([paper()], T1)  # its arXiv record arrives and takes the paper over
+    assert [p.key for p, _ in store.saved_papers("slack", "T", "U1")] == ["2504.04383", "2309.12288"]
+    assert store.unsave_papers("slack", "T", "U2") == 0  # nobody else can change it
+    assert store.unsave_papers("slack", "T", "U1", ["2504.04383"]) == 1
+    assert store.unsave_papers("slack", "T", "U1") == 1 and store.saved_papers("slack", "T", "U1") == []
