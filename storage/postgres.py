@@ -124,11 +124,13 @@ class PostgresStore(SQLStore):
         """`unavailable_after`: how long a lost connection is retried before a call gives up."""
         self.url = url
         self.unavailable_after = unavailable_after
-        # A call waits for a connection at most `unavailable_after`; _retrying tries again.
+        # A call waits for a connection at most `unavailable_after`; _retrying tries again. Connections
+        # are not checked before each use (a round trip on every lookup): one the server cut fails
+        # its call, the pool drops it, and _retrying's next try gets another.
         self.pool = psycopg_pool.ConnectionPool(
             url, min_size=1, max_size=pool_size, open=False, name="paperboy", timeout=unavailable_after,
             kwargs={"autocommit": True, "row_factory": _rows, "connect_timeout": max(1, int(connect_timeout))},
-            check=psycopg_pool.ConnectionPool.check_connection, reconnect_timeout=0)
+            reconnect_timeout=0)
         # One plain connection first: it migrates, and when the server cannot be reached its error
         # says why (the pool's would only say it timed out).
         with psycopg.connect(url, autocommit=True, connect_timeout=max(1, int(connect_timeout))) as conn:

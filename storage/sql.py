@@ -329,8 +329,10 @@ class SQLStore:
         new = [r[0] for r in tx.execute(
             f"SELECT key FROM paper_stage s WHERE NOT EXISTS (SELECT 1 FROM papers p WHERE p.key = s.key) "
             f"ORDER BY {order}")]
-        changed = max(tx.execute(upsert_from_stage).rowcount, 0) + self._merge(tx, todo.merges, rows[0][-1])
-        self._index_words(tx, [row[0] for row in rows] + [target for target, _ in todo.merges])
+        # Only the rows the upsert inserted or changed come back: a re-import rewrites no word index.
+        written = [r[0] for r in tx.execute(f"{upsert_from_stage} RETURNING key").fetchall()]
+        changed = len(written) + self._merge(tx, todo.merges, rows[0][-1])
+        self._index_words(tx, written + [target for target, _ in todo.merges])
         return UpsertResult(tuple(dict.fromkeys(new)), changed)
 
     def unmatched_papers(self, limit: int = 2000) -> list[Paper]:
