@@ -50,14 +50,54 @@ class Error:
     sources: SourcesState | None = None
 
 
-Reply = Card | PaperList | Notice | Error
+@dataclass(frozen=True)
+class Attachment:
+    """A file that goes with a reply: a chart's PNG, a BibTeX export."""
+    filename: str
+    data: bytes
+    mime: str
+    alt: str = ""  # what the file shows, in words: an image's alt text
 
 
-ReplyKind = Literal["card", "list", "notice", "error"]  # a reply's "kind" in JSON (serialize, --json)
+@dataclass(frozen=True)
+class Series:
+    """One line of a chart: papers per month matching one query."""
+    label: str
+    months: tuple[str, ...]  # "YYYY-MM", oldest first
+    counts: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A picture with the numbers behind it: adapters show the image, or the numbers where they can't."""
+    title: str
+    image: Attachment
+    series: tuple[Series, ...]
+    partial_month: str | None = None  # the last month, still running ("YYYY-MM")
+    top: tuple[Scored, ...] = ()  # the most upvoted matching papers
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """Text to hand over as it is (a BibTeX export): in the message when short, else as a file."""
+    title: str  # one line saying what it is, e.g. "BibTeX for your 3 saved papers"
+    text: str
+    filename: str
+    mime: str = "text/plain"
+    ephemeral: bool = True
+
+
+Reply = Card | PaperList | Notice | Error | Chart | Document
+
+
+# A reply's "kind" in JSON (serialize, --json)
+ReplyKind = Literal["card", "list", "notice", "error", "chart", "document"]
 
 
 def reply_kind(reply: Reply) -> ReplyKind:
-    return {Card: "card", PaperList: "list", Notice: "notice", Error: "error"}[type(reply)]
+    return {Card: "card", PaperList: "list", Notice: "notice", Error: "error", Chart: "chart",
+            Document: "document"}[type(reply)]
 
 
 def found_something(reply: Reply) -> bool:
