@@ -19,7 +19,7 @@ from paperboy.bot.text import collapse_whitespace, readable_math, trim_at_word, 
 #   "mention"  posted in the channel with the user mentioned.
 TargetMode = Literal["channel", "threads", "dm", "mention"]
 Notify = Literal["dm", "channel"]  # where a subscription's alerts go: a DM, or a mention in its channel
-DeliveryKind = Literal["daily", "alert"]
+DeliveryKind = Literal["daily", "alert"]  # "daily": any digest post (day, week, month)
 DeliveryStatus = Literal["pending", "sending", "sent", "failed", "skipped", "cancelled"]
 
 def normalize_title(title: str) -> str:
@@ -149,6 +149,9 @@ class ChannelConfig:
     thread_per_paper: bool
     enabled: bool
     paused: str | None = None  # why its daily post stopped by itself (it kept failing for good)
+    every: str = "day"  # which posts it gets: "day", "week", "month", or several joined by commas
+    week_day: str = "mon"  # the weekday of the weekly post
+    lag_days: int = 0  # 1: the daily post is yesterday's list, ranked on what its upvotes became
 
 
 @dataclass(frozen=True)

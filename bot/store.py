@@ -110,6 +110,9 @@ class Store(Protocol):
         """The papers of a recorded list in its order, each with the upvotes the list gave it
         (withdrawn papers left out)."""
 
+    def daily_lists_between(self, source: str, first: str, last: str) -> list[tuple[Paper, int | None, str]]:
+        """(paper, its upvotes on the list, list date) for every list dated first..last, oldest first."""
+
     def latest_daily_date(self, source: str, on_or_before: str) -> str | None: ...
 
     def papers_in_categories(self, categories: list[str], published_from: str, published_to: str,

@@ -232,6 +232,13 @@ MIGRATIONS: list[tuple[str, str]] = [
             PRIMARY KEY (platform, workspace, owner, paper_key)
         );
     """),
+    # Which posts a channel gets (day, week, month: any of them, comma-separated), the weekday of
+    # the weekly one, and how many days the daily list lags behind (1: yesterday's, on settled upvotes).
+    ("0016_channel_schedules", """
+        ALTER TABLE channels ADD COLUMN every TEXT NOT NULL DEFAULT 'day';
+        ALTER TABLE channels ADD COLUMN week_day TEXT NOT NULL DEFAULT 'mon';
+        ALTER TABLE channels ADD COLUMN lag_days INTEGER NOT NULL DEFAULT 0;
+    """),
 ]
 
 

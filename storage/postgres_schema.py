@@ -141,6 +141,12 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         saved_at {T} NOT NULL,
         PRIMARY KEY (platform, workspace, owner, paper_key)
     )"""]),
+    # A channel's posts (day, week, month), weekday and lag, as SQLite's 0016.
+    ("0003_channel_schedules", [
+        f"ALTER TABLE channels ADD COLUMN every {T} NOT NULL DEFAULT 'day'",
+        f"ALTER TABLE channels ADD COLUMN week_day {T} NOT NULL DEFAULT 'mon'",
+        "ALTER TABLE channels ADD COLUMN lag_days integer NOT NULL DEFAULT 0",
+    ]),
 ]
 # Held while migrating, so processes starting together migrate once.
 _MIGRATION_LOCK = 7_061_706_101

@@ -174,7 +174,8 @@ def channel_of(row: Any) -> ChannelConfig:
         id=row["id"], platform=row["platform"], workspace=row["workspace"], channel=row["channel"],
         daily_time=row["daily_time"], tz=row["tz"], top_n=row["top_n"], min_upvotes=row["min_upvotes"],
         filter=row["filter"], sources=row["sources"], thread_per_paper=bool(row["thread_per_paper"]),
-        enabled=bool(row["enabled"]), paused=row["paused"])
+        enabled=bool(row["enabled"]), paused=row["paused"], every=row["every"], week_day=row["week_day"],
+        lag_days=row["lag_days"])
 
 
 class SQLStore:
@@ -376,6 +377,14 @@ class SQLStore:
             "WHERE d.date = ? AND d.source = ? AND p.withdrawn = 0 ORDER BY d.rank", [date, source])
         return [(row_to_paper(r), r["list_upvotes"]) for r in rows]
 
+    def daily_lists_between(self, source: str, first: str, last: str) -> list[tuple[Paper, int | None, str]]:
+        fields = ", ".join(f"p.{c}" for c in PAPER_FIELDS.split(", "))
+        rows = self._all(
+            f"SELECT {fields}, d.upvotes AS list_upvotes, d.date AS list_date FROM daily_lists d "
+            "JOIN papers p ON p.key = d.paper_key WHERE d.source = ? AND d.date BETWEEN ? AND ? AND p.withdrawn = 0 "
+            "ORDER BY d.date, d.rank", [source, first, last])
+        return [(row_to_paper(r), r["list_upvotes"], r["list_date"]) for r in rows]
+
     def latest_daily_date(self, source: str, on_or_before: str) -> str | None:
         row = self._one("SELECT max(date) FROM daily_lists WHERE source = ? AND date <= ?", [source, on_or_before])
         return row[0] if row else None
@@ -396,7 +405,7 @@ class SQLStore:
     @write
     def configure_channel(self, platform: str, workspace: str, channel: str, now: str, **settings: Any) -> ChannelConfig:
         allowed = {"daily_time", "tz", "top_n", "min_upvotes", "filter", "sources", "thread_per_paper", "enabled",
-                   "paused"}
+                   "paused", "every", "week_day", "lag_days"}
         unknown = set(settings) - allowed
         if unknown:
             raise ValueError(f"unknown channel settings: {sorted(unknown)}")

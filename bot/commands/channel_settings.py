@@ -9,13 +9,14 @@ from typing import Any
 
 from paperboy.bot.categories import category_named, closest_category
 from paperboy.bot.commands.invocation import Invocation
+from paperboy.bot.delivery.schedules import read_every, read_weekday
 from paperboy.bot.replies import Error
 from paperboy.bot.subscriptions.query import QueryError, parse
 
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:h.]?([0-5]\d)$")
 _TRUE = {"1", "true", "yes", "on", "y"}
 _FALSE = {"0", "false", "no", "off", "n"}
-KEYS = "time, tz, top, min_upvotes, filter, sources, threads"
+KEYS = "time, tz, top, min_upvotes, filter, sources, threads, every, day, lag"
 DIGEST_WORDS = ("show", "config", "off", "on")
 
 
@@ -109,6 +110,22 @@ def _validated(raw: dict[str, Any]) -> dict[str, Any] | Error:
                 settings["thread_per_paper"] = low in _TRUE
             else:
                 return Error("threads is on or off.")
+        elif key == "every":
+            every = read_every(text)
+            if every is None:
+                return Error("every is day, week or month, or several joined by commas: every=day,week.")
+            settings["every"] = ",".join(every)
+        elif key in ("day", "weekday", "week_day"):
+            week_day = read_weekday(text)
+            if week_day is None:
+                return Error(f"day is the weekday of the weekly post: mon, tue, wed, thu, fri, sat or sun, "
+                             f"not {quoted(text, 20)}.")
+            settings["week_day"] = week_day
+        elif key in ("lag", "lag_days"):
+            if text not in ("0", "1"):
+                return Error("lag is 0 (today's list, posted on the morning's upvotes) or 1 (yesterday's list, "
+                             "ranked on the upvotes it gathered since).")
+            settings["lag_days"] = int(text)
         else:
             return Error(f"Unknown setting {quoted(key, 30)}. Keys: {KEYS}.")
     return settings

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from paperboy.bot.clock import iso
 from paperboy.bot.commands.channel_settings import digest_words, quoted, read_settings
 from paperboy.bot.commands.invocation import Invocation
 from paperboy.bot.commands.spec import Context, settings_of, usage
 from paperboy.bot.delivery.digest import build_digest_explained
-from paperboy.bot.delivery.scheduler import daily_posts_of
+from paperboy.bot.delivery.schedules import next_post_date, posts_of, schedules_of, weekday_name
+from paperboy.bot.delivery.scheduler import all_posts_of
 from paperboy.bot.models import ChannelConfig, Notify
 from paperboy.bot.replies import Card, Error, Notice, PaperList, Reply, SourcesState
 from paperboy.bot.search.matcher import Match
@@ -187,15 +188,15 @@ async def digest_show(ctx: Context, inv: Invocation) -> Reply:
     return found.reply
 
 
-def next_post_time(now: datetime, daily_time: str, tz: str) -> datetime:
-    """The next moment, local to tz, when a daily post at daily_time is due."""
-    zone = zoneinfo.ZoneInfo(tz)
+def next_post_time(now: datetime, channel: ChannelConfig) -> datetime:
+    """The next moment, local to the channel's time zone, when one of its posts is due."""
+    zone = zoneinfo.ZoneInfo(channel.tz)
     local_now = now.astimezone(zone)
-    hour, minute = (int(x) for x in daily_time.split(":"))
-    due = local_now.replace(hour=hour, minute=minute, second=0, microsecond=0)
-    if due <= local_now:
-        due = (local_now + timedelta(days=1)).replace(hour=hour, minute=minute, second=0, microsecond=0)
-    return due
+    hour, minute = (int(x) for x in channel.daily_time.split(":"))
+    passed = (local_now.hour, local_now.minute, local_now.second) >= (hour, minute, 0)
+    day = min(next_post_date(every, local_now.date(), channel.week_day, passed)
+              for every in schedules_of(channel.every))
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
 
 
 async def digest_config(ctx: Context, inv: Invocation) -> Reply:
@@ -213,8 +214,26 @@ async def digest_config(ctx: Context, inv: Invocation) -> Reply:
     before = await _channel_here(ctx, inv)
     channel = await ctx.store.run(lambda: ctx.store.configure_channel(
         place.platform, place.workspace, place.channel, iso(ctx.clock.now()), enabled=True, paused=None, **settings))
-    due = next_post_time(ctx.clock.now(), channel.daily_time, channel.tz)
-    parts = [f"Daily post on: {channel.top_n} papers at {channel.daily_time} {channel.tz}",
+    if before is not None:  # a schedule dropped takes its post waiting to go out with it
+        for every in set(schedules_of(before.every)) - set(schedules_of(channel.every)):
+            await ctx.store.run(ctx.store.cancel_deliveries, posts_of(channel.id, every), iso(ctx.clock.now()),
+                                f"{every}ly post turned off" if every != "day" else "daily post turned off")
+    resumed = f"Resumed: it had stopped because {before.paused}. " if before and before.paused else ""
+    return Notice(resumed + describe_posts(channel, ctx.clock.now()), ephemeral=True)
+
+
+def describe_posts(channel: ChannelConfig, now: datetime) -> str:
+    """What a channel gets and when the next post is, in a sentence or two."""
+    when = []
+    for every in schedules_of(channel.every):
+        if every == "day":
+            lagged = " (yesterday's list, on the upvotes it gathered since)" if channel.lag_days else ""
+            when.append(f"daily at {channel.daily_time}{lagged}")
+        elif every == "week":
+            when.append(f"weekly on {weekday_name(channel.week_day)} at {channel.daily_time} (the week before)")
+        else:
+            when.append(f"monthly on the 1st at {channel.daily_time} (the month before)")
+    parts = [f"Posts on: {' and '.join(when)} {channel.tz}, top {channel.top_n}",
              "from Hugging Face Daily Papers" if channel.sources == "hf" else f"from arXiv {channel.sources}"]
     if channel.min_upvotes:
         parts.append(f"with at least {channel.min_upvotes} upvotes")
@@ -222,9 +241,8 @@ async def digest_config(ctx: Context, inv: Invocation) -> Reply:
         parts.append(f"matching {channel.filter}")
     if channel.thread_per_paper:
         parts.append("one thread per paper")
-    resumed = f"Resumed: it had stopped because {before.paused}. " if before and before.paused else ""
-    return Notice(resumed + ", ".join(parts) + f". Next post: {due.strftime('%a %d %b %H:%M')} ({channel.tz}).",
-                  ephemeral=True)
+    due = next_post_time(now, channel)
+    return ", ".join(parts) + f". Next post: {due.strftime('%a %d %b %H:%M')} ({channel.tz})."
 
 
 async def digest_off(ctx: Context, inv: Invocation) -> Reply:
@@ -237,8 +255,9 @@ async def digest_off(ctx: Context, inv: Invocation) -> Reply:
     now = iso(ctx.clock.now())
     await ctx.store.run(lambda: ctx.store.configure_channel(place.platform, place.workspace, place.channel, now,
                                                             enabled=False))
-    cancelled = await ctx.store.run(ctx.store.cancel_deliveries, daily_posts_of(channel.id), now,
-                                    "daily post turned off")
+    cancelled = 0
+    for prefix in all_posts_of(channel.id):
+        cancelled += await ctx.store.run(ctx.store.cancel_deliveries, prefix, now, "daily post turned off")
     queued = " The post waiting to go out is cancelled." if cancelled else ""
     return Notice(f"Daily post off for this channel.{queued} {inv.syntax.say('digest config')} turns it back "
                   "on with the same settings.", ephemeral=True)

@@ -8,7 +8,7 @@ from paperboy.bot.commands.spec import Argument, CommandSpec
 def build_specs() -> tuple[CommandSpec, ...]:
     digest_config = CommandSpec(
         name="config",
-        description="Set this channel's daily post: time, time zone, size, filter, sources, threads",
+        description="Set this channel's posts: time, time zone, size, filter, sources, threads, weekly/monthly",
         handler=handlers.digest_config,
         needs_configure=True,
         ephemeral=True,
@@ -26,6 +26,11 @@ def build_specs() -> tuple[CommandSpec, ...]:
             Argument("sources", "hf (Hugging Face Daily Papers) or arXiv categories, e.g. cs.LG,cs.CL",
                      required=False, max_length=200, example="cs.LG,cs.CL"),
             Argument("threads", "Open one thread per posted paper", required=False, kind="boolean", example="on"),
+            Argument("every", "day, week or month, or several: day,week (weekly tops, monthly tops)",
+                     required=False, max_length=20, example="day,week"),
+            Argument("day", "Weekday of the weekly post: mon ... sun", required=False, max_length=9, example="mon"),
+            Argument("lag", "1: post yesterday's list, ranked on its settled upvotes; 0: today's", required=False,
+                     max_length=1, example="1"),
         ),
     )
     return (

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from paperboy.bot.delivery.fetch_log import fetch_record
+from paperboy.bot.delivery.schedules import Period
 from paperboy.bot.models import ChannelConfig, Paper
 from paperboy.bot.replies import PaperList, Scored
 from paperboy.bot.store import Store
@@ -17,15 +18,18 @@ log = logging.getLogger(__name__)
 
 HF_SOURCE = "hf"
 DEFAULT_TOP_N = 10
-# A busy arXiv category announces a few hundred papers a day; this bounds one day's candidates.
+# A busy arXiv category announces a few hundred papers a day; this bounds one day's candidates
+# (a month's: thirty times as many).
 _ARXIV_DAY_LIMIT = 2000
+_ARXIV_MONTH_LIMIT = 60_000
 _EARLIEST = "0000-00-00"
 
 
 @dataclass(frozen=True)
 class Digest:
     reply: PaperList
-    list_date: str  # the day the list is of (YYYY-MM-DD), which may be before the local date
+    list_date: str  # the day the list is of (YYYY-MM-DD), which may be before the local date; a
+    # weekly or monthly post's last day
     sources: str  # "hf" or the arXiv categories, e.g. "cs.LG,cs.CL"
     considered: int  # papers on that day's list before min_upvotes, filter and top_n
 
@@ -66,17 +70,22 @@ def build_digest(store: Store, channel: ChannelConfig | None, local_date: str,
 
 
 def build_digest_explained(store: Store, channel: ChannelConfig | None, local_date: str,
-                           syntax: Syntax = SLASH) -> tuple[Digest | None, str]:
-    """Like build_digest, plus a sentence saying what was found (why nothing, when None)."""
+                           syntax: Syntax = SLASH, period: Period | None = None) -> tuple[Digest | None, str]:
+    """Like build_digest, plus a sentence saying what was found (why nothing, when None). A weekly
+    or monthly `period` ranks every paper listed in it on its latest known upvotes."""
     settings = _Settings.of(channel)
-    if settings.categories:
-        list_date, candidates = _arxiv_day(store, settings.categories, local_date)
-        where = f"arXiv {', '.join(settings.categories)}"
+    period = period or Period("day", local_date, local_date)
+    where = f"arXiv {', '.join(settings.categories)}" if settings.categories else "Hugging Face Daily Papers"
+    if period.every != "day":
+        list_date, candidates = _period(store, settings, period)
+        if list_date is None:
+            return None, f"no {where} papers between {period.first} and {period.last}"
+    elif settings.categories:
+        list_date, candidates = _arxiv_day(store, settings.categories, period.last)
     else:
-        list_date, candidates = _hf_day(store, local_date)
-        where = "Hugging Face Daily Papers"
+        list_date, candidates = _hf_day(store, period.last)
     if list_date is None:
-        return None, f"no {where} list on or before {local_date}: {_why_missing(store, settings)}"
+        return None, f"no {where} list on or before {period.last}: {_why_missing(store, settings)}"
     ranked = sorted(candidates, key=_rank_key)
     kept = [s for s in ranked if (s.paper.upvotes or 0) >= settings.min_upvotes]
     accepts, filter_problem = _filter(settings.filter, syntax)
@@ -85,9 +94,12 @@ def build_digest_explained(store: Store, channel: ChannelConfig | None, local_da
     if not kept:
         return None, _why_empty(settings, where, list_date, len(candidates), accepts is not None)
     shown = kept[: settings.top_n]
-    reply = PaperList(title=_title(settings, list_date), items=tuple(shown),
-                      note=_note(settings, where, len(shown), len(candidates), filter_problem))
+    title = _title(settings, list_date) if period.every == "day" else _period_title(settings, period)
+    note = _note(settings, where, len(shown), len(candidates), filter_problem, period, local_date)
+    reply = PaperList(title=title, items=tuple(shown), note=note)
     digest = Digest(reply=reply, list_date=list_date, sources=settings.sources, considered=len(candidates))
+    if period.every != "day":
+        return digest, f"{len(shown)} of {len(candidates)} {where} papers of {period.first}..{period.last}"
     return digest, f"{len(shown)} of {len(candidates)} papers from the {where} list of {list_date}"
 
 
@@ -130,6 +142,20 @@ def _arxiv_day(store: Store, categories: list[str], local_date: str) -> tuple[st
     return list_date, [Scored(p, float(p.upvotes or 0)) for p in papers]
 
 
+def _period(store: Store, settings: _Settings, period: Period) -> tuple[str | None, list[Scored]]:
+    """Every paper listed in the period once, with the highest upvotes known for it."""
+    if settings.categories:
+        papers = store.papers_in_categories(settings.categories, period.first, period.last, limit=_ARXIV_MONTH_LIMIT)
+        return (period.last if papers else None), [Scored(p, float(p.upvotes or 0)) for p in papers]
+    best: dict[str, Scored] = {}
+    for paper, list_upvotes, _ in store.daily_lists_between(HF_SOURCE, period.first, period.last):
+        known = [v for v in (list_upvotes, paper.upvotes, best.get(paper.key) and best[paper.key].paper.upvotes)
+                 if v is not None]
+        upvotes = max(known) if known else None
+        best[paper.key] = Scored(paper.with_changes(upvotes=upvotes), float(upvotes or 0))
+    return (period.last if best else None), list(best.values())
+
+
 def _rank_key(item: Scored) -> tuple[float, str]:
     # Most upvoted first; among equals, the order of the arXiv announcement (ascending id).
     return (-item.score, item.paper.arxiv_id or item.paper.key)
@@ -157,8 +183,22 @@ def _title(settings: _Settings, list_date: str) -> str:
     return f"Trending papers — {when}"
 
 
-def _note(settings: _Settings, where: str, shown: int, considered: int, filter_problem: str | None) -> str:
+def _period_title(settings: _Settings, period: Period) -> str:
+    first, last = date.fromisoformat(period.first), date.fromisoformat(period.last)
+    what = f"in {', '.join(settings.categories)}" if settings.categories else "papers"
+    if period.every == "month":
+        return f"Top {what} of {first:%B %Y}"
+    span = f"{first.day} {first:%b}" if first.year == last.year else f"{first.day} {first:%b %Y}"
+    return f"Top {what} of the week — {span} to {last.day} {last:%b %Y}"
+
+
+def _note(settings: _Settings, where: str, shown: int, considered: int, filter_problem: str | None,
+          period: Period, local_date: str) -> str:
     ranking = "by upvotes" if not settings.categories else "most upvoted first"
+    if period.every != "day":
+        ranking = "by their latest upvotes"
+    elif period.last < local_date:
+        ranking = "on the upvotes gathered since"
     parts = [f"Top {shown} of {considered} from {where}, {ranking}"]
     if settings.min_upvotes:
         parts.append(f"at least {settings.min_upvotes} upvotes")

@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 MATCH_BATCH = 2000  # papers matched per transaction
 FIRST_HF_DAYS = 7  # a bot's first ingest fetches this many days: a new install starts with a week of papers
 HF_DAYS = 2  # later ingests: today and yesterday (a list keeps changing into the next day)
+# Upvotes go on rising for days: once a day the lists of the week before are fetched again, so
+# weekly tops and lagged lists rank on current counts.
+REFRESH_DAYS = 7
+REFRESHED_STATE = "ingest.hf_upvotes_refreshed"  # the UTC date of the last full refresh
 
 
 class Refreshable(Protocol):
@@ -67,19 +71,25 @@ async def match_news_off_loop(store: Store, now: datetime, matcher: Refreshable 
 
 async def ingest_once(store: Store, sources: Sources, now: datetime, matcher: Refreshable | None = None,
                       hf_days: int = HF_DAYS, arxiv_days: int = 2) -> dict[str, Any]:
-    """Today's and yesterday's Hugging Face lists, the arXiv categories channels asked for, and,
+    """Today's and yesterday's Hugging Face lists (once a day the last REFRESH_DAYS days', for their
+    upvotes), the arXiv categories channels asked for, and,
     once a day after arXiv's announcement, an OAI-PMH harvest of the sets holding every category a
     channel or a subscription (cat:) uses. A source that fails is logged and skipped; the others
     still run."""
     new: list[str] = []
     failures: list[str] = []
-    for back in range(hf_days):
+    today = now.date().isoformat()
+    refresh = await store.run(store.get_state, REFRESHED_STATE) != today
+    days = max(hf_days, REFRESH_DAYS) if refresh else hf_days
+    for back in range(days):
         day = (now - timedelta(days=back)).date().isoformat()
         try:
             report = await ingest_hf(store, sources, day, now)
             new.extend(report.new_keys)
         except Exception as exc:  # one source down must not stop the rest
             failures.append(f"hf {day}: {exc}")
+    if refresh and not any(f.startswith("hf ") for f in failures):
+        await store.run(store.set_state, REFRESHED_STATE, today)
     channels = await store.run(store.enabled_channels)
     categories = sorted({c for ch in channels if ch.sources != "hf" for c in ch.sources.split(",")})
     for category in categories:

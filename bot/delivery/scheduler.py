@@ -1,8 +1,9 @@
-"""Posts each channel's daily list once, at the channel's local time.
+"""Posts each channel's lists once, at the channel's local time: daily, weekly and monthly
+(paperboy.bot.delivery.schedules says which are due and what each covers).
 
 Everything the scheduler knows lives in the store, so any number of restarts, or a new scheduler on
-the same database, never posts a day twice: the delivery key `daily:<channel id>:<local date>`
-settles a day, whether it was posted or recorded as skipped.
+the same database, never posts a period twice: the delivery key (`daily:<channel id>:<local date>`,
+`weekly:...`, `monthly:...`) settles it, whether it was posted or recorded as skipped.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from datetime import datetime, time
 
 from paperboy.bot.clock import Clock, iso, parse_iso, wait_or_stop
 from paperboy.bot.delivery.digest import HF_SOURCE, Digest, build_digest_explained, normalize_sources
+from paperboy.bot.delivery.schedules import EVERY, DuePost, Every, due_posts, posts_of
 from paperboy.bot.models import ChannelConfig, DeliveryKind, Target
 from paperboy.bot.serialize import reply_to_dict
 from paperboy.bot.store import Store
@@ -31,7 +33,12 @@ def daily_key(channel_id: int, local_date: str) -> str:
 
 def daily_posts_of(channel_id: int) -> str:
     """The key prefix of every daily post of one channel."""
-    return f"daily:{channel_id}:"
+    return posts_of(channel_id, "day")
+
+
+def all_posts_of(channel_id: int) -> tuple[str, ...]:
+    """The key prefixes of every post of one channel: daily, weekly and monthly."""
+    return tuple(posts_of(channel_id, every) for every in EVERY)
 
 
 def channel_target(channel: ChannelConfig) -> Target:
@@ -67,57 +74,59 @@ class DailyScheduler:
         queued: list[str] = []
         for channel in await self.store.run(self.store.enabled_channels):
             try:  # on the store's thread: the event loop goes on between channels
-                key = await self.store.run(self._tick_channel, channel, now)
+                queued += await self.store.run(self._tick_channel, channel, now)
             except Exception:  # one broken channel must not hold up the others
                 log.exception("daily post for channel %s (%s) failed", channel.id, _where(channel))
-                key = None
-            if key:
-                queued.append(key)
         return queued
 
-    def _tick_channel(self, channel: ChannelConfig, now: datetime) -> str | None:
+    def _tick_channel(self, channel: ChannelConfig, now: datetime) -> list[str]:
         schedule = self._schedule(channel)
         if schedule is None:
-            return None
-        zone, due = schedule
+            return []
+        zone, at = schedule
         local_now = now.astimezone(zone)
         local_date = local_now.date().isoformat()
-        self._settle_waiting_day(channel, local_date, now)
+        self._settle_waiting_days(channel, local_date, now)
         # Wall-clock comparison: on a spring-forward day a time that does not exist (02:30 in
         # Berlin) becomes due when the clock jumps past it; on a fall-back day the key for the
         # local date keeps the repeated hour from posting again.
-        if local_now.time() < due:
-            return None
-        key = daily_key(channel.id, local_date)
-        if self.store.has_delivery(key):
-            return None
-        if self._configured_after(channel, local_now, due):
-            return None  # set up (or changed) after today's time: the first post is tomorrow's
+        queued = []
+        for post in due_posts(channel.id, channel.every, channel.week_day, channel.lag_days, local_now, at):
+            if self._queue(channel, post, local_now, at, now):
+                queued.append(post.key)
+        return queued
+
+    def _queue(self, channel: ChannelConfig, post: DuePost, local_now: datetime, at: time, now: datetime) -> bool:
+        if self.store.has_delivery(post.key):
+            return False
+        if self._configured_after(channel, datetime.combine(post.post_date, at, tzinfo=local_now.tzinfo)):
+            return False  # set up (or changed) after this post's moment: the first post is the next one
+        local_date = local_now.date().isoformat()
         # Building an arXiv-category digest scans the papers table, so while a channel waits for
         # news it is rebuilt only once papers were added. Hugging Face lists are cheap to read,
         # and can change without new papers, so they are always looked at.
         fingerprint = None
         if normalize_sources(channel.sources) != HF_SOURCE:
-            fingerprint = (channel, local_date, self.store.max_rowid())
-            if self._waiting_on.get(channel.id) == fingerprint:
-                return None
+            fingerprint = (channel, post.key, self.store.max_rowid())
+            if self._waiting_on.get((channel.id, post.every)) == fingerprint:
+                return False
         syntax = self.syntaxes.get(channel.platform, SLASH)
-        digest, found = build_digest_explained(self.store, channel, local_date, syntax)
-        if digest is not None:
+        digest, found = build_digest_explained(self.store, channel, local_date, syntax, post.period)
+        if digest is not None and post.every == "day":
             posted = self._last_posted_list_date(channel)
             if posted is not None and digest.list_date <= posted:
                 digest, found = None, f"the newest list ({digest.list_date}) was already posted"
         if digest is None:
-            self._note_waiting(channel, local_date, found)
+            self._note_waiting(channel, post, found)
             if fingerprint is not None:
-                self._waiting_on[channel.id] = fingerprint
-            return None
-        if not self.store.enqueue_delivery(key, DAILY_KIND, channel_target(channel), _payload(digest), iso(now)):
-            return None
-        log.info("daily post queued for channel %s (%s): %s, list of %s, due %s %s, now %s",
-                 channel.id, _where(channel), found, digest.list_date, channel.daily_time, channel.tz,
+                self._waiting_on[(channel.id, post.every)] = fingerprint
+            return False
+        if not self.store.enqueue_delivery(post.key, DAILY_KIND, channel_target(channel), _payload(digest), iso(now)):
+            return False
+        log.info("%s post queued for channel %s (%s): %s, due %s %s %s, now %s", post.every, channel.id,
+                 _where(channel), found, post.post_date, channel.daily_time, channel.tz,
                  local_now.strftime("%Y-%m-%d %H:%M"))
-        return key
+        return True
 
     def _schedule(self, channel: ChannelConfig) -> tuple[zoneinfo.ZoneInfo, time] | None:
         try:
@@ -130,7 +139,7 @@ class DailyScheduler:
                           channel.id, _where(channel), channel.daily_time, channel.tz, exc)
             return None
 
-    def _configured_after(self, channel: ChannelConfig, local_now: datetime, due: time) -> bool:
+    def _configured_after(self, channel: ChannelConfig, due_moment: datetime) -> bool:
         configured = self.store.channel_configured_at(channel.id)
         try:
             configured_at = parse_iso(configured) if configured else None
@@ -138,7 +147,6 @@ class DailyScheduler:
             configured_at = None
         if configured_at is None:
             return False
-        due_moment = datetime.combine(local_now.date(), due, tzinfo=local_now.tzinfo)
         return configured_at > due_moment
 
     def _last_posted_list_date(self, channel: ChannelConfig) -> str | None:
@@ -150,30 +158,31 @@ class DailyScheduler:
             return None  # the channel changed sources: dates of another source say nothing
         return meta.get("list_date")
 
-    # An empty day is noted in the store while it lasts (papers may still arrive) and settled as
-    # skipped, with the reason, on the first tick after the channel's local day is over.
+    # A post with nothing to show is noted in the store while its day lasts (papers may still
+    # arrive) and settled as skipped, with the reason, on the first tick after that local day.
 
-    def _note_waiting(self, channel: ChannelConfig, local_date: str, reason: str) -> None:
-        name = _waiting_state(channel)
-        value = json.dumps({"date": local_date, "reason": reason})
+    def _note_waiting(self, channel: ChannelConfig, post: DuePost, reason: str) -> None:
+        name = _waiting_state(channel, post.every)
+        value = json.dumps({"date": post.post_date.isoformat(), "key": post.key, "reason": reason})
         if self.store.get_state(name) != value:
             self.store.set_state(name, value)
-            log.info("channel %s (%s): nothing new to post yet on %s (%s); checking again later",
-                     channel.id, _where(channel), local_date, reason)
+            log.info("channel %s (%s): nothing new for its %s post of %s yet (%s); checking again later",
+                     channel.id, _where(channel), post.every, post.post_date, reason)
 
-    def _settle_waiting_day(self, channel: ChannelConfig, local_date: str, now: datetime) -> None:
-        name = _waiting_state(channel)
-        raw = self.store.get_state(name)
-        if not raw:
-            return
-        waiting = json.loads(raw)
-        if waiting["date"] >= local_date:
-            return
-        key = daily_key(channel.id, waiting["date"])
-        note = f"nothing posted on {waiting['date']}: {waiting['reason']}"
-        if self.store.record_skipped(key, DAILY_KIND, channel_target(channel), note, iso(now)):
-            log.warning("channel %s (%s): %s; recorded as skipped", channel.id, _where(channel), note)
-        self.store.set_state(name, "")
+    def _settle_waiting_days(self, channel: ChannelConfig, local_date: str, now: datetime) -> None:
+        for every in EVERY:
+            name = _waiting_state(channel, every)
+            raw = self.store.get_state(name)
+            if not raw:
+                continue
+            waiting = json.loads(raw)
+            if waiting["date"] >= local_date:
+                continue
+            key = waiting.get("key") or daily_key(channel.id, waiting["date"])
+            note = f"nothing posted on {waiting['date']}: {waiting['reason']}"
+            if self.store.record_skipped(key, DAILY_KIND, channel_target(channel), note, iso(now)):
+                log.warning("channel %s (%s): %s; recorded as skipped", channel.id, _where(channel), note)
+            self.store.set_state(name, "")
 
 
 def _payload(digest: Digest) -> dict:
@@ -182,8 +191,9 @@ def _payload(digest: Digest) -> dict:
     return {**reply_to_dict(digest.reply), "digest": {"list_date": digest.list_date, "sources": digest.sources}}
 
 
-def _waiting_state(channel: ChannelConfig) -> str:
-    return f"scheduler.waiting.{channel.id}"
+def _waiting_state(channel: ChannelConfig, every: Every) -> str:
+    suffix = "" if every == "day" else f".{every}"  # the daily one keeps the name it always had
+    return f"scheduler.waiting.{channel.id}{suffix}"
 
 
 def _where(channel: ChannelConfig) -> str:

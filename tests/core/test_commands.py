@@ -131,12 +131,41 @@ async def test_digest_config_saves_the_channel(testbot, store):
     ("/digest config colour=blue", "Unknown setting"),
     ("/digest config filter=\"unclosed", "quote"),
     ("/digest config sources=nonsense!!", "sources"),
+    ("/digest config every=fortnight", "day, week or month"),
+    ("/digest config every=week day=someday", "weekday"),
+    ("/digest config lag=3", "yesterday's list"),
 ])
 async def test_digest_config_rejects_bad_values_clearly(testbot, store, line, fragment):
     reply = await testbot.exec_command(line)
     assert isinstance(reply, Error)
     assert fragment in reply.text
     assert store.get_channel("console", "lab", "general") is None
+
+
+async def test_digest_config_sets_weekly_and_monthly_posts_and_says_when_the_next_one_is(testbot, store):
+    reply = await testbot.exec_command("/digest config every=week day=fri time=08:00 tz=UTC")
+    assert isinstance(reply, Notice), reply
+    channel = store.get_channel("console", "lab", "general")
+    assert (channel.every, channel.week_day) == ("week", "fri")
+    assert "weekly on Friday at 08:00" in reply.text and "daily" not in reply.text
+    assert "Next post: Fri 27 Nov 08:00" in reply.text  # Tue 24 Nov today
+    both = await testbot.exec_command("/digest config every=day,month lag=1")
+    assert "daily at 08:00 (yesterday's list" in both.text and "monthly on the 1st" in both.text
+    assert "Next post: Wed 25 Nov 08:00" in both.text  # 08:00 passed today
+
+
+async def test_dropping_a_schedule_or_turning_posts_off_cancels_what_waits_to_go_out(testbot, store):
+    from paperboy.bot.models import Target
+    await testbot.exec_command("/digest config every=day,week")
+    channel = store.get_channel("console", "lab", "general")
+    target = Target("console", "lab", "general")
+    store.enqueue_delivery(f"weekly:{channel.id}:2026-11-30", "daily", target, {"kind": "notice", "text": "w"}, "t")
+    store.enqueue_delivery(f"daily:{channel.id}:2026-11-30", "daily", target, {"kind": "notice", "text": "d"}, "t")
+    await testbot.exec_command("/digest config every=day")
+    assert store.get_delivery(f"weekly:{channel.id}:2026-11-30").status == "cancelled"
+    assert store.get_delivery(f"daily:{channel.id}:2026-11-30").status == "pending"
+    await testbot.exec_command("/digest off")
+    assert store.get_delivery(f"daily:{channel.id}:2026-11-30").status == "cancelled"
 
 
 async def test_digest_config_in_a_dm_is_refused(testbot):

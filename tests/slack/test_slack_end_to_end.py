@@ -60,7 +60,7 @@ async def test_channel_gets_its_list_once_at_nine_new_york_across_restarts(fake,
     clock.set(new_york(24, 8, 0))
     async with Running(db_path, clock, fake) as bot:
         answer = await slash(fake, "digest config time=09:00 tz=America/New_York top=3", user="U0ALICE")
-        assert "Daily post on" in answer.all_text
+        assert "Posts on: daily" in answer.all_text
         await bot.round()
         clock.set(new_york(24, 8, 59))
         await bot.round()

@@ -76,7 +76,7 @@ async def test_configuring_over_http_checks_rights_like_socket_mode(fake, http_s
     assert status == 200 and "Only people who can manage" in text
     body = command_body(fake, "digest config time=09:00 tz=America/New_York", user="U0ALICE")
     status, text = await post(http_slack, body, signed(body))
-    assert status == 200 and "Daily post on" in text
+    assert status == 200 and "Posts on: daily" in text
     assert store.get_channel("slack", "T0PAPERS", "C0PAPERS").tz == "America/New_York"
 
 

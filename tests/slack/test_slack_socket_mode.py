@@ -84,7 +84,7 @@ async def test_invalid_subscription_query_gets_a_clear_error(fake, slack, store)
 
 async def test_channel_creator_configures_the_daily_post(fake, slack, store):
     answer = await slash(fake, "digest config time=09:00 tz=America/New_York top=5", user="U0ALICE")
-    assert answer.ephemeral and "Daily post on" in answer.all_text
+    assert answer.ephemeral and "Posts on: daily" in answer.all_text
     channel = store.get_channel("slack", "T0PAPERS", "C0PAPERS")
     assert (channel.daily_time, channel.tz, channel.top_n, channel.enabled) == ("09:00", "America/New_York", 5, True)
 
@@ -95,7 +95,7 @@ async def test_workspace_admin_configures_any_channel_and_others_cannot(fake, sl
     assert store.get_channel("slack", "T0PAPERS", "C0PAPERS") is None
 
     allowed = await slash(fake, "digest config time=07:30 tz=Europe/Berlin", user="U0ADMIN")
-    assert "Daily post on" in allowed.all_text
+    assert "Posts on: daily" in allowed.all_text
     assert store.get_channel("slack", "T0PAPERS", "C0PAPERS").tz == "Europe/Berlin"
 
     off = await slash(fake, "digest off", user="U0BOB")
@@ -220,7 +220,7 @@ async def test_when_slack_cannot_say_who_may_configure_the_answer_is_no(fake, sl
     assert "Only people who can manage" in answer.all_text
     assert store.get_channel("slack", "T0PAPERS", "C0PAPERS") is None
     retried = await slash(fake, "digest config time=09:00", user="U0ALICE")  # failures are not remembered
-    assert "Daily post on" in retried.all_text
+    assert "Posts on: daily" in retried.all_text
 
 
 async def test_connected_says_whether_the_socket_is_up_for_health_checks(fake, slack):

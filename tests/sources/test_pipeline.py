@@ -1,10 +1,12 @@
 """One ingest round as `paperboy run` does it: sources in, papers stored, subscribers alerted once."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import copy
+import json
+from datetime import UTC, date, datetime
 
 import pytest
-from fake_paper_sources import Reply
+from fake_paper_sources import Reply, fixture_bytes
 
 from paperboy.bot.delivery.pipeline import ingest_once
 from paperboy.bot.sources import Sources
@@ -21,6 +23,7 @@ def sources(fake_sources, http_client, sleeps, quick_policy):
 
 
 async def test_a_round_stores_the_day_and_alerts_each_match_once(fake_sources, sources, store):
+    fake_sources.route("/api/daily_papers", Reply(200, b"[]"))  # the days before: empty lists
     fake_sources.serve_fixture("hf_daily_papers_2026-11-24.json")
     fake_sources.route("/api/daily_papers", Reply(200, b"[]"), query={"date": "2026-11-23"})
     sub = store.add_subscription("slack", "T1", "U1", "C1", "dm", "memory", NOW.isoformat())
@@ -43,6 +46,7 @@ async def test_a_round_stores_the_day_and_alerts_each_match_once(fake_sources, s
 
 
 async def test_a_failing_source_is_reported_and_the_others_still_run(fake_sources, sources, store):
+    fake_sources.route("/api/daily_papers", Reply(200, b"[]"))
     fake_sources.serve_fixture("hf_daily_papers_2026-11-24.json")
     fake_sources.route("/api/daily_papers", Reply(500, b"oops"), query={"date": "2026-11-23"})
     fake_sources.route("/api/query", Reply(503, b"down", "text/plain"))
@@ -54,6 +58,58 @@ async def test_a_failing_source_is_reported_and_the_others_still_run(fake_source
     assert any("hf 2026-11-23" in f for f in summary["failures"])
     assert any("arxiv cs.LG" in f for f in summary["failures"])
     assert store.count_papers() == 12
+
+
+def _week_of_lists(fake_sources, rise_by: dict[str, int]) -> None:
+    """Each of the 7 days up to 24 Nov lists one paper of the fixture; its upvotes are the fixture's
+    plus whatever rise_by (a shared, mutable count) says by then."""
+    items = json.loads(fixture_bytes("hf_daily_papers_2026-11-24.json"))
+
+    def listed(query: dict[str, str]) -> Reply:
+        day = query["date"]
+        back = (date(2026, 11, 24) - date.fromisoformat(day)).days
+        if not 0 <= back < len(items):
+            return Reply(200, b"[]")
+        item = copy.deepcopy(items[back])
+        item["paper"]["upvotes"] += rise_by["now"]
+        return Reply(200, json.dumps([item]).encode())
+
+    fake_sources.route("/api/daily_papers", dynamic=listed)
+
+
+async def test_once_a_day_the_last_seven_days_lists_are_fetched_again_for_their_upvotes(fake_sources, sources,
+                                                                                        store):
+    rise = {"now": 0}
+    _week_of_lists(fake_sources, rise)
+    await ingest_once(store, sources, NOW)
+    asked = [s.query["date"] for s in fake_sources.requests_to("/api/daily_papers")]
+    assert sorted(asked) == [f"2026-11-{d}" for d in range(18, 25)]  # one request per day's list
+    five_days_back = store.daily_list("2026-11-19", "hf")
+    [(paper, first_count)] = five_days_back
+
+    rise["now"] = 40  # upvotes kept coming in
+    await ingest_once(store, sources, NOW.replace(hour=18))  # later the same day: today and yesterday only
+    asked = [s.query["date"] for s in fake_sources.requests_to("/api/daily_papers")]
+    assert len(asked) == 7 + 2
+    assert store.daily_list("2026-11-19", "hf")[0][1] == first_count
+
+    await ingest_once(store, sources, NOW.replace(day=25, hour=6))  # the next day: the week again
+    asked = [s.query["date"] for s in fake_sources.requests_to("/api/daily_papers")]
+    assert len(asked) == 7 + 2 + 7
+    assert store.daily_list("2026-11-19", "hf")[0][1] == first_count + 40
+    assert store.get_paper(paper.key).upvotes == first_count + 40
+
+
+async def test_a_refresh_that_failed_is_tried_again_on_the_next_round(fake_sources, sources, store):
+    fake_sources.route("/api/daily_papers", Reply(200, b"[]"))
+    fake_sources.route("/api/daily_papers", Reply(500, b"oops"), query={"date": "2026-11-20"})
+    await ingest_once(store, sources, NOW)
+    fake_sources.route("/api/daily_papers", Reply(200, b"[]"), query={"date": "2026-11-20"})
+    before = len(fake_sources.requests_to("/api/daily_papers"))
+    await ingest_once(store, sources, NOW.replace(hour=13))
+    assert len(fake_sources.requests_to("/api/daily_papers")) - before == 7
+    await ingest_once(store, sources, NOW.replace(hour=14))
+    assert len(fake_sources.requests_to("/api/daily_papers")) - before == 7 + 2
 
 
 async def test_news_stored_by_a_process_that_died_before_alerting_is_alerted_on_the_next_round(
