@@ -9,8 +9,8 @@ from paperboy.bot.commands.channel_settings import digest_words, quoted, read_se
 from paperboy.bot.commands.invocation import Invocation
 from paperboy.bot.commands.spec import Context, settings_of, usage
 from paperboy.bot.delivery.digest import build_digest_explained
-from paperboy.bot.delivery.schedules import next_post_date, posts_of, schedules_of, weekday_name
 from paperboy.bot.delivery.scheduler import all_posts_of
+from paperboy.bot.delivery.schedules import next_post_date, posts_of, schedules_of, weekday_name
 from paperboy.bot.models import ChannelConfig, Notify
 from paperboy.bot.replies import Card, Error, Notice, PaperList, Reply, SourcesState
 from paperboy.bot.search.matcher import Match
