@@ -1,7 +1,7 @@
 """The command table: every chat command paperboy speaks, declared once."""
 from __future__ import annotations
 
-from paperboy.bot.commands import handlers
+from paperboy.bot.commands import handlers, reading
 from paperboy.bot.commands.spec import Argument, CommandSpec
 
 
@@ -86,6 +86,31 @@ def build_specs() -> tuple[CommandSpec, ...]:
                 digest_config,
                 CommandSpec(name="off", description="Stop this channel's daily post", handler=handlers.digest_off,
                             needs_configure=True, ephemeral=True),
+            ),
+        ),
+        CommandSpec(
+            name="saved",
+            description="Your reading list: papers you saved, and their BibTeX",
+            handler=reading.saved,
+            ephemeral=True,
+            usage="[add <id> | remove N | bibtex | clear]",
+            subcommands=(
+                CommandSpec(name="list", description="Show your reading list, newest first", handler=reading.saved,
+                            ephemeral=True),
+                CommandSpec(name="add", description="Save a paper to your reading list", handler=reading.saved,
+                            ephemeral=True, usage="<arXiv id, link or title>",
+                            arguments=(Argument("paper", "An arXiv id or link, or a title", autocomplete="titles"),)),
+                CommandSpec(name="remove", description="Take paper N off your reading list", handler=reading.saved,
+                            ephemeral=True, usage="N",
+                            arguments=(Argument("number", "The paper's number in /saved", kind="integer"),)),
+                CommandSpec(name="bibtex", description="BibTeX for your reading list (or one paper)",
+                            handler=reading.saved, ephemeral=True, usage="[id]",
+                            arguments=(Argument("paper", "Only this paper", required=False,
+                                                autocomplete="titles"),)),
+                CommandSpec(name="clear", description="Empty your reading list (asks to confirm)",
+                            handler=reading.saved, ephemeral=True, usage="[confirm]",
+                            arguments=(Argument("confirm", "Type confirm to empty the list", required=False,
+                                                max_length=10),)),
             ),
         ),
         CommandSpec(

@@ -309,3 +309,69 @@ async def test_digest_sources_are_checked_against_arxiv_s_categories(testbot, st
         assert stored in ("cs.LG,math.AG", "astro-ph.GA")  # in arXiv's own spelling
     else:
         assert isinstance(reply, Error) and answer in reply.text
+
+
+# ---- /saved ------------------------------------------------------------------------------
+
+async def test_saved_add_list_remove_in_order_newest_first(testbot):
+    from paperboy.bot.replies import Document
+    assert "empty" in (await testbot.exec_command("/saved")).text
+    added = await testbot.exec_command("/saved add 2309.12288")
+    assert isinstance(added, Notice) and "Saved “The Reversal Curse" in added.text
+    testbot.clock.advance(seconds=60)
+    await testbot.exec_command("/saved add retro search untaken paths")
+    again = await testbot.exec_command("/saved add arxiv.org/abs/2309.12288")
+    assert "already on your reading list" in again.text
+    listed = await testbot.exec_command("/saved")
+    assert isinstance(listed, PaperList) and listed.numbered
+    assert [s.paper.key for s in listed.items] == ["2504.04383", "2309.12288"]
+    removed = await testbot.exec_command("/saved remove 1")
+    assert "Retro-Search" in removed.text
+    assert [s.paper.key for s in (await testbot.exec_command("/saved")).items] == ["2309.12288"]
+    export = await testbot.exec_command("/saved bibtex")
+    assert isinstance(export, Document) and export.filename.endswith(".bib")
+    assert "eprint = {2309.12288}" in export.text and "Retro" not in export.text
+
+
+async def test_a_reading_list_is_its_owners_alone(testbot):
+    await testbot.exec_command("/saved add 2309.12288", user="alice")
+    bob = await testbot.exec_command("/saved", user="bob")
+    assert isinstance(bob, Notice) and "empty" in bob.text
+    assert isinstance(await testbot.exec_command("/saved remove 1", user="bob"), Error)
+    cleared = await testbot.exec_command("/saved clear confirm", user="bob")
+    assert "already empty" in cleared.text
+    # Alice's list is the same in another channel and in a DM: it is hers, not the channel's.
+    elsewhere = await testbot.exec_command("/saved", user="alice", is_dm=True)
+    assert [s.paper.key for s in elsewhere.items] == ["2309.12288"]
+
+
+async def test_saved_clear_asks_first_then_empties_the_list(testbot):
+    await testbot.exec_command("/saved add 2309.12288")
+    await testbot.exec_command("/saved add 2504.04383")
+    asked = await testbot.exec_command("/saved clear")
+    assert "all 2 papers" in asked.text and "/saved clear confirm" in asked.text
+    assert len((await testbot.exec_command("/saved")).items) == 2
+    done = await testbot.exec_command("/saved clear confirm")
+    assert "Cleared your reading list (2 papers)" in done.text
+    assert "empty" in (await testbot.exec_command("/saved")).text
+
+
+@pytest.mark.parametrize("line,fragment", [
+    ("/saved add", "Which paper"),
+    ("/saved add " + "x" * 1500, "characters"),
+    ("/saved add zzzzqqqq wwwwvvvv", "couldn't find"),
+    ("/saved remove 9", "empty"),
+    ("/saved remove first", "Which one"),
+    ("/saved frobnicate", "/saved add"),
+])
+async def test_saved_answers_bad_input_clearly(testbot, line, fragment):
+    reply = await testbot.exec_command(line)
+    assert isinstance(reply, Error | Notice) and fragment in reply.text, reply
+
+
+async def test_one_papers_bibtex_parses_back(testbot):
+    import bibtexparser
+    reply = await testbot.exec_command("/saved bibtex 2401.00003")
+    [entry] = bibtexparser.loads(reply.text).entries
+    assert entry["eprint"] == "2401.00003" and entry["archiveprefix"] == "arXiv"
+    assert r"\textbackslash" not in entry["title"] and "@everyone" in entry["title"]

@@ -49,7 +49,7 @@ async def test_start_syncs_the_commands_generated_from_the_specs(running, fake, 
     assert put.body == command_payloads(core.specs)
     assert put.headers["Authorization"] == f"Bot {fake.token}"
     names = [c["name"] for c in put.body]
-    assert names == ["paper", "subscribe", "unsubscribe", "subscriptions", "digest", "help"]
+    assert names == ["paper", "subscribe", "unsubscribe", "subscriptions", "digest", "saved", "help"]
     (identify,) = fake.identifies
     assert identify["intents"] == 1  # guilds only: no privileged intent
     assert identify["shard"] == [0, 1]

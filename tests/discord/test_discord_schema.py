@@ -28,7 +28,7 @@ def by_name(items):
 
 def test_every_spec_becomes_a_slash_command_usable_in_servers_and_dms():
     commands = by_name(command_payloads(build_specs()))
-    assert set(commands) == {"paper", "subscribe", "unsubscribe", "subscriptions", "digest", "help"}
+    assert set(commands) == {"paper", "subscribe", "unsubscribe", "subscriptions", "digest", "saved", "help"}
     for command in commands.values():
         assert command["type"] == 1 and 1 <= len(command["description"]) <= 100
         assert command["contexts"] == [0, 1] and command["integration_types"] == [0]
@@ -52,10 +52,18 @@ def test_digest_has_show_config_and_off_subcommands_with_typed_options():
     subs = by_name(digest["options"])
     assert set(subs) == {"show", "config", "off"} and all(s["type"] == SUB_COMMAND for s in subs.values())
     config = by_name(subs["config"]["options"])
-    assert set(config) == {"time", "tz", "top", "min_upvotes", "filter", "sources", "threads"}
+    assert set(config) == {"time", "tz", "top", "min_upvotes", "filter", "sources", "threads", "every", "day", "lag"}
     assert config["tz"]["autocomplete"] is True and config["time"]["max_length"] == 5
     assert config["top"]["type"] == INTEGER and config["threads"]["type"] == BOOLEAN
     assert "max_length" not in config["top"] and not any(o["required"] for o in config.values())
+
+
+def test_saved_has_list_add_remove_bibtex_and_clear():
+    saved = by_name(command_payloads(build_specs()))["saved"]
+    subs = by_name(saved["options"])
+    assert set(subs) == {"list", "add", "remove", "bibtex", "clear"}
+    assert by_name(subs["add"]["options"])["paper"]["autocomplete"] is True
+    assert by_name(subs["remove"]["options"])["number"]["type"] == INTEGER
 
 
 def test_required_options_come_first_and_names_and_descriptions_fit_discord():
