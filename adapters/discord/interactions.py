@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import discord
@@ -12,6 +14,7 @@ from paperboy.adapters.discord.render import Outgoing, render
 from paperboy.adapters.discord.schema import CommandCall, argument_for, read_command, spec_for
 from paperboy.adapters.discord.text import plain
 from paperboy.adapters.discord.transport import send_kwargs
+from paperboy.bot.commands.card_actions import command_for
 from paperboy.bot.commands.dispatch import Core
 from paperboy.bot.commands.invocation import Invocation, Place
 from paperboy.bot.commands.spec import CommandSpec
@@ -86,6 +89,8 @@ class InteractionHandler:
                 await self.autocomplete(interaction)
             elif interaction.type is discord.InteractionType.application_command:
                 await self.command(interaction)
+            elif interaction.type is discord.InteractionType.component:
+                await self.component(interaction)
         except discord.HTTPException as exc:
             log.warning("answering interaction %s failed: %s", interaction.id, exc)
         except Exception:
@@ -110,14 +115,30 @@ class InteractionHandler:
                                 private=True)
             return
         declared = sub or spec
-        inv = invocation_for(interaction, call, spec, sub)
+        await self._answer(interaction, invocation_for(interaction, call, spec, sub), declared,
+                           lambda reply: is_private(declared, reply))
+
+    async def component(self, interaction: discord.Interaction) -> None:
+        """A card's Save, BibTeX or Similar button: the command it stands for, answered to the clicker only."""
+        asked = command_for(str((interaction.data or {}).get("custom_id") or ""))
+        spec = self.core.spec(asked[0]) if asked else None
+        if asked is None or spec is None:
+            return  # another app's component, or a link button: not ours to answer
+        command, args = asked
+        inv = Invocation(command=command, args=args, user=str(interaction.user.id), place=place_of(interaction),
+                         can_configure=can_configure(interaction))
+        await self._answer(interaction, inv, replace(spec, ephemeral=True), lambda reply: True)
+
+    async def _answer(self, interaction: discord.Interaction, inv: Invocation, declared: CommandSpec,
+                      private: Callable[[Reply], bool]) -> None:
+        """Answers directly when the core is quick enough, else defers and follows up."""
         answer = asyncio.ensure_future(self.core.dispatch(inv))
         try:
             budget = self.lookup_within if declared.may_be_slow else self.answer_within
             done = (await asyncio.wait({answer}, timeout=budget))[0] if budget > 0 else set()
             if done:
                 reply = answer.result()
-                await self._respond(interaction, render(reply), private=is_private(declared, reply))
+                await self._respond(interaction, render(reply), private=private(reply))
                 return
             await interaction.response.defer(ephemeral=declared.ephemeral, thinking=True)
             reply = await answer
@@ -125,8 +146,7 @@ class InteractionHandler:
             if not answer.done():
                 answer.cancel()
                 await asyncio.gather(answer, return_exceptions=True)
-        await self._follow_up(interaction, render(reply), private=is_private(declared, reply),
-                              deferred_private=declared.ephemeral)
+        await self._follow_up(interaction, render(reply), private=private(reply), deferred_private=declared.ephemeral)
 
     async def _respond(self, interaction: discord.Interaction, messages: list[Outgoing], *, private: bool) -> None:
         first, rest = messages[0], messages[1:]

@@ -15,6 +15,7 @@ EMBED_TOTAL = 6000  # all embeds of one message together
 EMBEDS_PER_MESSAGE = 10
 BUTTON_LABEL = 80
 BUTTON_URL = 512
+CUSTOM_ID = 100
 BUTTONS_PER_ROW = 5
 ROWS_PER_MESSAGE = 5
 THREAD_NAME = 100
@@ -35,7 +36,8 @@ def embed_chars(embed: dict[str, Any]) -> int:
     return total
 
 
-def problems(content: str, embeds: list[dict[str, Any]], buttons: list[tuple[str, str]]) -> list[str]:
+def problems(content: str, embeds: list[dict[str, Any]], buttons: list[tuple[str, str]],
+             actions: list[tuple[str, str]] = ()) -> list[str]:
     """Every limit one message breaks; empty when Discord would accept it."""
     found = []
     if len(content) > MESSAGE_CHARS:
@@ -58,8 +60,11 @@ def problems(content: str, embeds: list[dict[str, Any]], buttons: list[tuple[str
                 found.append("field too long")
         if len((e.get("footer") or {}).get("text") or "") > FOOTER_TEXT:
             found.append("footer too long")
-    if len(buttons) > BUTTONS_PER_ROW * ROWS_PER_MESSAGE:
+    if len(buttons) > BUTTONS_PER_ROW or len(actions) > BUTTONS_PER_ROW:  # a row of links, a row of actions
         found.append("too many buttons")
+    for label, custom_id in actions:
+        if not label or len(label) > BUTTON_LABEL or not custom_id or len(custom_id) > CUSTOM_ID:
+            found.append(f"bad action {label!r}")
     for label, url in buttons:
         if not label or len(label) > BUTTON_LABEL or len(url) > BUTTON_URL:
             found.append(f"bad button {label!r}")

@@ -10,8 +10,9 @@ from typing import Any
 
 from paperboy.adapters.discord import limits
 from paperboy.adapters.discord.text import escape, escaped_within, masked_link, one_line, plain, safe_url, trim_words
+from paperboy.bot.commands.card_actions import card_buttons
 from paperboy.bot.models import Paper
-from paperboy.bot.replies import Card, Error, PaperList, Reply, Scored
+from paperboy.bot.replies import Attachment, Card, Chart, Document, Error, PaperList, Reply, Scored
 from paperboy.bot.text import readable_math
 
 COLOR = 0xF5A623
@@ -28,13 +29,16 @@ _CONTENT_BUDGET = limits.MESSAGE_CHARS - 40
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One Discord message: content, embeds (API dicts) and link buttons (label, url)."""
+    """One Discord message: content, embeds (API dicts), link buttons (label, url), action buttons
+    (label, custom_id) and attached files."""
     content: str = ""
     embeds: tuple[dict[str, Any], ...] = ()
     buttons: tuple[tuple[str, str], ...] = ()
+    actions: tuple[tuple[str, str], ...] = ()
+    files: tuple[Attachment, ...] = ()
 
     def problems(self) -> list[str]:
-        return limits.problems(self.content, list(self.embeds), list(self.buttons))
+        return limits.problems(self.content, list(self.embeds), list(self.buttons), list(self.actions))
 
 
 def render(reply: Reply) -> list[Outgoing]:
@@ -43,6 +47,10 @@ def render(reply: Reply) -> list[Outgoing]:
         return [render_card(reply)]
     if isinstance(reply, PaperList):
         return render_list(reply)
+    if isinstance(reply, Chart):
+        return [render_chart(reply)]
+    if isinstance(reply, Document):
+        return render_document(reply)
     if isinstance(reply, Error):
         return render_text("⚠️ " + reply.text)
     return render_text(reply.text)
@@ -78,7 +86,8 @@ def render_card(card: Card) -> Outgoing:
     if footer:
         embed["footer"] = {"text": footer}
     content = escaped_within(card.note, _CONTENT_BUDGET) if card.note else ""
-    return Outgoing(content=content, embeds=(embed,), buttons=link_buttons(paper))
+    return Outgoing(content=content, embeds=(embed,), buttons=link_buttons(paper),
+                    actions=tuple(card_buttons(paper.key)))
 
 
 def authors_line(authors: tuple[str, ...], limit: int) -> str:
@@ -185,6 +194,30 @@ def _messages_of(embeds: list[dict[str, Any]]) -> list[Outgoing]:
         messages[-1].append(embed)
         total += size
     return [Outgoing(embeds=tuple(group)) for group in messages if group]
+
+
+# ---- a chart and a document -------------------------------------------------------------------
+
+def render_chart(chart: Chart) -> Outgoing:
+    """The picture inside an embed, the most upvoted matching papers under it."""
+    embed: dict[str, Any] = {"type": "rich", "color": COLOR, "title": escaped_within(chart.title, limits.EMBED_TITLE),
+                             "image": {"url": f"attachment://{chart.image.filename}"}}
+    lines = [_list_line(n, item) for n, item in enumerate(chart.top, 1)]
+    if lines:
+        embed["description"] = _join_within(["**Most upvoted**", *lines], _DESCRIPTION_BUDGET)
+    if chart.note:
+        embed["footer"] = {"text": plain(trim_words(one_line(chart.note), limits.FOOTER_TEXT))}
+    return Outgoing(embeds=(embed,), files=(chart.image,))
+
+
+def render_document(document: Document) -> list[Outgoing]:
+    """In a code block when it fits in one message, else attached as a file."""
+    title = escaped_within(document.title, 200)
+    block = f"{title}\n```\n{document.text.rstrip()}\n```"
+    if "```" not in document.text and len(block) <= _CONTENT_BUDGET:
+        return [Outgoing(content=block)]
+    attached = Attachment(document.filename, document.text.encode(), document.mime, alt=document.title)
+    return [Outgoing(content=f"{title} (attached: {plain(document.filename)})", files=(attached,))]
 
 
 # ---- plain text (notices and errors) ----------------------------------------------------------

@@ -208,8 +208,20 @@ class FakeDiscord:
         if not request.path.startswith("/api/v10/"):
             return await handler(request)
         body: Any = None
-        raw = await request.read()
-        if raw:
+        files: list[dict[str, Any]] = []
+        if request.content_type == "multipart/form-data":
+            # discord.py sends attachments as payload_json plus files[n] parts, as Discord documents.
+            reader = await request.multipart()
+            while (part := await reader.next()) is not None:
+                data = await part.read()
+                if part.name == "payload_json":
+                    body = json.loads(data)
+                else:
+                    files.append({"name": part.name, "filename": part.filename, "data": bytes(data),
+                                  "content_type": part.headers.get("Content-Type", "")})
+            if isinstance(body, dict):
+                body["_files"] = files
+        elif raw := await request.read():
             if request.content_type == "application/json":
                 body = json.loads(raw)
             else:
@@ -479,6 +491,15 @@ class FakeDiscord:
             channel_data.update(id=channel_id or self.channel_ids(guild)[0], guild_id=guild)
         data["channel"] = channel_data
         data["channel_id"] = channel_data["id"]
+        return data
+
+    def component_payload(self, custom_id: str, *, user_id: str = "555555555555555555", dm: bool = False,
+                          channel_id: str | None = None) -> dict[str, Any]:
+        """An INTERACTION_CREATE for a click on a message's button (type 3, component_type 2)."""
+        data = self.interaction_payload("unused", user_id=user_id, dm=dm, channel_id=channel_id)
+        data["type"] = 3
+        data["data"] = {"custom_id": custom_id, "component_type": 2}
+        data["message"] = self._message(data["channel_id"], {"content": "", "embeds": []})
         return data
 
     async def interact(self, data: dict[str, Any]) -> InteractionRecord:

@@ -67,6 +67,8 @@ def limit_violations(body: dict[str, Any]) -> list[str]:
                     found.append(f"link button url {button.get('url')!r}")
                 if not button.get("label") or len(button["label"]) > 80:
                     found.append(f"button label {button.get('label')!r}")
+            elif not 0 < len(str(button.get("custom_id") or "")) <= 100 or "url" in button:
+                found.append(f"button custom_id {button.get('custom_id')!r}")
     if not content and not embeds and not rows:
         found.append("an empty message")
     return found

@@ -82,8 +82,11 @@ async def test_paper_answers_with_a_public_card_that_pings_nobody(running, fake)
     assert data["allowed_mentions"] == {"parse": []}
     (embed,) = data["embeds"]
     assert embed["url"] == "https://arxiv.org/abs/2309.12288" and "Reversal Curse" in embed["title"]
-    buttons = [b["label"] for row in data["components"] for b in row["components"]]
-    assert buttons == ["arXiv", "PDF", "Hugging Face", "Code"]
+    links, actions = ([b["label"] for b in row["components"]] for row in data["components"])
+    assert links == ["arXiv", "PDF", "Hugging Face", "Code"]
+    assert actions == ["Save", "BibTeX", "Similar"]
+    assert [b["custom_id"] for b in data["components"][1]["components"]] == [
+        "pb:save:2309.12288", "pb:bibtex:2309.12288", "pb:similar:2309.12288"]
     assert record.answered_after < 3.0
 
 
