@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from paperboy.adapters.slack.text import chunks, escape, fit, one_line, safe_url
+from paperboy.bot.commands.card_actions import CARD_ACTIONS, action_value
 from paperboy.bot.models import Paper
-from paperboy.bot.replies import Card, Error, PaperList, Reply, Scored
+from paperboy.bot.replies import Card, Chart, Document, Error, PaperList, Reply, Scored
 from paperboy.bot.serialize import reply_text
 
 MAX_BLOCKS = 50
@@ -24,6 +25,7 @@ MAX_FALLBACK = 3000
 CARD_SUMMARY = 700
 LIST_ITEM_TEXT = 600
 SHARE_ACTION = "paperboy_share"
+CARD_ACTION = "paperboy_card_"  # + the action's name: paperboy_card_save, paperboy_card_bibtex, ...
 
 Block = dict[str, Any]
 
@@ -122,6 +124,11 @@ def card_blocks(card: Card, *, share: bool = False, shared_by: str | None = None
     if share:
         buttons.append({"type": "button", "text": _plain("Post to channel", MAX_BUTTON_TEXT),
                         "style": "primary", "action_id": SHARE_ACTION, "value": share_value(paper)})
+    for action in CARD_ACTIONS:
+        value = action_value(action, paper.key)
+        if value is not None:
+            buttons.append({"type": "button", "text": _plain(action.label, MAX_BUTTON_TEXT),
+                            "action_id": CARD_ACTION + action.name, "value": value})
     if buttons:
         blocks.append({"type": "actions", "block_id": "paperboy_card_actions", "elements": buttons[:25]})
     if shared_by:
@@ -171,6 +178,30 @@ def text_blocks(text: str, *, warning: bool = False) -> list[Block]:
     return blocks
 
 
+def chart_blocks(chart: Chart) -> list[Block]:
+    """What goes with the uploaded picture: the numbers and the most upvoted matching papers."""
+    blocks: list[Block] = [_header(chart.title)]
+    if chart.note:
+        blocks.append(_context(chart.note))
+    if chart.top:
+        blocks.append(_context("Most upvoted:"))
+        blocks += [_list_item(n, item) for n, item in enumerate(chart.top, 1)]
+    return blocks
+
+
+def document_fits(document: Document) -> bool:
+    return "```" not in document.text and len(escape(document.text)) <= MAX_SECTION - 10
+
+
+def document_blocks(document: Document) -> list[Block]:
+    """A short document in a code block (escaped, so it formats and pings nothing), else a pointer
+    to the file it is sent as."""
+    if document_fits(document):
+        return [_context(document.title), {"type": "section", "text": _mrkdwn(f"```{escape(document.text)}```")}]
+    return text_blocks(f"{document.title}: sent to you as the file {document.filename} in your direct messages "
+                       "with paperboy.")
+
+
 def fallback_text(reply: Reply) -> str:
     """The notification text: escaped, so it pings no one, and short enough for any client."""
     return fit(reply_text(reply), MAX_FALLBACK) or "paperboy"
@@ -182,6 +213,10 @@ def render(reply: Reply, *, share: bool = False, shared_by: str | None = None) -
         blocks = card_blocks(reply, share=share, shared_by=shared_by)
     elif isinstance(reply, PaperList):
         blocks = list_blocks(reply)
+    elif isinstance(reply, Chart):
+        blocks = chart_blocks(reply)
+    elif isinstance(reply, Document):
+        blocks = document_blocks(reply)
     elif isinstance(reply, Error):
         blocks = text_blocks(reply.text, warning=True)
     else:

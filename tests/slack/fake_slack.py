@@ -135,6 +135,7 @@ class FakeSlack:
         self.users: dict[str, User] = {}
         self.failures: dict[str, deque[Failure]] = defaultdict(deque)
         self.history: dict[str, list[dict[str, Any]]] = defaultdict(list)  # channel -> messages, oldest first
+        self.uploads: dict[str, dict[str, Any]] = {}  # file id -> what files upload v2 sent, step by step
         self.drops: dict[str, int] = defaultdict(int)  # method -> calls to carry out, then drop the connection
         self.valid_tokens = {BOT_TOKEN}
         self.valid_app_tokens = {APP_TOKEN}
@@ -186,6 +187,7 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self._api)
         app.router.add_get("/link/", self._websocket)
         app.router.add_post("/response/{rid}", self._response_url)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -374,6 +376,48 @@ class FakeSlack:
         return {"ok": True, "user": {"id": user.id, "team_id": TEAM, "name": user.name, "deleted": user.deleted,
                                      "is_admin": user.is_admin, "is_owner": user.is_owner,
                                      "is_primary_owner": False, "is_bot": False}}
+
+    # ---- files upload v2: get an upload URL, send the bytes there, complete into a channel ---------
+
+    def _m_files_getUploadURLExternal(self, params):
+        if not params.get("filename") or not str(params.get("length") or "").isdigit():
+            raise SlackError("invalid_arguments")
+        file_id = f"F{len(self.uploads) + 1:07d}"
+        self.uploads[file_id] = {"filename": params["filename"], "length": int(params["length"]),
+                                 "alt_txt": params.get("alt_txt"), "data": None, "completed": False}
+        return {"ok": True, "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}", "file_id": file_id}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        upload = self.uploads.get(request.match_info["file_id"])
+        if upload is None:
+            return web.Response(status=404, text="unknown upload")
+        data = await request.read()
+        if len(data) != upload["length"]:
+            return web.Response(status=400, text="length mismatch")
+        upload["data"] = data
+        return web.Response(text=f"OK - {len(data)}")
+
+    def _m_files_completeUploadExternal(self, params):
+        files = params.get("files")
+        files = json.loads(files) if isinstance(files, str) else files
+        channel_id = params.get("channel_id")
+        if channel_id:
+            channel = self._channel(channel_id)
+            if not channel.bot_is_member:
+                raise SlackError("not_in_channel")
+        done = []
+        for item in files or []:
+            upload = self.uploads.get(item.get("id"))
+            if upload is None or upload["data"] is None:
+                raise SlackError("file_not_found")
+            upload.update(completed=True, title=item.get("title"), channel=channel_id,
+                          thread_ts=params.get("thread_ts"), initial_comment=params.get("initial_comment"))
+            done.append({"id": item["id"], "title": item.get("title"), "name": upload["filename"]})
+        self._record()
+        return {"ok": True, "files": done}
+
+    def completed_uploads(self, channel: str | None = None) -> list[dict[str, Any]]:
+        return [u for u in self.uploads.values() if u["completed"] and (channel is None or u["channel"] == channel)]
 
     # ---- response_url -----------------------------------------------------------------------
 

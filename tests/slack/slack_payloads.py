@@ -65,3 +65,13 @@ def share_click(value: str, *, response_url: str, user: str = "U0ALICE", channel
     body["response_url"] = response_url
     body["actions"][0]["value"] = value
     return body
+
+
+def card_click(action_id: str, value: str, label: str, *, response_url: str, user: str = "U0ALICE",
+               channel: str = "C0PAPERS") -> dict[str, Any]:
+    """A click on a card's Save, BibTeX or Similar button, in the recorded block_actions shape."""
+    body = share_click(value, response_url=response_url, user=user, channel=channel)
+    action = body["actions"][0]
+    action.update(action_id=action_id, text={"type": "plain_text", "text": label, "emoji": False})
+    action.pop("style", None)
+    return body

@@ -43,7 +43,7 @@ def test_events_are_the_two_listened_to():
 
 def test_scopes_are_exactly_the_ones_used():
     assert sorted(yaml_list("bot")) == sorted([
-        "commands", "chat:write", "chat:write.public", "app_mentions:read", "links:read", "links:write",
+        "commands", "chat:write", "chat:write.public", "app_mentions:read", "links:read", "links:write", "files:write",
         "im:write", "users:read", "channels:read", "groups:read",
         "channels:history", "groups:history", "im:history", "mpim:history"])
 

@@ -1,4 +1,5 @@
-"""Buttons: "Post to channel" shares a looked-up card with the channel; link buttons only need an ack."""
+"""Buttons: "Post to channel" shares a looked-up card with the channel; a card's Save, BibTeX and
+Similar run the command they stand for and answer only the clicker; link buttons only need an ack."""
 from __future__ import annotations
 
 import logging
@@ -7,9 +8,12 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from paperboy.adapters.slack.blocks import SHARE_ACTION, paper_key_from_share, render
+from paperboy.adapters.slack.blocks import CARD_ACTION, SHARE_ACTION, paper_key_from_share, render
 from paperboy.adapters.slack.context import SLACK_FAILURES, SlackContext, failure_name
-from paperboy.bot.replies import Card
+from paperboy.adapters.slack.files import carries_file, send_files
+from paperboy.bot.commands.card_actions import command_for
+from paperboy.bot.commands.invocation import Invocation, Place
+from paperboy.bot.replies import Card, Error
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +27,35 @@ def register(app: AsyncApp, ctx: SlackContext) -> None:
         async with ctx.inflight.track():
             await share(ctx, body, action, respond)
 
+    @app.action(re.compile(f"^{CARD_ACTION}[a-z]+$"))
+    async def card_action(ack, body, action, respond) -> None:
+        await ack()
+        async with ctx.inflight.track():
+            await run_card_action(ctx, body, action, respond)
+
     @app.action(re.compile(r"^paperboy_(link|open)_\d+$"))
     async def link_opened(ack) -> None:
         await ack()  # the browser opens the link; Slack still wants the click acknowledged
+
+
+async def run_card_action(ctx: SlackContext, body: dict[str, Any], action: dict[str, Any], respond) -> None:
+    asked = command_for(action.get("value") or "")
+    if asked is None:
+        return
+    command, args = asked
+    user = (body.get("user") or {}).get("id") or ""
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
+    team = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
+    place = Place(platform="slack", workspace=team, channel=channel, is_dm=channel.startswith("D"))
+    inv = Invocation(command=command, args=args, user=user, place=place, syntax=ctx.commands.syntax)
+    try:
+        reply = await ctx.core.dispatch(inv)
+    except Exception:
+        log.exception("card action %s failed", action.get("action_id"))
+        reply = Error("Something went wrong while answering that; please try again in a moment.")
+    if carries_file(reply):
+        reply = await send_files(ctx, reply, channel=channel, user=user)
+    await respond(response_type="ephemeral", replace_original=False, **render(reply).as_kwargs())
 
 
 async def share(ctx: SlackContext, body: dict[str, Any], action: dict[str, Any], respond) -> None:

@@ -10,10 +10,11 @@ from slack_bolt.async_app import AsyncApp
 
 from paperboy.adapters.slack.blocks import render
 from paperboy.adapters.slack.context import SLASH_COMMAND, SlackContext
+from paperboy.adapters.slack.files import carries_file, send_files
 from paperboy.adapters.slack.helptext import help_message
 from paperboy.bot.commands.invocation import Place
 from paperboy.bot.commands.typed import Route
-from paperboy.bot.replies import Card, Error, Notice, Reply
+from paperboy.bot.replies import Card, Chart, Document, Error, Notice, Reply
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +42,14 @@ async def answer_command(ctx: SlackContext, command: dict[str, Any], ack, respon
     try:
         if ctx.ack_budget > 0:  # 0: always answer through response_url
             await asyncio.wait({work}, timeout=ctx.ack_budget)
-        if ctx.ack_budget > 0 and work.done():
+        if ctx.ack_budget > 0 and work.done() and not carries_file(work.result()):
             await ack(**_response(ctx, route, command, work.result()))
             return
         await ack()  # inside Slack's deadline; the answer follows through response_url
         reply = await work
+        if carries_file(reply):
+            reply = await send_files(ctx, reply, channel=command.get("channel_id") or "",
+                                     user=command.get("user_id") or "")
         sent = await respond(**_response(ctx, route, command, reply))
         if getattr(sent, "status_code", 200) != 200:
             log.warning("response_url refused the answer to /paper (HTTP %s)", sent.status_code)
@@ -72,7 +76,7 @@ async def _dispatch(ctx: SlackContext, route: Route, command: dict[str, Any]) ->
 
 def _response(ctx: SlackContext, route: Route, command: dict[str, Any], reply: Reply) -> dict[str, Any]:
     lookup = route.spec is ctx.commands.lookup
-    ephemeral = (lookup or route.ephemeral or isinstance(reply, Error)
+    ephemeral = ((lookup and not isinstance(reply, Chart)) or route.ephemeral or isinstance(reply, Error | Document)
                  or (isinstance(reply, Notice) and reply.ephemeral))
     share = lookup and isinstance(reply, Card) and not place_of(command).is_dm
     message = render(reply, share=share)
