@@ -434,7 +434,7 @@ async def _ask(args: argparse.Namespace, core) -> int:
         if args.json:
             print(json.dumps(reply_to_json_result(reply), ensure_ascii=False), flush=True)
         else:
-            console.print(render(reply))
+            console.print(terminal.present(reply))
         if not found_something(reply):
             status = 1
     return status

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import tempfile
 import threading
+from pathlib import Path
 
 from rich.console import Console, Group, RenderableType
 from rich.text import Text
@@ -14,7 +17,7 @@ from paperboy.bot.commands.dispatch import Core
 from paperboy.bot.commands.invocation import Invocation, Place
 from paperboy.bot.commands.typed import TypedCommands
 from paperboy.bot.models import Target
-from paperboy.bot.replies import Reply
+from paperboy.bot.replies import Chart, Document, Reply
 
 PLACE = Place(platform="console", workspace="local", channel="terminal",
               alerts_reach="here in the terminal while `paperboy run` runs")
@@ -26,8 +29,11 @@ class ConsoleAdapter:
 
     platform = "console"
 
-    def __init__(self, core: Core, console: Console | None = None, *, user: str = "you"):
+    def __init__(self, core: Core, console: Console | None = None, *, user: str = "you",
+                 files_dir: Path | None = None):
         self.core = core
+        # Where a chart's picture or a long export is written, since a terminal shows no files.
+        self.files_dir = files_dir or Path(tempfile.gettempdir()) / "paperboy"
         self.commands = TypedCommands(core.specs)
         self.syntax = self.commands.syntax
         self.console = console or Console()
@@ -79,7 +85,7 @@ class ConsoleAdapter:
     async def send(self, target: Target, reply: Reply, *, delivery_key: str | None = None,
                    resend: bool = False) -> SendResult:
         where = f"@{target.user}" if target.mode == "dm" else f"#{target.channel}"
-        self.show(Group(Text(f"── delivery to {where} ──", style="dim"), render(reply)))
+        self.show(Group(Text(f"── delivery to {where} ──", style="dim"), self.present(reply)))
         self._sent += 1
         return SendResult(external_id=f"console-{self._sent}")
 
@@ -104,8 +110,29 @@ class ConsoleAdapter:
             return True
         if inv.command in ("quit", "exit", "q"):
             return False
-        self.console.print(render(await self.core.dispatch(inv)))
+        self.console.print(self.present(await self.core.dispatch(inv)))
         return True
+
+    def present(self, reply: Reply) -> RenderableType:
+        """The reply as the terminal shows it, its picture or long text written to a file first."""
+        saved = None
+        if isinstance(reply, Chart):
+            saved = self._keep(reply.image.filename, reply.image.data)
+        elif isinstance(reply, Document) and reply.text.count("\n@") >= 1:  # more than one entry
+            saved = self._keep(reply.filename, reply.text.encode())
+        return render(reply, str(saved) if saved else None)
+
+    def _keep(self, filename: str, data: bytes) -> Path | None:
+        stem, dot, suffix = filename.rpartition(".")
+        name = f"{stem or filename}-{hashlib.sha1(data).hexdigest()[:8]}{dot}{suffix if stem else ''}"
+        try:
+            self.files_dir.mkdir(parents=True, exist_ok=True)
+            path = self.files_dir / name
+            path.write_bytes(data)
+        except OSError as exc:
+            logging.getLogger(__name__).warning("could not write %s: %s", name, exc)
+            return None
+        return path
 
     async def interact(self) -> None:
         """The read-eval-print loop; ends on /quit or end of input."""

@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from paperboy.bot.models import Paper
-from paperboy.bot.replies import Card, Error, Notice, PaperList, Reply
+from paperboy.bot.replies import Card, Chart, Document, Error, Notice, PaperList, Reply, Series
 from paperboy.bot.text import readable_math
 
 
@@ -99,11 +99,61 @@ def render_list(reply: PaperList) -> RenderableType:
     return Panel(Group(*parts), border_style="magenta")
 
 
-def render(reply: Reply) -> RenderableType:
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(counts: tuple[int, ...] | list[int]) -> str:
+    """One character per month, its height the count against the series' peak."""
+    peak = max(counts, default=0)
+    if peak <= 0:
+        return _BARS[0] * len(counts)
+    return "".join(_BARS[min(len(_BARS) - 1, round(c / peak * (len(_BARS) - 1)))] for c in counts)
+
+
+def _series_line(series: Series, partial: str | None) -> Text:
+    line = Text(f"{series.label}  ", style="bold")
+    line.append(sparkline(series.counts), style="cyan")
+    total = sum(series.counts)
+    facts = [f"{total:,} papers"]
+    if total:
+        peak = max(range(len(series.counts)), key=lambda i: series.counts[i])
+        facts.append(f"peak {series.counts[peak]:,} in {series.months[peak]}")
+    if series.months:
+        facts.append(f"{series.months[0]} to {series.months[-1]}" + (" (last month partial)" if partial else ""))
+    line.append("  " + ", ".join(facts), style="dim")
+    return line
+
+
+def render_chart(chart: Chart, saved_to: str | None = None) -> RenderableType:
+    parts: list[RenderableType] = [Text(chart.title, style="bold")]
+    parts += [_series_line(series, chart.partial_month) for series in chart.series]
+    if saved_to:
+        parts.append(Text(f"Chart saved to {saved_to}", style="green"))
+    if chart.top:
+        parts.append(Text("Most upvoted:", style="dim"))
+        parts.append(render_list(PaperList(title="", items=chart.top)))
+    if chart.note:
+        parts.append(Text(chart.note, style="italic dim"))
+    return Panel(Group(*parts), border_style="green")
+
+
+def render_document(document: Document, saved_to: str | None = None) -> RenderableType:
+    parts: list[RenderableType] = [Text(document.title, style="bold"), Text(document.text)]
+    if saved_to:
+        parts.append(Text(f"Saved to {saved_to}", style="green"))
+    return Group(*parts)
+
+
+def render(reply: Reply, saved_to: str | None = None) -> RenderableType:
+    """A reply for the terminal; `saved_to` names the file its attachment was written to."""
     if isinstance(reply, Card):
         return render_card(reply)
     if isinstance(reply, PaperList):
         return render_list(reply)
+    if isinstance(reply, Chart):
+        return render_chart(reply, saved_to)
+    if isinstance(reply, Document):
+        return render_document(reply, saved_to)
     if isinstance(reply, Error):
         return Text(reply.text, style="bold red")
     assert isinstance(reply, Notice)
