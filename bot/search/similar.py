@@ -29,11 +29,11 @@ from paperboy.bot.text import words
 TITLE_WEIGHT = 3.0  # a title word weighs this much more than one mention in the abstract
 ABSTRACT_TOKENS = 400  # abstract words read (longer abstracts repeat their point)
 ABSTRACT_CHARS = 5000
-LOOKUPS = 32  # words whose document frequency is asked (title words first, then the abstract's most repeated)
-MAX_TERMS = 16  # words in the search
-COMMON_SHARE = 0.03  # a word in more than this share of the papers tells too little (and costs much to rank)
+LOOKUPS = 24  # words whose document frequency is asked (title words first, then the abstract's most repeated)
+MAX_TERMS = 12  # words in the search
+COMMON_SHARE = 0.02  # a word in more than this share of the papers tells too little (and costs much to rank)
 MIN_COMMON = 50  # ... counted in papers, for small libraries
-POSTINGS_BUDGET = 20_000  # index entries the search may have to rank, summed over its words
+POSTINGS_BUDGET = 8_000  # index entries the search may have to rank, summed over its words
 POOL = 50  # candidates scored again
 FTS_WEIGHTS = (5.0, 1.0, 0.0)  # title, abstract, authors: the words are the paper's title and abstract words
 IN_ABSTRACT = 0.6  # a word found only in a candidate's abstract, against one in its title
