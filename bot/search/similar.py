@@ -93,7 +93,7 @@ def distinctive_terms(store, paper: Paper) -> list[Term]:
                                                 ("abstract", paper.abstract, ABSTRACT_TOKENS, ABSTRACT_CHARS)):
         folded = fts.tokenize(text, max_tokens, max_chars)
         indexed = fts.tokenize(text, max_tokens, max_chars, as_indexed=True)
-        for word, as_indexed in zip(folded, indexed):
+        for word, as_indexed in zip(folded, indexed, strict=True):
             if len(word) < 2 or word in fts.STOPWORDS or word.isdigit() or is_common_in_abstracts(word):
                 continue
             form = canonical(word)
@@ -113,7 +113,7 @@ def distinctive_terms(store, paper: Paper) -> list[Term]:
     # A word only the paper itself holds finds nothing else: when the paper is stored, one is itself.
     alone = 1 if _stored(store, paper) else 0
     weighed = []
-    for form, papers in zip(asked, counts):
+    for form, papers in zip(asked, counts, strict=True):
         if papers <= alone or papers >= common:
             continue
         term = found[form]
