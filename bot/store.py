@@ -79,6 +79,10 @@ class Store(Protocol):
         """How many papers the expression matches, counted up to `up_to` (nothing is ranked, so
         this is cheap however many match)."""
 
+    def fts_counts(self, match_expressions: list[str], up_to: int) -> list[int]:
+        """fts_count of each expression, in one call (one statement per hundred): how many papers
+        hold each of a paper's words, the rarity its distinctive terms are weighed by."""
+
     def iter_titles(self) -> Iterator[tuple[int, str]]:
         """(rowid, normalized title) for every paper, in rowid order: what in-memory title indexes
         are built from."""

@@ -189,6 +189,15 @@ class PostgresStore(SQLStore):
         return self._one("SELECT count(*) FROM (SELECT 1 FROM paper_search, to_tsquery('english', ?) AS q "
                          "WHERE search @@ q LIMIT ?) AS found", [tsquery(match_expression), up_to])[0]
 
+    def fts_counts(self, match_expressions: list[str], up_to: int) -> list[int]:
+        counts: list[int] = []
+        for chunk in chunks(match_expressions, 100):  # one round trip per hundred, each count its own subquery
+            sql = "SELECT " + ", ".join(
+                ["(SELECT count(*) FROM (SELECT 1 FROM paper_search WHERE search @@ to_tsquery('english', ?) "
+                 "LIMIT ?) AS found)"] * len(chunk))
+            counts.extend(self._one(sql, [value for expression in chunk for value in (tsquery(expression), up_to)]))
+        return counts
+
     def _index_words(self, tx: _Transaction, keys: list[str]) -> None:
         """The papers' words, folded by paperboy's own rule (bot.text.words: ł is l, é is e, a hyphen
         separates), copied in and turned into their weighted tsvector in one statement."""

@@ -108,9 +108,9 @@ def key_range(key_prefix: str) -> tuple[str, str]:
     return key_prefix, key_prefix[:-1] + chr(ord(key_prefix[-1]) + 1)
 
 
-def chunks(values: list[T]) -> Iterator[list[T]]:
-    for start in range(0, len(values), CHUNK):
-        yield values[start:start + CHUNK]
+def chunks(values: list[T], size: int = CHUNK) -> Iterator[list[T]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def marks(values: list[Any]) -> str:

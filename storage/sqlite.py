@@ -16,7 +16,7 @@ import sqlite_utils
 
 from paperboy.bot.models import UpsertResult, normalize_title
 from paperboy.storage import migrations
-from paperboy.storage.sql import ON_CONFLICT, PAPER_COLUMNS, SQLStore, write
+from paperboy.storage.sql import ON_CONFLICT, PAPER_COLUMNS, SQLStore, chunks, write
 
 T = TypeVar("T")
 _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
@@ -119,6 +119,14 @@ class SQLiteStore(SQLStore):
     def fts_count(self, match_expression: str, up_to: int) -> int:
         return self._one("SELECT count(*) FROM (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? LIMIT ?)",
                          [match_expression, up_to])[0]
+
+    def fts_counts(self, match_expressions: list[str], up_to: int) -> list[int]:
+        counts: list[int] = []
+        for chunk in chunks(match_expressions, 100):  # one statement per hundred, each count its own subquery
+            sql = "SELECT " + ", ".join(
+                ["(SELECT count(*) FROM (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? LIMIT ?))"] * len(chunk))
+            counts.extend(self._one(sql, [value for expression in chunk for value in (expression, up_to)]))
+        return counts
 
     def iter_titles(self) -> Iterator[tuple[int, str]]:
         yield from map(tuple, self.conn.execute("SELECT rowid, norm_title FROM papers ORDER BY rowid"))

@@ -251,3 +251,13 @@ def test_a_reading_list_is_its_owner_s_newest_first_and_follows_a_paper_taken_ov
     assert store.unsave_papers("slack", "T", "U2") == 0  # nobody else can change it
     assert store.unsave_papers("slack", "T", "U1", ["2504.04383"]) == 1
     assert store.unsave_papers("slack", "T", "U1") == 1 and store.saved_papers("slack", "T", "U1") == []
+
+
+def test_fts_counts_counts_each_expression_up_to_a_bound_in_one_call(store):
+    store.upsert_papers([paper(key=f"2401.{n:05d}", title=f"Curse number {n}",
+                               abstract="hexagonal tilings" if n < 3 else None) for n in range(30)],
+                        "2026-11-29T00:00:00Z")
+    assert store.fts_counts(['"curse"', '"hexagonal"', '"tiling"', '"nowhere"'], 20) == [20, 3, 3, 0]
+    many = [f'"{n}"' for n in range(150)]  # more than one statement holds
+    assert store.fts_counts(many, 20) == [1] * 30 + [0] * 120
+    assert store.fts_counts([], 20) == []

@@ -1,0 +1,54 @@
+"""/paper similar <id, link, key or title>: the papers closest in content to one paper (also what a
+card's "Similar" button asks, with the paper's key)."""
+from __future__ import annotations
+
+from paperboy.bot.commands.channel_settings import quoted
+from paperboy.bot.commands.invocation import Invocation
+from paperboy.bot.commands.spec import Context
+from paperboy.bot.models import Paper
+from paperboy.bot.replies import Error, Notice, PaperList, Reply
+from paperboy.bot.search.similar import similar_papers
+
+MAX_CHARS = 500
+HOW = "Closest by distinctive terms, shared authors and categories."
+
+
+async def similar(ctx: Context, inv: Invocation, text: str) -> Reply:
+    query = (text or "").strip()
+    say = inv.syntax.say
+    if not query:
+        return Error(f"Tell me which paper: {say('paper similar 2309.12288')}, or a title such as "
+                     f"{say('paper similar reversal curse')}.")
+    if len(query) > MAX_CHARS:
+        return Error(f"That is {len(query):,} characters; {say('paper similar')} takes up to {MAX_CHARS}. "
+                     "Paste an arXiv id or link, or a title.")
+    paper = await ctx.store.run(ctx.store.get_paper, query)  # a key, as a card's button carries it
+    if paper is None or paper.withdrawn:
+        resolved = await _resolve(ctx, query)
+        if not isinstance(resolved, Paper):
+            return resolved
+        paper = resolved
+    found = await ctx.store.run(similar_papers, ctx.store, paper, 5)
+    title = f"Papers like “{paper.shown_title}”"
+    if not found:
+        return Notice(f"I found no papers like “{paper.shown_title}” in the library: its words are too rare or "
+                      "too common to go by.", ephemeral=True, no_match=True)
+    return PaperList(title=title, items=tuple(found), note=HOW)
+
+
+async def _resolve(ctx: Context, query: str) -> Paper | Reply:
+    """The paper the query names, or the answer /paper would give when it names none for sure."""
+    match = await ctx.matcher.lookup(query, limit=5)
+    if match.best is not None and match.confident:
+        return match.best.paper
+    if match.candidates:
+        return PaperList(title=f"No confident match for {quoted(query)}. Did you mean:", items=match.candidates,
+                         note="Add a few more words of the title, or use the arXiv id.")
+    if match.withdrawn:
+        return Notice(f"arXiv:{match.paper_id} has been withdrawn from arXiv, so paperboy no longer offers it.",
+                      ephemeral=True, no_match=True)
+    if match.via == "id":
+        return Error(f"I couldn't find arXiv:{match.paper_id} in the library or at the paper sources. "
+                     "Check the id, or try the title.")
+    return Notice(f"No paper found for {quoted(query)}. Try other words from the title, or an arXiv id.",
+                  ephemeral=True, no_match=True)
