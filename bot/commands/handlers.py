@@ -7,6 +7,7 @@ from datetime import datetime
 from paperboy.bot.clock import iso
 from paperboy.bot.commands.channel_settings import digest_words, quoted, read_settings
 from paperboy.bot.commands.invocation import Invocation
+from paperboy.bot.commands.similar import similar
 from paperboy.bot.commands.spec import Context, settings_of, usage
 from paperboy.bot.delivery.digest import build_digest_explained
 from paperboy.bot.delivery.scheduler import all_posts_of
@@ -22,8 +23,16 @@ SUBSCRIBE_EXAMPLE = 'subscribe diffusion -medical author:"Lee"'
 
 # ---- /paper ------------------------------------------------------------------------------
 
+# `/paper <word> ...` asks for something other than a lookup. A title that starts with one of these
+# words is still found by its other words, or by its arXiv id.
+PAPER_WORDS = {"similar": similar}
+
+
 async def paper(ctx: Context, inv: Invocation) -> Reply:
     query = (inv.options.get("query") or inv.args).strip()
+    head, _, rest = query.partition(" ")
+    if head.lower() in PAPER_WORDS:
+        return await PAPER_WORDS[head.lower()](ctx, inv, rest)
     say = inv.syntax.say
     if not query:
         return Error(f"Tell me which paper: {say('paper 2309.12288')}, {say('paper arxiv.org/abs/2309.12288')}, "

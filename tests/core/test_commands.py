@@ -375,3 +375,13 @@ async def test_one_papers_bibtex_parses_back(testbot):
     [entry] = bibtexparser.loads(reply.text).entries
     assert entry["eprint"] == "2401.00003" and entry["archiveprefix"] == "arXiv"
     assert r"\textbackslash" not in entry["title"] and "@everyone" in entry["title"]
+
+
+async def test_paper_similar_is_routed_from_paper_and_leaves_the_paper_out(testbot):
+    reply = await testbot.exec_command("/paper similar 2504.04383")
+    assert isinstance(reply, PaperList | Notice), reply
+    if isinstance(reply, PaperList):
+        assert reply.title.startswith("Papers like “Retro-Search")
+        assert "2504.04383" not in [s.paper.key for s in reply.items]
+    empty = await testbot.exec_command("/paper similar")
+    assert isinstance(empty, Error) and "Tell me which paper" in empty.text

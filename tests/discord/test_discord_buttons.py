@@ -78,3 +78,16 @@ async def test_a_click_on_a_button_that_is_not_ours_gets_no_answer(running, fake
     record = await fake.interact(fake.component_payload("someone-else:thing"))
     with pytest.raises(TimeoutError):
         await record.wait_for(lambda r: r.callbacks, timeout=0.5)
+
+
+async def test_similar_button_answers_the_clicker_with_papers_like_it(running, fake, store):
+    store.upsert_papers([Paper(key="2310.00001", arxiv_id="2310.00001",
+                               title="Reversal curse in knowledge editing of large language models",
+                               abstract="The reversal curse: models trained on A is B fail on B is A.",
+                               authors=("Owain Evans",), published="2023-10-01", categories=("cs.CL",))],
+                        iso(START))
+    answer = answer_of(await click(fake, "pb:similar:2309.12288"))
+    assert answer["flags"] & EPHEMERAL
+    (embed,) = answer["embeds"]
+    assert embed["title"].startswith("Papers like")
+    assert "2310.00001" in embed["description"] and "2309.12288" not in embed["description"]

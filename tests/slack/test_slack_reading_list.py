@@ -63,3 +63,16 @@ async def test_a_long_export_goes_to_the_callers_dm_as_a_bib_file(fake, slack, s
     entries = bibtexparser.loads(upload["data"].decode()).entries
     assert sorted(e["eprint"] for e in entries) == sorted(p.arxiv_id for p in many)
     assert all("<!channel>" not in e["title"] or r"\&" in e["title"] for e in entries)
+
+
+async def test_similar_button_answers_the_clicker_with_papers_like_it(fake, slack, store):
+    store.upsert_papers([Paper(key="2310.00001", arxiv_id="2310.00001",
+                               title="Reversal curse in knowledge editing of large language models",
+                               abstract="The reversal curse: models trained on A is B fail on B is A.",
+                               authors=("Owain Evans",), published="2023-10-01", categories=("cs.CL",))],
+                        "2026-11-24T00:00:00Z")
+    buttons = card_buttons(await slash(fake, "2309.12288"))
+    similar = await click(fake, buttons["paperboy_card_similar"])
+    assert similar["response_type"] == "ephemeral"
+    shown = json.dumps(similar["blocks"])
+    assert "Papers like" in shown and "Reversal curse in knowledge editing" in shown
