@@ -232,6 +232,11 @@ MIGRATIONS: list[tuple[str, str]] = [
             PRIMARY KEY (platform, workspace, owner, paper_key)
         );
     """),
+    # Papers per month matching a query (trend charts): the month's papers are read from this index
+    # alone, without their rows (which carry the abstracts), and checked against the full-text matches.
+    ("0016_papers_by_month", """
+        CREATE INDEX papers_by_month ON papers(published, withdrawn, upvotes, categories);
+    """),
 ]
 
 

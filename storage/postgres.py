@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import psycopg
 import psycopg_pool
 
-from paperboy.bot.models import StoreUnavailable, UpsertResult
+from paperboy.bot.models import StoreUnavailable, UpsertResult, WordsMatch
 from paperboy.bot.text import words
 from paperboy.storage import postgres_schema
 from paperboy.storage.locations import redacted
@@ -75,6 +75,16 @@ def tsquery(expression: str) -> str:
             terms[-1] += ":*"
         parts.append(f"({' <-> '.join(terms)})" if len(terms) > 1 else terms[0])
     return " ".join(parts)
+
+
+def _tsquery_phrase(item: WordsMatch) -> str:
+    """One item as to_tsquery text: its words in a row, each limited to the weights of its field
+    (title A and abstract C, or authors B); an initial is a prefix lexeme."""
+    weights = "AC" if item.field == "text" else "B"
+    lexemes = [f"'{word}':{weights}" for word in item.words if "'" not in word] or [f"'x':{weights}"]
+    if item.initial:
+        lexemes[0] = lexemes[0].replace(":", ":*", 1)
+    return f"({' <-> '.join(lexemes)})"
 
 
 class _Row(tuple):
@@ -188,6 +198,10 @@ class PostgresStore(SQLStore):
     def fts_count(self, match_expression: str, up_to: int) -> int:
         return self._one("SELECT count(*) FROM (SELECT 1 FROM paper_search, to_tsquery('english', ?) AS q "
                          "WHERE search @@ q LIMIT ?) AS found", [tsquery(match_expression), up_to])[0]
+
+    def _fulltext_rowids(self, clauses: list[tuple[WordsMatch, ...]]) -> tuple[str, list[Any]]:
+        expression = " & ".join("(" + " | ".join(map(_tsquery_phrase, clause)) + ")" for clause in clauses)
+        return "SELECT rowid FROM paper_search WHERE search @@ to_tsquery('english', ?)", [expression]
 
     def _index_words(self, tx: _Transaction, keys: list[str]) -> None:
         """The papers' words, folded by paperboy's own rule (bot.text.words: ł is l, é is e, a hyphen

@@ -141,6 +141,8 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         saved_at {T} NOT NULL,
         PRIMARY KEY (platform, workspace, owner, paper_key)
     )"""]),
+    # Papers per month matching a query (trend charts), as SQLite's 0016.
+    ("0003_papers_by_month", ["CREATE INDEX papers_by_month ON papers (published, withdrawn, upvotes, categories)"]),
 ]
 # Held while migrating, so processes starting together migrate once.
 _MIGRATION_LOCK = 7_061_706_101
