@@ -12,7 +12,7 @@ or a search over many rows, never holds up the loop (and every interaction waiti
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -123,10 +123,10 @@ class Store(Protocol):
         since_month to until_month inclusive; months without one are left out; withdrawn papers are
         not counted. One query, counted by the engine."""
 
-    def most_upvoted(self, paper_filter: PaperFilter, since_month: str, until_month: str,
+    def most_upvoted(self, paper_filters: Sequence[PaperFilter], since_month: str, until_month: str,
                      limit: int = 3) -> list[Paper]:
-        """The papers matching the filter published in those months, most upvoted first (then
-        newest: papers without upvotes come last, newest first). One query."""
+        """The papers matching any of the filters published in those months, most upvoted first
+        (then newest: papers without upvotes come last, newest first). One query."""
 
     def latest_published(self, on_or_before: str) -> str | None:
         """The newest publication date ("YYYY-MM-DD") not after `on_or_before`; None when no paper

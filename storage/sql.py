@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
@@ -474,13 +474,18 @@ class SQLStore:
             [since_month, month_after(until_month), *params])
         return {row[0]: row[1] for row in rows}
 
-    def most_upvoted(self, paper_filter: PaperFilter, since_month: str, until_month: str,
+    def most_upvoted(self, paper_filters: Sequence[PaperFilter], since_month: str, until_month: str,
                      limit: int = 3) -> list[Paper]:
-        where, params = self._filter_where(paper_filter)
+        wheres = [self._filter_where(paper_filter) for paper_filter in paper_filters]
+        if not wheres:
+            return []
+        where = " OR ".join(f"({sql})" for sql, _ in wheres)
+        # The order is decided on the index alone; only the few papers kept are read whole.
+        order = "ORDER BY coalesce(upvotes, -1) DESC, published DESC, rowid DESC"
         rows = self._all(
-            f"SELECT {PAPER_FIELDS} FROM papers WHERE published >= ? AND published < ? AND withdrawn = 0 AND {where} "
-            "ORDER BY coalesce(upvotes, -1) DESC, published DESC, key LIMIT ?",
-            [since_month, month_after(until_month), *params, limit])
+            f"SELECT {PAPER_FIELDS} FROM papers WHERE rowid IN (SELECT rowid FROM papers "
+            f"WHERE published >= ? AND published < ? AND withdrawn = 0 AND ({where}) {order} LIMIT ?) {order}",
+            [since_month, month_after(until_month), *(value for _, params in wheres for value in params), limit])
         return [row_to_paper(r) for r in rows]
 
     def latest_published(self, on_or_before: str) -> str | None:
