@@ -91,12 +91,14 @@ def main() -> int:
 
     first_chart, _, first_count, first_draw = chart_for(store, "mamba", now)
     count_times, draw_times, totals = [], [], []
+    by_query: dict[str, list[tuple[float, float]]] = {}
     for _ in range(3):
         for text in QUERIES:
             _, _, counting, drawing = chart_for(store, text, now)
             count_times.append(counting)
             draw_times.append(drawing)
             totals.append(counting + drawing)
+            by_query.setdefault(text, []).append((counting, drawing))
 
     # Baseline: the window's papers read once, then each query's months counted with query.matches.
     _, window, _, _ = chart_for(store, "mamba", now)
@@ -127,6 +129,11 @@ def main() -> int:
     print(describe("draw (PNG)", draw_times))
     print(describe("total", totals))
     print(f"target total p99 <= 500 ms: {'met' if percentile(totals, .99) <= 0.5 else 'NOT met'}")
+    print("slowest queries (median of 3: counting + drawing):")
+    medians = {text: (statistics.median(c for c, _ in runs), statistics.median(d for _, d in runs))
+               for text, runs in by_query.items()}
+    for text, (counting, drawing) in sorted(medians.items(), key=lambda kv: -sum(kv[1]))[:6]:
+        print(f"  {counting * 1000:6.1f} + {drawing * 1000:5.1f} ms  {text}")
     print(f"baseline, Python scan with query.matches over the window's {len(papers):,} papers "
           f"({len(BASELINE_QUERIES)} single-series queries; reading the papers once took {load * 1000:.0f} ms, "
           "not counted):")

@@ -189,11 +189,13 @@ class WordsMatch:
     """Folded words (paperboy.bot.text) next to each other, in order, in one field: the title or
     abstract ("text"), or the authors. `initial`: the first word is an initial, so any word starting
     with it matches ("j smith" finds "John Smith"). `surname`: the last word must end an author's
-    name, or the first half of a hyphenated one."""
+    name, or the first half of a hyphenated one. `contains`: lower-case text the title or abstract
+    must hold as well (a stemming index also joins words the query keeps apart)."""
     field: Literal["text", "authors"]
     words: tuple[str, ...]
     initial: bool = False
     surname: bool = False
+    contains: str | None = None
 
 
 @dataclass(frozen=True)

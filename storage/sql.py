@@ -146,6 +146,19 @@ def _surname_condition(item: WordsMatch) -> tuple[str, list[Any]]:
     return ("(lower(authors) LIKE ? OR lower(authors) LIKE ?)", [f'%{last}"%', f"%{last}-%"])
 
 
+def _contains_condition(item: WordsMatch) -> tuple[str, list[Any]]:
+    pattern = f"%{item.contains}%"
+    return "(lower(title) LIKE ? OR lower(abstract) LIKE ?)", [pattern, pattern]
+
+
+def _row_conditions(item: WordsMatch) -> list[tuple[str, list[Any]]]:
+    """What an item asks of the row besides its full-text match."""
+    found = [_surname_condition(item)] if item.surname else []
+    if item.contains:
+        found.append(_contains_condition(item))
+    return found
+
+
 def _category_condition(item: CategoryMatch) -> tuple[str, list[Any]]:
     if item.archive:
         return "(lower(categories) LIKE ? OR lower(categories) LIKE ?)", [f'%"{item.category}.%', f'%"{item.category}"%']
@@ -433,10 +446,11 @@ class SQLStore:
         if isinstance(item, CategoryMatch):
             return _category_condition(item)
         sql, params = self._fulltext_rowids([(item,)])
-        if not item.surname:
+        extra = _row_conditions(item)
+        if not extra:
             return f"+rowid IN ({sql})", params
-        surname, more = _surname_condition(item)
-        return f"(+rowid IN ({sql}) AND {surname})", [*params, *more]
+        return ("(" + " AND ".join([f"+rowid IN ({sql})", *(each for each, _ in extra)]) + ")",
+                [*params, *(value for _, more in extra for value in more)])
 
     def _filter_where(self, paper_filter: PaperFilter) -> tuple[str, list[Any]]:
         """The filter as one SQL condition on papers: the clauses made only of words go to the
@@ -451,9 +465,11 @@ class SQLStore:
         conditions: list[tuple[str, list[Any]]] = []
         for clause in paper_filter.clauses:
             words_only = all(isinstance(item, WordsMatch) for item in clause)
-            if words_only and (len(clause) == 1 or not any(item.surname for item in clause)):
+            if words_only and len(clause) == 1:
                 fulltext.append(clause)  # type: ignore[arg-type]
-                conditions.extend(_surname_condition(item) for item in clause if item.surname)  # type: ignore[union-attr]
+                conditions.extend(_row_conditions(clause[0]))  # type: ignore[arg-type]
+            elif words_only and not any(_row_conditions(item) for item in clause):  # type: ignore[arg-type]
+                fulltext.append(clause)  # type: ignore[arg-type]
             else:
                 parts = [self._item_condition(item) for item in clause]
                 conditions.append(("(" + " OR ".join(sql for sql, _ in parts) + ")",
