@@ -12,7 +12,7 @@ from paperboy.bot.commands.invocation import Invocation, Place
 from paperboy.bot.commands.spec import Context
 from paperboy.bot.commands.trend import trend
 from paperboy.bot.models import Paper
-from paperboy.bot.replies import Chart, Error, Notice, Scored, Series
+from paperboy.bot.replies import Chart, Document, Error, Notice, Scored, Series
 from paperboy.bot.serialize import reply_from_dict, reply_text, reply_to_dict, reply_to_json_result
 from paperboy.bot.subscriptions.paper_filter import paper_filter
 from paperboy.bot.subscriptions.query import parse
@@ -137,3 +137,10 @@ def test_a_chart_survives_a_round_trip_through_json_and_states_its_numbers():
     result = reply_to_json_result(chart)
     assert result["kind"] == "chart" and result["found"] is True
     assert [r["id"] for r in result["results"]] == ["2501.00001"]
+
+
+def test_a_document_survives_a_round_trip_and_its_text_is_title_then_text():
+    document = Document("BibTeX for your 1 saved paper", "@article{x,\n  title={X}\n}", "saved.bib",
+                        "application/x-bibtex", ephemeral=False)
+    assert reply_from_dict(reply_to_dict(document)) == document
+    assert reply_text(document) == "BibTeX for your 1 saved paper\n@article{x,\n  title={X}\n}"
