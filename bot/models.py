@@ -183,3 +183,38 @@ class Delivery:
     lease_until: str | None = None  # after this, any process may take it over
     created: str | None = None  # when it was enqueued
     bundle: str | None = None  # the key of the message it went out in with others (bundled alerts)
+
+
+# ---- which papers: a query in a form every store can run ---------------------------------------
+
+@dataclass(frozen=True)
+class WordsMatch:
+    """Folded words (paperboy.bot.text) next to each other, in order, in one field: the title or
+    abstract ("text"), or the authors. `initial`: the first word is an initial, so any word starting
+    with it matches ("j smith" finds "John Smith"). `surname`: the last word must end an author's
+    name, or the first half of a hyphenated one. `contains`: lower-case text the title or abstract
+    must hold as well (a stemming index also joins words the query keeps apart)."""
+    field: Literal["text", "authors"]
+    words: tuple[str, ...]
+    initial: bool = False
+    surname: bool = False
+    contains: str | None = None
+
+
+@dataclass(frozen=True)
+class CategoryMatch:
+    """An arXiv category, lower case ("cs.lg"); `archive`: every category of that archive ("cs")."""
+    category: str
+    archive: bool = False
+
+
+FilterItem = WordsMatch | CategoryMatch
+
+
+@dataclass(frozen=True)
+class PaperFilter:
+    """Papers matching every clause (each an OR of items) and none of the excluded items. Made from
+    a /subscribe query by paperboy.bot.subscriptions.paper_filter; a store turns it into its own
+    full-text and SQL conditions."""
+    clauses: tuple[tuple[FilterItem, ...], ...]
+    excluded: tuple[FilterItem, ...] = ()

@@ -1,11 +1,25 @@
 """Replies to and from JSON: the outbox stores them, `paperboy ask --json` prints them."""
 from __future__ import annotations
 
+import base64
 import dataclasses
 from typing import Any
 
 from paperboy.bot.models import Paper
-from paperboy.bot.replies import Card, Error, Notice, PaperList, Reply, Scored, found_something, reply_kind
+from paperboy.bot.replies import (
+    Attachment,
+    Card,
+    Chart,
+    Document,
+    Error,
+    Notice,
+    PaperList,
+    Reply,
+    Scored,
+    Series,
+    found_something,
+    reply_kind,
+)
 
 
 def paper_to_dict(paper: Paper) -> dict[str, Any]:
@@ -40,6 +54,17 @@ def reply_to_dict(reply: Reply) -> dict[str, Any]:
     elif isinstance(reply, PaperList):
         data = {"kind": kind, "title": reply.title, "items": _scored(reply.items),
                 "note": reply.note, "numbered": reply.numbered}
+    elif isinstance(reply, Chart):
+        image = reply.image
+        data = {"kind": kind, "title": reply.title,
+                "image": {"filename": image.filename, "mime": image.mime, "alt": image.alt,
+                          "data": base64.b64encode(image.data).decode("ascii")},
+                "series": [{"label": s.label, "months": list(s.months), "counts": list(s.counts)}
+                           for s in reply.series],
+                "partial_month": reply.partial_month, "top": _scored(reply.top), "note": reply.note}
+    elif isinstance(reply, Document):
+        data = {"kind": kind, "title": reply.title, "text": reply.text, "filename": reply.filename,
+                "mime": reply.mime, "ephemeral": reply.ephemeral}
     elif isinstance(reply, Notice):
         data = {"kind": kind, "text": reply.text, "ephemeral": reply.ephemeral}
         if reply.no_match:
@@ -60,6 +85,15 @@ def reply_from_dict(data: dict[str, Any]) -> Reply:
     if kind == "list":
         return PaperList(data["title"], _unscored(data.get("items", ())), data.get("note"),
                          data.get("numbered", True), sources)
+    if kind == "chart":
+        image = data["image"]
+        return Chart(data["title"],
+                     Attachment(image["filename"], base64.b64decode(image["data"]), image["mime"], image.get("alt", "")),
+                     tuple(Series(s["label"], tuple(s["months"]), tuple(s["counts"])) for s in data.get("series", ())),
+                     data.get("partial_month"), _unscored(data.get("top", ())), data.get("note"))
+    if kind == "document":
+        return Document(data["title"], data["text"], data["filename"], data.get("mime", "text/plain"),
+                        data.get("ephemeral", True))
     if kind == "notice":
         return Notice(data["text"], data.get("ephemeral", False), data.get("no_match", False), sources)
     return Error(data["text"], sources)
@@ -84,6 +118,20 @@ def reply_text(reply: Reply) -> str:
             url = f" {item.paper.url}" if item.paper.url else ""
             lines.append(f"{prefix}{item.paper.shown_title}{url}")
         return "\n".join(lines)
+    if isinstance(reply, Chart):
+        lines = [reply.title] + ([reply.note] if reply.note else [])
+        for line in reply.series:
+            counts = ", ".join(f"{month} {count}{' (partial)' if month == reply.partial_month else ''}"
+                               for month, count in zip(line.months, line.counts, strict=True))
+            lines.append(f"{line.label} ({sum(line.counts)} in total): {counts}")
+        if reply.top:
+            lines.append("Most upvoted:")
+            for n, item in enumerate(reply.top, 1):
+                url = f" {item.paper.url}" if item.paper.url else ""
+                lines.append(f"{n}. {item.paper.shown_title}{url}")
+        return "\n".join(lines)
+    if isinstance(reply, Document):
+        return f"{reply.title}\n{reply.text}"
     return reply.text
 
 
@@ -94,6 +142,8 @@ def reply_to_json_result(reply: Reply) -> dict[str, Any]:
         scored = [Scored(reply.paper, reply.score if reply.score is not None else 1.0), *reply.alternatives]
     elif isinstance(reply, PaperList):
         scored = list(reply.items)
+    elif isinstance(reply, Chart):
+        scored = list(reply.top)
     else:
         scored = []
     result = {

@@ -12,7 +12,7 @@ or a search over many rows, never holds up the loop (and every interaction waiti
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -25,6 +25,7 @@ from paperboy.bot.models import (
     DeliveryStatus,
     Notify,
     Paper,
+    PaperFilter,
     Subscription,
     Target,
     UpsertResult,
@@ -123,6 +124,20 @@ class Store(Protocol):
                              limit: int = 200) -> list[Paper]:
         """Papers whose categories include any of these, published in [from, to], newest and most
         upvoted first; withdrawn ones left out."""
+
+    def monthly_counts(self, paper_filter: PaperFilter, since_month: str, until_month: str) -> dict[str, int]:
+        """How many papers match the filter, by month published ("YYYY-MM" -> count), from
+        since_month to until_month inclusive; months without one are left out; withdrawn papers are
+        not counted. One query, counted by the engine."""
+
+    def most_upvoted(self, paper_filters: Sequence[PaperFilter], since_month: str, until_month: str,
+                     limit: int = 3) -> list[Paper]:
+        """The papers matching any of the filters published in those months, most upvoted first
+        (then newest: papers without upvotes come last, newest first). One query."""
+
+    def latest_published(self, on_or_before: str) -> str | None:
+        """The newest publication date ("YYYY-MM-DD") not after `on_or_before`; None when no paper
+        has one."""
 
     # ---- channels ---------------------------------------------------------------------------
 

@@ -239,6 +239,11 @@ MIGRATIONS: list[tuple[str, str]] = [
         ALTER TABLE channels ADD COLUMN week_day TEXT NOT NULL DEFAULT 'mon';
         ALTER TABLE channels ADD COLUMN lag_days INTEGER NOT NULL DEFAULT 0;
     """),
+    # Papers per month matching a query (trend charts): the month's papers are read from this index
+    # alone, without their rows (which carry the abstracts), and checked against the full-text matches.
+    ("0017_papers_by_month", """
+        CREATE INDEX papers_by_month ON papers(published, withdrawn, upvotes, categories);
+    """),
 ]
 
 

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import psycopg
 import psycopg_pool
 
-from paperboy.bot.models import StoreUnavailable, UpsertResult
+from paperboy.bot.models import StoreUnavailable, UpsertResult, WordsMatch
 from paperboy.bot.text import words
 from paperboy.storage import postgres_schema
 from paperboy.storage.locations import redacted
@@ -75,6 +75,16 @@ def tsquery(expression: str) -> str:
             terms[-1] += ":*"
         parts.append(f"({' <-> '.join(terms)})" if len(terms) > 1 else terms[0])
     return " ".join(parts)
+
+
+def _tsquery_phrase(item: WordsMatch) -> str:
+    """One item as to_tsquery text: its words in a row, each limited to the weights of its field
+    (title A and abstract C, or authors B); an initial is a prefix lexeme."""
+    weights = "AC" if item.field == "text" else "B"
+    lexemes = [f"'{word}':{weights}" for word in item.words if "'" not in word] or [f"'x':{weights}"]
+    if item.initial:
+        lexemes[0] = lexemes[0].replace(":", ":*", 1)
+    return f"({' <-> '.join(lexemes)})"
 
 
 class _Row(tuple):
@@ -197,6 +207,10 @@ class PostgresStore(SQLStore):
                  "LIMIT ?) AS found)"] * len(chunk))
             counts.extend(self._one(sql, [value for expression in chunk for value in (tsquery(expression), up_to)]))
         return counts
+
+    def _fulltext_rowids(self, clauses: list[tuple[WordsMatch, ...]]) -> tuple[str, list[Any]]:
+        expression = " & ".join("(" + " | ".join(map(_tsquery_phrase, clause)) + ")" for clause in clauses)
+        return "SELECT rowid FROM paper_search WHERE search @@ to_tsquery('english', ?)", [expression]
 
     def _index_words(self, tx: _Transaction, keys: list[str]) -> None:
         """The papers' words, folded by paperboy's own rule (bot.text.words: ł is l, é is e, a hyphen

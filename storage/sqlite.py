@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import sqlite_utils
 
-from paperboy.bot.models import UpsertResult, normalize_title
+from paperboy.bot.models import UpsertResult, WordsMatch, normalize_title
 from paperboy.storage import migrations
 from paperboy.storage.sql import ON_CONFLICT, PAPER_COLUMNS, SQLStore, chunks, write
 
@@ -31,6 +31,20 @@ _STAGE_INSERT_SQL = f"INSERT INTO temp.paper_stage VALUES ({', '.join('?' * len(
 _UPSERT_FROM_STAGE_SQL = (f"INSERT INTO papers ({', '.join(PAPER_COLUMNS)}, matched) "
                           f"SELECT {', '.join(PAPER_COLUMNS)}, 1 FROM temp.paper_stage WHERE true ORDER BY rowid "
                           f"{ON_CONFLICT}")
+
+
+def _quoted(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+def _fts5_phrase(item: WordsMatch) -> str:
+    """One item as an FTS5 phrase limited to its columns; an initial is a prefix token."""
+    columns = "{title abstract}" if item.field == "text" else "authors"
+    if item.initial:
+        phrase = " + ".join([_quoted(item.words[0]) + " *", *map(_quoted, item.words[1:])])
+    else:
+        phrase = _quoted(" ".join(item.words))
+    return f"{columns} : ({phrase})"
 
 
 class _Transaction:
@@ -127,6 +141,10 @@ class SQLiteStore(SQLStore):
                 ["(SELECT count(*) FROM (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? LIMIT ?))"] * len(chunk))
             counts.extend(self._one(sql, [value for expression in chunk for value in (expression, up_to)]))
         return counts
+
+    def _fulltext_rowids(self, clauses: list[tuple[WordsMatch, ...]]) -> tuple[str, list[Any]]:
+        expression = " AND ".join("(" + " OR ".join(map(_fts5_phrase, clause)) + ")" for clause in clauses)
+        return "SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?", [expression]
 
     def iter_titles(self) -> Iterator[tuple[int, str]]:
         yield from map(tuple, self.conn.execute("SELECT rowid, norm_title FROM papers ORDER BY rowid"))

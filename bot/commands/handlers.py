@@ -9,6 +9,7 @@ from paperboy.bot.commands.channel_settings import digest_words, quoted, read_se
 from paperboy.bot.commands.invocation import Invocation
 from paperboy.bot.commands.similar import similar
 from paperboy.bot.commands.spec import Context, settings_of, usage
+from paperboy.bot.commands.trend import trend
 from paperboy.bot.delivery.digest import build_digest_explained
 from paperboy.bot.delivery.scheduler import all_posts_of
 from paperboy.bot.delivery.schedules import next_post_date, posts_of, schedules_of, weekday_name
@@ -25,7 +26,7 @@ SUBSCRIBE_EXAMPLE = 'subscribe diffusion -medical author:"Lee"'
 
 # `/paper <word> ...` asks for something other than a lookup. A title that starts with one of these
 # words is still found by its other words, or by its arXiv id.
-PAPER_WORDS = {"similar": similar}
+PAPER_WORDS = {"similar": similar, "trend": trend}
 
 
 async def paper(ctx: Context, inv: Invocation) -> Reply:

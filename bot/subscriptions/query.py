@@ -40,6 +40,7 @@ MAX_QUERY_LENGTH = 500
 _DISPLAY_WORD = re.compile(r"[^\W_]+")
 _POSSESSIVE = re.compile(r"'s\b")
 _QUOTE_MARKS = str.maketrans({mark: '"' for mark in "“”„‟″＂«»"})
+QUOTE_MARKS = _QUOTE_MARKS  # typographic quotes read as ": for text that is split before it is parsed
 _NOT_IN_NAMES = re.compile(r"[^\w .'-]|_")
 _PLAIN_WORDS = re.compile(r"[a-z0-9]+(?: [a-z0-9]+)*")
 _CHUNK_END = re.compile(r'[\s"]')

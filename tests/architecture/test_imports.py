@@ -24,17 +24,18 @@ ALLOWED = {
     "search": set(),
     "subscriptions": set(),
     "reading": set(),
+    "trends": {"subscriptions"},
     "delivery": {"subscriptions", "sources"},
-    "commands": {"search", "subscriptions", "delivery", "sources", "reading"},
+    "commands": {"search", "subscriptions", "delivery", "sources", "reading", "trends"},
     "adapters": {"commands"},
-    "app": {"storage", "sources", "search", "subscriptions", "delivery", "commands", "adapters", "reading"},
+    "app": {"storage", "sources", "search", "subscriptions", "delivery", "commands", "adapters", "reading", "trends"},
 }
 
 
 def part(module: str) -> str:
     if module in SHARED or module == "paperboy.bot":
         return "shared"
-    for name in ("sources", "search", "subscriptions", "delivery", "commands", "reading"):
+    for name in ("sources", "search", "subscriptions", "delivery", "commands", "reading", "trends"):
         if module == f"paperboy.bot.{name}" or module.startswith(f"paperboy.bot.{name}."):
             return name
     if module.startswith("paperboy.storage"):
