@@ -127,14 +127,14 @@ def _series_line(series: Series, partial: str | None) -> Text:
 def render_chart(chart: Chart, saved_to: str | None = None) -> RenderableType:
     parts: list[RenderableType] = [Text(chart.title, style="bold")]
     parts += [_series_line(series, chart.partial_month) for series in chart.series]
-    if saved_to:
-        parts.append(Text(f"Chart saved to {saved_to}", style="green"))
     if chart.top:
         parts.append(Text("Most upvoted:", style="dim"))
         parts.append(render_list(PaperList(title="", items=chart.top)))
     if chart.note:
         parts.append(Text(chart.note, style="italic dim"))
-    return Panel(Group(*parts), border_style="green")
+    panel = Panel(Group(*parts), border_style="green")
+    # The path on a line of its own, outside the box, so it can be copied whole.
+    return Group(panel, Text(f"Chart saved to {saved_to}", style="green")) if saved_to else panel
 
 
 def render_document(document: Document, saved_to: str | None = None) -> RenderableType:

@@ -18,7 +18,7 @@ from paperboy.bot.commands.card_actions import command_for
 from paperboy.bot.commands.dispatch import Core
 from paperboy.bot.commands.invocation import Invocation, Place
 from paperboy.bot.commands.spec import CommandSpec
-from paperboy.bot.replies import Card, Error, Reply
+from paperboy.bot.replies import Card, Chart, Error, Reply
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def is_private(spec: CommandSpec, reply: Reply) -> bool:
     """Errors, private notices and a lookup that found nothing for sure go only to the caller."""
     if isinstance(reply, Error) or getattr(reply, "ephemeral", False):
         return True
-    if spec.may_be_slow and not isinstance(reply, Card):  # /paper: "no confident match"
+    if spec.may_be_slow and not isinstance(reply, Card | Chart):  # /paper: "no confident match", lists
         return True
     return spec.ephemeral
 

@@ -52,3 +52,12 @@ def test_sparkline_heights_follow_the_counts():
     assert sparkline([0, 5, 10]) == "▁▅█"
     assert sparkline([0, 0]) == "▁▁"
     assert sparkline([]) == ""
+
+
+async def test_a_chart_is_written_to_a_png_whose_path_is_printed_with_a_sparkline(terminal, tmp_path):
+    await terminal.handle_line("/paper trend paper")
+    shown = terminal.console.export_text()
+    [written] = (tmp_path / "files").glob("*.png")
+    assert written.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"Chart saved to {written}" in shown.replace("\n", "")
+    assert "3 papers" in shown and any(bar in shown for bar in "▁▂▃▄▅▆▇█")

@@ -276,3 +276,20 @@ async def test_every_answer_arrives_well_inside_three_seconds(running, fake, com
     options = [option("query", "reversal curse")] if command in ("paper", "subscribe") else []
     record = await run(fake, command, *options)
     assert record.answered_after < 1.0 and fake.rejected == []
+
+
+async def test_paper_trend_answers_publicly_with_the_chart_attached_to_its_embed(running, fake):
+    record = await run(fake, "paper", option("query", 'trend reversal | "reinforcement learning"'),
+                       wait_for=lambda r: r.callbacks and (r.callback["type"] == 4 or r.followups))
+    call = record.callbacks[0] if record.callback["type"] == 4 else record.followups[0]
+    data = call.body.get("data", call.body)
+    assert not (data.get("flags") or 0) & EPHEMERAL
+    (embed,) = data["embeds"]
+    assert embed["title"].startswith("Papers per month")
+    [image] = call.body["_files"]
+    assert embed["image"]["url"] == f"attachment://{image['filename']}"
+    assert image["data"][:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(image["data"][16:20], "big"), int.from_bytes(image["data"][20:24], "big")
+    assert width >= 800 and height >= 400
+    [attachment] = data["attachments"]
+    assert "reversal" in attachment["description"].lower()  # the alt text states the numbers

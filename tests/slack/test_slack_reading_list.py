@@ -76,3 +76,21 @@ async def test_similar_button_answers_the_clicker_with_papers_like_it(fake, slac
     assert similar["response_type"] == "ephemeral"
     shown = json.dumps(similar["blocks"])
     assert "Papers like" in shown and "Reversal curse in knowledge editing" in shown
+
+
+async def test_paper_trend_uploads_the_chart_in_the_channel_and_lists_the_top_papers(fake, slack):
+    answer = await slash(fake, 'trend reversal | "reinforcement learning"')
+    [upload] = fake.completed_uploads("C0PAPERS")
+    assert upload["filename"].endswith(".png") and upload["data"][:8] == b"\x89PNG\r\n\x1a\n"
+    assert upload["title"].startswith("Papers per month") and "reversal" in upload["alt_txt"].lower()
+    assert answer.body["response_type"] == "in_channel"
+    assert answer.header.startswith("Papers per month")
+
+
+async def test_a_trend_where_paperboy_cannot_post_says_how_to_fix_it(fake, slack):
+    from fake_slack import Channel
+
+    fake.add_channel(Channel("G0SECRET", "secret", creator="U0ALICE", is_private=True, bot_is_member=False))
+    answer = await slash(fake, "trend reversal", channel="G0SECRET")
+    assert answer.ephemeral and "/invite @paperboy" in answer.all_text
+    assert not fake.completed_uploads()
