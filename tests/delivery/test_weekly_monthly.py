@@ -2,23 +2,17 @@
 across week and month boundaries and a DST change, ranked on the latest known upvotes."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+
+from test_daily_scheduler import at
+from test_daily_scheduler import drive as drive_every_5_minutes
 
 from paperboy.bot.delivery.scheduler import DailyScheduler
 from paperboy.bot.delivery.schedules import covered, due_posts, read_every, read_weekday
 
 
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-async def drive(scheduler: DailyScheduler, clock, until: datetime, step: timedelta = timedelta(minutes=15)):
-    queued = []
-    while clock.now() <= until:
-        for key in await scheduler.tick():
-            queued.append((clock.now(), key))
-        clock.advance(seconds=step.total_seconds())
-    return queued
+async def drive(scheduler: DailyScheduler, clock, until: datetime):
+    return await drive_every_5_minutes(scheduler, clock, until, step=timedelta(minutes=15))
 
 
 def titles(delivery) -> list[str]:
