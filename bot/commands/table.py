@@ -39,7 +39,7 @@ def build_specs() -> tuple[CommandSpec, ...]:
             description="Find a paper by arXiv id, link, title or keywords",
             handler=handlers.paper,
             may_be_slow=True,
-            usage="<arXiv id, link, title or keywords> | similar <id or title> | trend <query> [| <query>]",
+            usage="<id, link, title or keywords> | similar <id> | trend <query>",
             examples=("2309.12288", "arxiv.org/abs/2309.12288", "reversal curse", "similar 2309.12288",
                       'trend "state space models" | mamba'),
             arguments=(Argument("query", "An arXiv id or link, a title (typos are fine) or keywords",
