@@ -242,7 +242,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     # Papers per month matching a query (trend charts): the month's papers are read from this index
     # alone, without their rows (which carry the abstracts), and checked against the full-text matches.
     ("0017_papers_by_month", """
-        CREATE INDEX papers_by_month ON papers(published, withdrawn, upvotes, categories);
+        CREATE INDEX IF NOT EXISTS papers_by_month ON papers(published, withdrawn, upvotes, categories);
     """),
 ]
 

@@ -148,7 +148,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         "ALTER TABLE channels ADD COLUMN lag_days integer NOT NULL DEFAULT 0",
     ]),
     # Papers per month matching a query (trend charts), as SQLite's 0017.
-    ("0004_papers_by_month", ["CREATE INDEX papers_by_month ON papers (published, withdrawn, upvotes, categories)"]),
+    ("0004_papers_by_month", ["CREATE INDEX IF NOT EXISTS papers_by_month ON papers (published, withdrawn, upvotes, categories)"]),
 ]
 # Held while migrating, so processes starting together migrate once.
 _MIGRATION_LOCK = 7_061_706_101
