@@ -1,10 +1,22 @@
 """/paper quality over the shared corpus: top-1 and top-5 accuracy of paperboy's matcher, side
 by side with two baselines run in the same process on the same database.
 
-    python bench/quality.py [--failures] [--fresh]
+    python bench/quality.py [--failures] [--fresh] [--only generated|hand]
 
 The corpus database and the query set are built on first use (bench/corpus.py, about a minute;
 bench/queries.py, half a minute) under $PAPERBOY_BENCH_CACHE (default /tmp/paperboy-bench).
+Beside the generated kinds, the hand-written queries of bench/descriptions.json: "description"
+(what a paper did or found, in everyday words) and "nickname" (the name a paper is known by);
+bench/check_descriptions.py checks them against the corpus.
+
+Matchers, both paperboy's, built by build_matchers():
+  paperboy  the full Matcher: aliases on, and a semantic index when the code provides one.
+  lexical   the Matcher with aliases=False and no semantic index: title words and typos only.
+The two keyword arguments and the semantic loader come from branches not merged yet: a keyword
+is passed only when Matcher.__init__ takes it, and the semantic index is asked of the first
+module in SEMANTIC_MODULES that imports and has a function in SEMANTIC_LOADERS, called with the
+store (returning None means no index). Until then "paperboy" and "lexical" are one matcher and
+the table says so. build_matchers() is the one place to settle this once the branches merge.
 
 Baselines:
   wratio  rapidfuzz process.extract(default_process(query), all titles already put through
@@ -22,6 +34,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
+import inspect
 import json
 import os
 import platform
@@ -101,32 +115,101 @@ class FtsBaseline:
         return [(papers[r].key, normalize_title(papers[r].title)) for r, _ in hits if r in papers]
 
 
+HAND_WRITTEN = Path(__file__).resolve().parent / "descriptions.json"
+HAND_KINDS = ("description", "nickname")
+SEMANTIC_MODULES = ("paperboy.bot.search.semantic", "paperboy.bot.semantic")
+SEMANTIC_LOADERS = ("load_index", "open_index", "build_index", "load")
+MATCHER_SETTINGS: dict[str, dict] = {}  # the keyword arguments build_matchers() passed
+
+
+def load_hand_queries(store) -> list[dict]:
+    """bench/descriptions.json in the shape of the generated queries ({kind, query, key,
+    norm_title}); a paper missing from the benchmark database is left out, and said so."""
+    if not HAND_WRITTEN.exists():
+        return []
+    written = json.loads(HAND_WRITTEN.read_text())
+    papers = store.get_papers([q["id"] for q in written])
+    missing = [q["id"] for q in written if q["id"] not in papers]
+    if missing:
+        print(f"hand-written queries: {len(missing)} papers not in the database, left out: {missing}",
+              file=sys.stderr)
+    return [{"kind": q["kind"], "query": q["query"], "key": q["id"],
+             "norm_title": normalize_title(papers[q["id"]].title)}
+            for q in written if q["id"] in papers]
+
+
+def semantic_index(store):
+    """The semantic index, when the code has a loader for one (see the module docstring)."""
+    for name in SEMANTIC_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        for loader in SEMANTIC_LOADERS:
+            if callable(getattr(module, loader, None)):
+                return getattr(module, loader)(store)
+    return None
+
+
+def build_matchers(store) -> dict[str, Matcher]:
+    """{"paperboy": the full matcher, "lexical": titles and typos alone}; one object for both
+    while Matcher takes neither `aliases` nor `semantic`."""
+    accepted = inspect.signature(Matcher.__init__).parameters
+    full: dict = {}
+    bare: dict = {}
+    if "aliases" in accepted:
+        full["aliases"], bare["aliases"] = True, False
+    if "semantic" in accepted:
+        index = semantic_index(store)
+        if index is not None:
+            full["semantic"], bare["semantic"] = index, None
+    MATCHER_SETTINGS.update(paperboy=full, lexical=bare)
+    paperboy = Matcher(store, **full)
+    lexical = Matcher(store, **bare) if full != bare else paperboy
+    return {"paperboy": paperboy, "lexical": lexical}
+
+
 def is_correct(query: dict, key: str, norm_title: str) -> bool:
     if query["kind"] == "id":
         return key == query["key"]
     return key == query["key"] or norm_title == query["norm_title"]
 
 
-async def run(show_failures: bool, fresh: bool) -> None:
+async def run(show_failures: bool, fresh: bool, only: str | None = None) -> None:
     store = corpus_store()
-    queries = load_queries()
-    matcher = Matcher(store)
+    queries = [] if only == "hand" else load_queries()
+    if only != "generated":
+        queries += load_hand_queries(store)
+    kinds = [k for k in list(PER_KIND) + list(HAND_KINDS) if any(q["kind"] == k for q in queries)]
+    matchers = build_matchers(store)
     started = time.perf_counter()
-    matcher.refresh()
+    for matcher in {id(m): m for m in matchers.values()}.values():
+        matcher.refresh()
     build = time.perf_counter() - started
+    shared = matchers["paperboy"] is matchers["lexical"]
     baselines = {"wratio": WRatioBaseline(store, queries, fresh), "fts": FtsBaseline(store)}
 
     hits: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))
     seconds: dict[str, float] = defaultdict(float)
+    latencies: dict[str, list[float]] = defaultdict(list)  # the paperboy matcher's, per kind
     confident = confident_right = 0
     failures = []
     for query in queries:
         kind, text = query["kind"], query["query"]
-        began = time.perf_counter()
-        match = await matcher.lookup(text, limit=5)
-        seconds["paperboy"] += time.perf_counter() - began
-        ranked = [(s.paper.key, normalize_title(s.paper.title)) for s in match.candidates]
-        results = {"paperboy": ranked}
+        results: dict[str, list[tuple[str, str]]] = {}
+        match = None
+        for name, matcher in matchers.items():
+            if name == "lexical" and shared:
+                results[name] = results["paperboy"]
+                continue
+            began = time.perf_counter()
+            found = await matcher.lookup(text, limit=5)
+            took = time.perf_counter() - began
+            seconds[name] += took
+            if name == "paperboy":
+                match = found
+                latencies[kind].append(took)
+            results[name] = [(s.paper.key, normalize_title(s.paper.title)) for s in found.candidates]
         for name, baseline in baselines.items():
             began = time.perf_counter()
             results[name] = baseline.top(text)
@@ -137,7 +220,9 @@ async def run(show_failures: bool, fresh: bool) -> None:
             tally[0] += 1
             tally[1] += bool(marks[:1] and marks[0])
             tally[2] += any(marks[:5])
+        ranked = results["paperboy"]
         top1 = bool(ranked) and is_correct(query, *ranked[0])
+        assert match is not None
         if match.confident:
             confident += 1
             confident_right += top1
@@ -146,20 +231,30 @@ async def run(show_failures: bool, fresh: bool) -> None:
 
     print(f"machine: {platform.machine()} {platform.processor() or ''} python {platform.python_version()}, "
           f"{_cpus()} cores; {store.count_papers():,} papers; title index built in {build:.2f}s")
-    print(f"{len(queries)} queries (seeded): " + ", ".join(f"{k} {v}" for k, v in PER_KIND.items()))
-    names = ["paperboy", "wratio", "fts"]
-    print(f"\n{'kind':12s}" + "".join(f"{n + ' top1':>16s}{n + ' top5':>16s}" for n in names))
-    for kind in list(PER_KIND) + ["all"]:
-        row = f"{kind:12s}"
+    counts = {k: sum(q["kind"] == k for q in queries) for k in kinds}
+    print(f"{len(queries)} queries (generated ones seeded, hand-written ones from {HAND_WRITTEN.name}): "
+          + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    print("matchers: " + ("paperboy and lexical are one matcher here (Matcher takes neither aliases "
+                          "nor semantic yet)" if shared else _describe()))
+    names = ["paperboy", "lexical", "fts", "wratio"]
+    groups = {"generated": [k for k in kinds if k in PER_KIND], "hand": [k for k in kinds if k in HAND_KINDS]}
+    rows = kinds + [g for g, members in groups.items() if members] + ["all"]
+    print(f"\n{'kind':12s}" + "".join(f"{n + ' top1':>15s}{n + ' top5':>15s}" for n in names))
+    for row_kind in rows:
+        members = groups.get(row_kind, kinds if row_kind == "all" else [row_kind])
+        row = f"{row_kind:12s}"
         for name in names:
-            if kind == "all":
-                total = sum(t[0] for t in hits[name].values())
-                one = sum(t[1] for t in hits[name].values())
-                five = sum(t[2] for t in hits[name].values())
-            else:
-                total, one, five = hits[name][kind]
-            row += f"{_pct(one, total):>16s}{_pct(five, total):>16s}"
+            total = sum(hits[name][k][0] for k in members)
+            one = sum(hits[name][k][1] for k in members)
+            five = sum(hits[name][k][2] for k in members)
+            row += f"{_pct(one, total):>15s}{_pct(five, total):>15s}"
         print(row)
+    print(f"\npaperboy latency per query (ms)\n{'kind':12s}{'p50':>8s}{'p99':>8s}{'max':>8s}")
+    for row_kind in rows:
+        members = groups.get(row_kind, kinds if row_kind == "all" else [row_kind])
+        taken = sorted(t for k in members for t in latencies[k])
+        print(f"{row_kind:12s}{1000 * _quantile(taken, 0.5):8.1f}{1000 * _quantile(taken, 0.99):8.1f}"
+              f"{1000 * (taken[-1] if taken else 0.0):8.1f}")
     n = len(queries)
     print(f"\nconfident answers: {confident}/{n} ({_pct(confident, n)}), of which correct: "
           f"{confident_right}/{confident} ({_pct(confident_right, confident)})")
@@ -174,6 +269,22 @@ async def run(show_failures: bool, fresh: bool) -> None:
                   f"confident={match.confident}")
 
 
+def _describe() -> str:
+    """The keyword arguments each matcher was built with, a semantic index by its type."""
+    def shown(key: str, value) -> str:
+        return type(value).__name__ if key == "semantic" and value is not None else repr(value)
+    return ", ".join(
+        f"{name} (" + (", ".join(f"{k}={shown(k, v)}" for k, v in kw.items()) or "defaults") + ")"
+        for name, kw in MATCHER_SETTINGS.items())
+
+
+def _quantile(ordered: list[float], q: float) -> float:
+    """The nearest-rank quantile of an ascending list (0 when empty)."""
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, max(0, int(round(q * len(ordered))) - 1))]
+
+
 def _pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "-"
 
@@ -186,8 +297,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--failures", action="store_true", help="list the queries paperboy gets wrong")
     parser.add_argument("--fresh", action="store_true", help="recompute the cached WRatio baseline answers")
+    parser.add_argument("--only", choices=("generated", "hand"),
+                        help="just the generated queries, or just the hand-written ones")
     args = parser.parse_args()
     if not corpus_available():
         print("corpus not found (../shared/corpus); skipping the quality benchmark")
         sys.exit(0)
-    asyncio.run(run(args.failures, args.fresh))
+    asyncio.run(run(args.failures, args.fresh, args.only))
