@@ -30,6 +30,7 @@ STRENGTH = {TITLE_NAME: 3, INTRODUCED_NAME: 2, DEFINED_ACRONYM: 1}
 
 MAX_ALIAS_WORDS = 3
 SHORT_LIST = 5  # papers a name answers at most when it is ambiguous
+RECENT_YEARS = 2  # how long before its first users a paper not spelling a name out may have coined it
 MANY_USERS = 100  # papers defining a name beyond which a definition is no sign of the introducer
 
 
@@ -323,6 +324,26 @@ def _order(named: Named) -> tuple:
     return (-named.strength, named.dated is None, named.dated or "", named.paper_rowid)
 
 
+def _may_have_introduced(named: Named, usual: str | None, first_use: dict[str, str]) -> bool:
+    """Whether a paper saying it introduces a name can be where the name people use comes from:
+    not when it spells the name otherwise than they do, nor when they used its meaning in an
+    earlier year ("we propose ... Direct Preference Optimization (DPO)" a year after DPO; a review
+    titled "NeRF: Neural Radiance Field ..."). A paper that does not spell the name out must come
+    in the few years before people first used the usual meaning (not "SAM", an exoskeleton of 2008,
+    for the SAM of 2023); an undated one only answers a name with no usual meaning."""
+    if not named.dated:  # undated: nothing shows it came first
+        return usual is None
+    # A venue's year ("ICLR 2020") comes up to a year after the preprint others cite.
+    year = str(int(named.dated[:4]) - 1) if len(named.dated) == 4 else named.dated[:4]
+    if named.expansion:
+        if usual is not None and named.expansion != usual:
+            return False
+        return first_use.get(named.expansion, "9999") >= year
+    if usual is None or usual not in first_use:
+        return True
+    return int(first_use[usual]) - RECENT_YEARS <= int(year) <= int(first_use[usual])
+
+
 def choose(holders: list[Named]) -> Choice | None:
     """The paper a name means among the papers holding it (the store's first rows, strongest kind
     first, then earliest), or None when the name says nothing the usual ranking would not.
@@ -340,10 +361,12 @@ def choose(holders: list[Named]) -> Choice | None:
             users[named.expansion] = max(users.get(named.expansion, 0), named.users)
     meanings = sorted(users.items(), key=lambda item: -item[1])
     usual = meanings[0][0] if meanings and meanings[0][1] >= 3 else None
+    first_use: dict[str, str] = {}
+    for named in holders:
+        if named.expansion and named.dated and named.dated[:4] < first_use.get(named.expansion, "9999"):
+            first_use[named.expansion] = named.dated[:4]
     introducers = sorted((n for n in holders if n.strength >= STRENGTH[INTRODUCED_NAME]
-                          and (usual is None or not n.expansion or n.expansion == usual)), key=_order)
-    if usual is not None and any(n.expansion == usual for n in introducers):
-        introducers = [n for n in introducers if n.expansion == usual]
+                          and _may_have_introduced(n, usual, first_use)), key=_order)
     if introducers:
         first = [n for n in introducers if n.strength == introducers[0].strength]
         if len(first) > SHORT_LIST:  # a name many papers give themselves ("PRISM") is no one's
