@@ -23,6 +23,7 @@ from paperboy.bot.models import (
     Delivery,
     DeliveryKind,
     DeliveryStatus,
+    Named,
     Notify,
     Paper,
     PaperFilter,
@@ -30,7 +31,6 @@ from paperboy.bot.models import (
     Target,
     UpsertResult,
 )
-from paperboy.bot.search.aliases import Named
 
 
 class Store(Protocol):

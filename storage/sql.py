@@ -22,6 +22,7 @@ from paperboy.bot.models import (
     ChannelConfig,
     Delivery,
     FilterItem,
+    Named,
     Paper,
     PaperFilter,
     Subscription,
@@ -30,7 +31,7 @@ from paperboy.bot.models import (
     WordsMatch,
     normalize_title,
 )
-from paperboy.bot.search.aliases import Named, dated, mine
+from paperboy.bot.search.aliases import dated, mine
 from paperboy.storage import duplicates
 
 T = TypeVar("T")

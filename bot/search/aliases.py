@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from paperboy.bot.models import Named
 from paperboy.bot.search.common_words import is_common_in_abstracts
 from paperboy.bot.text import words
 
@@ -43,6 +44,10 @@ class Alias:
     @property
     def strength(self) -> int:
         return STRENGTH[self.kind]
+
+
+def strength_of(named: Named) -> int:
+    return STRENGTH.get(named.kind, 0)
 
 
 def alias_key(text: str) -> str:
@@ -298,22 +303,6 @@ def asked_alias(query: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class Named:
-    """A paper holding a name, as the store returns it: `users` is how many papers define the name
-    with the same expansion, `total` how many papers hold the name at all."""
-    paper_rowid: int
-    kind: str
-    expansion: str
-    dated: str | None
-    users: int
-    total: int
-
-    @property
-    def strength(self) -> int:
-        return STRENGTH.get(self.kind, 0)
-
-
-@dataclass(frozen=True)
 class Choice:
     """What a name answers: one paper (`confident`), or a short list to choose from."""
     rowids: tuple[int, ...]
@@ -321,7 +310,7 @@ class Choice:
 
 
 def _order(named: Named) -> tuple:
-    return (-named.strength, named.dated is None, named.dated or "", named.paper_rowid)
+    return (-strength_of(named), named.dated is None, named.dated or "", named.paper_rowid)
 
 
 def _may_have_introduced(named: Named, usual: str | None, first_use: dict[str, str]) -> bool:
@@ -365,10 +354,10 @@ def choose(holders: list[Named]) -> Choice | None:
     for named in holders:
         if named.expansion and named.dated and named.dated[:4] < first_use.get(named.expansion, "9999"):
             first_use[named.expansion] = named.dated[:4]
-    introducers = sorted((n for n in holders if n.strength >= STRENGTH[INTRODUCED_NAME]
+    introducers = sorted((n for n in holders if strength_of(n) >= STRENGTH[INTRODUCED_NAME]
                           and _may_have_introduced(n, usual, first_use)), key=_order)
     if introducers:
-        first = [n for n in introducers if n.strength == introducers[0].strength]
+        first = [n for n in introducers if strength_of(n) == strength_of(introducers[0])]
         if len(first) > SHORT_LIST:  # a name many papers give themselves ("PRISM") is no one's
             return None
         if len(first) == 1:
