@@ -90,6 +90,7 @@ def corpus_store(limit: int | None = None, quiet: bool = False) -> SQLiteStore:
     path.parent.mkdir(parents=True, exist_ok=True)
     store = SQLiteStore(path)
     if store.get_state(_LOADED_MARK):
+        _backfill_aliases(store, quiet)
         return store
     started = time.perf_counter()
     if not quiet:
@@ -100,6 +101,18 @@ def corpus_store(limit: int | None = None, quiet: bool = False) -> SQLiteStore:
     if not quiet:
         print(f"built {store.count_papers()} papers in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     return store
+
+
+def _backfill_aliases(store: SQLiteStore, quiet: bool) -> None:
+    """Names for the papers of a database built before paperboy kept them (paper_aliases)."""
+    if not hasattr(store, "backfill_aliases") or not store.aliases_backfill_left():
+        return
+    started = time.perf_counter()
+    covered = 0
+    while step := store.backfill_aliases(5000):
+        covered += step
+    if not quiet:
+        print(f"mined the names of {covered} papers in {time.perf_counter() - started:.1f}s", file=sys.stderr)
 
 
 def _safe_ingest(store: SQLiteStore) -> bool:

@@ -185,6 +185,18 @@ class Delivery:
     bundle: str | None = None  # the key of the message it went out in with others (bundled alerts)
 
 
+@dataclass(frozen=True)
+class Named:
+    """A paper holding a name (paperboy.bot.search.aliases), as the store returns it: `users` is how many papers define the name
+    with the same expansion, `total` how many papers hold the name at all."""
+    paper_rowid: int
+    kind: str
+    expansion: str
+    dated: str | None
+    users: int
+    total: int
+
+
 # ---- which papers: a query in a form every store can run ---------------------------------------
 
 @dataclass(frozen=True)

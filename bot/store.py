@@ -23,6 +23,7 @@ from paperboy.bot.models import (
     Delivery,
     DeliveryKind,
     DeliveryStatus,
+    Named,
     Notify,
     Paper,
     PaperFilter,
@@ -101,6 +102,18 @@ class Store(Protocol):
     def title_changes_since(self, seq: int) -> tuple[int, list[tuple[int, str]]]:
         """Papers whose title changed after change number `seq`, as (rowid, normalized title) in the
         order they changed, with the number of the last change; seq 0 gives every change so far."""
+
+    def papers_named(self, alias: str, limit: int = 50) -> list[Named]:
+        """The papers holding a name (paperboy.bot.search.aliases: `alias` as alias_key makes it),
+        strongest kind first, then earliest, at most `limit`; each row also counts the papers
+        defining the name the same way and holding it at all. One indexed query."""
+
+    def backfill_aliases(self, batch: int = 2000) -> int:
+        """Mines the names of up to `batch` papers stored before names were kept (papers stored
+        since get theirs as they are stored); returns how many papers it covered, 0 once none are left."""
+
+    def aliases_backfill_left(self) -> int:
+        """How many papers backfill_aliases has still to cover."""
 
     def count_papers(self) -> int: ...
 

@@ -15,6 +15,7 @@ from paperboy.bot.delivery.leader import Leadership
 from paperboy.bot.delivery.outbox import LEASE_SECONDS, DeliveryWorker
 from paperboy.bot.delivery.pipeline import ingest_forever
 from paperboy.bot.delivery.scheduler import DailyScheduler
+from paperboy.bot.search.alias_backfill import backfill_aliases
 from paperboy.bot.sources import Sources
 from paperboy.bot.store import Store
 from paperboy.config import seconds
@@ -105,6 +106,7 @@ async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, 
             """The leader's jobs: one process per database runs them."""
             async with asyncio.TaskGroup() as jobs:
                 jobs.create_task(scheduler.run(until))
+                jobs.create_task(backfill_aliases(store, until))
                 if not sources.offline:
                     jobs.create_task(ingest_forever(store, sources, core.clock, until, core.matcher, interval))
 

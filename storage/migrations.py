@@ -244,6 +244,23 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0017_papers_by_month", """
         CREATE INDEX IF NOT EXISTS papers_by_month ON papers(published, withdrawn, upvotes, categories);
     """),
+    # The names papers go by ("LoRA", "ViT"), mined from their titles and abstracts
+    # (paperboy.bot.search.aliases) when they are stored. Papers already stored get theirs from
+    # the store's backfill_aliases, in steps, up to the newest paper stored now.
+    ("0018_paper_aliases", """
+        CREATE TABLE paper_aliases (
+            alias TEXT NOT NULL,
+            paper_rowid INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            strength INTEGER NOT NULL,
+            expansion TEXT NOT NULL DEFAULT '',
+            dated TEXT,
+            PRIMARY KEY (alias, paper_rowid)
+        ) WITHOUT ROWID;
+        CREATE INDEX paper_aliases_by_paper ON paper_aliases(paper_rowid);
+        INSERT OR REPLACE INTO state (name, value)
+            SELECT 'aliases_backfill_end', CAST(rowid AS TEXT) FROM papers WHERE rowid = (SELECT max(rowid) FROM papers);
+    """),
 ]
 
 

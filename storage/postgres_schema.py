@@ -149,6 +149,21 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ]),
     # Papers per month matching a query (trend charts), as SQLite's 0017.
     ("0004_papers_by_month", ["CREATE INDEX IF NOT EXISTS papers_by_month ON papers (published, withdrawn, upvotes, categories)"]),
+    # The names papers go by, and where the backfill of papers stored before stops, as SQLite's 0018.
+    ("0005_paper_aliases", [
+        f"""CREATE TABLE paper_aliases (
+            alias {T} NOT NULL,
+            paper_rowid bigint NOT NULL,
+            kind {T} NOT NULL,
+            strength integer NOT NULL,
+            expansion {T} NOT NULL DEFAULT '',
+            dated {T},
+            PRIMARY KEY (alias, paper_rowid)
+        )""",
+        "CREATE INDEX paper_aliases_by_paper ON paper_aliases (paper_rowid)",
+        "INSERT INTO state (name, value) SELECT 'aliases_backfill_end', rowid::text FROM papers "
+        "WHERE rowid = (SELECT max(rowid) FROM papers) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    ]),
 ]
 # Held while migrating, so processes starting together migrate once.
 _MIGRATION_LOCK = 7_061_706_101

@@ -22,6 +22,7 @@ from paperboy.bot.models import (
     ChannelConfig,
     Delivery,
     FilterItem,
+    Named,
     Paper,
     PaperFilter,
     Subscription,
@@ -30,6 +31,7 @@ from paperboy.bot.models import (
     WordsMatch,
     normalize_title,
 )
+from paperboy.bot.search.aliases import dated, mine
 from paperboy.storage import duplicates
 
 T = TypeVar("T")
@@ -86,6 +88,11 @@ _ENQUEUE_SQL = (
     'INSERT INTO deliveries (dedupe_key, kind, platform, workspace, channel, "user", mode, payload, '
     "status, next_attempt_at, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) "
     "ON CONFLICT(dedupe_key) DO NOTHING")
+# Papers stored before names were kept get theirs mined by backfill_aliases, up to the newest paper
+# stored then (set by the migration that made the table), in steps that record how far they got.
+ALIASES_BACKFILL_END, ALIASES_BACKFILL_DONE = "aliases_backfill_end", "aliases_backfill_done"
+_ALIAS_SOURCE = "SELECT rowid, title, abstract, published, venue, withdrawn FROM papers"
+_STATE_SQL = "INSERT INTO state (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value"
 _DUE = "((status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until <= ?))"
 
 
@@ -277,11 +284,61 @@ class SQLStore:
             existing = self._existing_keys(tx, keys)
             changed = tx.executemany(_UPSERT_SQL, todo.rows) + self._merge(tx, todo.merges, seen_at)
             self._index_words(tx, [*keys, *(target for target, _ in todo.merges)])
+            self._index_aliases(tx, [*keys, *(target for target, _ in todo.merges)])
         return UpsertResult(tuple(k for k in dict.fromkeys(keys) if k not in existing), changed)
 
     def _index_words(self, tx: Transaction, keys: list[str]) -> None:
         """Inside a transaction that stored these papers: their full-text index entries, where the
         engine does not keep them itself (SQLite's triggers do)."""
+
+    @staticmethod
+    def _index_aliases(tx: Transaction, keys: list[str]) -> None:
+        """Inside a transaction that stored these papers: the names they give themselves and
+        define (paperboy.bot.search.aliases), mined again from what is stored now."""
+        for chunk in chunks(list(dict.fromkeys(keys))):
+            SQLStore._write_aliases(tx, tx.execute(f"{_ALIAS_SOURCE} WHERE key IN ({marks(chunk)})", chunk).fetchall())
+
+    @staticmethod
+    def _write_aliases(tx: Transaction, papers: list[Any]) -> None:
+        """Replaces the names of these papers (rows of _ALIAS_SOURCE); a withdrawn paper has none."""
+        for chunk in chunks([paper[0] for paper in papers]):
+            tx.execute(f"DELETE FROM paper_aliases WHERE paper_rowid IN ({marks(chunk)})", chunk)
+        rows = [(alias.alias, rowid, alias.kind, alias.strength, alias.expansion, dated(published, venue))
+                for rowid, title, abstract, published, venue, withdrawn in papers if not withdrawn
+                for alias in mine(title, abstract)]
+        if rows:
+            tx.executemany("INSERT INTO paper_aliases (alias, paper_rowid, kind, strength, expansion, dated) "
+                           "VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+    def papers_named(self, alias: str, limit: int = 50) -> list[Named]:
+        rows = self._all(
+            "SELECT paper_rowid, kind, expansion, dated, count(*) OVER (PARTITION BY expansion) AS users, "
+            "count(*) OVER () AS total FROM paper_aliases WHERE alias = ? "
+            "ORDER BY strength DESC, dated IS NULL, dated, paper_rowid LIMIT ?", [alias, limit])
+        return [Named(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+    @write
+    def backfill_aliases(self, batch: int = 2000) -> int:
+        with self._transaction(lock="papers") as tx:
+            end = tx.execute("SELECT value FROM state WHERE name = ?", [ALIASES_BACKFILL_END]).fetchone()
+            if end is None:
+                return 0
+            done = tx.execute("SELECT value FROM state WHERE name = ?", [ALIASES_BACKFILL_DONE]).fetchone()
+            papers = tx.execute(f"{_ALIAS_SOURCE} WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?",
+                                [int(done[0]) if done else 0, int(end[0]), batch]).fetchall()
+            if not papers:
+                tx.execute("DELETE FROM state WHERE name IN (?, ?)", [ALIASES_BACKFILL_END, ALIASES_BACKFILL_DONE])
+                return 0
+            self._write_aliases(tx, papers)
+            tx.execute(_STATE_SQL, [ALIASES_BACKFILL_DONE, str(papers[-1][0])])
+            return len(papers)
+
+    def aliases_backfill_left(self) -> int:
+        end = self.get_state(ALIASES_BACKFILL_END)
+        if end is None:
+            return 0
+        done = int(self.get_state(ALIASES_BACKFILL_DONE) or 0)
+        return self._one("SELECT count(*) FROM papers WHERE rowid > ? AND rowid <= ?", [done, int(end)])[0]
 
     @staticmethod
     def _take_over(tx: Transaction, rekeys: list[tuple[str, str, str]]) -> None:
@@ -378,6 +435,7 @@ class SQLStore:
         written = [r[0] for r in tx.execute(f"{upsert_from_stage} RETURNING key").fetchall()]
         changed = len(written) + self._merge(tx, todo.merges, rows[0][-1])
         self._index_words(tx, written + [target for target, _ in todo.merges])
+        self._index_aliases(tx, written + [target for target, _ in todo.merges])
         return UpsertResult(tuple(dict.fromkeys(new)), changed)
 
     def unmatched_papers(self, limit: int = 2000) -> list[Paper]:
@@ -392,6 +450,9 @@ class SQLStore:
                 # Matched too: a withdrawn paper raises no alert.
                 changed += tx.execute(f"UPDATE papers SET withdrawn = 1, matched = 1 WHERE withdrawn = 0 "
                                       f"AND arxiv_id IN ({marks(chunk)})", chunk).rowcount
+                # A withdrawn paper is never an answer, so no name leads to it.
+                tx.execute(f"DELETE FROM paper_aliases WHERE paper_rowid IN (SELECT rowid FROM papers "
+                           f"WHERE arxiv_id IN ({marks(chunk)}))", chunk)
         return changed
 
     @write

@@ -40,6 +40,9 @@ TABLES = (
     Table("state", ("name", "value"), "name"),
     Table("saved_papers", ("platform", "workspace", "owner", "paper_key", "saved_at"),
           "platform, workspace, owner, paper_key"),
+    # Derived from papers, but copied as it is: the state copied with it says how far the backfill
+    # of older papers got, and papers keep their rowids.
+    Table("paper_aliases", ("alias", "paper_rowid", "kind", "strength", "expansion", "dated"), "alias, paper_rowid"),
 )
 
 Progress = Callable[[str, int, int], None]  # (table, rows copied so far, rows in the source)

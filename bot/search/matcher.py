@@ -16,6 +16,7 @@ from paperboy.bot.ids import find_paper_ids, parse_paper_id
 from paperboy.bot.models import Paper, normalize_title
 from paperboy.bot.replies import Scored
 from paperboy.bot.search import fts
+from paperboy.bot.search.aliases import asked_alias, choose
 from paperboy.bot.search.local_search import Ranking, candidate_positions, judge, word_completions
 from paperboy.bot.search.query_terms import QueryTerms, analyze
 from paperboy.bot.search.ranking import is_confident
@@ -42,7 +43,7 @@ class Match:
     best: Scored | None
     alternatives: tuple[Scored, ...] = ()
     confident: bool = False
-    via: str = "none"  # "id", "title", "keywords", "remote" or "none"
+    via: str = "none"  # "id", "title", "keywords", "alias", "remote" or "none"
     paper_id: str | None = None  # the arXiv id the query named, if it named one
     note: str | None = None  # why an answer is missing or thin (not found, a source timed out)
     sources: SourcesAsked | None = None
@@ -61,8 +62,11 @@ class Match:
 class Matcher:
     def __init__(self, store, *, fetch_by_id: FetchById | None = None,
                  search_remote: SearchRemote | None = None, remote_timeout: float = 2.0,
-                 clock: Clock | None = None, sources_off: bool = False):
+                 clock: Clock | None = None, sources_off: bool = False, aliases: bool = True):
+        """`aliases`: a query that is a paper's name ("LoRA", "the CLIP paper") answers the paper
+        that introduced it (the store's alias index); off, names are ranked as any words."""
         self.store = store
+        self.aliases = aliases
         self._fetch_by_id = fetch_by_id
         self._search_remote = search_remote
         self.remote_timeout = remote_timeout
@@ -146,8 +150,27 @@ class Matcher:
         terms = analyze(query, index)
         if terms.is_empty:
             return Match(query=terms.text, best=None, note="empty query")
+        if (named := self._named(query, index, limit)) is not None:
+            return named
         ranking = judge(self.store, index, terms, candidate_positions(index, terms))
         return _to_match(terms, ranking, limit, index)
+
+    def _named(self, query: str, index: TitleIndex, limit: int) -> Match | None:
+        """The paper a query names ("LoRA", "the CLIP paper"), by the alias index: the paper that
+        introduced the name, or a short list when several did; None when the query is no name,
+        is a paper's exact title (which the ranking answers), or names nothing in particular."""
+        if not self.aliases or (alias := asked_alias(query)) is None or index.exact(normalize_title(query)):
+            return None
+        choice = choose(self.store.papers_named(alias))
+        if choice is None:
+            return None
+        papers = self.store.get_papers_by_rowid(list(choice.rowids))
+        found = [papers[r] for r in choice.rowids if r in papers and not papers[r].withdrawn][:limit]
+        if not found:
+            return None
+        scored = [Scored(p, 1.0 if choice.confident else round(0.9 - 0.01 * i, 4)) for i, p in enumerate(found)]
+        return Match(query=" ".join(query.split()), best=scored[0], alternatives=tuple(scored[1:]),
+                     confident=choice.confident and len(found) == 1, via="alias")
 
     def library_size(self) -> int:
         """How many papers lookups search locally."""
