@@ -244,6 +244,12 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0017_papers_by_month", """
         CREATE INDEX IF NOT EXISTS papers_by_month ON papers(published, withdrawn, upvotes, categories);
     """),
+    # Sentence embeddings of title + abstract (the semantic extra), one compact blob per paper:
+    # a float32 scale then int8 components. Rows are committed batch by batch, so an interrupted
+    # embedding resumes where it stopped.
+    ("0019_paper_vectors", """
+        CREATE TABLE IF NOT EXISTS paper_vectors (paper_rowid INTEGER PRIMARY KEY, vec BLOB NOT NULL);
+    """),
 ]
 
 

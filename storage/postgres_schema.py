@@ -149,6 +149,8 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ]),
     # Papers per month matching a query (trend charts), as SQLite's 0017.
     ("0004_papers_by_month", ["CREATE INDEX IF NOT EXISTS papers_by_month ON papers (published, withdrawn, upvotes, categories)"]),
+    # Sentence embeddings (the semantic extra): see storage/migrations.py 0019.
+    ("0006_paper_vectors", ["CREATE TABLE IF NOT EXISTS paper_vectors (paper_rowid bigint PRIMARY KEY, vec bytea NOT NULL)"]),
 ]
 # Held while migrating, so processes starting together migrate once.
 _MIGRATION_LOCK = 7_061_706_101
