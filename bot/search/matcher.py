@@ -162,6 +162,7 @@ class Matcher:
         reads like a description. A confident lexical answer (an exact or near-exact title, rare
         keywords) stands as it is; so does a query of one or two words."""
         assert self.semantic is not None
+        self.semantic.refresh_if_due()
         judged = ranking.judged
         if lexical.confident or len(fts.tokenize(terms.text)) < DESCRIPTION_WORDS or not len(self.semantic) \
                 or (judged and judged[0].title >= TITLE_CONFIDENT):
