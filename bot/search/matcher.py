@@ -326,7 +326,7 @@ def _to_match(terms: QueryTerms, ranking: Ranking, limit: int, index: TitleIndex
 
 
 # Fusing dense retrieval with the lexical ranking (reciprocal rank fusion): see bench/RESULTS.md.
-DESCRIPTION_WORDS = 3  # a query of fewer words is a title, a name or keywords, never a description
+DESCRIPTION_WORDS = 5  # fewer words are a title, a name or keywords (the keyword queries of bench/queries.py have 3-4)
 DENSE_CANDIDATES = 50
 RRF_K = 60
 LEXICAL_WEIGHT = 1.0
