@@ -118,6 +118,9 @@ class Store(Protocol):
     def vectors_since(self, rowid: int, limit: int) -> list[tuple[int, bytes]]:
         """Up to `limit` stored vectors of papers after `rowid`, in rowid order."""
 
+    def vectors_of(self, rowids: list[int]) -> dict[int, bytes]:
+        """The stored vectors of these papers, by rowid (those that have one)."""
+
     def count_vectors(self) -> int: ...
 
     def clear_vectors(self) -> None:

@@ -372,6 +372,13 @@ class SQLStore:
             "SELECT paper_rowid, vec FROM paper_vectors WHERE paper_rowid > ? ORDER BY paper_rowid LIMIT ?",
             [rowid, limit])]
 
+    def vectors_of(self, rowids: list[int]) -> dict[int, bytes]:
+        found: dict[int, bytes] = {}
+        for chunk in chunks(rowids):
+            found.update((r[0], bytes(r[1])) for r in self._all(
+                f"SELECT paper_rowid, vec FROM paper_vectors WHERE paper_rowid IN ({marks(chunk)})", chunk))
+        return found
+
     def count_vectors(self) -> int:
         return self._one("SELECT count(*) FROM paper_vectors")[0]
 

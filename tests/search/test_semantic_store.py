@@ -68,13 +68,37 @@ def test_a_vector_is_a_scale_and_one_byte_a_dimension_and_keeps_its_dot_products
     index = semantic.VectorIndex(384)
     index.add(list(enumerate(blobs, start=1)))
     exact = vectors @ vectors[17]
-    found = index.search(vectors[17], 5)
+    found = index.search_all(vectors[17], 5)
+    assert index.search(vectors[17], 5, shortlist=200) == found  # the signs' shortlist holds the best
     assert found[0] == (18, pytest.approx(1.0, abs=0.01))
     assert [score for _, score in found] == sorted((score for _, score in found), reverse=True)
     for rowid, score in found:  # quantized scores stay within 0.01 of the float32 ones
         assert score == pytest.approx(exact[rowid - 1], abs=0.01)
     assert {rowid for rowid, _ in found[:2]} == {int(i) + 1 for i in np.argsort(-exact)[:2]}
-    assert index.nbytes == 200 * (384 + 4 + 8)  # int8 components, a float32 scale, an int64 rowid
+    assert index.nbytes == 200 * (384 + 4 + 8 + 48)  # int8 components, a float32 scale, an int64 rowid, signs
+
+
+def test_beyond_the_memory_size_signs_shortlist_and_stored_vectors_rescore(store):
+    """Signs alone in memory (plus the rowid) find what scoring every int8 vector finds, with the same scores."""
+    rng = np.random.default_rng(3)
+    centres = rng.standard_normal((20, 128)).astype(np.float32)
+    vectors = centres[rng.integers(0, 20, 3000)] + 0.6 * rng.standard_normal((3000, 128)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    rows = [(rowid, semantic.encode_vector(v)) for rowid, v in enumerate(vectors, start=1)]
+    store.save_vectors(rows)
+    exact = semantic.VectorIndex(128)
+    signs = semantic.VectorIndex(128, in_memory=False, fetch=store.vectors_of)
+    exact.add(rows)
+    signs.add(rows)
+    assert signs.nbytes == 3000 * (16 + 8) and exact.nbytes == 3000 * (128 + 4 + 8 + 16)
+    for probe in (5, 777, 2024):
+        query = vectors[probe] + 0.3 * rng.standard_normal(128).astype(np.float32)
+        query /= np.linalg.norm(query)
+        wanted, got = exact.search_all(query, 10), signs.search(query, 10, shortlist=300)
+        assert exact.search(query, 10, shortlist=300) == got
+        assert got[0] == wanted[0]
+        assert signs.search(query, 10, shortlist=3000) == wanted  # everything shortlisted: exactly the same
+        assert dict(got)[got[0][0]] == pytest.approx(dict(wanted)[got[0][0]], abs=1e-5)
 
 
 def test_vectors_are_stored_compactly_on_both_engines(store):
