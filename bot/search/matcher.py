@@ -330,7 +330,7 @@ DESCRIPTION_WORDS = 5  # fewer words are a title, a name or keywords (the keywor
 DENSE_CANDIDATES = 50
 RRF_K = 60
 LEXICAL_WEIGHT = 1.0
-DENSE_WEIGHT = 1.0
+DENSE_WEIGHT = 3.0  # a description query's lexical ranking is weak evidence: its best title fits under 0.88
 # A description answer is a card only when the nearest paper is clearly nearer than the next one.
 DENSE_CONFIDENT = 0.55  # cosine of query and paper
 DENSE_MARGIN = 0.08  # over the next paper's cosine
