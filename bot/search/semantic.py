@@ -43,8 +43,12 @@ CHUNK_ROWS = 32_768  # rows dequantized at once while searching: bounded scratch
 LOAD_BATCH = 50_000  # stored vectors read per query while loading the index
 REFRESH_EVERY = 2.0  # seconds between looks for new vectors in the store
 IN_MEMORY_UP_TO = 1_000_000  # papers up to which the index holds the int8 vectors; beyond, the store does
-SHORTLIST = 4000  # vectors rescored exactly after the Hamming-distance scan, from memory
-STORE_SHORTLIST = 1500  # ... from the store
+# Vectors rescored exactly after the Hamming-distance scan: from memory, this share of the library
+# (at least SHORTLIST); MiniLM's vectors keep 97% of the exact top 50 and all of the top 5 then
+# (bench/RESULTS.md). From the store, a fixed number: reading them back costs more.
+SHORTLIST = 4000
+SHORTLIST_SHARE = 0.04
+STORE_SHORTLIST = 5000
 MODEL_STATE = "semantic_model"  # state row: the model the stored vectors came from
 INSTALL_HINT = "pip install 'paperboy[semantic]'"
 
@@ -204,7 +208,9 @@ class VectorIndex:
         if n == 0 or k <= 0:
             return []
         q = np.asarray(query, np.float32).ravel()
-        size = min(n, max(k, shortlist or (SHORTLIST if self.in_memory else STORE_SHORTLIST)))
+        if shortlist is None:
+            shortlist = max(SHORTLIST, int(n * SHORTLIST_SHARE)) if self.in_memory else STORE_SHORTLIST
+        size = min(n, max(k, shortlist))
         words = self._sign_words(q > 0)[0]
         distance = np.bitwise_count(self._signs[0] ^ words[0])
         for held, word in zip(self._signs[1:], words[1:], strict=True):
