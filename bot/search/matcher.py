@@ -268,7 +268,10 @@ class Matcher:
             for position in index.exact(normalize_title(paper.title)):
                 if position not in positions:
                     positions.append(position)
-        match = _to_match(terms, judge(self.store, index, terms, positions), limit, index)
+        ranking = judge(self.store, index, terms, positions)
+        match = _to_match(terms, ranking, limit, index)
+        if self.semantic is not None:
+            match = self._with_dense(terms, ranking, match, limit)
         if match.best is not None and match.best.paper.key in stored.new_keys:
             match = Match(match.query, match.best, match.alternatives, match.confident, "remote")
         return match

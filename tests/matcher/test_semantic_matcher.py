@@ -92,3 +92,20 @@ async def test_a_description_lookup_with_the_model_answers_within_the_time_bound
     match = await dense.lookup(DESCRIPTIONS[1][0])
     assert match.best.paper.key == LORA
     assert time.perf_counter() - started < 1.0
+
+
+async def test_a_description_keeps_its_dense_answer_when_the_paper_sources_are_asked(embedded):
+    store, search = embedded
+    asked = []
+
+    async def search_remote(query: str, limit: int):  # a paper source answering with a paper already stored
+        asked.append(query)
+        return [p for p in library() if p.key == DPO]
+
+    matcher = Matcher(store, semantic=search, search_remote=search_remote)
+    query = "image classifiers that are very deep and made of blocks adding to their input"
+    local = matcher.rank(query)
+    assert local.via == "description" and not local.confident
+    match = await matcher.lookup(query)
+    assert asked == [query]  # not confident: the sources were asked too
+    assert match.best.paper.key == local.best.paper.key == RESNET and match.via == "description"
