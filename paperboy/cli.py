@@ -404,9 +404,9 @@ async def _async_command(args: argparse.Namespace) -> int:
     try:
         if args.command == "ingest":
             return await _ingest(args, store, sources)
-        # Dense retrieval when the semantic extra is installed: `run` embeds in the background, so it
-        # takes the index even before any paper has a vector; the others only when vectors exist.
-        dense = await store.run(lambda: semantic.open_semantic(store, require_vectors=args.command != "run"))
+        # Dense retrieval when the semantic extra is installed and papers have vectors (paperboy embed);
+        # `run` then keeps embedding new papers in the background.
+        dense = await store.run(semantic.open_semantic, store)
         core = build_core(store, clock=SystemClock(), sources=sources, semantic=dense)
         try:
             return await _chat_command(args, store, core, sources)

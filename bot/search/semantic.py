@@ -379,18 +379,19 @@ class SemanticSearch:
         return self.index.search(self.embedder.encode([text])[0], k)
 
 
-def open_semantic(store, *, threads: int | None = 1, require_vectors: bool = True,
-                  env: dict[str, str] | None = None) -> SemanticSearch | None:
-    """A SemanticSearch when the extra is installed, not switched off (PAPERBOY_SEMANTIC=0) and,
-    with `require_vectors`, the store holds vectors of its model; None otherwise (lookups then work
-    as without the extra)."""
+def open_semantic(store, *, threads: int | None = 1, env: dict[str, str] | None = None) -> SemanticSearch | None:
+    """A SemanticSearch when the extra is installed and the store holds vectors of its model (made by
+    `paperboy embed`), or when PAPERBOY_SEMANTIC=1 asks for it before any exist; None when the extra
+    is absent or PAPERBOY_SEMANTIC=0 (lookups then work as without the extra). Without vectors and
+    without the setting, no model is loaded: a plain `paperboy run` starts as fast as before."""
     setting = (env if env is not None else os.environ).get("PAPERBOY_SEMANTIC", "").strip().lower()
     if setting in ("0", "off", "no", "false") or not available():
         return None
     embedder = MiniLMEmbedder(threads=threads)
-    if require_vectors and (store.get_state(MODEL_STATE) != embedder.name or store.count_vectors() == 0):
+    has_vectors = store.get_state(MODEL_STATE) == embedder.name and store.count_vectors() > 0
+    if not has_vectors and setting not in ("1", "on", "yes", "true"):
         return None
     search = SemanticSearch(store, embedder)
-    if store.get_state(MODEL_STATE) == embedder.name:
+    if has_vectors:
         search.refresh()
     return search

@@ -235,7 +235,7 @@ def test_the_index_follows_new_vectors_and_finds_the_nearest(store):
 def test_switched_off_or_absent_vectors_mean_no_semantic_search(store):
     store.upsert_papers(papers(3), SEEN_AT)
     assert semantic.open_semantic(store, env={"PAPERBOY_SEMANTIC": "0"}) is None
-    assert semantic.open_semantic(store, env={}, require_vectors=True) is None  # no vectors yet
+    assert semantic.open_semantic(store, env={}) is None  # no vectors yet: nothing to load
 
 
 def test_without_torch_the_model_says_how_to_install_the_extra():
