@@ -160,7 +160,7 @@ class Matcher:
     def _with_dense(self, terms: QueryTerms, ranking: Ranking, lexical: Match, limit: int) -> Match:
         """The lexical answer fused with the papers nearest the query's meaning, for a query that
         reads like a description. A confident lexical answer (an exact or near-exact title, rare
-        keywords) stands as it is; so does a query of one or two words."""
+        keywords) stands as it is; so does a query of fewer than DESCRIPTION_WORDS words."""
         assert self.semantic is not None
         self.semantic.refresh_if_due()
         judged = ranking.judged
