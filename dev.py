@@ -5,7 +5,8 @@
     python3 dev.py test    # install (with test tools) into .venv if needed, then the test suite
     python3 dev.py lint    # the same, then ruff over the whole tree
 
-Anything after the first word goes to paperboy or to pytest.
+Anything after the first word goes to paperboy or to pytest. PAPERBOY_EXTRAS adds optional extras
+to the install, e.g. PAPERBOY_EXTRAS=semantic (CI does: the semantic tests skip without it).
 """
 from __future__ import annotations
 
@@ -40,18 +41,24 @@ def ensure_installed(extras: str) -> None:
     stamp.write_text(wanted)
 
 
+def test_extras() -> str:
+    """"test", plus the extras PAPERBOY_EXTRAS names (comma-separated)."""
+    wanted = ["test", *(e.strip() for e in os.environ.get("PAPERBOY_EXTRAS", "").split(","))]
+    return ",".join(dict.fromkeys(e for e in wanted if e))
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("run", "test", "lint", "paperboy"):
         print(__doc__.strip())
         return 2
     word, rest = argv[0], argv[1:]
     if word == "test":
-        ensure_installed("test")
+        ensure_installed(test_extras())
         return subprocess.call([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT)
     if word == "lint":
-        ensure_installed("test")
+        ensure_installed(test_extras())
         return subprocess.call([str(BIN / "ruff"), "check", *rest, "."], cwd=ROOT)
-    ensure_installed("test" if (VENV / ".paperboy-installed").exists() else "")
+    ensure_installed(test_extras() if (VENV / ".paperboy-installed").exists() else "")
     command = ["run", *rest] if word == "run" else rest
     return run_in_foreground([str(BIN / "paperboy"), *command])
 

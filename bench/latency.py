@@ -1,6 +1,7 @@
 """/paper latency at corpus scale, measured inside one process.
 
     python bench/latency.py     # about a minute once the corpus database and query set exist
+    python bench/latency.py --semantic   # the same with dense retrieval on (bench/semantic.py's index)
 
 Times Matcher.lookup for id, title (exact, lower case, typos, halves, subtitles) and keyword
 (abstract words) queries from bench/queries.py, each query's first lookup (nothing cached
@@ -88,8 +89,17 @@ async def run() -> None:
     print(f"machine: {machine()}")
     print(f"papers: {store.count_papers():,}")
 
+    dense = None
+    if "--semantic" in sys.argv:  # the semantic extra's index, padded to every paper (bench/semantic.py)
+        from bench.semantic import padded_search
+        from paperboy.bot.search.semantic import MiniLMEmbedder
+
+        embedder = MiniLMEmbedder(threads=1)
+        embedder.encode(["warm up"])
+        dense, real = padded_search(store, embedder, store.count_papers())
+        print(f"semantic on: {real:,} computed vectors padded to {len(dense):,}")
     started = time.perf_counter()
-    matcher = Matcher(store)
+    matcher = Matcher(store, semantic=dense)
     matcher.refresh()
     build = time.perf_counter() - started
     print(f"title index build (Matcher.refresh on a new Matcher): {build:.2f} s")

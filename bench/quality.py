@@ -10,13 +10,9 @@ Beside the generated kinds, the hand-written queries of bench/descriptions.json:
 bench/check_descriptions.py checks them against the corpus.
 
 Matchers, both paperboy's, built by build_matchers():
-  paperboy  the full Matcher: aliases on, and a semantic index when the code provides one.
-  lexical   the Matcher with aliases=False and no semantic index: title words and typos only.
-The two keyword arguments and the semantic loader come from branches not merged yet: a keyword
-is passed only when Matcher.__init__ takes it, and the semantic index is asked of the first
-module in SEMANTIC_MODULES that imports and has a function in SEMANTIC_LOADERS, called with the
-store (returning None means no index). Until then "paperboy" and "lexical" are one matcher and
-the table says so. build_matchers() is the one place to settle this once the branches merge.
+  paperboy  the full Matcher: aliases on, and dense retrieval when the semantic extra is
+            installed and the database holds vectors (`paperboy --db ... embed`).
+  lexical   the Matcher with aliases=False and no vectors: titles, typos and keywords only.
 
 Baselines:
   wratio  rapidfuzz process.extract(default_process(query), all titles already put through
@@ -34,8 +30,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
-import inspect
 import json
 import os
 import platform
@@ -117,8 +111,6 @@ class FtsBaseline:
 
 HAND_WRITTEN = Path(__file__).resolve().parent / "descriptions.json"
 HAND_KINDS = ("description", "nickname")
-SEMANTIC_MODULES = ("paperboy.bot.search.semantic", "paperboy.bot.semantic")
-SEMANTIC_LOADERS = ("load_index", "open_index", "build_index", "load")
 MATCHER_SETTINGS: dict[str, dict] = {}  # the keyword arguments build_matchers() passed
 
 
@@ -139,34 +131,24 @@ def load_hand_queries(store) -> list[dict]:
 
 
 def semantic_index(store):
-    """The semantic index, when the code has a loader for one (see the module docstring)."""
-    for name in SEMANTIC_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        for loader in SEMANTIC_LOADERS:
-            if callable(getattr(module, loader, None)):
-                return getattr(module, loader)(store)
-    return None
+    """The semantic index when the extra is installed and the database holds vectors (`paperboy embed`)."""
+    try:
+        from paperboy.bot.search.semantic import open_semantic
+    except ImportError:
+        return None
+    return open_semantic(store, threads=2)
 
 
 def build_matchers(store) -> dict[str, Matcher]:
-    """{"paperboy": the full matcher, "lexical": titles and typos alone}; one object for both
-    while Matcher takes neither `aliases` nor `semantic`."""
-    accepted = inspect.signature(Matcher.__init__).parameters
-    full: dict = {}
-    bare: dict = {}
-    if "aliases" in accepted:
-        full["aliases"], bare["aliases"] = True, False
-    if "semantic" in accepted:
-        index = semantic_index(store)
-        if index is not None:
-            full["semantic"], bare["semantic"] = index, None
+    """{"paperboy": the full matcher (aliases, and dense retrieval when vectors exist), "lexical":
+    titles, typos and keywords alone (no aliases, no vectors)}."""
+    full: dict = {"aliases": True}
+    bare: dict = {"aliases": False}
+    index = semantic_index(store)
+    if index is not None:
+        full["semantic"] = index
     MATCHER_SETTINGS.update(paperboy=full, lexical=bare)
-    paperboy = Matcher(store, **full)
-    lexical = Matcher(store, **bare) if full != bare else paperboy
-    return {"paperboy": paperboy, "lexical": lexical}
+    return {"paperboy": Matcher(store, **full), "lexical": Matcher(store, **bare)}
 
 
 def is_correct(query: dict, key: str, norm_title: str) -> bool:

@@ -119,6 +119,26 @@ class Store(Protocol):
 
     def max_rowid(self) -> int: ...
 
+    # ---- sentence embeddings (the semantic extra) ------------------------------------------
+
+    def papers_without_vectors(self, after_rowid: int, limit: int) -> list[tuple[int, str, str | None]]:
+        """Up to `limit` papers after `after_rowid` with no stored vector yet, as (rowid, title,
+        abstract), in rowid order."""
+
+    def save_vectors(self, rows: list[tuple[int, bytes]]) -> None:
+        """Stores (paper rowid, encoded vector) rows in one transaction, replacing older ones."""
+
+    def vectors_since(self, rowid: int, limit: int) -> list[tuple[int, bytes]]:
+        """Up to `limit` stored vectors of papers after `rowid`, in rowid order."""
+
+    def vectors_of(self, rowids: list[int]) -> dict[int, bytes]:
+        """The stored vectors of these papers, by rowid (those that have one)."""
+
+    def count_vectors(self) -> int: ...
+
+    def clear_vectors(self) -> None:
+        """Forgets every stored vector (another model's vectors cannot be compared with this one's)."""
+
     # ---- daily lists ------------------------------------------------------------------------
 
     def record_daily_list(self, date: str, source: str, entries: list[tuple[str, int | None]]) -> None:

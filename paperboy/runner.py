@@ -16,6 +16,7 @@ from paperboy.bot.delivery.outbox import LEASE_SECONDS, DeliveryWorker
 from paperboy.bot.delivery.pipeline import ingest_forever
 from paperboy.bot.delivery.scheduler import DailyScheduler
 from paperboy.bot.search.alias_backfill import backfill_aliases
+from paperboy.bot.search.semantic import embed_forever
 from paperboy.bot.sources import Sources
 from paperboy.bot.store import Store
 from paperboy.config import seconds
@@ -109,6 +110,8 @@ async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, 
                 jobs.create_task(backfill_aliases(store, until))
                 if not sources.offline:
                     jobs.create_task(ingest_forever(store, sources, core.clock, until, core.matcher, interval))
+                if core.matcher.semantic is not None:  # the semantic extra: vectors for new papers
+                    jobs.create_task(embed_forever(store, core.matcher.semantic.embedder, until))
 
         leadership = Leadership(store, core.clock, worker.name)
         async with asyncio.TaskGroup() as group:
@@ -130,6 +133,8 @@ async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, 
 async def _start(store: Store, core: Core, adapters: list[tuple[Platform, Adapter]], started: list[Adapter]) -> None:
     # The title index takes seconds at 300k papers: built before any adapter takes an interaction.
     await store.run(core.matcher.refresh)
+    if core.matcher.semantic is not None:  # the model loads in seconds: not on the first description
+        await asyncio.to_thread(core.matcher.semantic.embedder.encode, ["warming up"])
     for platform, adapter in adapters:
         try:
             await adapter.start()

@@ -261,6 +261,12 @@ MIGRATIONS: list[tuple[str, str]] = [
         INSERT OR REPLACE INTO state (name, value)
             SELECT 'aliases_backfill_end', CAST(rowid AS TEXT) FROM papers WHERE rowid = (SELECT max(rowid) FROM papers);
     """),
+    # Sentence embeddings of title + abstract (the semantic extra), one compact blob per paper:
+    # a float32 scale then int8 components. Rows are committed batch by batch, so an interrupted
+    # embedding resumes where it stopped.
+    ("0019_paper_vectors", """
+        CREATE TABLE IF NOT EXISTS paper_vectors (paper_rowid INTEGER PRIMARY KEY, vec BLOB NOT NULL);
+    """),
 ]
 
 

@@ -408,6 +408,42 @@ class SQLStore:
     def max_rowid(self) -> int:
         return self._one("SELECT coalesce(max(rowid), 0) FROM papers")[0]
 
+    # ---- sentence embeddings (paperboy.bot.search.semantic) ----------------------------------
+
+    def papers_without_vectors(self, after_rowid: int, limit: int) -> list[tuple[int, str, str | None]]:
+        return [(r[0], r[1], r[2]) for r in self._all(
+            "SELECT p.rowid, p.title, p.abstract FROM papers p WHERE p.rowid > ? AND NOT EXISTS "
+            "(SELECT 1 FROM paper_vectors v WHERE v.paper_rowid = p.rowid) ORDER BY p.rowid LIMIT ?",
+            [after_rowid, limit])]
+
+    @write
+    def save_vectors(self, rows: list[tuple[int, bytes]]) -> None:
+        if not rows:
+            return
+        with self._transaction() as tx:
+            tx.executemany("INSERT INTO paper_vectors (paper_rowid, vec) VALUES (?, ?) "
+                           "ON CONFLICT (paper_rowid) DO UPDATE SET vec = excluded.vec", rows)
+
+    def vectors_since(self, rowid: int, limit: int) -> list[tuple[int, bytes]]:
+        return [(r[0], bytes(r[1])) for r in self._all(
+            "SELECT paper_rowid, vec FROM paper_vectors WHERE paper_rowid > ? ORDER BY paper_rowid LIMIT ?",
+            [rowid, limit])]
+
+    def vectors_of(self, rowids: list[int]) -> dict[int, bytes]:
+        found: dict[int, bytes] = {}
+        for chunk in chunks(rowids):
+            found.update((r[0], bytes(r[1])) for r in self._all(
+                f"SELECT paper_rowid, vec FROM paper_vectors WHERE paper_rowid IN ({marks(chunk)})", chunk))
+        return found
+
+    def count_vectors(self) -> int:
+        return self._one("SELECT count(*) FROM paper_vectors")[0]
+
+    @write
+    def clear_vectors(self) -> None:
+        with self._transaction() as tx:
+            tx.execute("DELETE FROM paper_vectors")
+
     def bulk_upsert_papers(self, papers: list[Paper], seen_at: str) -> UpsertResult:
         """upsert_papers through the bulk path, in one call."""
         return self.bulk_upsert_rows(self.bulk_rows(papers, seen_at))

@@ -12,6 +12,7 @@ from paperboy.bot.commands.table import build_specs
 from paperboy.bot.models import StoreUnavailable
 from paperboy.bot.replies import Error, Reply
 from paperboy.bot.search.matcher import Matcher
+from paperboy.bot.search.semantic import SemanticSearch
 from paperboy.bot.sources import Sources
 from paperboy.bot.store import Store
 
@@ -100,12 +101,15 @@ def _time_zones() -> tuple[str, ...]:
     return tuple(sorted(zoneinfo.available_timezones()))
 
 
-def build_core(store: Store, *, clock: Clock | None = None, sources: Sources | None = None) -> Core:
-    """A Core with its matcher; `sources` lets lookups reach the paper sources."""
+def build_core(store: Store, *, clock: Clock | None = None, sources: Sources | None = None,
+               semantic: SemanticSearch | None = None) -> Core:
+    """A Core with its matcher; `sources` lets lookups reach the paper sources; `semantic` (the
+    semantic extra, see semantic.open_semantic) lets descriptions find their paper."""
     matcher = Matcher(
         store,
         fetch_by_id=sources.fetch_by_id if sources is not None else None,
         search_remote=sources.search if sources is not None else None,
         sources_off=sources is not None and sources.offline,
+        semantic=semantic,
     )
     return Core(Context(store=store, clock=clock or SystemClock(), matcher=matcher, commands=build_specs()))

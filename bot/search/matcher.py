@@ -19,8 +19,9 @@ from paperboy.bot.search import fts
 from paperboy.bot.search.aliases import asked_alias, choose
 from paperboy.bot.search.local_search import Ranking, candidate_positions, judge, word_completions
 from paperboy.bot.search.query_terms import QueryTerms, analyze
-from paperboy.bot.search.ranking import is_confident
+from paperboy.bot.search.ranking import TITLE_CONFIDENT, is_confident
 from paperboy.bot.search.saved_titles import build_index, open_index, open_saved, saved_version, too_far_behind
+from paperboy.bot.search.semantic import SemanticSearch  # imports torch only when a model is loaded
 from paperboy.bot.search.title_index import TitleIndex
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class Match:
     best: Scored | None
     alternatives: tuple[Scored, ...] = ()
     confident: bool = False
-    via: str = "none"  # "id", "title", "keywords", "alias", "remote" or "none"
+    via: str = "none"  # "id", "title", "keywords", "alias", "description" (dense retrieval), "remote" or "none"
     paper_id: str | None = None  # the arXiv id the query named, if it named one
     note: str | None = None  # why an answer is missing or thin (not found, a source timed out)
     sources: SourcesAsked | None = None
@@ -62,11 +63,14 @@ class Match:
 class Matcher:
     def __init__(self, store, *, fetch_by_id: FetchById | None = None,
                  search_remote: SearchRemote | None = None, remote_timeout: float = 2.0,
-                 clock: Clock | None = None, sources_off: bool = False, aliases: bool = True):
+                 clock: Clock | None = None, sources_off: bool = False, aliases: bool = True,
+                 semantic: SemanticSearch | None = None):
         """`aliases`: a query that is a paper's name ("LoRA", "the CLIP paper") answers the paper
-        that introduced it (the store's alias index); off, names are ranked as any words."""
+        that introduced it (the store's alias index); off, names are ranked as any words.
+        `semantic`: dense retrieval for descriptions; None: lexical ranking only."""
         self.store = store
         self.aliases = aliases
+        self.semantic = semantic
         self._fetch_by_id = fetch_by_id
         self._search_remote = search_remote
         self.remote_timeout = remote_timeout
@@ -153,7 +157,43 @@ class Matcher:
         if (named := self._named(query, index, limit)) is not None:
             return named
         ranking = judge(self.store, index, terms, candidate_positions(index, terms))
-        return _to_match(terms, ranking, limit, index)
+        match = _to_match(terms, ranking, limit, index)
+        if self.semantic is not None:
+            match = self._with_dense(terms, ranking, match, limit)
+        return match
+
+    # ---- descriptions (the semantic extra) -------------------------------------------------
+
+    def _with_dense(self, terms: QueryTerms, ranking: Ranking, lexical: Match, limit: int) -> Match:
+        """The lexical answer fused with the papers nearest the query's meaning, for a query that
+        reads like a description. A confident lexical answer (an exact or near-exact title, rare
+        keywords) stands as it is; so does a query of fewer than DESCRIPTION_WORDS words."""
+        assert self.semantic is not None
+        self.semantic.refresh_if_due()
+        judged = ranking.judged
+        if lexical.confident or len(fts.tokenize(terms.text)) < DESCRIPTION_WORDS or not len(self.semantic) \
+                or (judged and judged[0].title >= TITLE_CONFIDENT):
+            return lexical
+        nearest = self.semantic.nearest(terms.text, DENSE_CANDIDATES)
+        papers = self.store.get_papers_by_rowid([rowid for rowid, _ in nearest])
+        dense = [(papers[rowid], cosine) for rowid, cosine in nearest
+                 if rowid in papers and not papers[rowid].withdrawn]
+        if not dense:
+            return lexical
+        fused: dict[str, float] = {}
+        shown: dict[str, Scored] = {}
+        for place, item in enumerate(judged[:DENSE_CANDIDATES]):
+            fused[item.paper.key] = LEXICAL_WEIGHT / (RRF_K + place + 1)
+            shown[item.paper.key] = Scored(item.paper, round(item.score, 4))
+        for place, (paper, cosine) in enumerate(dense):
+            fused[paper.key] = fused.get(paper.key, 0.0) + DENSE_WEIGHT / (RRF_K + place + 1)
+            if paper.key not in shown or shown[paper.key].score < cosine:
+                shown[paper.key] = Scored(paper, round(max(0.0, cosine), 4))
+        order = sorted(fused, key=fused.__getitem__, reverse=True)[:limit]
+        best = shown[order[0]]
+        return Match(query=terms.text, best=best, alternatives=tuple(shown[k] for k in order[1:]),
+                     confident=_clearly_nearest(best.paper.key, dense, judged),
+                     via="description" if best.paper.key not in {j.paper.key for j in judged[:1]} else lexical.via)
 
     def _named(self, query: str, index: TitleIndex, limit: int) -> Match | None:
         """The paper a query names ("LoRA", "the CLIP paper"), by the alias index: the paper that
@@ -252,7 +292,10 @@ class Matcher:
             for position in index.exact(normalize_title(paper.title)):
                 if position not in positions:
                     positions.append(position)
-        match = _to_match(terms, judge(self.store, index, terms, positions), limit, index)
+        ranking = judge(self.store, index, terms, positions)
+        match = _to_match(terms, ranking, limit, index)
+        if self.semantic is not None:
+            match = self._with_dense(terms, ranking, match, limit)
         if match.best is not None and match.best.paper.key in stored.new_keys:
             match = Match(match.query, match.best, match.alternatives, match.confident, "remote")
         return match
@@ -307,6 +350,28 @@ def _to_match(terms: QueryTerms, ranking: Ranking, limit: int, index: TitleIndex
         confident=is_confident(judged, terms, index, crowded=ranking.crowded),
         via="title" if best.by_title else "keywords",
     )
+
+
+# Fusing dense retrieval with the lexical ranking (reciprocal rank fusion): see bench/RESULTS.md.
+DESCRIPTION_WORDS = 5  # fewer words are a title, a name or keywords (the keyword queries of bench/queries.py have 3-4)
+DENSE_CANDIDATES = 50
+RRF_K = 60
+LEXICAL_WEIGHT = 1.0
+DENSE_WEIGHT = 3.0  # a description query's lexical ranking is weak evidence: its best title fits under 0.88
+# A description answer is a card only when the nearest paper is clearly nearer than the next one.
+DENSE_CONFIDENT = 0.55  # cosine of query and paper
+DENSE_MARGIN = 0.08  # over the next paper's cosine
+DENSE_MARGIN_AGREED = 0.04  # ... when the lexical ranking's best is the same paper
+
+
+def _clearly_nearest(best_key: str, dense: list[tuple[Paper, float]], judged) -> bool:
+    if dense[0][0].key != best_key:
+        return False
+    first = dense[0][1]
+    second = next((cosine for paper, cosine in dense[1:]
+                   if normalize_title(paper.title) != normalize_title(dense[0][0].title)), 0.0)
+    agreed = bool(judged) and judged[0].paper.key == best_key
+    return first >= DENSE_CONFIDENT and first - second >= (DENSE_MARGIN_AGREED if agreed else DENSE_MARGIN)
 
 
 def _single_linked_id(text: str) -> str | None:

@@ -43,32 +43,14 @@ def test_the_checker_flags_copied_runs_and_title_words():
                                           "Scaling Monosemanticity in a Language Model") == {"monosemanticity"}
 
 
-class _Store:
-    pass
-
-
-def test_build_matchers_passes_only_what_the_matcher_takes(monkeypatch):
-    made = []
-
-    class Today:
-        def __init__(self, store, *, sources_off=False):
-            made.append({})
-
-    monkeypatch.setattr(quality, "Matcher", Today)
-    matchers = quality.build_matchers(_Store())
-    assert matchers["paperboy"] is matchers["lexical"] and len(made) == 1
-
-    class Merged:
-        def __init__(self, store, *, aliases=True, semantic=None):
-            made.append({"aliases": aliases, "semantic": semantic})
-
-    index = object()
-    monkeypatch.setattr(quality, "Matcher", Merged)
-    monkeypatch.setattr(quality, "semantic_index", lambda store: index)
-    made.clear()
-    matchers = quality.build_matchers(_Store())
-    assert matchers["paperboy"] is not matchers["lexical"]
-    assert made == [{"aliases": True, "semantic": index}, {"aliases": False, "semantic": None}]
+def test_build_matchers_compares_the_full_matcher_with_the_lexical_one():
+    from paperboy.storage.sqlite import SQLiteStore
+    store = SQLiteStore(memory=True)
+    matchers = quality.build_matchers(store)
+    assert matchers["paperboy"].aliases and not matchers["lexical"].aliases
+    assert matchers["lexical"].semantic is None
+    assert matchers["paperboy"].semantic is None  # no vectors stored: no model is loaded
+    store.close()
 
 
 @pytest.mark.parametrize("values, q, expected", [([], 0.5, 0.0), ([1.0], 0.99, 1.0),
