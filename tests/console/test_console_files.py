@@ -61,3 +61,12 @@ async def test_a_chart_is_written_to_a_png_whose_path_is_printed_with_a_sparklin
     assert written.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"Chart saved to {written}" in shown.replace("\n", "")
     assert "3 papers" in shown and any(bar in shown for bar in "▁▂▃▄▅▆▇█")
+
+
+async def test_the_terminal_answers_a_paper_by_its_name(terminal):
+    terminal.core.store.upsert_papers([
+        Paper(key="2302.04761", arxiv_id="2302.04761", title="Toolformer: Language Models Can Teach Themselves to Use Tools",
+              abstract="We introduce Toolformer, a model trained to decide which APIs to call.",
+              authors=("Timo Schick",), published="2023-02-09", categories=("cs.CL",))], iso(NOW))
+    await terminal.handle_line("/paper the toolformer paper")
+    assert "Toolformer: Language Models Can Teach Themselves to Use Tools" in terminal.console.export_text()

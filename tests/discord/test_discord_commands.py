@@ -293,3 +293,19 @@ async def test_paper_trend_answers_publicly_with_the_chart_attached_to_its_embed
     assert width >= 800 and height >= 400
     [attachment] = data["attachments"]
     assert "reversal" in attachment["description"].lower()  # the alt text states the numbers
+
+
+async def test_paper_by_its_name_answers_the_paper_that_introduced_it(running, fake, store):
+    store.upsert_papers([
+        Paper(key="2106.09685", arxiv_id="2106.09685", title="LoRA: Low-Rank Adaptation of Large Language Models",
+              abstract="We propose Low-Rank Adaptation, or LoRA, which freezes the pre-trained model weights.",
+              authors=("Edward J. Hu",), published="2021-06-17", categories=("cs.CL",)),
+        Paper(key="2305.14314", arxiv_id="2305.14314", title="QLoRA: Efficient Finetuning of Quantized LLMs",
+              abstract="We present QLoRA, which backpropagates through a frozen 4-bit model into LoRA adapters.",
+              authors=("Tim Dettmers",), published="2023-05-23", categories=("cs.LG",)),
+    ], iso(START))
+    record = await run(fake, "paper", option("query", "the LoRA paper"))
+    data = message_of(record.callback)
+    (embed,) = data["embeds"]
+    assert embed["title"].startswith("LoRA: Low-Rank Adaptation")
+    assert not (data.get("flags") or 0) & EPHEMERAL  # a confident card, shown to the channel
