@@ -8,6 +8,7 @@ from __future__ import annotations
 from paperboy.bot.clock import iso
 from paperboy.bot.commands.channel_settings import quoted
 from paperboy.bot.commands.invocation import Invocation
+from paperboy.bot.commands.resolve import paper_named
 from paperboy.bot.commands.spec import Context
 from paperboy.bot.models import Paper
 from paperboy.bot.reading.bibtex import bibtex
@@ -66,12 +67,9 @@ async def _resolve(ctx: Context, text: str) -> Paper | Reply:
         return Error("Which paper? Give its arXiv id or link, or its title.")
     if len(text) > 500:
         return Error(f"That is {len(text):,} characters; give an arXiv id or link, or a title (up to 500).")
-    stored = await ctx.store.run(ctx.store.get_paper, text)
-    if stored is not None:
-        return stored
-    match = await ctx.matcher.lookup(text, limit=5)
-    if match.best is not None and match.confident:
-        return match.best.paper
+    match = await paper_named(ctx, text)
+    if isinstance(match, Paper):
+        return match
     if match.candidates:
         return PaperList(title=f"Which one did you mean by {quoted(text)}? Save it by its arXiv id:",
                          items=match.candidates)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from paperboy.bot.commands.channel_settings import quoted
 from paperboy.bot.commands.invocation import Invocation
+from paperboy.bot.commands.resolve import paper_named
 from paperboy.bot.commands.spec import Context
 from paperboy.bot.models import Paper
 from paperboy.bot.replies import Error, Notice, PaperList, Reply
+from paperboy.bot.search.matcher import Match
 from paperboy.bot.search.similar import similar_papers
 
 MAX_CHARS = 500
@@ -22,12 +24,10 @@ async def similar(ctx: Context, inv: Invocation, text: str) -> Reply:
     if len(query) > MAX_CHARS:
         return Error(f"That is {len(query):,} characters; {say('paper similar')} takes up to {MAX_CHARS}. "
                      "Paste an arXiv id or link, or a title.")
-    paper = await ctx.store.run(ctx.store.get_paper, query)  # a key, as a card's button carries it
-    if paper is None or paper.withdrawn:
-        resolved = await _resolve(ctx, query)
-        if not isinstance(resolved, Paper):
-            return resolved
-        paper = resolved
+    named = await paper_named(ctx, query)
+    if not isinstance(named, Paper):
+        return _unresolved(query, named)
+    paper = named
     found = await ctx.store.run(similar_papers, ctx.store, paper, 5)
     title = f"Papers like “{paper.shown_title}”"
     if not found:
@@ -36,11 +36,8 @@ async def similar(ctx: Context, inv: Invocation, text: str) -> Reply:
     return PaperList(title=title, items=tuple(found), note=HOW)
 
 
-async def _resolve(ctx: Context, query: str) -> Paper | Reply:
-    """The paper the query names, or the answer /paper would give when it names none for sure."""
-    match = await ctx.matcher.lookup(query, limit=5)
-    if match.best is not None and match.confident:
-        return match.best.paper
+def _unresolved(query: str, match: Match) -> Reply:
+    """The answer /paper would give when the query names no paper for sure."""
     if match.candidates:
         return PaperList(title=f"No confident match for {quoted(query)}. Did you mean:", items=match.candidates,
                          note="Add a few more words of the title, or use the arXiv id.")

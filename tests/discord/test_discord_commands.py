@@ -7,6 +7,7 @@ import re
 import pytest
 from conftest import PAPERS, START, make_adapter
 from fake_discord import FakeDiscord
+from named_papers import LORA_AND_A_USER
 
 from paperboy.adapters.discord.schema import command_payloads
 from paperboy.bot.clock import iso
@@ -296,14 +297,7 @@ async def test_paper_trend_answers_publicly_with_the_chart_attached_to_its_embed
 
 
 async def test_paper_by_its_name_answers_the_paper_that_introduced_it(running, fake, store):
-    store.upsert_papers([
-        Paper(key="2106.09685", arxiv_id="2106.09685", title="LoRA: Low-Rank Adaptation of Large Language Models",
-              abstract="We propose Low-Rank Adaptation, or LoRA, which freezes the pre-trained model weights.",
-              authors=("Edward J. Hu",), published="2021-06-17", categories=("cs.CL",)),
-        Paper(key="2305.14314", arxiv_id="2305.14314", title="QLoRA: Efficient Finetuning of Quantized LLMs",
-              abstract="We present QLoRA, which backpropagates through a frozen 4-bit model into LoRA adapters.",
-              authors=("Tim Dettmers",), published="2023-05-23", categories=("cs.LG",)),
-    ], iso(START))
+    store.upsert_papers(LORA_AND_A_USER, iso(START))
     record = await run(fake, "paper", option("query", "the LoRA paper"))
     data = message_of(record.callback)
     (embed,) = data["embeds"]

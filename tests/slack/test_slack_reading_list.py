@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import bibtexparser
+from named_papers import LORA_AND_A_USER
 from slack_payloads import card_click
 from slack_steps import ACK_DEADLINE, slash
 
@@ -97,13 +98,6 @@ async def test_a_trend_where_paperboy_cannot_post_says_how_to_fix_it(fake, slack
 
 
 async def test_paper_by_its_name_answers_the_paper_that_introduced_it(fake, slack, store):
-    store.upsert_papers([
-        Paper(key="2106.09685", arxiv_id="2106.09685", title="LoRA: Low-Rank Adaptation of Large Language Models",
-              abstract="We propose Low-Rank Adaptation, or LoRA, which freezes the pre-trained model weights.",
-              authors=("Edward J. Hu",), published="2021-06-17", categories=("cs.CL",)),
-        Paper(key="2305.14314", arxiv_id="2305.14314", title="QLoRA: Efficient Finetuning of Quantized LLMs",
-              abstract="We present QLoRA, which backpropagates through a frozen 4-bit model into LoRA adapters.",
-              authors=("Tim Dettmers",), published="2023-05-23", categories=("cs.LG",)),
-    ], "2026-11-24T00:00:00Z")
+    store.upsert_papers(LORA_AND_A_USER, "2026-11-24T00:00:00Z")
     answer = await slash(fake, "lora")
     assert answer.header.startswith("LoRA: Low-Rank Adaptation")
