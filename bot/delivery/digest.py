@@ -149,8 +149,8 @@ def _period(store: Store, settings: _Settings, period: Period) -> tuple[str | No
         return (period.last if papers else None), [Scored(p, float(p.upvotes or 0)) for p in papers]
     best: dict[str, Scored] = {}
     for paper, list_upvotes, _ in store.daily_lists_between(HF_SOURCE, period.first, period.last):
-        known = [v for v in (list_upvotes, paper.upvotes, best.get(paper.key) and best[paper.key].paper.upvotes)
-                 if v is not None]
+        seen = best.get(paper.key)
+        known = [v for v in (list_upvotes, paper.upvotes, seen.paper.upvotes if seen else None) if v is not None]
         upvotes = max(known) if known else None
         best[paper.key] = Scored(paper.with_changes(upvotes=upvotes), float(upvotes or 0))
     return (period.last if best else None), list(best.values())

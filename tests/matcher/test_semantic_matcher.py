@@ -84,14 +84,11 @@ def test_short_queries_keep_the_lexical_answer(plain, dense):
         assert dense.rank(query) == plain.rank(query)
 
 
-async def test_a_description_lookup_with_the_model_answers_within_the_time_bound(dense):
-    import time
-
+async def test_a_description_lookup_through_the_async_path_finds_its_paper(dense):
+    # How fast is measured by bench/latency.py --semantic, not here.
     await dense.lookup("warming up the model with a first description query")
-    started = time.perf_counter()
     match = await dense.lookup(DESCRIPTIONS[1][0])
     assert match.best.paper.key == LORA
-    assert time.perf_counter() - started < 1.0
 
 
 async def test_a_description_keeps_its_dense_answer_when_the_paper_sources_are_asked(embedded):
