@@ -126,3 +126,12 @@ def test_schedule_words_and_periods():
     assert due_posts(1, "day,week", "mon", 0, morning, datetime(2026, 1, 1, 9, 0).time()) == []
     due = due_posts(1, "day,week", "mon", 0, morning.replace(hour=9, minute=0), datetime(2026, 1, 1, 9, 0).time())
     assert [d.key for d in due] == ["daily:1:2026-11-30", "weekly:1:2026-11-30"]
+
+
+async def test_a_monthly_post_missed_on_the_first_goes_out_later_that_month_once(store, stock, clock):
+    stock.hf_day("2026-11-10", [12], titles=["November paper"])
+    channel = stock.channel(daily_time="09:00", tz="UTC", every="month")
+    clock.set(at("2026-12-03T10:00"))  # paperboy was down on 1 and 2 December
+    scheduler = DailyScheduler(store, clock)
+    assert await scheduler.tick() == [f"monthly:{channel.id}:2026-11"]
+    assert await drive(scheduler, clock, at("2026-12-31T23:00")) == []
