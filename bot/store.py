@@ -77,6 +77,10 @@ class Store(Protocol):
         expression must already be safe full-text syntax: callers build it with
         paperboy.bot.search.fts, never from raw user text."""
 
+    def fts_newest(self, match_expression: str, limit: int) -> list[int]:
+        """The rowids of the `limit` papers stored last that match, unranked: a sample of how a
+        word is used now, cheap however many papers hold it."""
+
     def fts_count(self, match_expression: str, up_to: int) -> int:
         """How many papers the expression matches, counted up to `up_to` (nothing is ranked, so
         this is cheap however many match)."""

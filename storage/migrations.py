@@ -267,6 +267,14 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0019_paper_vectors", """
         CREATE TABLE IF NOT EXISTS paper_vectors (paper_rowid INTEGER PRIMARY KEY, vec BLOB NOT NULL);
     """),
+    # Names are mined by more rules (a technical report's name, "Gemma 3", "termed the X model") and
+    # dated by the arXiv id when a paper has no date: every stored paper's names are mined again
+    # by the backfill (each paper's are replaced, so a backfill under way simply starts over).
+    ("0020_aliases_mined_again", """
+        DELETE FROM state WHERE name = 'aliases_backfill_done';
+        INSERT OR REPLACE INTO state (name, value)
+            SELECT 'aliases_backfill_end', CAST(rowid AS TEXT) FROM papers WHERE rowid = (SELECT max(rowid) FROM papers);
+    """),
 ]
 
 

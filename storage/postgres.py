@@ -195,6 +195,10 @@ class PostgresStore(SQLStore):
                          [tsquery(match_expression), limit])
         return [(r[0], -r[1]) for r in rows]
 
+    def fts_newest(self, match_expression: str, limit: int) -> list[int]:
+        return [r[0] for r in self._all("SELECT rowid FROM paper_search, to_tsquery('english', ?) AS q "
+                                        "WHERE search @@ q ORDER BY rowid DESC LIMIT ?", [tsquery(match_expression), limit])]
+
     def fts_count(self, match_expression: str, up_to: int) -> int:
         return self._one("SELECT count(*) FROM (SELECT 1 FROM paper_search, to_tsquery('english', ?) AS q "
                          "WHERE search @@ q LIMIT ?) AS found", [tsquery(match_expression), up_to])[0]

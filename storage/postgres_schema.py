@@ -166,6 +166,12 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ]),
     # Sentence embeddings (the semantic extra): see storage/migrations.py 0019.
     ("0006_paper_vectors", ["CREATE TABLE IF NOT EXISTS paper_vectors (paper_rowid bigint PRIMARY KEY, vec bytea NOT NULL)"]),
+    # Every stored paper's names mined again, as SQLite's 0020.
+    ("0007_aliases_mined_again", [
+        "DELETE FROM state WHERE name = 'aliases_backfill_done'",
+        "INSERT INTO state (name, value) SELECT 'aliases_backfill_end', rowid::text FROM papers "
+        "WHERE rowid = (SELECT max(rowid) FROM papers) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    ]),
 ]
 # Held while migrating, so processes starting together migrate once.
 _MIGRATION_LOCK = 7_061_706_101

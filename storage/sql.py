@@ -91,7 +91,7 @@ _ENQUEUE_SQL = (
 # Papers stored before names were kept get theirs mined by backfill_aliases, up to the newest paper
 # stored then (set by the migration that made the table), in steps that record how far they got.
 ALIASES_BACKFILL_END, ALIASES_BACKFILL_DONE = "aliases_backfill_end", "aliases_backfill_done"
-_ALIAS_SOURCE = "SELECT rowid, title, abstract, published, venue, withdrawn FROM papers"
+_ALIAS_SOURCE = "SELECT rowid, title, abstract, published, venue, arxiv_id, withdrawn FROM papers"
 _STATE_SQL = "INSERT INTO state (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value"
 _DUE = "((status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until <= ?))"
 
@@ -303,8 +303,8 @@ class SQLStore:
         """Replaces the names of these papers (rows of _ALIAS_SOURCE); a withdrawn paper has none."""
         for chunk in chunks([paper[0] for paper in papers]):
             tx.execute(f"DELETE FROM paper_aliases WHERE paper_rowid IN ({marks(chunk)})", chunk)
-        rows = [(alias.alias, rowid, alias.kind, alias.strength, alias.expansion, dated(published, venue))
-                for rowid, title, abstract, published, venue, withdrawn in papers if not withdrawn
+        rows = [(alias.alias, rowid, alias.kind, alias.strength, alias.expansion, dated(published, venue, arxiv_id))
+                for rowid, title, abstract, published, venue, arxiv_id, withdrawn in papers if not withdrawn
                 for alias in mine(title, abstract)]
         if rows:
             tx.executemany("INSERT INTO paper_aliases (alias, paper_rowid, kind, strength, expansion, dated) "

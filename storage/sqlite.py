@@ -130,6 +130,11 @@ class SQLiteStore(SQLStore):
         )
         return [(r[0], r[1]) for r in self._all(sql, [*weights, match_expression, limit])]
 
+    def fts_newest(self, match_expression: str, limit: int) -> list[int]:
+        """The rowids of the papers stored last that match, unranked (cheap at any count)."""
+        return [r[0] for r in self._all("SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
+                                        [match_expression, limit])]
+
     def fts_count(self, match_expression: str, up_to: int) -> int:
         return self._one("SELECT count(*) FROM (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? LIMIT ?)",
                          [match_expression, up_to])[0]

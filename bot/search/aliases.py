@@ -2,7 +2,8 @@
 about themselves, and the rule that picks the paper a name means.
 
 A paper names itself in three ways, each an `Alias` of a kind:
-  title_name       the title's own name before its colon ("LoRA: Low-Rank Adaptation of ...");
+  title_name       the title's own name before its colon ("LoRA: Low-Rank Adaptation of ..."), or
+                   before "Technical Report" ("Gemma 3 Technical Report");
   introduced_name  a name the abstract gives what it introduces ("we introduce Toolformer, a model",
                    "a new model called BERT", "we propose Vision Transformer (ViT)");
   defined_acronym  an acronym spelled out in the title or abstract ("Vision Transformer (ViT)"),
@@ -19,11 +20,14 @@ so "GPT-3", "gpt 3" and "GPT3" are one name, and "ViT" is "VIT".
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 from paperboy.bot.models import Named
 from paperboy.bot.search.common_words import is_common_in_abstracts
+from paperboy.bot.search.fts import content_tokens
+from paperboy.bot.spelling import canonical
 from paperboy.bot.text import words
 
 TITLE_NAME, INTRODUCED_NAME, DEFINED_ACRONYM = "title_name", "introduced_name", "defined_acronym"
@@ -74,6 +78,7 @@ introduction preface foreword tutorial keynote abstract poster position perspect
 overview summary report chapter part section appendix note notes letter commentary discussion
 proceedings workshop special issue volume book thesis lecture lectures invited talk panel
 retraction withdrawn update case study background towards toward beyond revisited rethinking
+annual final interim progress quarterly yearly technical
 """.split())
 
 
@@ -106,6 +111,8 @@ def _is_name(token: str) -> bool:
 def _name_alias(text: str) -> str | None:
     """The alias of a name of at most three tokens, at least one of them shaped like a name."""
     tokens = text.split()
+    if len(tokens) > 1 and re.fullmatch(r"[A-Z][a-z]{1,2}\.", tokens[0]):  # "Dr. GRPO": the title goes with the name
+        tokens = [tokens[0][:-1] + tokens[1], *tokens[2:]]
     if not 1 <= len(tokens) <= MAX_ALIAS_WORDS or not re.fullmatch(_TOKEN, tokens[0]) \
             or any(not re.fullmatch(_LATER_TOKEN, t) for t in tokens[1:]):
         return None
@@ -188,14 +195,18 @@ def _spells(letters: str, pieces: tuple[str, ...], optional: tuple[bool, ...]) -
 # ---- mining ----------------------------------------------------------------------------------
 
 _TITLE_NAME = re.compile(r"^\s*([^:]{2,40}?)\s*:\s*\S")
+_REPORT_TITLE = re.compile(r"^\s*(.{2,40}?)\s+(?:Technical\s+Report|Model\s+Card|System\s+Card)\s*$", re.IGNORECASE)
 _DEFINED = re.compile(r"\(\s*([A-Za-z][A-Za-z-]{1,12})\s*\)")
 _CLAUSE_END = re.compile(r"[.;:!?()\[\]]\s")
+_ABBREVIATION = r"(?:[A-Z][a-z]{1,2}\.\s)?"  # "Dr. GRPO"
+_KIND_WORD = r"(?:model|method|framework|approach|algorithm|architecture|system|benchmark|dataset)s?\b"
 _INTRODUCING = (r"(?:\b[Ww]e\s+(?:also\s+|further\s+|then\s+)?(?:introduce|propose|present|develop|train|release|"
                 r"build|design|describe|unveil|call|name|dub|term)|\b(?:called|named|dubbed|termed|coined)\b)")
 _INTRODUCED = re.compile(
     _INTRODUCING + r"\s+(?:(?:it|this|them|these|our|an?|the|new|novel|simple|open|first|family|"
     r"of|model|models|method|approach|framework|system|architecture|dataset|benchmark|tool|library|"
-    r"technique|algorithm|language|large)\s+){0,4}[\"“']?(" + _TOKEN + r"(?:\s+" + _TOKEN + r"){0,2}?)[\"”']?"
+    r"technique|algorithm|language|large)\s+){0,4}[\"“']?(" + _ABBREVIATION + _TOKEN + r"(?:\s+" + _LATER_TOKEN + r"){0,2}?)"
+    r"[\"”']?(?:\s+" + _KIND_WORD + r")?"
     r"(?=\s*(?:,|:|\(|\.\s|\.$|;|—|–|\s-\s|\s--\s|\s+which\b|\s+that\b|\s+to\b|\s+for\b|\s+as\b|$))")
 # "We propose Low-Rank Adaptation, or LoRA, which ..."
 _OR_NAMED = re.compile(_INTRODUCING + r"\s+[^.;:()]{3,80}?,\s+or\s+(" + _TOKEN + r")\s*[,)]")
@@ -215,6 +226,8 @@ def mine(title: str, abstract: str | None = None) -> list[Alias]:
             found[alias.alias] = alias
 
     title = title or ""
+    if (report := _REPORT_TITLE.match(title)) and (key := _name_alias(report.group(1))):
+        add(Alias(key, TITLE_NAME))
     if (named := _TITLE_NAME.match(title)) and (key := _name_alias(named.group(1))):
         letters = acronym_letters(named.group(1).strip())
         rest = title[named.end() - 1:]
@@ -272,11 +285,14 @@ def _expansion_start(clause: str, expansion: list[str]) -> int:
     return max(at, 0)
 
 
-def dated(published: str | None, venue: str | None) -> str | None:
-    """When a paper appeared, for ordering a name's papers: its publication date, else the year
-    of its venue ("ICLR 2022" is "2022", which sorts before any date of 2022)."""
+def dated(published: str | None, venue: str | None, arxiv_id: str | None = None) -> str | None:
+    """When a paper appeared, for ordering a name's papers: its publication date, else the month its
+    arXiv id gives ("2410.06940" is "2024-10"), else the year of its venue ("ICLR 2022" is "2022",
+    which sorts before any date of 2022)."""
     if published:
         return published
+    if arxiv_id and (month := re.match(r"(\d\d)(0[1-9]|1[0-2])\.\d{4,5}(?:v\d+)?$", arxiv_id)):
+        return f"20{month.group(1)}-{month.group(2)}"
     year = re.search(r"\b(19|20)\d\d\b", venue or "")
     return year.group(0) if year else None
 
@@ -289,6 +305,12 @@ _ASKED = re.compile(r"^(?:the\s+)?(?:original\s+)?(.+?)(?:\s+paper)?$", re.IGNOR
 def asked_alias(query: str) -> str | None:
     """The name a query asks for, when it looks like one: at most three words once "the ... paper"
     is taken off ("the CLIP paper", "CLIP paper", "lora")."""
+    folded = asked_name_words(query)
+    return "".join(folded) if folded else None
+
+
+def asked_name_words(query: str) -> list[str] | None:
+    """The folded words of the name a query asks for (asked_alias joins them)."""
     text = " ".join(query.split())
     if not text or len(text) > 60:
         return None
@@ -296,10 +318,9 @@ def asked_alias(query: str) -> str | None:
     name = match.group(1) if match else text
     name = re.sub(r"['’]s$", "", name)
     folded = words(name)
-    if not 1 <= len(folded) <= MAX_ALIAS_WORDS:
+    if not 1 <= len(folded) <= MAX_ALIAS_WORDS or len("".join(folded)) < 2:
         return None
-    key = "".join(folded)
-    return key if len(key) >= 2 else None
+    return folded
 
 
 @dataclass(frozen=True)
@@ -372,3 +393,39 @@ def choose(holders: list[Named]) -> Choice | None:
                 earliest.setdefault(named.expansion, named)
         return Choice(tuple(n.paper_rowid for n in earliest.values())[:SHORT_LIST], confident=False)
     return None
+
+
+# ---- which of several papers people mean by a name ----------------------------------------------
+
+ECHO_SAMPLE = 60  # the newest papers using a name, read to see what they talk about
+ECHO_CLEAR = 3.0  # a paper this many times better echoed than the next is the one people mean
+ECHO_USERS = 10  # ... when at least this many papers use the name
+
+
+def by_echo(choice: Choice, titles: dict[int, str], users: list[str], idf: Callable[[str], float],
+            name: list[str]) -> Choice:
+    """A short list ordered by how much the papers using the name (`users`: their titles and
+    abstracts) talk about what each paper's title says: people saying "Mamba" write about
+    selective state spaces, not about video object detection. The best echoed answers alone when
+    it is clearly ahead and the name has enough users to tell."""
+    if len(choice.rowids) < 2 or not users:
+        return choice
+    said: dict[str, int] = {}
+    for text in users:
+        for word in _topic(text):
+            said[word] = said.get(word, 0) + 1
+    left_out = set(_topic(" ".join(name)))
+    echo = {}
+    for rowid in choice.rowids:
+        topic = [w for w in _topic(titles.get(rowid, "")) if w not in left_out]
+        weight = sum(idf(w) for w in topic)
+        echo[rowid] = sum(idf(w) * said.get(w, 0) for w in topic) / (weight * len(users)) if weight else 0.0
+    order = sorted(choice.rowids, key=lambda r: -echo[r])  # stable: ties keep the earliest first
+    best, second = echo[order[0]], echo[order[1]]
+    clear = len(users) >= ECHO_USERS and best > 0 and best >= ECHO_CLEAR * second
+    return Choice(tuple(order), confident=clear)
+
+
+def _topic(text: str) -> list[str]:
+    """A text's content words in the one canonical form, each once."""
+    return list(dict.fromkeys(canonical(w) for w in content_tokens(words(text)) if not w.isdigit()))

@@ -16,7 +16,7 @@ from paperboy.bot.ids import find_paper_ids, parse_paper_id
 from paperboy.bot.models import Paper, normalize_title
 from paperboy.bot.replies import Scored
 from paperboy.bot.search import fts
-from paperboy.bot.search.aliases import asked_alias, choose
+from paperboy.bot.search.aliases import ECHO_SAMPLE, Choice, asked_name_words, by_echo, choose
 from paperboy.bot.search.local_search import Ranking, candidate_positions, judge, word_completions
 from paperboy.bot.search.query_terms import QueryTerms, analyze
 from paperboy.bot.search.ranking import TITLE_CONFIDENT, is_confident
@@ -199,18 +199,29 @@ class Matcher:
         """The paper a query names ("LoRA", "the CLIP paper"), by the alias index: the paper that
         introduced the name, or a short list when several did; None when the query is no name,
         is a paper's exact title (which the ranking answers), or names nothing in particular."""
-        if not self.aliases or (alias := asked_alias(query)) is None or index.exact(normalize_title(query)):
+        if not self.aliases or (name := asked_name_words(query)) is None or index.exact(normalize_title(query)):
             return None
-        choice = choose(self.store.papers_named(alias))
+        choice = choose(self.store.papers_named("".join(name)))
         if choice is None:
             return None
+        if not choice.confident:
+            choice = self._by_echo(choice, name, index)
         papers = self.store.get_papers_by_rowid(list(choice.rowids))
         found = [papers[r] for r in choice.rowids if r in papers and not papers[r].withdrawn][:limit]
         if not found:
             return None
-        scored = [Scored(p, 1.0 if choice.confident else round(0.9 - 0.01 * i, 4)) for i, p in enumerate(found)]
+        confident = choice.confident and found[0].key == papers[choice.rowids[0]].key
+        scored = [Scored(p, 1.0 if confident and i == 0 else round(0.9 - 0.01 * i, 4)) for i, p in enumerate(found)]
         return Match(query=" ".join(query.split()), best=scored[0], alternatives=tuple(scored[1:]),
-                     confident=choice.confident and len(found) == 1, via="alias")
+                     confident=confident, via="alias")
+
+    def _by_echo(self, choice: Choice, name: list[str], index: TitleIndex) -> Choice:
+        """The papers a name may mean, ordered by what the newest papers using it talk about."""
+        sample = self.store.fts_newest(fts.quote_term(" ".join(name)), ECHO_SAMPLE + len(choice.rowids))
+        users = [r for r in sample if r not in choice.rowids][:ECHO_SAMPLE]
+        papers = self.store.get_papers_by_rowid(users + list(choice.rowids))
+        texts = [f"{papers[r].title} {papers[r].abstract or ''}" for r in users if r in papers]
+        return by_echo(choice, {r: papers[r].title for r in choice.rowids if r in papers}, texts, index.idf, name)
 
     def library_size(self) -> int:
         """How many papers lookups search locally."""

@@ -10,11 +10,14 @@ from paperboy.bot.search.aliases import (
     DEFINED_ACRONYM,
     INTRODUCED_NAME,
     TITLE_NAME,
+    Choice,
     Named,
     acronym_letters,
     alias_key,
     asked_alias,
+    by_echo,
     choose,
+    dated,
     expansion_of,
     mine,
 )
@@ -73,6 +76,24 @@ def test_names_an_abstract_gives_what_it_introduces():
         INTRODUCED_NAME, "")
 
 
+def test_names_of_reports_versions_kinds_and_titled_names():
+    assert kinds("Gemma 3 Technical Report") == {"gemma3": (TITLE_NAME, "")}
+    assert kinds("Qwen2.5-VL Technical Report") == {"qwen25vl": (TITLE_NAME, "")}
+    assert kinds("A Technical Report") == {} and kinds("Annual Technical Report") == {}
+    assert kinds("Models", "We introduce Gemma 3, a multimodal addition to the family.")["gemma3"] == (INTRODUCED_NAME, "")
+    assert kinds("Mean flows", "Our method, termed the MeanFlow model, is self-contained.")["meanflow"] == (
+        INTRODUCED_NAME, "")
+    assert kinds("R1", "To address this, we introduce Dr. GRPO, an unbiased method.")["drgrpo"] == (INTRODUCED_NAME, "")
+    assert asked_alias("Dr. GRPO") == "drgrpo" and asked_alias("gemma 3") == "gemma3"
+
+
+def test_a_paper_without_a_date_is_dated_by_its_arxiv_id():
+    assert dated(None, None, "2410.06940") == "2024-10"
+    assert dated(None, "ICLR 2025", "2410.06940") == "2024-10"  # the preprint came first
+    assert dated("2024-10-09", None, "2410.06940") == "2024-10-09"
+    assert dated(None, "ICLR 2025", "hep-th/9901001") == "2025" and dated(None, None, None) is None
+
+
 def test_names_compare_by_the_one_folding():
     assert alias_key("GPT-3") == alias_key("gpt 3") == alias_key("GPT3") == "gpt3"
     assert alias_key("ViT") == alias_key("VIT") and alias_key("Word2Vec") == alias_key("word2vec")
@@ -115,6 +136,20 @@ def test_different_meanings_in_use_answer_a_short_list_and_a_common_term_nothing
 def test_a_late_claim_to_an_established_name_is_not_its_introducer():
     users = [named(10 + i, DEFINED_ACRONYM, "direct preference optimization", "2023-06-01", 5, 6) for i in range(5)]
     assert choose([named(1, INTRODUCED_NAME, "direct preference optimization", "2025-01-01", 5, 6), *users]) is None
+
+
+def test_a_short_list_is_ordered_by_what_the_names_users_talk_about():
+    titles = {1: "MAMBA: Multi-level Aggregation via Memory Bank for Video Object Detection",
+              2: "Mamba: Linear-Time Sequence Modeling with Selective State Spaces"}
+    idf = lambda word: 1.0  # noqa: E731
+    users = [f"Vision Mamba {n}: a selective state space model for sequences" for n in range(12)]
+    choice = by_echo(Choice((1, 2), confident=False), titles, users, idf, ["mamba"])
+    assert choice.rowids == (2, 1) and choice.confident
+    few = by_echo(Choice((1, 2), confident=False), titles, users[:3], idf, ["mamba"])
+    assert few.rowids == (2, 1) and not few.confident  # too few users to be sure
+    mixed = users[:6] + [f"Video object detection {n} with a memory bank" for n in range(6)]
+    assert not by_echo(Choice((1, 2), confident=False), titles, mixed, idf, ["mamba"]).confident
+    assert by_echo(Choice((1, 2), confident=False), titles, [], idf, ["mamba"]).rowids == (1, 2)
 
 
 # ---- the store keeps names up to date; the matcher answers them ---------------------------------
@@ -165,6 +200,21 @@ def test_an_ambiguous_name_answers_a_short_list(store):
     match = Matcher(store).rank("LoRA")
     assert not match.confident and match.via == "alias"
     assert [c.paper.key for c in match.candidates] == [other.key, LORA_DATASET.key]
+
+
+def test_of_papers_sharing_a_name_the_one_its_users_write_about_answers(store):
+    video = Paper(key="p:mambavideo", title="MAMBA: Multi-level Aggregation via Memory Bank for Video Object Detection",
+                  venue="AAAI 2021")
+    ssm = Paper(key="2312.00752", arxiv_id="2312.00752",
+                title="Mamba: Linear-Time Sequence Modeling with Selective State Spaces")
+    users = [Paper(key=f"2402.{n:05d}", arxiv_id=f"2402.{n:05d}", title=f"Selective state spaces for {word}",
+                   abstract=f"We adapt Mamba, a selective state space sequence model, to {word}.")
+             for n, word in enumerate(["speech", "genomics", "vision", "graphs", "music", "tables",
+                                       "point clouds", "weather", "video", "code", "robots", "proteins"])]
+    store.upsert_papers([video, ssm, *users], SEEN_AT)
+    match = Matcher(store).rank("mamba")
+    assert match.via == "alias" and match.confident and match.best.paper.key == ssm.key
+    assert [c.paper.key for c in match.alternatives] == [video.key]
 
 
 def test_names_follow_papers_as_they_change_and_arrive_in_bulk(store):

@@ -217,6 +217,28 @@ def test_an_older_database_gets_its_titles_in_the_shared_word_form(tmp_path):
     upgraded.close()
 
 
+def test_names_are_mined_again_when_the_rules_change(tmp_path):
+    path = tmp_path / "old.db"
+    store = SQLiteStore(path)
+    store.upsert_papers([Paper(key="2503.19786", arxiv_id="2503.19786", title="Gemma 3 Technical Report")],
+                        "2026-01-01T00:00:00Z")
+    with store.conn:  # as a paperboy whose rules knew no technical reports left it
+        store.conn.execute("DELETE FROM paper_aliases")
+        store.conn.execute("DELETE FROM _migrations WHERE name = '0020_aliases_mined_again'")
+    store.close()
+    upgraded = SQLiteStore(path)
+    assert upgraded.aliases_backfill_left() == 1 and upgraded.backfill_aliases() == 1
+    assert [(n.kind, n.dated) for n in upgraded.papers_named("gemma3")] == [("title_name", "2025-03")]
+    upgraded.close()
+
+
+def test_fts_newest_samples_the_papers_stored_last(store):
+    store.upsert_papers([paper(key=f"2401.{n:05d}", title=f"Curse number {n}") for n in range(30)], "2026-11-29T00:00:00Z")
+    newest = store.fts_newest('"curse"', 5)
+    assert newest == sorted(newest, reverse=True) and len(newest) == 5 and newest[0] == store.max_rowid()
+    assert store.fts_newest('"nowhere"', 5) == []
+
+
 def test_fts_count_counts_matches_up_to_a_bound(store):
     store.upsert_papers([paper(key=f"2401.{n:05d}", title=f"Curse number {n}") for n in range(30)], "2026-11-29T00:00:00Z")
     assert store.fts_count('"curse"', 20) == 20
