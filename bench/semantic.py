@@ -292,8 +292,8 @@ async def latency() -> None:
 
 
 def semantic_candidates() -> int:
-    from paperboy.bot.search.matcher import DENSE_CANDIDATES
-    return DENSE_CANDIDATES
+    from paperboy.bot.search.local_search import DESCRIPTION_HITS
+    return DESCRIPTION_HITS
 
 
 if __name__ == "__main__":

@@ -32,8 +32,16 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 _PAPERS_LOCK = 7_061_706_102
-# ts_rank_cd's weights for D, C (abstract), B (authors), A (title): FTS5's bm25 weights 1 / 2 / 10.
-_RANK_WEIGHTS = "{0.0, 0.1, 0.2, 1.0}"
+
+
+def _rank_weights(weights: tuple[float, float, float]) -> str:
+    """fts_search's (title, abstract, authors) weights as ts_rank_cd's array for D (unused), C, B
+    and A, the largest 1: FTS5's bm25 weights (10, 1, 2) are {0.0, 0.1, 0.2, 1.0}."""
+    title, abstract, authors = (max(0.0, float(w)) for w in weights)
+    top = max(title, abstract, authors) or 1.0
+    return "{0.0, " + ", ".join(str(round(w / top, 4)) for w in (abstract, authors, title)) + "}"
+
+
 _FIRST_RETRY = 0.1
 _STAGE_COLUMNS = ", ".join(PAPER_COLUMNS)
 # A key staged twice is stored once, as its last row, at the place of its first (as row by row).
@@ -188,9 +196,9 @@ class PostgresStore(SQLStore):
 
     def fts_search(self, match_expression: str, limit: int = 50,
                    weights: tuple[float, float, float] = (10.0, 1.0, 2.0)) -> list[tuple[int, float]]:
-        # Title, abstract and authors are weighted by the index (A, C, B), not per query; the rank
-        # is negated so that, as with bm25, lower is better.
-        rows = self._all(f"SELECT rowid, ts_rank_cd('{_RANK_WEIGHTS}', search, q, 1) AS r "
+        # Title, abstract and authors are the index's weight classes A, C and B, given their weights
+        # here; the rank is negated so that, as with bm25, lower is better.
+        rows = self._all(f"SELECT rowid, ts_rank_cd('{_rank_weights(weights)}', search, q, 1) AS r "
                          "FROM paper_search, to_tsquery('english', ?) AS q WHERE search @@ q ORDER BY r DESC LIMIT ?",
                          [tsquery(match_expression), limit])
         return [(r[0], -r[1]) for r in rows]

@@ -77,6 +77,24 @@ def fts_hits(store, terms: QueryTerms) -> tuple[dict[int, float], bool]:
     return {}, False
 
 
+DESCRIPTION_TERMS = 10  # a description's most telling words searched (more cost more than they find)
+DESCRIPTION_WEIGHTS = (1.0, 1.0, 0.5)  # title, abstract, authors: a description says what the abstract says
+DESCRIPTION_HITS = 50
+
+
+def described_hits(store, terms: QueryTerms) -> list[int]:
+    """Papers whose title, abstract or authors say most of what a description says, best first:
+    bm25 over any of its DESCRIPTION_TERMS rarest words, as typed. A description rarely shares all
+    its words with a paper (fts_hits wants every word) and its rarest words are the telling ones."""
+    groups = sorted((g for g in terms.groups if g.typed and g.word not in fts.STOPWORDS),
+                    key=lambda g: -g.weight)[:DESCRIPTION_TERMS]
+    spellings = list(dict.fromkeys(s for g in groups for s in g.typed))
+    if not spellings:
+        return []
+    return [rowid for rowid, _ in store.fts_search(fts.quote_terms(spellings, "OR"), DESCRIPTION_HITS,
+                                                     DESCRIPTION_WEIGHTS)]
+
+
 def judge(store, index: TitleIndex, terms: QueryTerms, positions: list[int]) -> Ranking:
     """Every candidate scored, best first. Title candidates are shortlisted by a quick WRatio
     on their indexed titles; full-text hits are always scored. A query that is already nearly

@@ -17,7 +17,14 @@ from paperboy.bot.models import Paper, normalize_title
 from paperboy.bot.replies import Scored
 from paperboy.bot.search import fts
 from paperboy.bot.search.aliases import ECHO_SAMPLE, Choice, asked_name_words, by_echo, choose
-from paperboy.bot.search.local_search import Ranking, candidate_positions, judge, word_completions
+from paperboy.bot.search.local_search import (
+    DESCRIPTION_HITS,
+    Ranking,
+    candidate_positions,
+    described_hits,
+    judge,
+    word_completions,
+)
 from paperboy.bot.search.query_terms import QueryTerms, analyze
 from paperboy.bot.search.ranking import TITLE_CONFIDENT, is_confident
 from paperboy.bot.search.saved_titles import build_index, open_index, open_saved, saved_version, too_far_behind
@@ -157,43 +164,53 @@ class Matcher:
         if (named := self._named(query, index, limit)) is not None:
             return named
         ranking = judge(self.store, index, terms, candidate_positions(index, terms))
-        match = _to_match(terms, ranking, limit, index)
-        if self.semantic is not None:
-            match = self._with_dense(terms, ranking, match, limit)
-        return match
+        return self._described(terms, ranking, _to_match(terms, ranking, limit, index), limit)
 
-    # ---- descriptions (the semantic extra) -------------------------------------------------
+    # ---- descriptions ------------------------------------------------------------------------
 
-    def _with_dense(self, terms: QueryTerms, ranking: Ranking, lexical: Match, limit: int) -> Match:
-        """The lexical answer fused with the papers nearest the query's meaning, for a query that
-        reads like a description. A confident lexical answer (an exact or near-exact title, rare
-        keywords) stands as it is; so does a query of fewer than DESCRIPTION_WORDS words."""
-        assert self.semantic is not None
-        self.semantic.refresh_if_due()
+    def _described(self, terms: QueryTerms, ranking: Ranking, lexical: Match, limit: int) -> Match:
+        """For a query that reads like a description ("the one where a model trained on arithmetic
+        predicts gambling choices"), the papers whose abstracts say the same: full-text search over
+        its telling words, fused by reciprocal rank with the papers nearest its meaning (the
+        semantic extra, when installed). The lexical ranking, which looks for a title, does not
+        take part: for such a query no title fits, and its guesses crowd out the right paper.
+
+        A confident lexical answer (an exact or near-exact title, rare keywords) stands; so does a
+        query of fewer than DESCRIPTION_WORDS words, or one a title fits at TITLE_CONFIDENT."""
         judged = ranking.judged
-        if lexical.confident or len(fts.tokenize(terms.text)) < DESCRIPTION_WORDS or not len(self.semantic) \
+        if lexical.confident or len(fts.tokenize(terms.text)) < DESCRIPTION_WORDS \
                 or (judged and judged[0].title >= TITLE_CONFIDENT):
             return lexical
-        nearest = self.semantic.nearest(terms.text, DENSE_CANDIDATES)
-        papers = self.store.get_papers_by_rowid([rowid for rowid, _ in nearest])
-        dense = [(papers[rowid], cosine) for rowid, cosine in nearest
-                 if rowid in papers and not papers[rowid].withdrawn]
-        if not dense:
+        words = described_hits(self.store, terms)
+        nearest: list[tuple[int, float]] = []
+        if self.semantic is not None:
+            self.semantic.refresh_if_due()
+            if len(self.semantic):
+                nearest = self.semantic.nearest(terms.text, DESCRIPTION_HITS)
+        papers = self.store.get_papers_by_rowid(list(dict.fromkeys([*words, *(r for r, _ in nearest)])))
+        by_words = [papers[r] for r in words if r in papers and not papers[r].withdrawn]
+        by_meaning = [(papers[r], cosine) for r, cosine in nearest if r in papers and not papers[r].withdrawn]
+        if not by_words and not by_meaning:
             return lexical
         fused: dict[str, float] = {}
         shown: dict[str, Scored] = {}
-        for place, item in enumerate(judged[:DENSE_CANDIDATES]):
-            fused[item.paper.key] = LEXICAL_WEIGHT / (RRF_K + place + 1)
-            shown[item.paper.key] = Scored(item.paper, round(item.score, 4))
-        for place, (paper, cosine) in enumerate(dense):
-            fused[paper.key] = fused.get(paper.key, 0.0) + DENSE_WEIGHT / (RRF_K + place + 1)
-            if paper.key not in shown or shown[paper.key].score < cosine:
-                shown[paper.key] = Scored(paper, round(max(0.0, cosine), 4))
+        for ranked, weight in (([p for p, _ in by_meaning], DENSE_WEIGHT), (by_words, WORDS_WEIGHT)):
+            seen: set[str] = set()
+            for paper in ranked:
+                title = normalize_title(paper.title)  # a paper stored twice counts once
+                if title in seen:
+                    continue
+                seen.add(title)
+                fused[title] = fused.get(title, 0.0) + weight / (RRF_K + len(seen))
+                if title not in shown or (shown[title].paper.arxiv_id is None and paper.arxiv_id):
+                    shown[title] = Scored(paper, 0.0)
+        cosines = {normalize_title(p.title): c for p, c in by_meaning}
         order = sorted(fused, key=fused.__getitem__, reverse=True)[:limit]
-        best = shown[order[0]]
-        return Match(query=terms.text, best=best, alternatives=tuple(shown[k] for k in order[1:]),
-                     confident=_clearly_nearest(best.paper.key, dense, judged),
-                     via="description" if best.paper.key not in {j.paper.key for j in judged[:1]} else lexical.via)
+        top = max(fused.values())
+        scored = [Scored(shown[t].paper, round(max(0.0, cosines.get(t, fused[t] / top * DESCRIPTION_SCORE)), 4))
+                  for t in order]
+        return Match(query=terms.text, best=scored[0], alternatives=tuple(scored[1:]),
+                     confident=_agreed(by_meaning, by_words), via="description")
 
     def _named(self, query: str, index: TitleIndex, limit: int) -> Match | None:
         """The paper a query names ("LoRA", "the CLIP paper"), by the alias index: the paper that
@@ -304,9 +321,7 @@ class Matcher:
                 if position not in positions:
                     positions.append(position)
         ranking = judge(self.store, index, terms, positions)
-        match = _to_match(terms, ranking, limit, index)
-        if self.semantic is not None:
-            match = self._with_dense(terms, ranking, match, limit)
+        match = self._described(terms, ranking, _to_match(terms, ranking, limit, index), limit)
         if match.best is not None and match.best.paper.key in stored.new_keys:
             match = Match(match.query, match.best, match.alternatives, match.confident, "remote")
         return match
@@ -363,26 +378,31 @@ def _to_match(terms: QueryTerms, ranking: Ranking, limit: int, index: TitleIndex
     )
 
 
-# Fusing dense retrieval with the lexical ranking (reciprocal rank fusion): see bench/RESULTS.md.
+# Descriptions: the full-text and the dense rankings fused by reciprocal rank (bench/RESULTS.md).
 DESCRIPTION_WORDS = 5  # fewer words are a title, a name or keywords (the keyword queries of bench/queries.py have 3-4)
-DENSE_CANDIDATES = 50
 RRF_K = 60
-LEXICAL_WEIGHT = 1.0
-DENSE_WEIGHT = 3.0  # a description query's lexical ranking is weak evidence: its best title fits under 0.88
-# A description answer is a card only when the nearest paper is clearly nearer than the next one.
+DENSE_WEIGHT = 1.0
+WORDS_WEIGHT = 1.0
+DESCRIPTION_SCORE = 0.5  # the score shown for a description answer the dense ranking did not find
+# A description answer is a card only when the paper nearest its meaning is near (DENSE_CONFIDENT)
+# and its words find that paper first too, or among their first WORDS_AGREE while it is clearly
+# nearer than any other paper (DENSE_MARGIN). Measured: bench/RESULTS.md.
 DENSE_CONFIDENT = 0.55  # cosine of query and paper
 DENSE_MARGIN = 0.08  # over the next paper's cosine
-DENSE_MARGIN_AGREED = 0.04  # ... when the lexical ranking's best is the same paper
+WORDS_AGREE = 3
 
 
-def _clearly_nearest(best_key: str, dense: list[tuple[Paper, float]], judged) -> bool:
-    if dense[0][0].key != best_key:
+def _agreed(by_meaning: list[tuple[Paper, float]], by_words: list[Paper]) -> bool:
+    """Whether the paper nearest the query's meaning is clearly its answer, as above."""
+    if not by_meaning or not by_words:
         return False
-    first = dense[0][1]
-    second = next((cosine for paper, cosine in dense[1:]
-                   if normalize_title(paper.title) != normalize_title(dense[0][0].title)), 0.0)
-    agreed = bool(judged) and judged[0].paper.key == best_key
-    return first >= DENSE_CONFIDENT and first - second >= (DENSE_MARGIN_AGREED if agreed else DENSE_MARGIN)
+    nearest, cosine = by_meaning[0]
+    title = normalize_title(nearest.title)
+    found = [normalize_title(p.title) for p in by_words[:WORDS_AGREE]]
+    if cosine < DENSE_CONFIDENT or title not in found:
+        return False
+    second = next((c for p, c in by_meaning[1:] if normalize_title(p.title) != title), 0.0)
+    return found[0] == title or cosine - second >= DENSE_MARGIN
 
 
 def _single_linked_id(text: str) -> str | None:

@@ -115,6 +115,16 @@ async def test_words_from_the_abstract_or_authors_find_the_paper(matcher, query,
     assert match.via in ("keywords", "title")
 
 
+@pytest.mark.parametrize("query, key", [
+    ("freezing the pretrained weights and injecting small trainable matrices into each layer", "2106.09685"),
+    ("models taught that one person did something cannot answer who did it, asked the other way", REVERSAL),
+])
+async def test_a_description_finds_its_paper_by_what_the_abstract_says(matcher, query, key):
+    match = await matcher.lookup(query)
+    assert key_of(match) == key and match.via == "description", [(c.paper.key, c.paper.title[:30]) for c in match.candidates]
+    assert not match.confident  # without the semantic extra the words alone never make a card of it
+
+
 @pytest.mark.parametrize("query", [
     "asdkjh qwpoeiru zxmcnv", "quantum chromodynamics lattice gauge", "banana bread recipe",
     "the of and", "zzzz", "x" * 10_000,
