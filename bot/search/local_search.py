@@ -11,7 +11,7 @@ from rapidfuzz import fuzz, process
 from paperboy.bot.models import normalize_title
 from paperboy.bot.search import fts
 from paperboy.bot.search.position_sets import intersection, union
-from paperboy.bot.search.query_terms import QueryTerms, all_of_expression, any_of_expression, searchable_groups
+from paperboy.bot.search.query_terms import Group, QueryTerms, all_of_expression, any_of_expression, searchable_groups
 from paperboy.bot.search.ranking import Judged, fuse, keyword_evidence, title_similarity
 from paperboy.bot.search.title_index import TitleIndex
 from paperboy.bot.spelling import canonical
@@ -77,18 +77,31 @@ def fts_hits(store, terms: QueryTerms) -> tuple[dict[int, float], bool]:
     return {}, False
 
 
-DESCRIPTION_TERMS = 10  # a description's most telling words searched (more cost more than they find)
+DESCRIPTION_TERMS = 10  # a description's telling words searched at most
+DESCRIPTION_POSTINGS = 60_000  # papers those words may be in, all told: what the search costs
+DESCRIPTION_COUNTED = 30_000  # counting a word's papers stops here (a word this common tells little)
 DESCRIPTION_WEIGHTS = (1.0, 1.0, 0.5)  # title, abstract, authors: a description says what the abstract says
 DESCRIPTION_HITS = 50
 
 
 def described_hits(store, terms: QueryTerms) -> list[int]:
     """Papers whose title, abstract or authors say most of what a description says, best first:
-    bm25 over any of its DESCRIPTION_TERMS rarest words, as typed. A description rarely shares all
-    its words with a paper (fts_hits wants every word) and its rarest words are the telling ones."""
-    groups = sorted((g for g in terms.groups if g.typed and g.word not in fts.STOPWORDS),
-                    key=lambda g: -g.weight)[:DESCRIPTION_TERMS]
-    spellings = list(dict.fromkeys(s for g in groups for s in g.typed))
+    bm25 over any of its rarest words, as typed. A description rarely shares all its words with
+    a paper (fts_hits wants every word); its rarest are the telling ones, and ranking every paper
+    a common word is in costs hundreds of milliseconds, so words are taken rarest first while the
+    papers they are in stay within DESCRIPTION_POSTINGS (three at least)."""
+    groups = [g for g in terms.groups if g.typed and g.word not in fts.STOPWORDS]
+    counts = store.fts_counts([fts.quote_terms(g.typed, "OR") for g in groups], DESCRIPTION_COUNTED)
+    chosen: list[Group] = []
+    postings = 0
+    for count, group in sorted(zip(counts, groups, strict=True), key=lambda pair: pair[0]):
+        if count == 0:
+            continue
+        if len(chosen) >= DESCRIPTION_TERMS or (postings + count > DESCRIPTION_POSTINGS and len(chosen) >= 3):
+            break
+        chosen.append(group)
+        postings += count
+    spellings = list(dict.fromkeys(s for g in chosen for s in g.typed))
     if not spellings:
         return []
     return [rowid for rowid, _ in store.fts_search(fts.quote_terms(spellings, "OR"), DESCRIPTION_HITS,
