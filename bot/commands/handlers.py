@@ -47,7 +47,8 @@ async def paper(ctx: Context, inv: Invocation) -> Reply:
     gap = await _sources_gap(ctx, match)
     sources: SourcesState | None = ("off" if match.sources == "off" else "unreachable") if gap else None
     if match.candidates:
-        note = "Add a few more words of the title, or use the arXiv id."
+        note = ("These say what you described. A name or a few words of the title would pin it down."
+                if match.via == "description" else "Add a few more words of the title, or use the arXiv id.")
         return PaperList(title=f"No confident match for {quoted(query)}. Did you mean:", items=match.candidates,
                          note=f"{gap} {note}" if gap else note, sources=sources)
     if match.withdrawn:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import bibtexparser
 import pytest
+from named_papers import DESCRIBED_LORA, LORA_AND_A_USER
 from rich.console import Console
 
 from paperboy.adapters.console.adapter import ConsoleAdapter
@@ -70,3 +71,11 @@ async def test_the_terminal_answers_a_paper_by_its_name(terminal):
               authors=("Timo Schick",), published="2023-02-09", categories=("cs.CL",))], iso(NOW))
     await terminal.handle_line("/paper the toolformer paper")
     assert "Toolformer: Language Models Can Teach Themselves to Use Tools" in terminal.console.export_text()
+
+
+async def test_the_terminal_answers_a_paper_by_a_description(terminal):
+    terminal.core.store.upsert_papers(LORA_AND_A_USER, iso(NOW))
+    await terminal.handle_line(f"/paper {DESCRIBED_LORA}")
+    shown = terminal.console.export_text()
+    assert "No confident match" in shown and "These say what you described" in shown
+    assert shown.index("LoRA: Low-Rank Adaptation") < shown.index("QLoRA: Efficient")

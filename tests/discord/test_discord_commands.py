@@ -7,7 +7,7 @@ import re
 import pytest
 from conftest import PAPERS, START, make_adapter
 from fake_discord import FakeDiscord
-from named_papers import LORA_AND_A_USER
+from named_papers import DESCRIBED_LORA, LORA_AND_A_USER
 
 from paperboy.adapters.discord.schema import command_payloads
 from paperboy.bot.clock import iso
@@ -303,3 +303,14 @@ async def test_paper_by_its_name_answers_the_paper_that_introduced_it(running, f
     (embed,) = data["embeds"]
     assert embed["title"].startswith("LoRA: Low-Rank Adaptation")
     assert not (data.get("flags") or 0) & EPHEMERAL  # a confident card, shown to the channel
+
+
+async def test_paper_by_a_description_lists_the_paper_whose_abstract_says_it(running, fake, store):
+    store.upsert_papers(LORA_AND_A_USER, iso(START))
+    record = await run(fake, "paper", option("query", DESCRIBED_LORA),
+                       wait_for=lambda r: (r.callbacks and r.callback["type"] == 4) or r.followups)
+    data = message_of(record.callback if record.callback["type"] == 4 else record.followups[-1].body)
+    embed = data["embeds"][0]
+    assert embed["title"].startswith("No confident match")  # a description gets a list, first the paper
+    assert "LoRA: Low-Rank Adaptation" in embed["description"].splitlines()[0]
+    assert (data.get("flags") or 0) & EPHEMERAL  # shown to the asker only

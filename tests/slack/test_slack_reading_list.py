@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import bibtexparser
-from named_papers import LORA_AND_A_USER
+from named_papers import DESCRIBED_LORA, LORA_AND_A_USER
 from slack_payloads import card_click
 from slack_steps import ACK_DEADLINE, slash
 
@@ -101,3 +101,11 @@ async def test_paper_by_its_name_answers_the_paper_that_introduced_it(fake, slac
     store.upsert_papers(LORA_AND_A_USER, "2026-11-24T00:00:00Z")
     answer = await slash(fake, "lora")
     assert answer.header.startswith("LoRA: Low-Rank Adaptation")
+
+
+async def test_paper_by_a_description_lists_the_paper_whose_abstract_says_it(fake, slack, store):
+    store.upsert_papers(LORA_AND_A_USER, "2026-11-24T00:00:00Z")
+    answer = await slash(fake, DESCRIBED_LORA)
+    assert answer.header.startswith("No confident match") and answer.ephemeral
+    first = next(b for b in answer.body["blocks"] if b["type"] == "section")
+    assert "LoRA: Low-Rank Adaptation" in json.dumps(first)
