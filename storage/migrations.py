@@ -275,6 +275,14 @@ MIGRATIONS: list[tuple[str, str]] = [
         INSERT OR REPLACE INTO state (name, value)
             SELECT 'aliases_backfill_end', CAST(rowid AS TEXT) FROM papers WHERE rowid = (SELECT max(rowid) FROM papers);
     """),
+    # A paper whose title or abstract changes (a new arXiv version) loses its sentence vector, so
+    # the background embedder makes it again from what the paper says now.
+    ("0021_vectors_follow_the_text", """
+        CREATE TRIGGER papers_text_changed AFTER UPDATE OF title, abstract ON papers
+        WHEN old.title IS NOT new.title OR old.abstract IS NOT new.abstract BEGIN
+            DELETE FROM paper_vectors WHERE paper_rowid = new.rowid;
+        END;
+    """),
 ]
 
 

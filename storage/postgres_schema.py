@@ -172,6 +172,18 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         "INSERT INTO state (name, value) SELECT 'aliases_backfill_end', rowid::text FROM papers "
         "WHERE rowid = (SELECT max(rowid) FROM papers) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
     ]),
+    # A paper's vector is dropped when its title or abstract changes, as SQLite's 0021.
+    ("0008_vectors_follow_the_text", [
+        """CREATE FUNCTION paperboy_text_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF old.title IS DISTINCT FROM new.title OR old.abstract IS DISTINCT FROM new.abstract THEN
+                    DELETE FROM paper_vectors WHERE paper_rowid = new.rowid;
+                END IF;
+                RETURN NULL;
+            END $$""",
+        "CREATE TRIGGER papers_text_changed AFTER UPDATE OF title, abstract ON papers "
+        "FOR EACH ROW EXECUTE FUNCTION paperboy_text_changed()",
+    ]),
 ]
 # Held while migrating, so processes starting together migrate once.
 _MIGRATION_LOCK = 7_061_706_101

@@ -1,5 +1,6 @@
 """A whole installation copied from one store to another (SQLite to PostgreSQL and back): papers,
-daily lists, channels, subscriptions, deliveries with their keys, state, and reading lists.
+daily lists, channels, subscriptions, deliveries with their keys, state, reading lists, and what
+is derived from papers but costly to make again (their names and sentence vectors).
 
 Rows keep their ids, so alert keys still name their subscriptions and a paper keeps its place in
 the title index. Each batch is one transaction in the target and a row already there is left
@@ -24,6 +25,7 @@ class Table:
     columns: tuple[str, ...]
     order: str  # the primary key: the order rows are copied in
     id_column: str | None = None  # an integer id: a resumed copy starts after the target's highest
+    hands_out_ids: bool = True  # the id column's ids are handed out by the table (then they continue)
 
 
 TABLES = (
@@ -43,6 +45,8 @@ TABLES = (
     # Derived from papers, but copied as it is: the state copied with it says how far the backfill
     # of older papers got, and papers keep their rowids.
     Table("paper_aliases", ("alias", "paper_rowid", "kind", "strength", "expansion", "dated"), "alias, paper_rowid"),
+    # The semantic extra's vectors: hours of computing at a library's size, so copied, keyed by rowid.
+    Table("paper_vectors", ("paper_rowid", "vec"), "paper_rowid", "paper_rowid", hands_out_ids=False),
 )
 
 Progress = Callable[[str, int, int], None]  # (table, rows copied so far, rows in the source)
@@ -61,7 +65,7 @@ def copy_installation(source: SQLStore, target: SQLStore, progress: Progress | N
         total = source._one(f"SELECT count(*) FROM {table.name}")[0]
         counts[table.name] = total
         _copy_table(source, target, table, total, progress or (lambda *_: None), batch)
-        if table.id_column:
+        if table.id_column and table.hands_out_ids:
             target.ids_continue_after(table.name, table.id_column, source.highest_id_given(table.name, table.id_column))
     differ = [f"{t.name}: {counts[t.name]:,} in the source, {target._one(f'SELECT count(*) FROM {t.name}')[0]:,} "
               "in the target" for t in TABLES if target._one(f"SELECT count(*) FROM {t.name}")[0] != counts[t.name]]

@@ -38,10 +38,11 @@ def stock(store) -> None:
     store.set_state("harvest:cs", '{"until": "2026-11-23"}')
     store.save_paper("slack", "T1", "U1", "2401.00002", T0)
     store.save_paper("discord", "g1", "42", "p:0123456789abcdef", T0)
+    store.save_vectors([(1, bytes(range(256)) * 2), (26, b"\x00\x01\xff" * 130)])  # the semantic extra's
 
 
 def contents(store) -> dict[str, list[tuple]]:
-    return {table.name: [tuple(row) for row in store._all(
+    return {table.name: [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in store._all(
         f"SELECT {', '.join(table.columns)} FROM {table.name} ORDER BY {table.order}")] for table in TABLES}
 
 
@@ -54,6 +55,7 @@ def test_an_installation_goes_to_postgresql_and_back_whole(tmp_path, postgres_se
     there = paperboy(["migrate-db", "--from", str(sqlite_file), "--to", url], env)
     assert there.returncode == 0, there.stderr
     assert "counts verified" in there.stdout and "papers 26" in there.stdout and "deliveries 6" in there.stdout
+    assert "paper_vectors 2" in there.stdout
     assert paperboy(["migrate-db", "--from", url, "--to", f"sqlite:///{back}"], env).returncode == 0
 
     on_postgres, returned = open_store(url), open_store(back)

@@ -128,6 +128,17 @@ def test_a_stopped_run_resumes_without_redoing_a_paper(store):
     assert store.count_vectors() == 25
 
 
+def test_a_paper_whose_text_changes_is_embedded_again_from_its_new_text(store):
+    store.upsert_papers(papers(4), SEEN_AT)
+    semantic.embed_pending(store, HashedWords())
+    revised = papers(4)[1].with_changes(abstract="Version 2: we study a different subject entirely.")
+    store.upsert_papers([revised, papers(4)[2].with_changes(upvotes=9)], SEEN_AT)  # a new version; an upvote
+    assert store.count_vectors() == 3  # only the changed text lost its vector
+    again = HashedWords()
+    assert semantic.embed_pending(store, again).done == 1
+    assert again.encoded == [semantic.paper_text(revised.title, revised.abstract)]
+
+
 def test_vectors_of_another_model_are_made_again(store):
     store.upsert_papers(papers(6), SEEN_AT)
     semantic.embed_pending(store, HashedWords())
