@@ -12,7 +12,11 @@ bench/check_descriptions.py checks them against the corpus.
 Matchers, both paperboy's, built by build_matchers():
   paperboy  the full Matcher: aliases on, and dense retrieval when the semantic extra is
             installed and the database holds vectors (`paperboy --db ... embed`).
-  lexical   the Matcher with aliases=False and no vectors: titles, typos and keywords only.
+  lexical   the Matcher with aliases=False and no vectors: titles, typos and keywords, and
+            descriptions by full-text search over their rarest words.
+For descriptions, the ceiling of any fusion is printed too: how often the paper is among the 50
+the full-text ranking finds, among the 50 nearest vectors, and in either (no reordering of those
+candidates can put first a paper neither finds).
 
 Baselines:
   wratio  rapidfuzz process.extract(default_process(query), all titles already put through
@@ -237,6 +241,8 @@ async def run(show_failures: bool, fresh: bool, only: str | None = None) -> None
         taken = sorted(t for k in members for t in latencies[k])
         print(f"{row_kind:12s}{1000 * _quantile(taken, 0.5):8.1f}{1000 * _quantile(taken, 0.99):8.1f}"
               f"{1000 * (taken[-1] if taken else 0.0):8.1f}")
+    if (search := MATCHER_SETTINGS["paperboy"].get("semantic")) is not None:
+        _print_ceiling(store, matchers["paperboy"], search, [q for q in queries if q["kind"] == "description"])
     n = len(queries)
     print(f"\nconfident answers: {confident}/{n} ({_pct(confident, n)}), of which correct: "
           f"{confident_right}/{confident} ({_pct(confident_right, confident)})")
@@ -249,6 +255,26 @@ async def run(show_failures: bool, fresh: bool, only: str | None = None) -> None
             print(f"  [{query['kind']}] {query['query'][:90]!r}\n      want {query['norm_title'][:90]!r}"
                   f"\n      got  {got!r:.90} score={match.best.score if match.best else None} "
                   f"confident={match.confident}")
+
+
+def _print_ceiling(store, matcher: Matcher, search, descriptions: list[dict]) -> None:
+    """Whether each description's paper is among the candidates either ranking offers fusion."""
+    from paperboy.bot.search.local_search import DESCRIPTION_HITS, described_hits
+    from paperboy.bot.search.query_terms import analyze
+    words = meaning = either = 0
+    for query in descriptions:
+        by_words = described_hits(store, analyze(query["query"], matcher.index))
+        by_meaning = [rowid for rowid, _ in search.nearest(query["query"], DESCRIPTION_HITS)]
+        papers = store.get_papers_by_rowid(list({*by_words, *by_meaning}))
+        found = [{r for r in ranked if r in papers and is_correct(query, papers[r].key, normalize_title(papers[r].title))}
+                 for ranked in (by_words, by_meaning)]
+        words += bool(found[0])
+        meaning += bool(found[1])
+        either += bool(found[0] or found[1])
+    n = len(descriptions)
+    print(f"\ndescriptions, the paper among the first {DESCRIPTION_HITS} candidates: full text {_pct(words, n)}, "
+          f"nearest vectors {_pct(meaning, n)}, either {_pct(either, n)} (the ceiling of any fusion of the two); "
+          f"{len(search):,} vectors")
 
 
 def _describe() -> str:

@@ -8,6 +8,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -163,12 +164,26 @@ class Matcher:
             return Match(query=terms.text, best=None, note="empty query")
         if (named := self._named(query, index, limit)) is not None:
             return named
-        ranking = judge(self.store, index, terms, candidate_positions(index, terms))
-        return self._described(terms, ranking, _to_match(terms, ranking, limit, index), limit)
+        meaning = self._encode_if_description(terms)
+        try:
+            ranking = judge(self.store, index, terms, candidate_positions(index, terms))
+            return self._described(terms, ranking, _to_match(terms, ranking, limit, index), limit, meaning)
+        finally:
+            if meaning is not None:
+                meaning.cancel()  # not needed after all: dropped (a running encoding ends on its own)
 
     # ---- descriptions ------------------------------------------------------------------------
 
-    def _described(self, terms: QueryTerms, ranking: Ranking, lexical: Match, limit: int) -> Match:
+    def _encode_if_description(self, terms: QueryTerms) -> Future | None:
+        """A query long enough to be a description starts its encoding at once, so the model
+        works while the title index and the full-text search do (the answer waits for the slower)."""
+        if self.semantic is None or len(fts.tokenize(terms.text)) < DESCRIPTION_WORDS:
+            return None
+        self.semantic.refresh_if_due()
+        return self.semantic.encode_meanwhile(terms.text) if len(self.semantic) else None
+
+    def _described(self, terms: QueryTerms, ranking: Ranking, lexical: Match, limit: int,
+                   meaning: Future | None = None) -> Match:
         """For a query that reads like a description ("the one where a model trained on arithmetic
         predicts gambling choices"), the papers whose abstracts say the same: full-text search over
         its telling words, fused by reciprocal rank with the papers nearest its meaning (the
@@ -185,7 +200,9 @@ class Matcher:
         nearest: list[tuple[int, float]] = []
         if self.semantic is not None:
             self.semantic.refresh_if_due()
-            if len(self.semantic):
+            if meaning is not None:
+                nearest = self.semantic.nearest_to(meaning.result(), DESCRIPTION_HITS)
+            elif len(self.semantic):
                 nearest = self.semantic.nearest(terms.text, DESCRIPTION_HITS)
         papers = self.store.get_papers_by_rowid(list(dict.fromkeys([*words, *(r for r, _ in nearest)])))
         by_words = [papers[r] for r in words if r in papers and not papers[r].withdrawn]
@@ -267,12 +284,15 @@ class Matcher:
                 and not papers[index.rowids[p]].withdrawn]
 
     async def aclose(self) -> None:
-        """Waits for source calls that were cut off at their deadline to finish cancelling."""
+        """Waits for source calls that were cut off at their deadline to finish cancelling, and
+        for a description's encoding still running."""
         for task in list(self._stragglers):
             task.cancel()
         if self._stragglers:
             await asyncio.gather(*self._stragglers, return_exceptions=True)
         self._stragglers.clear()
+        if self.semantic is not None:
+            await asyncio.to_thread(self.semantic.close)
 
     # ---- ids ------------------------------------------------------------------------------
 

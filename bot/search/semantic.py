@@ -28,6 +28,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -349,6 +350,7 @@ class SemanticSearch:
             in_memory = store.count_papers() <= IN_MEMORY_UP_TO
         self.index = VectorIndex(embedder.dim, in_memory=in_memory, fetch=store.vectors_of)
         self._refreshed = 0.0
+        self._encoder: ThreadPoolExecutor | None = None
         self.load_seconds: float | None = None
 
     def refresh(self) -> int:
@@ -373,10 +375,27 @@ class SemanticSearch:
 
     def nearest(self, text: str, k: int = 50) -> list[tuple[int, float]]:
         """(paper rowid, cosine) of the k papers nearest `text`, best first."""
+        return self.nearest_to(self.embedder.encode([text])[0], k)
+
+    def nearest_to(self, vector: np.ndarray, k: int = 50) -> list[tuple[int, float]]:
+        """(paper rowid, cosine) of the k papers nearest an encoded text, best first."""
         self.refresh_if_due()
         if not len(self.index):
             return []
-        return self.index.search(self.embedder.encode([text])[0], k)
+        return self.index.search(vector, k)
+
+    def encode_meanwhile(self, text: str) -> Future:
+        """Starts encoding `text` on a thread of its own and returns its Future, so the encoding
+        (which releases the GIL) runs while the caller does other work (the full-text search of a
+        lookup). A result nobody takes is dropped; close() waits for what is running."""
+        if self._encoder is None:
+            self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paperboy-encode")
+        return self._encoder.submit(lambda: self.embedder.encode([text])[0])
+
+    def close(self) -> None:
+        if self._encoder is not None:
+            self._encoder.shutdown(wait=True, cancel_futures=True)
+            self._encoder = None
 
 
 def open_semantic(store, *, threads: int | None = 1, env: dict[str, str] | None = None) -> SemanticSearch | None:

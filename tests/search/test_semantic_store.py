@@ -208,6 +208,23 @@ async def test_background_embedding_never_blocks_answers(store):
     assert "MainThread" not in slow.threads  # encoding ran off the event loop's thread
 
 
+async def test_a_description_is_encoded_beside_the_full_text_search_and_a_name_not_at_all(store):
+    store.upsert_papers(papers(12), SEEN_AT)
+    embedder = HashedWords()
+    semantic.embed_pending(store, embedder)
+    embedder.encoded.clear()
+    embedder.threads.clear()
+    matcher = Matcher(store, semantic=semantic.SemanticSearch(store, embedder))
+    query = "the one where they studied some subject with a method"
+    match = await matcher.lookup(query)
+    assert match.via == "description" and not match.confident
+    assert embedder.encoded == [query]
+    assert {name.split("_")[0] for name in embedder.threads} == {"paperboy-encode"}  # its own thread
+    await matcher.lookup("s7 m2")  # too short to be a description: never encoded
+    assert len(embedder.encoded) == 1
+    await matcher.aclose()
+
+
 async def test_the_background_loop_embeds_papers_stored_later(store):
     store.upsert_papers(papers(8), SEEN_AT)
     embedder = HashedWords()
