@@ -172,6 +172,8 @@ async def run(show_failures: bool, fresh: bool, only: str | None = None) -> None
     for matcher in {id(m): m for m in matchers.values()}.values():
         matcher.refresh()
     build = time.perf_counter() - started
+    for matcher in matchers.values():  # loads the model and the vectors, when there are some: not timed
+        await matcher.lookup("a warm-up query long enough to be read as a description")
     shared = matchers["paperboy"] is matchers["lexical"]
     baselines = {"wratio": WRatioBaseline(store, queries, fresh), "fts": FtsBaseline(store)}
 

@@ -78,7 +78,7 @@ def fts_hits(store, terms: QueryTerms) -> tuple[dict[int, float], bool]:
 
 
 DESCRIPTION_TERMS = 10  # a description's telling words searched at most
-DESCRIPTION_POSTINGS = 60_000  # papers those words may be in, all told: what the search costs
+DESCRIPTION_POSTINGS = 40_000  # papers those words may be in, all told: what the search costs
 DESCRIPTION_COUNTED = 30_000  # counting a word's papers stops here (a word this common tells little)
 DESCRIPTION_WEIGHTS = (1.0, 1.0, 0.5)  # title, abstract, authors: a description says what the abstract says
 DESCRIPTION_HITS = 50

@@ -222,7 +222,13 @@ class Matcher:
                 if title not in shown or (shown[title].paper.arxiv_id is None and paper.arxiv_id):
                     shown[title] = Scored(paper, 0.0)
         cosines = {normalize_title(p.title): c for p, c in by_meaning}
-        order = sorted(fused, key=fused.__getitem__, reverse=True)[:limit]
+        order = sorted(fused, key=fused.__getitem__, reverse=True)
+        if by_words and _nearest_margin(by_meaning) < DENSE_MARGIN:
+            # Nearest papers in meaning crowd within a few hundredths of each other: such a
+            # ranking may add candidates, but only a clearly nearest paper overrules the words' first.
+            lead = normalize_title(by_words[0].title)
+            order = [lead, *(t for t in order if t != lead)]
+        order = order[:limit]
         top = max(fused.values())
         scored = [Scored(shown[t].paper, round(max(0.0, cosines.get(t, fused[t] / top * DESCRIPTION_SCORE)), 4))
                   for t in order]
@@ -404,12 +410,24 @@ RRF_K = 60
 DENSE_WEIGHT = 1.0
 WORDS_WEIGHT = 1.0
 DESCRIPTION_SCORE = 0.5  # the score shown for a description answer the dense ranking did not find
-# A description answer is a card only when the paper nearest its meaning is near (DENSE_CONFIDENT)
-# and its words find that paper first too, or among their first WORDS_AGREE while it is clearly
-# nearer than any other paper (DENSE_MARGIN). Measured: bench/RESULTS.md.
+# The dense ranking leads a description's answer only when its nearest paper is clearly nearer
+# than the next (DENSE_MARGIN); otherwise the words' first paper does. A description answer is a
+# card only when the nearest paper is near (DENSE_CONFIDENT), its words find it first and it is
+# ahead by DENSE_MARGIN_AGREED, or its words find it among their first WORDS_AGREE while it is
+# clearly nearest. Measured: bench/RESULTS.md.
 DENSE_CONFIDENT = 0.55  # cosine of query and paper
 DENSE_MARGIN = 0.08  # over the next paper's cosine
+DENSE_MARGIN_AGREED = 0.02
 WORDS_AGREE = 3
+
+
+def _nearest_margin(by_meaning: list[tuple[Paper, float]]) -> float:
+    """How much nearer the nearest paper is than the next other title (0 with none)."""
+    if not by_meaning:
+        return 0.0
+    nearest, cosine = by_meaning[0]
+    title = normalize_title(nearest.title)
+    return cosine - next((c for p, c in by_meaning[1:] if normalize_title(p.title) != title), 0.0)
 
 
 def _agreed(by_meaning: list[tuple[Paper, float]], by_words: list[Paper]) -> bool:
@@ -421,8 +439,7 @@ def _agreed(by_meaning: list[tuple[Paper, float]], by_words: list[Paper]) -> boo
     found = [normalize_title(p.title) for p in by_words[:WORDS_AGREE]]
     if cosine < DENSE_CONFIDENT or title not in found:
         return False
-    second = next((c for p, c in by_meaning[1:] if normalize_title(p.title) != title), 0.0)
-    return found[0] == title or cosine - second >= DENSE_MARGIN
+    return _nearest_margin(by_meaning) >= (DENSE_MARGIN_AGREED if found[0] == title else DENSE_MARGIN)
 
 
 def _single_linked_id(text: str) -> str | None:

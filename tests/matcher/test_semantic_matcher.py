@@ -68,6 +68,15 @@ def test_fusion_lifts_the_paper_nearest_in_meaning_over_the_words_first_guess(pl
     assert fused.best.paper.key == RESNET and fused.alternatives[0].paper.key == words.best.paper.key
 
 
+def test_crowded_nearest_papers_do_not_overrule_the_words_first(plain, dense, embedded):
+    query = "some results on training neural networks"
+    nearest = embedded[1].nearest(query, 2)
+    assert nearest[0][1] - nearest[1][1] < 0.08  # MiniLM finds several papers about equally near
+    words, fused = plain.rank(query), dense.rank(query)
+    assert fused.best.paper.key == words.best.paper.key and not fused.confident
+    assert {c.paper.key for c in fused.candidates} != {c.paper.key for c in words.candidates}  # meaning adds others
+
+
 @pytest.mark.parametrize("title", [p.title for p in library() if p.key in (LORA, DPO, REVERSAL, RESNET)])
 def test_an_exact_title_still_wins_outright(plain, dense, title):
     before, after = plain.rank(title), dense.rank(title)
