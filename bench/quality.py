@@ -140,7 +140,7 @@ def semantic_index(store):
         from paperboy.bot.search.semantic import open_semantic
     except ImportError:
         return None
-    return open_semantic(store, threads=2)
+    return open_semantic(store, threads=1)  # as `paperboy run` has it: one torch thread beside the lookups
 
 
 def build_matchers(store) -> dict[str, Matcher]:
