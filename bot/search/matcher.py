@@ -8,8 +8,9 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, Protocol
 
 from paperboy.bot.clock import Clock, SystemClock, iso
 from paperboy.bot.ids import find_paper_ids, parse_paper_id
@@ -60,6 +61,14 @@ class Match:
         return ((self.best,) if self.best else ()) + self.alternatives
 
 
+class Ranker(Protocol):
+    """Somewhere else to run rank() and suggest_titles(): worker processes (lookup_pool)."""
+
+    async def rank(self, query: str, limit: int) -> Match: ...
+
+    async def suggest_titles(self, partial: str, limit: int) -> list[Paper]: ...
+
+
 class Matcher:
     def __init__(self, store, *, fetch_by_id: FetchById | None = None,
                  search_remote: SearchRemote | None = None, remote_timeout: float = 2.0,
@@ -82,6 +91,8 @@ class Matcher:
         self._refreshed = 0.0  # time.monotonic() of the last refresh
         self._stragglers: set[asyncio.Task] = set()
         self.build_seconds: float | None = None
+        # Lookups' CPU work off the bot's process (lookup_pool.LookupPool); None: on the store's thread.
+        self.ranker: Ranker | None = None
 
     # ---- the in-memory index --------------------------------------------------------------
 
@@ -143,7 +154,7 @@ class Matcher:
         paper_id = parse_paper_id(text) or _single_linked_id(text)
         if paper_id:
             return await self._lookup_id(text, paper_id)
-        match = await self.store.run(self.rank, text, limit)
+        match = await self._ranked(text, limit)
         if match.confident or self._search_remote is None or not fts.tokenize(match.query):
             return match
         return await self._with_remote(match, limit)
@@ -161,6 +172,25 @@ class Matcher:
         if self.semantic is not None:
             match = self._with_dense(terms, ranking, match, limit)
         return match
+
+    async def _ranked(self, text: str, limit: int) -> Match:
+        """rank(), in the lookup workers when there are some; dense retrieval lives in this process,
+        so a matcher with it ranks here. A worker that died answers here once (the pool restarts)."""
+        if self.ranker is not None and self.semantic is None:
+            try:
+                return await self.ranker.rank(text, limit)
+            except BrokenExecutor:
+                pass
+        return await self.store.run(self.rank, text, limit)
+
+    async def suggest(self, partial: str, limit: int = 25) -> list[Paper]:
+        """suggest_titles(), in the lookup workers when there are some."""
+        if self.ranker is not None:
+            try:
+                return await self.ranker.suggest_titles(partial, limit)
+            except BrokenExecutor:
+                pass
+        return await self.store.run(self.suggest_titles, partial, limit)
 
     # ---- descriptions (the semantic extra) -------------------------------------------------
 
