@@ -117,6 +117,8 @@ def unpack(rev: str, into: Path) -> Path:
 class Bot:
     """`paperboy run` from a source tree, in its own process."""
 
+    workers: str | None = None  # PAPERBOY_LOOKUP_WORKERS for every bot of the run (--workers)
+
     def __init__(self, tree: Path, db: Path, env: dict[str, str], log: Path):
         self.tree, self.db, self.env, self.log = tree, db, env, log
         self.process: subprocess.Popen | None = None
@@ -124,6 +126,8 @@ class Bot:
     def start(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SLACK_", "PAPERBOY_"))}
         env.update(PAPERBOY_OFFLINE="1", PAPERBOY_SEMANTIC="0", PAPERBOY_INGEST_INTERVAL="86400", **self.env)
+        if self.workers is not None:
+            env["PAPERBOY_LOOKUP_WORKERS"] = self.workers
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, str(ROOT / "bench" / "load_bot.py"), str(self.tree), "--db", str(self.db), "run"],
@@ -328,7 +332,8 @@ async def run(args: argparse.Namespace) -> None:
     if args.only:
         trees = {k: v for k, v in trees.items() if k == args.only}
     print(describe_machine())
-    print(f"trees: {', '.join(f'{k} = {v}' for k, v in trees.items())}; bot logs in {work}")
+    print(f"trees: {', '.join(f'{k} = {v}' for k, v in trees.items())}; bot logs in {work}; "
+          f"PAPERBOY_LOOKUP_WORKERS={args.workers or 'default'}")
     runners = {"discord": discord_rate, "slack": slack_rate}
     report = {}
     for platform in args.platforms.split(","):
@@ -354,6 +359,7 @@ def main() -> None:
     parser.add_argument("--platforms", default="discord,slack")
     parser.add_argument("--baseline", default=BASELINE, help="commit measured beside this tree ('' for none)")
     parser.add_argument("--only", choices=("today", "this"), help="measure one of the two trees")
+    parser.add_argument("--workers", help="PAPERBOY_LOOKUP_WORKERS for the bots (default: theirs)")
     parser.add_argument("--db", type=Path, default=None, help="a copy of the corpus database (default: the cache's)")
     args = parser.parse_args()
     if not corpus_available():
@@ -361,6 +367,7 @@ def main() -> None:
         return
     if args.db is None:
         args.db = Path(corpus_store(quiet=True).path)
+    Bot.workers = args.workers
     asyncio.run(run(args))
 
 
