@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from paperboy.adapters import Platform, platforms
 from paperboy.bot.adapter import Adapter, Interactive
-from paperboy.bot.commands.admission import Admission, pending_limit
+from paperboy.bot.commands.admission import Admission, LoopLag, pending_limit
 from paperboy.bot.commands.dispatch import Core
 from paperboy.bot.delivery.leader import Leadership
 from paperboy.bot.delivery.outbox import LEASE_SECONDS, DeliveryWorker
@@ -102,7 +102,8 @@ async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, 
     interval = seconds(env, "PAPERBOY_INGEST_INTERVAL", INGEST_EVERY, minimum=1)
     workers = lookup_workers(env) if open_store is not None and core.matcher.semantic is None else 0
     pool = LookupPool(open_store, workers) if open_store is not None and workers else None
-    core.admission = Admission(pending_limit(workers))
+    lag = LoopLag()
+    core.admission = Admission(pending_limit(workers), lag=lag)
     adapters = configured_adapters(core, env, platforms())
     stop = stop or asyncio.Event()
     stop_on_signals(stop)
@@ -129,6 +130,7 @@ async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, 
 
         leadership = Leadership(store, core.clock, worker.name)
         async with asyncio.TaskGroup() as group:
+            group.create_task(lag.run(stop))
             group.create_task(worker.run(stop))
             group.create_task(leadership.run(stop, lead))
             group.create_task(beat(store, core.clock, started, stop))

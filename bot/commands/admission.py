@@ -5,10 +5,16 @@ answer. Queued without end, every one of them would wait longer and longer, and 
 an interaction not acknowledged within 3 s. With a bound, the ones admitted are answered quickly and
 the rest hear at once that paperboy is busy, which costs next to nothing to say. Deliveries (daily
 posts, alerts) do not pass through here: a storm never holds them up, and they never fill it.
+
+Two bounds: the interactions being worked on (lookups waiting for a worker), and the event loop's
+own lag. When the bot's process has no time left to read interactions and send acknowledgements (a
+rate beyond what one process can parse and answer), a full answer costs it more than a busy one, so
+while the loop runs late, every new interaction hears "busy" until it catches up.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from paperboy.bot.replies import Notice
@@ -17,20 +23,45 @@ PENDING_PER_WORKER = 24  # about a tenth of a second of lookups per worker proce
 BUSY = Notice("paperboy is busy, try again in a few seconds.", ephemeral=True)
 
 
-class Admission:
-    """Counts the interactions the core is working on; `limit` of them at most."""
+MAX_LAG = 0.5  # seconds the event loop may run late before new interactions hear "busy"
 
-    def __init__(self, limit: int):
+
+class LoopLag:
+    """How late the event loop runs: a timer's overshoot, measured while run() runs."""
+
+    def __init__(self, every: float = 0.05):
+        self.every = every
+        self.lag = 0.0
+
+    def __call__(self) -> float:
+        return self.lag
+
+    async def run(self, stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            began = loop.time()
+            await asyncio.sleep(self.every)
+            self.lag = max(0.0, loop.time() - began - self.every)
+        self.lag = 0.0
+
+
+class Admission:
+    """Counts the interactions the core is working on; `limit` of them at most, and none while
+    `lag()` (the event loop's lateness, LoopLag) exceeds `max_lag`."""
+
+    def __init__(self, limit: int, *, lag: Callable[[], float] | None = None, max_lag: float = MAX_LAG):
         if limit < 1:
             raise ValueError("admission needs a limit of at least 1")
         self.limit = limit
+        self.lag = lag
+        self.max_lag = max_lag
         self.working = 0
         self.turned_away = 0  # since the start: how often paperboy said it was busy
 
     @contextmanager
     def slot(self) -> Iterator[bool]:
         """Yields True with a place taken for the block, False when every place is taken."""
-        if self.working >= self.limit:
+        if self.working >= self.limit or (self.lag is not None and self.lag() > self.max_lag):
             self.turned_away += 1
             yield False
             return
