@@ -1,5 +1,5 @@
 """Lookups ranked in worker processes answer as the bot's own matcher does, follow papers stored
-after the workers started, and survive a worker that dies."""
+after the workers started, and survive a worker that dies; on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import multiprocessing
@@ -14,25 +14,23 @@ from paperboy.bot.models import Paper
 from paperboy.bot.search.lookup_pool import LookupPool
 from paperboy.bot.search.matcher import Matcher
 from paperboy.storage import open_store
-from paperboy.storage.sqlite import SQLiteStore
 
 QUERIES = ["the reversal curse", "lora low rank adaptation", "direct preference optimisation reward model",
            "deep residual lerning image recognition", "holography string compactifications"]
 
 
 @pytest.fixture
-def db(tmp_path):
-    path = tmp_path / "paperboy.db"
-    store = SQLiteStore(path)
+def db(db_location):
+    store = open_store(db_location)
     store.upsert_papers(library(), SEEN_AT)
     store.close()
-    return path
+    return db_location
 
 
 @pytest.fixture
 async def pooled(db):
     """A matcher whose lookups go to one worker process, and one that ranks in this process."""
-    store = SQLiteStore(db)
+    store = open_store(db)
     pool = LookupPool(partial(open_store, db), 1)
     await pool.start()
     matcher = Matcher(store)
