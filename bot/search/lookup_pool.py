@@ -17,7 +17,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import signal
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -37,9 +40,18 @@ _worker_matcher: Matcher | None = None
 def _start_worker(open_store: OpenStore, aliases: bool) -> None:
     global _worker_matcher
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the bot, which stops its workers
+    threading.Thread(target=_exit_with, args=(os.getppid(),), name="paperboy-orphan-check", daemon=True).start()
     matcher = Matcher(open_store(), aliases=aliases)
     matcher.refresh()
     _worker_matcher = matcher
+
+
+def _exit_with(parent: int, every: float = 1.0) -> None:
+    """Ends this worker once the bot is gone: a bot stopped at once (a second Ctrl-C, SIGKILL)
+    cannot stop its workers, and they would wait for lookups forever."""
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(0)
 
 
 def _matcher() -> Matcher:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
+import time
 from functools import partial
 
 import pytest
@@ -66,3 +69,35 @@ async def test_a_worker_that_dies_costs_no_answer_and_is_replaced(pooled):
     answers = [await in_worker.lookup("the reversal curse") for _ in range(3)]
     assert all(a.best is not None and "Reversal Curse" in a.best.paper.title for a in answers)
     assert multiprocessing.active_children()  # a new worker took the dead one's place
+
+
+def test_workers_end_when_the_bot_is_stopped_at_once(db, tmp_path):
+    """A bot that ends without stopping its pool (a second Ctrl-C, SIGKILL) leaves no worker behind."""
+    script = tmp_path / "bot.py"
+    script.write_text(
+        "import asyncio, os, sys\n"
+        "from functools import partial\n"
+        "from paperboy.bot.search.lookup_pool import LookupPool\n"
+        "from paperboy.storage import open_store\n"
+        "async def main():\n"
+        "    pool = LookupPool(partial(open_store, sys.argv[1]), 2)\n"
+        "    await pool.start()\n"
+        "    print(' '.join(str(c.pid) for c in __import__('multiprocessing').active_children()), flush=True)\n"
+        "    os._exit(130)\n"
+        "if __name__ == '__main__':\n"
+        "    asyncio.run(main())\n")
+    done = subprocess.run([sys.executable, str(script), str(db)], capture_output=True, text=True, timeout=60)
+    workers = [int(pid) for pid in done.stdout.split()]
+    assert len(workers) >= 2
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
