@@ -173,7 +173,7 @@ async def discord_rate(tree: Path, db: Path, rate: int, seconds: float, log: Pat
     bot.start()
     try:
         await asyncio.wait_for(fake.gateway_connected.wait(), 120)
-        await _discord_round(fake, mix(10), 2)  # warm up: not counted
+        await _discord_round(fake, mix(10), 10)  # warm up: not counted
         return await _discord_round(fake, mix(int(rate * seconds)), rate)
     finally:
         bot.stop()
@@ -238,7 +238,7 @@ async def slack_rate(tree: Path, db: Path, rate: int, seconds: float, log: Path)
     try:
         async with aiohttp.ClientSession(connector=connector) as session:
             await _wait_listening(session, url)
-            await _slack_round(fake, session, url, mix(10), 2)
+            await _slack_round(fake, session, url, mix(10), 10)  # warm up: not counted
             return await _slack_round(fake, session, url, mix(int(rate * seconds)), rate)
     finally:
         bot.stop()
@@ -313,11 +313,12 @@ def knee(rows: list[dict]) -> int | None:
 
 def table(platform: str, results: dict[str, list[dict]]) -> str:
     lines = [f"\n{platform}: first response (acknowledgement) in ms, answers/s, acks later than 3 s, busy answers",
-             "| code | rate/s | sent | p50 | p99 | max | answers/s | acks > 3 s | busy | no answer |",
+             "| code | rate/s | sent (achieved/s) | p50 | p99 | max | answers/s | acks > 3 s | busy | no answer |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for name, rows in results.items():
         for r in rows:
-            lines.append(f"| {name} | {r['rate']} | {r['sent']} | {fmt(r['p50_ms'])} | {fmt(r['p99_ms'])} | "
+            lines.append(f"| {name} | {r['rate']} | {r['sent']:,} ({r['offered_per_s']:.0f}) | {fmt(r['p50_ms'])} | "
+                         f"{fmt(r['p99_ms'])} | "
                          f"{fmt(r['max_ms'])} | {fmt(r['answers_per_s'], 1)} | {r['late']} | {r['busy']} | "
                          f"{r['unanswered']} |")
     for name, rows in results.items():
