@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from paperboy.adapters import Platform, platforms
 from paperboy.bot.adapter import Adapter, Interactive
-from paperboy.bot.commands.admission import Admission, LoopLag, pending_limit
+from paperboy.bot.commands.admission import IN_PROGRESS, Admission, LoopLag, pending_limit
 from paperboy.bot.commands.dispatch import Core
 from paperboy.bot.delivery.leader import Leadership
 from paperboy.bot.delivery.outbox import LEASE_SECONDS, DeliveryWorker
@@ -103,7 +103,8 @@ async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, 
     workers = lookup_workers(env) if open_store is not None and core.matcher.semantic is None else 0
     pool = LookupPool(open_store, workers) if open_store is not None and workers else None
     lag = LoopLag()
-    core.admission = Admission(pending_limit(workers), lag=lag)
+    core.admission = Admission(IN_PROGRESS, lag=lag)
+    core.matcher.max_pending = pending_limit(workers)
     adapters = configured_adapters(core, env, platforms())
     stop = stop or asyncio.Event()
     stop_on_signals(stop)

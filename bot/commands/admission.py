@@ -6,10 +6,12 @@ an interaction not acknowledged within 3 s. With a bound, the ones admitted are 
 the rest hear at once that paperboy is busy, which costs next to nothing to say. Deliveries (daily
 posts, alerts) do not pass through here: a storm never holds them up, and they never fill it.
 
-Two bounds: the interactions being worked on (lookups waiting for a worker), and the event loop's
-own lag. When the bot's process has no time left to read interactions and send acknowledgements (a
-rate beyond what one process can parse and answer), a full answer costs it more than a busy one, so
-while the loop runs late, every new interaction hears "busy" until it catches up.
+Three bounds. Lookups waiting to be ranked (Matcher.max_pending, set from pending_limit): the CPU
+work a storm piles up; a lookup waiting for the paper sources costs no CPU and does not count. The
+event loop's own lag: when the bot's process has no time left to read interactions and send
+acknowledgements (a rate beyond what one process can parse and answer), a full answer costs it more
+than a busy one, so while the loop runs late every new interaction hears "busy" until it catches up.
+And a generous bound on interactions in progress at all, network waits included (Admission.limit).
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from contextlib import contextmanager
 from paperboy.bot.replies import Notice
 
 PENDING_PER_WORKER = 24  # about a tenth of a second of lookups per worker process (bench/RESULTS.md)
+IN_PROGRESS = 1000  # interactions at once, whatever they wait for
 BUSY = Notice("paperboy is busy, try again in a few seconds.", ephemeral=True)
 
 
@@ -73,5 +76,6 @@ class Admission:
 
 
 def pending_limit(workers: int) -> int:
-    """The bound for a bot with `workers` lookup processes (0: lookups on the store's thread)."""
+    """Lookups waiting to be ranked, at most, with `workers` lookup processes (0: lookups on the
+    store's thread): Matcher.max_pending."""
     return PENDING_PER_WORKER * max(1, workers)

@@ -6,13 +6,13 @@ import zoneinfo
 from functools import lru_cache
 
 from paperboy.bot.clock import Clock, SystemClock
-from paperboy.bot.commands.admission import BUSY, Admission, pending_limit
+from paperboy.bot.commands.admission import BUSY, IN_PROGRESS, Admission, pending_limit
 from paperboy.bot.commands.invocation import Invocation
 from paperboy.bot.commands.spec import CommandSpec, Context
 from paperboy.bot.commands.table import build_specs
 from paperboy.bot.models import StoreUnavailable
 from paperboy.bot.replies import Error, Reply
-from paperboy.bot.search.matcher import Matcher
+from paperboy.bot.search.matcher import LookupsBusy, Matcher
 from paperboy.bot.search.semantic import SemanticSearch
 from paperboy.bot.sources import Sources
 from paperboy.bot.store import Store
@@ -25,7 +25,7 @@ MAX_ARGUMENT_CHARS = 500
 class Core:
     def __init__(self, context: Context, admission: Admission | None = None):
         self.context = context
-        self.admission = admission or Admission(pending_limit(0))
+        self.admission = admission or Admission(IN_PROGRESS)
         self._by_name: dict[str, CommandSpec] = {}
         for spec in context.commands:
             self._by_name[spec.name] = spec
@@ -65,6 +65,8 @@ class Core:
                          f"{MAX_ARGUMENT_CHARS} (a title, some keywords or an arXiv id or link).")
         try:
             return await spec.handler(self.context, inv)
+        except LookupsBusy:
+            return BUSY
         except StoreUnavailable as exc:
             log.warning("command /%s: %s", spec.name, exc)
             return Error("The database is unavailable right now; try again in a minute.")
@@ -93,6 +95,8 @@ class Core:
                 needle = partial.lower().replace(" ", "_")
                 zones = [z for z in _time_zones() if needle in z.lower()]
                 return [(z, z) for z in zones][:25]
+        except LookupsBusy:
+            pass  # a suggestion cannot wait: none
         except Exception:
             log.exception("autocomplete %s failed", kind)
         return []
@@ -116,7 +120,8 @@ def build_core(store: Store, *, clock: Clock | None = None, sources: Sources | N
                semantic: SemanticSearch | None = None, admission: Admission | None = None) -> Core:
     """A Core with its matcher; `sources` lets lookups reach the paper sources; `semantic` (the
     semantic extra, see semantic.open_semantic) lets descriptions find their paper; `admission`
-    bounds the interactive work taken on at once (default: pending_limit(0))."""
+    bounds the interactions taken on at once (default: IN_PROGRESS, no lag bound); lookups waiting
+    to be ranked are bounded by the matcher's max_pending (default: pending_limit(0))."""
     matcher = Matcher(
         store,
         fetch_by_id=sources.fetch_by_id if sources is not None else None,
@@ -124,5 +129,6 @@ def build_core(store: Store, *, clock: Clock | None = None, sources: Sources | N
         sources_off=sources is not None and sources.offline,
         semantic=semantic,
     )
+    matcher.max_pending = pending_limit(0)
     return Core(Context(store=store, clock=clock or SystemClock(), matcher=matcher, commands=build_specs()),
                 admission)

@@ -7,8 +7,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import BrokenExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
@@ -61,6 +62,10 @@ class Match:
         return ((self.best,) if self.best else ()) + self.alternatives
 
 
+class LookupsBusy(Exception):
+    """More lookups are waiting to be ranked than the matcher takes on (Matcher.max_pending)."""
+
+
 class Ranker(Protocol):
     """Somewhere else to run rank() and suggest_titles(): worker processes (lookup_pool)."""
 
@@ -93,6 +98,10 @@ class Matcher:
         self.build_seconds: float | None = None
         # Lookups' CPU work off the bot's process (lookup_pool.LookupPool); None: on the store's thread.
         self.ranker: Ranker | None = None
+        # At most this many lookups waiting to be ranked (or being ranked); past it LookupsBusy.
+        # Time spent asking the paper sources does not count: it costs no CPU.
+        self.max_pending: int | None = None
+        self._pending = 0
 
     # ---- the in-memory index --------------------------------------------------------------
 
@@ -176,21 +185,33 @@ class Matcher:
     async def _ranked(self, text: str, limit: int) -> Match:
         """rank(), in the lookup workers when there are some; dense retrieval lives in this process,
         so a matcher with it ranks here. A worker that died answers here once (the pool restarts)."""
-        if self.ranker is not None and self.semantic is None:
-            try:
-                return await self.ranker.rank(text, limit)
-            except BrokenExecutor:
-                pass
-        return await self.store.run(self.rank, text, limit)
+        with self._taking_on():
+            if self.ranker is not None and self.semantic is None:
+                try:
+                    return await self.ranker.rank(text, limit)
+                except BrokenExecutor:
+                    pass
+            return await self.store.run(self.rank, text, limit)
 
     async def suggest(self, partial: str, limit: int = 25) -> list[Paper]:
         """suggest_titles(), in the lookup workers when there are some."""
-        if self.ranker is not None:
-            try:
-                return await self.ranker.suggest_titles(partial, limit)
-            except BrokenExecutor:
-                pass
-        return await self.store.run(self.suggest_titles, partial, limit)
+        with self._taking_on():
+            if self.ranker is not None:
+                try:
+                    return await self.ranker.suggest_titles(partial, limit)
+                except BrokenExecutor:
+                    pass
+            return await self.store.run(self.suggest_titles, partial, limit)
+
+    @contextmanager
+    def _taking_on(self) -> Iterator[None]:
+        if self.max_pending is not None and self._pending >= self.max_pending:
+            raise LookupsBusy(f"{self._pending} lookups are waiting to be ranked")
+        self._pending += 1
+        try:
+            yield
+        finally:
+            self._pending -= 1
 
     # ---- descriptions (the semantic extra) -------------------------------------------------
 

@@ -8,20 +8,29 @@ import time
 import pytest
 
 from paperboy.bot.commands.admission import BUSY, Admission, LoopLag
+from paperboy.bot.commands.invocation import Place
 from paperboy.bot.replies import Card
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 
 
-async def test_past_the_bound_the_core_answers_busy_and_suggests_nothing(testbot):
-    testbot.core.admission = Admission(2)
+async def test_past_the_bound_of_lookups_waiting_the_core_answers_busy_and_suggests_nothing(testbot):
+    testbot.core.matcher.max_pending = 2
     replies = await asyncio.gather(*(testbot.exec_command("/paper the reversal curse") for _ in range(6)))
-    # The store's thread answers one lookup at a time: the first two are taken on, the rest are not.
+    # The store's thread ranks one lookup at a time: the first two are taken on, the rest are not.
     assert [isinstance(r, Card) for r in replies].count(True) == 2
     assert replies.count(BUSY) == 4
     assert BUSY.text == "paperboy is busy, try again in a few seconds." and BUSY.ephemeral
+    inv = testbot.commands.read("/paper x", user="alice", place=Place("console", "lab", "general"))
+    typing = await asyncio.gather(*(testbot.core.autocomplete("titles", "reversal", inv) for _ in range(4)))
+    assert [bool(t) for t in typing].count(True) == 2 and typing.count([]) == 2
     assert isinstance(await testbot.exec_command("/paper the reversal curse"), Card)  # places are given back
-    assert testbot.core.admission.turned_away == 4
+
+
+async def test_past_the_bound_of_interactions_in_progress_the_core_answers_busy(testbot):
+    testbot.core.admission = Admission(3)
+    replies = await asyncio.gather(*(testbot.exec_command("/paper the reversal curse") for _ in range(5)))
+    assert replies.count(BUSY) == 2 and testbot.core.admission.turned_away == 2
 
 
 async def test_while_the_event_loop_runs_late_new_work_hears_busy(testbot):

@@ -13,7 +13,6 @@ from fake_discord import INTERACTION_DEADLINE, FakeDiscord, InteractionRecord
 from test_discord_commands import EPHEMERAL, option
 
 from paperboy.bot.clock import FakeClock, iso
-from paperboy.bot.commands.admission import Admission
 from paperboy.bot.commands.dispatch import build_core
 from paperboy.bot.delivery.outbox import DeliveryWorker
 from paperboy.bot.delivery.scheduler import DailyScheduler
@@ -40,7 +39,8 @@ def db(tmp_path):
 async def bot(db, fake):
     """Store, core with a bound of BOUND, one lookup worker process, the adapter connected."""
     store = SQLiteStore(db)
-    core = build_core(store, clock=FakeClock(START), admission=Admission(BOUND))
+    core = build_core(store, clock=FakeClock(START))
+    core.matcher.max_pending = BOUND
     pool = LookupPool(partial(open_store, db), 1)
     await pool.start()
     core.matcher.ranker = pool

@@ -14,7 +14,6 @@ from slack_steps import ACK_DEADLINE
 from slack_world import make_adapter
 from test_slack_http_mode import SECRET, signed
 
-from paperboy.bot.commands.admission import Admission
 from paperboy.bot.commands.dispatch import build_core
 from paperboy.bot.search.lookup_pool import LookupPool
 from paperboy.storage import open_store
@@ -27,7 +26,8 @@ BUSY = "paperboy is busy, try again in a few seconds."
 
 @pytest.fixture
 async def bounded_core(store, clock, db_path):
-    core = build_core(store, clock=clock, admission=Admission(BOUND))
+    core = build_core(store, clock=clock)
+    core.matcher.max_pending = BOUND
     pool = LookupPool(partial(open_store, db_path), 1)
     await pool.start()
     core.matcher.ranker = pool
