@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from rich.console import Console
@@ -430,7 +431,8 @@ async def _chat_command(args: argparse.Namespace, store, core, sources) -> int:
     if args.command == "run":
 
         try:
-            return await run_bot(store, core, sources, os.environ)
+            return await run_bot(store, core, sources, os.environ,
+                                 open_store=partial(open_store, database_location(getattr(args, "db", None))))
         except (StartupError, SettingError) as exc:
             raise UserError(str(exc)) from None
     raise UserError(f"unknown command {args.command}")

@@ -44,6 +44,20 @@ def seconds(env: Mapping[str, str], name: str, default: float, *, minimum: float
     return value
 
 
+def whole_number(env: Mapping[str, str], name: str, default: int, *, minimum: int, maximum: int) -> int:
+    """A count setting: `default` when unset, else a whole number from `minimum` to `maximum`."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise SettingError(f"{name} must be a whole number, not {text[:20]!r}") from None
+    if not minimum <= value <= maximum:
+        raise SettingError(f"{name} must be from {minimum} to {maximum}, not {text[:20]!r}")
+    return value
+
+
 def secret_names() -> tuple[str, ...]:
     """The variables every registered platform keeps its secrets in."""
     return tuple(name for platform in platforms() for name in platform.secrets)

@@ -10,21 +10,31 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from paperboy.adapters import Platform, platforms
 from paperboy.bot.adapter import Adapter, Interactive
+from paperboy.bot.commands.admission import IN_PROGRESS, Admission, LoopLag, pending_limit
 from paperboy.bot.commands.dispatch import Core
 from paperboy.bot.delivery.leader import Leadership
 from paperboy.bot.delivery.outbox import LEASE_SECONDS, DeliveryWorker
 from paperboy.bot.delivery.pipeline import ingest_forever
 from paperboy.bot.delivery.scheduler import DailyScheduler
 from paperboy.bot.search.alias_backfill import backfill_aliases
+from paperboy.bot.search.lookup_pool import LookupPool, OpenStore
 from paperboy.bot.search.semantic import embed_forever
 from paperboy.bot.sources import Sources
 from paperboy.bot.store import Store
-from paperboy.config import seconds
+from paperboy.config import seconds, whole_number
 from paperboy.health import beat
 
 log = logging.getLogger(__name__)
 
 INGEST_EVERY = 1800  # seconds between ingests, unless PAPERBOY_INGEST_INTERVAL says otherwise
+MAX_LOOKUP_WORKERS = 16
+
+
+def lookup_workers(env: Mapping[str, str]) -> int:
+    """PAPERBOY_LOOKUP_WORKERS, else one worker process per core (up to 4); 0: lookups on the
+    store's thread in the bot's own process."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return whole_number(env, "PAPERBOY_LOOKUP_WORKERS", min(4, cores), minimum=0, maximum=MAX_LOOKUP_WORKERS)
 
 
 class StartupError(Exception):
@@ -85,17 +95,23 @@ def stop_on_signals(stop: asyncio.Event) -> None:
 
 
 async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, str], *,
-                  stop: asyncio.Event | None = None) -> int:
-    """Runs until SIGINT or SIGTERM, `stop` is set, or an interactive adapter's session ends."""
+                  stop: asyncio.Event | None = None, open_store: OpenStore | None = None) -> int:
+    """Runs until SIGINT or SIGTERM, `stop` is set, or an interactive adapter's session ends.
+    `open_store` opens this database again, in a lookup worker process (none without it)."""
     lease = seconds(env, "PAPERBOY_DELIVERY_LEASE", LEASE_SECONDS, minimum=3)
     interval = seconds(env, "PAPERBOY_INGEST_INTERVAL", INGEST_EVERY, minimum=1)
+    workers = lookup_workers(env) if open_store is not None and core.matcher.semantic is None else 0
+    pool = LookupPool(open_store, workers) if open_store is not None and workers else None
+    lag = LoopLag()
+    core.admission = Admission(IN_PROGRESS, lag=lag)
+    core.matcher.max_pending = pending_limit(workers)
     adapters = configured_adapters(core, env, platforms())
     stop = stop or asyncio.Event()
     stop_on_signals(stop)
     started: list[Adapter] = []
     try:
         # A stop while starting (a platform slow to answer) ends the start too.
-        await _unless(stop, _start(store, core, adapters, started))
+        await _unless(stop, _start(store, core, adapters, started, pool))
         if stop.is_set():
             return 0
         worker = DeliveryWorker(store, {a.platform: a for a in started}, core.clock, lease_seconds=lease)
@@ -115,6 +131,7 @@ async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, 
 
         leadership = Leadership(store, core.clock, worker.name)
         async with asyncio.TaskGroup() as group:
+            group.create_task(lag.run(stop))
             group.create_task(worker.run(stop))
             group.create_task(leadership.run(stop, lead))
             group.create_task(beat(store, core.clock, started, stop))
@@ -127,12 +144,20 @@ async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, 
                 await adapter.stop()
             except Exception:
                 log.exception("stopping %s failed", adapter.platform)
+        core.matcher.ranker = None
+        if pool is not None:
+            await pool.close()
     return 0
 
 
-async def _start(store: Store, core: Core, adapters: list[tuple[Platform, Adapter]], started: list[Adapter]) -> None:
-    # The title index takes seconds at 300k papers: built before any adapter takes an interaction.
+async def _start(store: Store, core: Core, adapters: list[tuple[Platform, Adapter]], started: list[Adapter],
+                 pool: LookupPool | None) -> None:
+    # The title index takes seconds at 300k papers: built before any adapter takes an interaction
+    # (and saved beside the database, where the lookup workers open it).
     await store.run(core.matcher.refresh)
+    if pool is not None:
+        await pool.start()
+        core.matcher.ranker = pool
     if core.matcher.semantic is not None:  # the model loads in seconds: not on the first description
         await asyncio.to_thread(core.matcher.semantic.embedder.encode, ["warming up"])
     for platform, adapter in adapters:

@@ -70,10 +70,12 @@ class InteractionHandler:
     Discord drops an interaction not answered within 3 s. A command answers directly when the
     core replies within `answer_within` seconds (`lookup_within` for commands that may ask the
     paper sources); otherwise it defers and follows up when the reply is ready. A budget of 0
-    defers before asking the core at all."""
+    defers before asking the core at all. Autocomplete cannot be deferred: it answers what the core
+    found within `autocomplete_within`, else no choices (and none at once when the core is busy),
+    leaving the rest of the 3 s as margin for a loaded event loop."""
 
     def __init__(self, core: Core, *, answer_within: float = 1.5, lookup_within: float = 0.5,
-                 autocomplete_within: float = 2.0):
+                 autocomplete_within: float = 1.0):
         self.core = core
         self.answer_within = answer_within
         self.lookup_within = lookup_within

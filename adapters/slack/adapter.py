@@ -46,7 +46,7 @@ class SlackAdapter:
     def __init__(self, core: Core, *, bot_token: str, app_token: str | None = None,
                  signing_secret: str | None = None, api_url: str = DEFAULT_API_URL,
                  host: str = "127.0.0.1", port: int = 3000, channel_interval: float = 1.0,
-                 max_retry_wait: float = 10.0, ack_budget: float = 2.0, ping_interval: float = 10.0):
+                 max_retry_wait: float = 10.0, ack_budget: float = 1.0, ping_interval: float = 10.0):
         if not app_token and not signing_secret:
             raise SlackConfigError("Slack needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)")
         self.core = core

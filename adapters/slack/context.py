@@ -109,5 +109,7 @@ class SlackContext:
     commands: TypedCommands
     rights: ConfigureRights
     poster: Poster
-    ack_budget: float = 2.0  # answer inside the ack when the core is this quick; Slack allows 3 s
+    # Answer inside the ack when the core is this quick, else ack at once and answer through
+    # response_url: Slack allows 3 s, and the rest is margin for a busy event loop and the network.
+    ack_budget: float = 1.0
     inflight: InFlight = field(default_factory=InFlight)

@@ -6,12 +6,13 @@ import zoneinfo
 from functools import lru_cache
 
 from paperboy.bot.clock import Clock, SystemClock
+from paperboy.bot.commands.admission import BUSY, IN_PROGRESS, Admission, pending_limit
 from paperboy.bot.commands.invocation import Invocation
 from paperboy.bot.commands.spec import CommandSpec, Context
 from paperboy.bot.commands.table import build_specs
 from paperboy.bot.models import StoreUnavailable
 from paperboy.bot.replies import Error, Reply
-from paperboy.bot.search.matcher import Matcher
+from paperboy.bot.search.matcher import LookupsBusy, Matcher
 from paperboy.bot.search.semantic import SemanticSearch
 from paperboy.bot.sources import Sources
 from paperboy.bot.store import Store
@@ -22,8 +23,9 @@ MAX_ARGUMENT_CHARS = 500
 
 
 class Core:
-    def __init__(self, context: Context):
+    def __init__(self, context: Context, admission: Admission | None = None):
         self.context = context
+        self.admission = admission or Admission(IN_PROGRESS)
         self._by_name: dict[str, CommandSpec] = {}
         for spec in context.commands:
             self._by_name[spec.name] = spec
@@ -50,6 +52,11 @@ class Core:
         return self._by_name.get(name.lstrip("/").lower())
 
     async def dispatch(self, inv: Invocation) -> Reply:
+        """The command's reply; BUSY at once when the core already works on as much as it takes."""
+        with self.admission.slot() as admitted:
+            return await self._dispatch(inv) if admitted else BUSY
+
+    async def _dispatch(self, inv: Invocation) -> Reply:
         spec = self.spec(inv.command)
         if spec is None:
             return Error(f"Unknown command “{inv.command[:40]}”. Try {inv.syntax.say('help')}.")
@@ -58,6 +65,8 @@ class Core:
                          f"{MAX_ARGUMENT_CHARS} (a title, some keywords or an arXiv id or link).")
         try:
             return await spec.handler(self.context, inv)
+        except LookupsBusy:
+            return BUSY
         except StoreUnavailable as exc:
             log.warning("command /%s: %s", spec.name, exc)
             return Error("The database is unavailable right now; try again in a minute.")
@@ -67,11 +76,15 @@ class Core:
                          "It has been logged; please try again in a moment.")
 
     async def autocomplete(self, kind: str, partial: str, inv: Invocation) -> list[tuple[str, str]]:
-        """(label, value) suggestions while the user types; at most 25."""
-        partial = partial[:MAX_ARGUMENT_CHARS]
+        """(label, value) suggestions while the user types; at most 25. None when the core is busy:
+        a suggestion cannot wait, and an answer of none is better than a late one."""
+        with self.admission.slot() as admitted:
+            return await self._autocomplete(kind, partial[:MAX_ARGUMENT_CHARS], inv) if admitted else []
+
+    async def _autocomplete(self, kind: str, partial: str, inv: Invocation) -> list[tuple[str, str]]:
         try:
             if kind == "titles":
-                papers = await self.store.run(self.matcher.suggest_titles, partial, 25) if partial.strip() else []
+                papers = await self.matcher.suggest(partial, 25) if partial.strip() else []
                 return [(_label(p.title, p.arxiv_id), p.arxiv_id or p.title[:100]) for p in papers][:25]
             if kind == "subscriptions":
                 subs = await self.store.run(self.store.subscriptions_of, inv.place.platform, inv.place.workspace,
@@ -82,6 +95,8 @@ class Core:
                 needle = partial.lower().replace(" ", "_")
                 zones = [z for z in _time_zones() if needle in z.lower()]
                 return [(z, z) for z in zones][:25]
+        except LookupsBusy:
+            pass  # a suggestion cannot wait: none
         except Exception:
             log.exception("autocomplete %s failed", kind)
         return []
@@ -102,9 +117,11 @@ def _time_zones() -> tuple[str, ...]:
 
 
 def build_core(store: Store, *, clock: Clock | None = None, sources: Sources | None = None,
-               semantic: SemanticSearch | None = None) -> Core:
+               semantic: SemanticSearch | None = None, admission: Admission | None = None) -> Core:
     """A Core with its matcher; `sources` lets lookups reach the paper sources; `semantic` (the
-    semantic extra, see semantic.open_semantic) lets descriptions find their paper."""
+    semantic extra, see semantic.open_semantic) lets descriptions find their paper; `admission`
+    bounds the interactions taken on at once (default: IN_PROGRESS, no lag bound); lookups waiting
+    to be ranked are bounded by the matcher's max_pending (default: pending_limit(0))."""
     matcher = Matcher(
         store,
         fetch_by_id=sources.fetch_by_id if sources is not None else None,
@@ -112,4 +129,6 @@ def build_core(store: Store, *, clock: Clock | None = None, sources: Sources | N
         sources_off=sources is not None and sources.offline,
         semantic=semantic,
     )
-    return Core(Context(store=store, clock=clock or SystemClock(), matcher=matcher, commands=build_specs()))
+    matcher.max_pending = pending_limit(0)
+    return Core(Context(store=store, clock=clock or SystemClock(), matcher=matcher, commands=build_specs()),
+                admission)

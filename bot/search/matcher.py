@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from concurrent.futures import Future
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import BrokenExecutor, Future
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, Protocol
 
 from paperboy.bot.clock import Clock, SystemClock, iso
 from paperboy.bot.ids import find_paper_ids, parse_paper_id
@@ -68,6 +69,18 @@ class Match:
         return ((self.best,) if self.best else ()) + self.alternatives
 
 
+class LookupsBusy(Exception):
+    """More lookups are waiting to be ranked than the matcher takes on (Matcher.max_pending)."""
+
+
+class Ranker(Protocol):
+    """Somewhere else to run rank() and suggest_titles(): worker processes (lookup_pool)."""
+
+    async def rank(self, query: str, limit: int) -> Match: ...
+
+    async def suggest_titles(self, partial: str, limit: int) -> list[Paper]: ...
+
+
 class Matcher:
     def __init__(self, store, *, fetch_by_id: FetchById | None = None,
                  search_remote: SearchRemote | None = None, remote_timeout: float = 2.0,
@@ -90,6 +103,12 @@ class Matcher:
         self._refreshed = 0.0  # time.monotonic() of the last refresh
         self._stragglers: set[asyncio.Task] = set()
         self.build_seconds: float | None = None
+        # Lookups' CPU work off the bot's process (lookup_pool.LookupPool); None: on the store's thread.
+        self.ranker: Ranker | None = None
+        # At most this many lookups waiting to be ranked (or being ranked); past it LookupsBusy.
+        # Time spent asking the paper sources does not count: it costs no CPU.
+        self.max_pending: int | None = None
+        self._pending = 0
 
     # ---- the in-memory index --------------------------------------------------------------
 
@@ -151,7 +170,7 @@ class Matcher:
         paper_id = parse_paper_id(text) or _single_linked_id(text)
         if paper_id:
             return await self._lookup_id(text, paper_id)
-        match = await self.store.run(self.rank, text, limit)
+        match = await self._ranked(text, limit)
         if match.confident or self._search_remote is None or not fts.tokenize(match.query):
             return match
         return await self._with_remote(match, limit)
@@ -171,6 +190,37 @@ class Matcher:
         finally:
             if meaning is not None:
                 meaning.cancel()  # not needed after all: dropped (a running encoding ends on its own)
+
+    async def _ranked(self, text: str, limit: int) -> Match:
+        """rank(), in the lookup workers when there are some; dense retrieval lives in this process,
+        so a matcher with it ranks here. A worker that died answers here once (the pool restarts)."""
+        with self._taking_on():
+            if self.ranker is not None and self.semantic is None:
+                try:
+                    return await self.ranker.rank(text, limit)
+                except BrokenExecutor:
+                    pass
+            return await self.store.run(self.rank, text, limit)
+
+    async def suggest(self, partial: str, limit: int = 25) -> list[Paper]:
+        """suggest_titles(), in the lookup workers when there are some."""
+        with self._taking_on():
+            if self.ranker is not None:
+                try:
+                    return await self.ranker.suggest_titles(partial, limit)
+                except BrokenExecutor:
+                    pass
+            return await self.store.run(self.suggest_titles, partial, limit)
+
+    @contextmanager
+    def _taking_on(self) -> Iterator[None]:
+        if self.max_pending is not None and self._pending >= self.max_pending:
+            raise LookupsBusy(f"{self._pending} lookups are waiting to be ranked")
+        self._pending += 1
+        try:
+            yield
+        finally:
+            self._pending -= 1
 
     # ---- descriptions ------------------------------------------------------------------------
 

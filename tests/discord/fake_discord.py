@@ -102,6 +102,7 @@ class FakeDiscord:
         self.closed_dms: set[str] = set()
         self.missing_channels: set[str] = set()
         self.interactions: dict[str, InteractionRecord] = {}
+        self._by_token: dict[str, InteractionRecord] = {}  # a burst of thousands is looked up by token
         self.shards: dict[int, web.WebSocketResponse] = {}
         self.shard_count = 1  # as the client identified
         self.gateway_connected = asyncio.Event()
@@ -427,7 +428,7 @@ class FakeDiscord:
         return json_response(answer)
 
     def _record_for(self, token: str) -> InteractionRecord | None:
-        return next((r for r in self.interactions.values() if r.token == token), None)
+        return self._by_token.get(token)
 
     async def _followup(self, call: Call, app_id: str, token: str) -> web.Response:
         record = self._record_for(token)
@@ -511,6 +512,7 @@ class FakeDiscord:
             raise AssertionError(f"no gateway connection for shard {shard}")
         record = InteractionRecord(id=data["id"], token=data["token"], sent_at=time.monotonic())
         self.interactions[data["id"]] = record
+        self._by_token[record.token] = record
         await self._dispatch(socket, "INTERACTION_CREATE", data)
         return record
 
