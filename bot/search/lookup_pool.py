@@ -21,9 +21,10 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 
 from paperboy.bot.models import Paper
 from paperboy.bot.search.matcher import Match, Matcher
@@ -40,6 +41,8 @@ _worker_matcher: Matcher | None = None
 def _start_worker(open_store: OpenStore, aliases: bool) -> None:
     global _worker_matcher
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the bot, which stops its workers
+    if hasattr(signal, "pthread_sigmask"):  # started with it blocked (_sigint_held): a Ctrl-C meanwhile is dropped
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     threading.Thread(target=_exit_with, args=(os.getppid(),), name="paperboy-orphan-check", daemon=True).start()
     matcher = Matcher(open_store(), aliases=aliases)
     matcher.refresh()
@@ -106,7 +109,9 @@ class LookupPool:
     async def _call(self, work, *args):
         pool = self._pool()
         try:
-            return await asyncio.get_running_loop().run_in_executor(pool, work, *args)
+            with _sigint_held():  # a worker this submission starts inherits the mask
+                pending = asyncio.get_running_loop().run_in_executor(pool, work, *args)
+            return await pending
         except BrokenProcessPool:
             log.error("a lookup worker process died; starting the workers again")
             if self._executor is pool:
@@ -119,3 +124,18 @@ class LookupPool:
         pool, self._executor = self._executor, None
         if pool is not None:
             await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+
+
+@contextmanager
+def _sigint_held() -> Iterator[None]:
+    """SIGINT blocked on this thread meanwhile. Ctrl-C in a terminal reaches every process of its
+    group, worker processes too: one still starting (before _start_worker ignores it) would print a
+    KeyboardInterrupt traceback. A process inherits the mask of the thread that starts it."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
