@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import platformdirs
 
 from paperboy.adapters import platforms
 from paperboy.storage.locations import is_postgres, sqlite_path
+
+T = TypeVar("T")
 
 MIN_SECRET_CHARS = 6  # shorter values are too likely to occur in ordinary text to be replaced
 
@@ -32,13 +35,9 @@ class SettingError(ValueError):
 
 def seconds(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
     """A duration setting in seconds: `default` when unset, else a number no smaller than `minimum`."""
-    text = (env.get(name) or "").strip()
-    if not text:
+    value, text = _read(env, name, float, "a number of seconds")
+    if value is None:
         return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise SettingError(f"{name} must be a number of seconds, not {text[:20]!r}") from None
     if not value >= minimum:  # also refuses nan
         raise SettingError(f"{name} must be {minimum:g} seconds or more, not {text[:20]!r}")
     return value
@@ -46,16 +45,23 @@ def seconds(env: Mapping[str, str], name: str, default: float, *, minimum: float
 
 def whole_number(env: Mapping[str, str], name: str, default: int, *, minimum: int, maximum: int) -> int:
     """A count setting: `default` when unset, else a whole number from `minimum` to `maximum`."""
-    text = (env.get(name) or "").strip()
-    if not text:
+    value, text = _read(env, name, int, "a whole number")
+    if value is None:
         return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise SettingError(f"{name} must be a whole number, not {text[:20]!r}") from None
     if not minimum <= value <= maximum:
         raise SettingError(f"{name} must be from {minimum} to {maximum}, not {text[:20]!r}")
     return value
+
+
+def _read(env: Mapping[str, str], name: str, convert: Callable[[str], T], kind: str) -> tuple[T | None, str]:
+    """A setting's value converted, and its text; (None, "") when unset."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return None, text
+    try:
+        return convert(text), text
+    except ValueError:
+        raise SettingError(f"{name} must be {kind}, not {text[:20]!r}") from None
 
 
 def secret_names() -> tuple[str, ...]:

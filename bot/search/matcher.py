@@ -249,7 +249,6 @@ class Matcher:
         words = described_hits(self.store, terms)
         nearest: list[tuple[int, float]] = []
         if self.semantic is not None:
-            self.semantic.refresh_if_due()
             if meaning is not None:
                 nearest = self.semantic.nearest_to(meaning.result(), DESCRIPTION_HITS)
             elif len(self.semantic):
