@@ -38,12 +38,12 @@ OpenStore = Callable[[], Store]  # picklable (a module-level function, or a part
 _worker_matcher: Matcher | None = None
 
 
-def _start_worker(open_store: OpenStore, aliases: bool) -> None:
+def _start_worker(open_store: OpenStore, aliases: bool, bot: int) -> None:
     global _worker_matcher
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the bot, which stops its workers
     if hasattr(signal, "pthread_sigmask"):  # started with it blocked (_sigint_held): a Ctrl-C meanwhile is dropped
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    threading.Thread(target=_exit_with, args=(os.getppid(),), name="paperboy-orphan-check", daemon=True).start()
+    threading.Thread(target=_exit_with, args=(bot,), name="paperboy-orphan-check", daemon=True).start()
     matcher = Matcher(open_store(), aliases=aliases)
     matcher.refresh()
     _worker_matcher = matcher
@@ -51,7 +51,8 @@ def _start_worker(open_store: OpenStore, aliases: bool) -> None:
 
 def _exit_with(parent: int, every: float = 1.0) -> None:
     """Ends this worker once the bot is gone: a bot stopped at once (a second Ctrl-C, SIGKILL)
-    cannot stop its workers, and they would wait for lookups forever."""
+    cannot stop its workers, and they would wait for lookups forever. `parent` is the bot's pid as
+    the bot gave it: a worker still starting when the bot ended already has another parent."""
     while os.getppid() == parent:
         time.sleep(every)
     os._exit(0)
@@ -91,7 +92,7 @@ class LookupPool:
         if self._executor is None:
             # spawn: a forked child would inherit the bot's threads and open connections mid-use.
             self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_start_worker, initargs=(self.open_store, self.aliases))
+                                                 initializer=_start_worker, initargs=(self.open_store, self.aliases, os.getpid()))
         return self._executor
 
     async def start(self) -> None:

@@ -95,6 +95,35 @@ def test_workers_end_when_the_bot_is_stopped_at_once(db, tmp_path):
     assert not any(_alive(pid) for pid in workers)
 
 
+def test_a_worker_still_starting_when_the_bot_ends_ends_too(db, tmp_path):
+    """The bot ends while its worker is still importing: the worker must know the bot it belongs
+    to, not take whichever process is its parent by the time it looks."""
+    script = tmp_path / "bot.py"
+    script.write_text(
+        "import asyncio, os, sys\n"
+        "from functools import partial\n"
+        "from paperboy.bot.search.lookup_pool import LookupPool, _ready\n"
+        "from paperboy.storage import open_store\n"
+        "async def main():\n"
+        "    pool = LookupPool(partial(open_store, sys.argv[1]), 1)\n"
+        "    pool._pool().submit(_ready)\n"
+        "    print(' '.join(str(c.pid) for c in __import__('multiprocessing').active_children()), flush=True)\n"
+        "    os._exit(130)\n"
+        "if __name__ == '__main__':\n"
+        "    asyncio.run(main())\n")
+    bot = subprocess.Popen([sys.executable, str(script), str(db)], stdout=subprocess.PIPE, text=True)
+    workers = [int(pid) for pid in bot.stdout.readline().split()]
+    bot.wait(timeout=30)
+    assert workers
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = [pid for pid in workers if _alive(pid)]
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)
+    assert not alive
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
