@@ -98,7 +98,8 @@ def test_a_log_line_is_printed_above_the_prompt_and_what_was_typed_is_kept(env):
         while typed_at < 0 or (warning_at := shown.find("ingest failed", typed_at)) < 0:
             shown += read_until(master, "ingest failed", timeout=30)
             typed_at = shown.find("/paper 2607")
-        shown += read_until(master, "paperboy> /paper 2607", timeout=10)
+        while "paperboy> /paper 2607" not in shown[warning_at:]:  # the redraw may have come in the warning's read
+            shown += read_until(master, "2607", timeout=10)
         line_start = shown.rfind("\n", typed_at, warning_at)
         assert "\r\x1b[2K" in shown[max(line_start, typed_at):warning_at]  # the prompt's line was cleared first
         assert "paperboy> /paper 2607" in shown[warning_at:]  # and drawn again with the typed text
