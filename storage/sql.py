@@ -665,11 +665,19 @@ class SQLStore:
     @write
     def add_subscription(self, platform: str, workspace: str, owner: str, channel: str, notify: str,
                          query: str, now: str) -> Subscription:
+        """The owner's subscription to `query`: added, or the one they already have. A write retried
+        after its commit went through but the answer was lost (a dropped connection) finds the row
+        it added instead of adding a second, which would tell the owner of each paper twice."""
+        same = "platform = ? AND workspace = ? AND owner = ? AND query = ?"
         with self._transaction() as tx:
             row = tx.execute(
                 "INSERT INTO subscriptions (platform, workspace, owner, channel, notify, query, created) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *", [platform, workspace, owner, channel, notify, query, now]
+                f"SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM subscriptions WHERE {same}) RETURNING *",
+                [platform, workspace, owner, channel, notify, query, now, platform, workspace, owner, query]
             ).fetchone()
+            if row is None:
+                row = tx.execute(f"SELECT * FROM subscriptions WHERE {same} ORDER BY id LIMIT 1",
+                                 [platform, workspace, owner, query]).fetchone()
         return Subscription(**dict(row))
 
     def get_subscription(self, sub_id: int) -> Subscription | None:

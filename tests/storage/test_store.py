@@ -153,6 +153,15 @@ def test_subscription_ids_are_never_reused(store):
     assert third.id not in (first.id, second.id)  # alert:<id>:<paper> keys stay unambiguous
 
 
+def test_adding_a_subscription_twice_keeps_one(store):
+    """What a retry does when the first try committed but its answer was lost."""
+    first = store.add_subscription("slack", "T", "U1", "C", "dm", "diffusion", T0)
+    again = store.add_subscription("slack", "T", "U1", "C", "dm", "diffusion", T1)
+    other_owner = store.add_subscription("slack", "T", "U2", "C", "dm", "diffusion", T0)
+    assert again == first and other_owner.id != first.id
+    assert [s.id for s in store.subscriptions_of("slack", "T", "U1")] == [first.id]
+
+
 def test_upgrading_keeps_subscriptions_and_skips_ids_alerts_used(tmp_path, monkeypatch):
     path = tmp_path / "p.db"
     monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:2])
