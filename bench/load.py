@@ -1,7 +1,7 @@
 """`/paper` under a steady offered load, as users send it: every interaction acknowledged in time?
 
     python bench/load.py [--rates 20,50,100,200,400] [--seconds 15] [--platforms discord,slack]
-                         [--baseline 0313214] [--db PATH]
+                         [--baseline 0313214] [--db PATH] [--semantic]
 
 This process is the load generator and the platform: a fake Discord (REST and gateway) or a fake
 Slack (Web API and response_url) on loopback. The bot is `paperboy run` in its own process
@@ -15,6 +15,9 @@ the moment the event was written, answers completed per second, acknowledgements
 (Discord refuses them; Slack shows its timeout), "busy" answers, and the knee: the highest rate
 whose p99 stays under 500 ms. The same for the baseline commit (today's code before the worker
 pool and admission control), unpacked with `git archive` and run the same way in the same run.
+With --semantic, this tree is measured twice instead: without dense retrieval (lookups in worker
+processes) and with it (PAPERBOY_SEMANTIC=1: lookups in the bot's process, beside the model), on a
+database whose papers have vectors (--db).
 """
 from __future__ import annotations
 
@@ -114,18 +117,26 @@ def unpack(rev: str, into: Path) -> Path:
     return tree
 
 
+@dataclass
+class Setup:
+    """A source tree and the settings its bots run with."""
+    tree: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+
 class Bot:
     """`paperboy run` from a source tree, in its own process."""
 
     workers: str | None = None  # PAPERBOY_LOOKUP_WORKERS for every bot of the run (--workers)
 
-    def __init__(self, tree: Path, db: Path, env: dict[str, str], log: Path):
-        self.tree, self.db, self.env, self.log = tree, db, env, log
+    def __init__(self, setup: Setup, db: Path, env: dict[str, str], log: Path):
+        self.tree, self.db, self.env, self.log = setup.tree, db, {**setup.env, **env}, log
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SLACK_", "PAPERBOY_"))}
-        env.update(PAPERBOY_OFFLINE="1", PAPERBOY_SEMANTIC="0", PAPERBOY_INGEST_INTERVAL="86400", **self.env)
+        env.update(PAPERBOY_OFFLINE="1", PAPERBOY_SEMANTIC="0", PAPERBOY_INGEST_INTERVAL="86400")
+        env.update(self.env)
         if self.workers is not None:
             env["PAPERBOY_LOOKUP_WORKERS"] = self.workers
         with open(self.log, "ab") as log:
@@ -167,9 +178,9 @@ def _discord_text(body) -> str:
     return json.dumps(body or {}).lower()
 
 
-async def discord_rate(tree: Path, db: Path, rate: int, seconds: float, log: Path) -> Outcome:
+async def discord_rate(setup: Setup, db: Path, rate: int, seconds: float, log: Path) -> Outcome:
     fake = await FakeDiscord().start()
-    bot = Bot(tree, db, {**fake.env(), "DISCORD_GUILD_ID": fake.guild_id}, log)
+    bot = Bot(setup, db, {**fake.env(), "DISCORD_GUILD_ID": fake.guild_id}, log)
     bot.start()
     try:
         await asyncio.wait_for(fake.gateway_connected.wait(), 120)
@@ -226,11 +237,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def slack_rate(tree: Path, db: Path, rate: int, seconds: float, log: Path) -> Outcome:
+async def slack_rate(setup: Setup, db: Path, rate: int, seconds: float, log: Path) -> Outcome:
     fake = FakeSlack()
     await fake.start()
     port = free_port()
-    bot = Bot(tree, db, {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.base_url,
+    bot = Bot(setup, db, {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.base_url,
                          "PAPERBOY_SLACK_PORT": str(port)}, log)
     bot.start()
     url = f"http://127.0.0.1:{port}/slack/events"
@@ -329,19 +340,25 @@ def table(platform: str, results: dict[str, list[dict]]) -> str:
 async def run(args: argparse.Namespace) -> None:
     rates = [int(r) for r in args.rates.split(",")]
     work = Path(tempfile.mkdtemp(prefix="paperboy-load-", dir=CACHE_DIR))
-    trees = {"today": unpack(args.baseline, work), "this": ROOT} if args.baseline else {"this": ROOT}
+    if args.semantic:
+        trees = {"words": Setup(ROOT), "dense": Setup(ROOT, {"PAPERBOY_SEMANTIC": "1"})}
+    elif args.baseline:
+        trees = {"today": Setup(unpack(args.baseline, work)), "this": Setup(ROOT)}
+    else:
+        trees = {"this": Setup(ROOT)}
     if args.only:
         trees = {k: v for k, v in trees.items() if k == args.only}
     print(describe_machine())
-    print(f"trees: {', '.join(f'{k} = {v}' for k, v in trees.items())}; bot logs in {work}; "
+    shown = ", ".join(f"{k} = {v.tree} {v.env or ''}" for k, v in trees.items())
+    print(f"trees: {shown}; bot logs in {work}; "
           f"PAPERBOY_LOOKUP_WORKERS={args.workers or 'default'}")
     runners = {"discord": discord_rate, "slack": slack_rate}
     report = {}
     for platform in args.platforms.split(","):
         results: dict[str, list[dict]] = {name: [] for name in trees}
         for rate in rates:
-            for name, tree in trees.items():
-                outcome = await runners[platform](tree, args.db, rate, args.seconds, work / f"{platform}-{name}.log")
+            for name, setup in trees.items():
+                outcome = await runners[platform](setup, args.db, rate, args.seconds, work / f"{platform}-{name}.log")
                 row = outcome.row()
                 results[name].append(row)
                 print(f"{platform} {name:5} {rate:4}/s: p50 {fmt(row['p50_ms'])} ms, p99 {fmt(row['p99_ms'])} ms, "
@@ -359,7 +376,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--platforms", default="discord,slack")
     parser.add_argument("--baseline", default=BASELINE, help="commit measured beside this tree ('' for none)")
-    parser.add_argument("--only", choices=("today", "this"), help="measure one of the two trees")
+    parser.add_argument("--only", choices=("today", "this", "words", "dense"), help="measure one of the two")
+    parser.add_argument("--semantic", action="store_true",
+                        help="measure this tree without and with dense retrieval instead of beside --baseline")
     parser.add_argument("--workers", help="PAPERBOY_LOOKUP_WORKERS for the bots (default: theirs)")
     parser.add_argument("--db", type=Path, default=None, help="a copy of the corpus database (default: the cache's)")
     args = parser.parse_args()
