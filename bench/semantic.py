@@ -222,11 +222,9 @@ def padded_search(store, embedder, size: int) -> tuple[semantic.SemanticSearch, 
             picked /= np.linalg.norm(picked, axis=1, keepdims=True)
             rows.extend((rowid, semantic.encode_vector(v.astype(np.float32))) for rowid, v in zip(part, picked,
                                                                                                  strict=True))
-        held = search.index  # add() takes only rowids after the newest held: the padding goes in first
+        held = search.index  # the padding and the real vectors, in rowid order
         search.index = semantic.VectorIndex(held.dim, in_memory=held.in_memory, fetch=store.vectors_of)
-        search.index.add(sorted(rows))
-        search.index.max_rowid = 0
-        search.index.add(store.vectors_since(0, 10 ** 7))
+        search.index.add(sorted(rows + store.vectors_since(0, 10 ** 7)))
     search._refreshed = time.monotonic() + 10 ** 9  # the padding stays: no refresh during the run
     return search, real
 

@@ -135,6 +135,10 @@ class Store(Protocol):
     def vectors_since(self, rowid: int, limit: int) -> list[tuple[int, bytes]]:
         """Up to `limit` stored vectors of papers after `rowid`, in rowid order."""
 
+    def vectors_written_after(self, seq: int, limit: int) -> list[tuple[int, int, bytes]]:
+        """Up to `limit` stored vectors written after the one numbered `seq`, as (seq, paper rowid,
+        vector) in the order written: a paper embedded again comes again, with a new number."""
+
     def vectors_of(self, rowids: list[int]) -> dict[int, bytes]:
         """The stored vectors of these papers, by rowid (those that have one)."""
 

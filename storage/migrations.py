@@ -283,6 +283,13 @@ MIGRATIONS: list[tuple[str, str]] = [
             DELETE FROM paper_vectors WHERE paper_rowid = new.rowid;
         END;
     """),
+    # Vectors are numbered in the order they are written, so a search index holding them follows
+    # a paper embedded again (its text changed) as well as new ones; a paper's rowid cannot tell.
+    ("0022_vectors_in_written_order", """
+        ALTER TABLE paper_vectors ADD COLUMN written_seq INTEGER;
+        UPDATE paper_vectors SET written_seq = paper_rowid;
+        CREATE INDEX paper_vectors_by_written_seq ON paper_vectors(written_seq);
+    """),
 ]
 
 

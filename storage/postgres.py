@@ -32,6 +32,7 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 _PAPERS_LOCK = 7_061_706_102
+_VECTORS_LOCK = 7_061_706_103
 
 
 def _rank_weights(weights: tuple[float, float, float]) -> str:
@@ -182,8 +183,8 @@ class PostgresStore(SQLStore):
     @contextmanager
     def _transaction(self, lock: str = "") -> Iterator[_Transaction]:
         with self.pool.connection() as conn, conn.transaction():
-            if lock == "papers":
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", [_PAPERS_LOCK])
+            if lock in ("papers", "vectors"):
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", [_PAPERS_LOCK if lock == "papers" else _VECTORS_LOCK])
             yield _Transaction(conn)
 
     def _all(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:

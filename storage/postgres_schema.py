@@ -184,6 +184,12 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         "CREATE TRIGGER papers_text_changed AFTER UPDATE OF title, abstract ON papers "
         "FOR EACH ROW EXECUTE FUNCTION paperboy_text_changed()",
     ]),
+    # Vectors numbered in the order they are written, as SQLite's 0022.
+    ("0009_vectors_in_written_order", [
+        "ALTER TABLE paper_vectors ADD COLUMN written_seq bigint",
+        "UPDATE paper_vectors SET written_seq = paper_rowid",
+        "CREATE INDEX paper_vectors_by_written_seq ON paper_vectors (written_seq)",
+    ]),
 ]
 # Held while migrating, so processes starting together migrate once.
 _MIGRATION_LOCK = 7_061_706_101

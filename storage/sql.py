@@ -256,7 +256,7 @@ class SQLStore:
         it then writes (SQLite takes its write lock at once; PostgreSQL's row locks do the same);
         "papers" when it stores papers: one such transaction at a time across every process, so
         paper ids are stored in the order handed out, which the title indexes' change cursor
-        (titles_since) relies on."""
+        (titles_since) relies on; "vectors" likewise for vectors and vectors_written_after."""
         raise NotImplementedError
 
     def _all(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
@@ -420,14 +420,21 @@ class SQLStore:
     def save_vectors(self, rows: list[tuple[int, bytes]]) -> None:
         if not rows:
             return
-        with self._transaction() as tx:
-            tx.executemany("INSERT INTO paper_vectors (paper_rowid, vec) VALUES (?, ?) "
-                           "ON CONFLICT (paper_rowid) DO UPDATE SET vec = excluded.vec", rows)
+        with self._transaction(lock="vectors") as tx:
+            tx.executemany("INSERT INTO paper_vectors (paper_rowid, vec, written_seq) VALUES (?, ?, "
+                           "(SELECT coalesce(max(written_seq), 0) + 1 FROM paper_vectors)) "
+                           "ON CONFLICT (paper_rowid) DO UPDATE SET vec = excluded.vec, "
+                           "written_seq = excluded.written_seq", rows)
 
     def vectors_since(self, rowid: int, limit: int) -> list[tuple[int, bytes]]:
         return [(r[0], bytes(r[1])) for r in self._all(
             "SELECT paper_rowid, vec FROM paper_vectors WHERE paper_rowid > ? ORDER BY paper_rowid LIMIT ?",
             [rowid, limit])]
+
+    def vectors_written_after(self, seq: int, limit: int) -> list[tuple[int, int, bytes]]:
+        return [(r[0], r[1], bytes(r[2])) for r in self._all(
+            "SELECT written_seq, paper_rowid, vec FROM paper_vectors WHERE written_seq > ? "
+            "ORDER BY written_seq LIMIT ?", [seq, limit])]
 
     def vectors_of(self, rowids: list[int]) -> dict[int, bytes]:
         found: dict[int, bytes] = {}

@@ -46,7 +46,7 @@ TABLES = (
     # of older papers got, and papers keep their rowids.
     Table("paper_aliases", ("alias", "paper_rowid", "kind", "strength", "expansion", "dated"), "alias, paper_rowid"),
     # The semantic extra's vectors: hours of computing at a library's size, so copied, keyed by rowid.
-    Table("paper_vectors", ("paper_rowid", "vec"), "paper_rowid", "paper_rowid", hands_out_ids=False),
+    Table("paper_vectors", ("paper_rowid", "vec", "written_seq"), "paper_rowid", "paper_rowid", hands_out_ids=False),
 )
 
 Progress = Callable[[str, int, int], None]  # (table, rows copied so far, rows in the source)

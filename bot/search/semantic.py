@@ -16,7 +16,8 @@ model to call tools by itself") finds its paper by meaning rather than by shared
   vectors are held too (444 bytes a paper with signs and rowid: 129 MiB at 304k); beyond, only the
   signs and rowids (56 bytes: 160 MiB at 3M instead of 1.24 GiB), and the shortlist's vectors are
   read back from the store. `SemanticSearch`
-  keeps one up to date with the store and answers "the papers nearest this text".
+  keeps one up to date with the store, following vectors in the order they were written (a paper
+  embedded again replaces its old vector), and answers "the papers nearest this text".
 - `embed_forever`: the background loop `paperboy run` owns; `paperboy embed` runs the same
   batches at once with a progress bar.
 """
@@ -169,7 +170,7 @@ class VectorIndex:
         self._scales = np.zeros(0, np.float32)
         self._signs = [np.zeros(0, np.uint64) for _ in range(self._words)]  # one array a 64-bit word
         self._rowids = np.zeros(0, np.int64)
-        self.max_rowid = 0
+        self._ascending = True  # _rowids in ascending order: a rowid is found by bisection
 
     def __len__(self) -> int:
         return len(self._rowids)
@@ -180,21 +181,54 @@ class VectorIndex:
                 + sum(words.nbytes for words in self._signs))
 
     def add(self, rows: list[tuple[int, bytes]]) -> int:
-        """Adds stored (rowid, blob) rows, newer than any held (a replaced vector of an older rowid
-        is taken when the index is loaded again)."""
-        rows = [(r, b) for r, b in rows if r > self.max_rowid and len(b) == 4 + self.dim]
-        if not rows:
+        """Takes stored (rowid, blob) rows: a paper's vector already held is replaced (the paper was
+        embedded again), any other is added. Returns how many rows were taken."""
+        latest = {r: b for r, b in rows if len(b) == 4 + self.dim}  # a rowid given twice: its last
+        if not latest:
             return 0
-        packed = np.frombuffer(b"".join(b for _, b in rows), np.uint8).reshape(len(rows), 4 + self.dim)
+        rowids = np.fromiter(latest, np.int64, len(latest))
+        packed = np.frombuffer(b"".join(latest.values()), np.uint8).reshape(len(latest), 4 + self.dim)
         vectors = packed[:, 4:].view(np.int8)
-        if self.in_memory:
-            self._vectors = np.concatenate([self._vectors, vectors])
-            self._scales = np.concatenate([self._scales, packed[:, :4].copy().view(np.float32).ravel()])
+        scales = packed[:, :4].copy().view(np.float32).ravel()
         words = self._sign_words(vectors > 0)
-        self._signs = [np.concatenate([held, words[:, j]]) for j, held in enumerate(self._signs)]
-        self._rowids = np.concatenate([self._rowids, np.fromiter((r for r, _ in rows), np.int64, len(rows))])
-        self.max_rowid = int(self._rowids[-1])
-        return len(rows)
+        at = self._positions(rowids)
+        held = at >= 0
+        if held.any():
+            where = at[held]
+            if self.in_memory:
+                self._vectors[where] = vectors[held]
+                self._scales[where] = scales[held]
+            for j, signs in enumerate(self._signs):
+                signs[where] = words[held, j]
+        new = ~held
+        if new.any():
+            if self.in_memory:
+                self._vectors = np.concatenate([self._vectors, vectors[new]])
+                self._scales = np.concatenate([self._scales, scales[new]])
+            self._signs = [np.concatenate([signs, words[new, j]]) for j, signs in enumerate(self._signs)]
+            added = rowids[new]
+            self._ascending = self._ascending and bool(np.all(np.diff(added) > 0)) and \
+                (not len(self._rowids) or int(added[0]) > int(self._rowids[-1]))
+            self._rowids = np.concatenate([self._rowids, added])
+        return len(latest)
+
+    def _positions(self, rowids: np.ndarray) -> np.ndarray:
+        """Where each rowid is held, -1 where it is not. Bisection while the held rowids ascend
+        (they do unless a paper older than the newest held got its first vector late); a sort of
+        them otherwise."""
+        if not len(self._rowids):
+            return np.full(len(rowids), -1, np.int64)
+        if self._ascending:
+            order = None
+            held = self._rowids
+        else:
+            order = np.argsort(self._rowids, kind="stable")
+            held = self._rowids[order]
+        at = np.minimum(np.searchsorted(held, rowids), len(held) - 1)
+        found = held[at] == rowids
+        if order is not None:
+            at = order[at]
+        return np.where(found, at, -1)
 
     def _sign_words(self, positive: np.ndarray) -> np.ndarray:
         bits = np.packbits(np.atleast_2d(positive), axis=1)
@@ -349,16 +383,20 @@ class SemanticSearch:
         if in_memory is None:  # int8 vectors in memory while the library is small enough; signs only beyond
             in_memory = store.count_papers() <= IN_MEMORY_UP_TO
         self.index = VectorIndex(embedder.dim, in_memory=in_memory, fetch=store.vectors_of)
+        self._written_seq = 0  # the last stored vector read into the index, in the order written
         self._refreshed = 0.0
         self._encoder: ThreadPoolExecutor | None = None
         self.load_seconds: float | None = None
 
     def refresh(self) -> int:
-        """Reads the vectors stored since the last look into the index; returns how many."""
+        """Reads the vectors written since the last look into the index (new papers' and papers
+        embedded again); returns how many."""
         started, added = time.perf_counter(), 0
         while True:
-            rows = self.store.vectors_since(self.index.max_rowid, LOAD_BATCH)
-            added += self.index.add(rows)
+            rows = self.store.vectors_written_after(self._written_seq, LOAD_BATCH)
+            if rows:
+                added += self.index.add([(rowid, blob) for _, rowid, blob in rows])
+                self._written_seq = rows[-1][0]
             if len(rows) < LOAD_BATCH:
                 break
         self._refreshed = time.monotonic()

@@ -260,6 +260,54 @@ def test_the_index_follows_new_vectors_and_finds_the_nearest(store):
     assert nearest[1][1] < 0.9
 
 
+def test_a_running_index_follows_a_paper_embedded_again_without_a_restart(store):
+    store.upsert_papers(papers(6), SEEN_AT)
+    embedder = HashedWords()
+    semantic.embed_pending(store, embedder)
+    search = semantic.SemanticSearch(store, embedder)
+    assert search.refresh() == 6
+    new_text = "Quokka routing for sparse mixtures of experts"
+    revised = papers(6)[1].with_changes(abstract=new_text)
+    store.upsert_papers([revised], SEEN_AT)
+    semantic.embed_pending(store, embedder)
+    assert search.refresh() == 1 and len(search) == 6  # replaced, not added beside the old one
+    rowid = dict((title, r) for r, title in store.titles_since(0))[revised.title.lower()]
+    nearest = search.nearest(semantic.paper_text(revised.title, new_text), 2)
+    assert nearest[0] == (rowid, pytest.approx(1.0, abs=0.01))
+
+
+def test_vectors_are_read_in_the_order_written_and_a_rewritten_one_comes_again(store):
+    store.upsert_papers(papers(3), SEEN_AT)
+    blob = semantic.encode_vector(np.ones(4, np.float32) / 2)
+    rowids = [r for r, _ in store.titles_since(0)]
+    store.save_vectors([(rowids[2], blob), (rowids[0], blob)])
+    store.save_vectors([(rowids[1], blob)])
+    written = store.vectors_written_after(0, 10)
+    assert [r for _, r, _ in written] == [rowids[2], rowids[0], rowids[1]]
+    last = written[-1][0]
+    store.save_vectors([(rowids[2], blob)])
+    assert [(r, b) for _, r, b in store.vectors_written_after(last, 10)] == [(rowids[2], blob)]
+    assert store.count_vectors() == 3
+
+
+def test_the_index_replaces_held_vectors_whatever_order_they_came_in():
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((6, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    blob = {i: semantic.encode_vector(v) for i, v in enumerate(vectors)}
+    index = semantic.VectorIndex(32)
+    index.add([(10, blob[0]), (20, blob[1])])
+    index.add([(5, blob[2])])  # an older paper's first vector, after newer ones
+    index.add([(20, blob[3]), (5, blob[4]), (30, blob[5])])
+    assert len(index) == 4
+    for rowid, i in ((10, 0), (20, 3), (5, 4), (30, 5)):
+        assert index.search(vectors[i], 1, shortlist=4)[0] == (rowid, pytest.approx(1.0, abs=0.01))
+    signs = semantic.VectorIndex(32, in_memory=False, fetch=lambda rowids: {})
+    signs.add([(1, blob[0]), (2, blob[1])])
+    signs.add([(1, blob[1])])
+    assert len(signs) == 2
+
+
 def test_switched_off_or_absent_vectors_mean_no_semantic_search(store):
     store.upsert_papers(papers(3), SEEN_AT)
     assert semantic.open_semantic(store, env={"PAPERBOY_SEMANTIC": "0"}) is None
