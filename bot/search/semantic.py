@@ -170,7 +170,8 @@ class VectorIndex:
         self._scales = np.zeros(0, np.float32)
         self._signs = [np.zeros(0, np.uint64) for _ in range(self._words)]  # one array a 64-bit word
         self._rowids = np.zeros(0, np.int64)
-        self._ascending = True  # _rowids in ascending order: a rowid is found by bisection
+        # (held rowids sorted, their positions), kept once the held rowids stop ascending
+        self._by_rowid: tuple[np.ndarray, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self._rowids)
@@ -178,7 +179,7 @@ class VectorIndex:
     @property
     def nbytes(self) -> int:
         return (self._vectors.nbytes + self._scales.nbytes + self._rowids.nbytes
-                + sum(words.nbytes for words in self._signs))
+                + sum(words.nbytes for words in self._signs) + sum(a.nbytes for a in self._by_rowid or ()))
 
     def add(self, rows: list[tuple[int, bytes]]) -> int:
         """Takes stored (rowid, blob) rows: a paper's vector already held is replaced (the paper was
@@ -206,29 +207,34 @@ class VectorIndex:
                 self._vectors = np.concatenate([self._vectors, vectors[new]])
                 self._scales = np.concatenate([self._scales, scales[new]])
             self._signs = [np.concatenate([signs, words[new, j]]) for j, signs in enumerate(self._signs)]
-            added = rowids[new]
-            self._ascending = self._ascending and bool(np.all(np.diff(added) > 0)) and \
-                (not len(self._rowids) or int(added[0]) > int(self._rowids[-1]))
-            self._rowids = np.concatenate([self._rowids, added])
+            self._append_rowids(rowids[new])
         return len(latest)
 
     def _positions(self, rowids: np.ndarray) -> np.ndarray:
-        """Where each rowid is held, -1 where it is not. Bisection while the held rowids ascend
-        (they do unless a paper older than the newest held got its first vector late); a sort of
-        them otherwise."""
+        """Where each rowid is held, -1 where it is not: by bisection in the held rowids while they
+        ascend, else in the sorted copy kept beside them."""
         if not len(self._rowids):
             return np.full(len(rowids), -1, np.int64)
-        if self._ascending:
-            order = None
-            held = self._rowids
-        else:
-            order = np.argsort(self._rowids, kind="stable")
-            held = self._rowids[order]
+        held, positions = self._by_rowid or (self._rowids, None)
         at = np.minimum(np.searchsorted(held, rowids), len(held) - 1)
         found = held[at] == rowids
-        if order is not None:
-            at = order[at]
+        if positions is not None:
+            at = positions[at]
         return np.where(found, at, -1)
+
+    def _append_rowids(self, added: np.ndarray) -> None:
+        """Vectors come in the order written, which is rowid order but for a paper older than the
+        newest held that gets its first vector late (its old one was dropped before this index
+        loaded): from then on a sorted copy is kept, each new rowid inserted into it."""
+        first = len(self._rowids)
+        ascending = self._by_rowid is None and bool(np.all(np.diff(added) > 0)) and \
+            (first == 0 or int(added[0]) > int(self._rowids[-1]))
+        if not ascending:
+            held, positions = self._by_rowid or (self._rowids, np.arange(first, dtype=np.int32))
+            order = np.argsort(added, kind="stable")
+            at = np.searchsorted(held, added[order])
+            self._by_rowid = (np.insert(held, at, added[order]), np.insert(positions, at, first + order))
+        self._rowids = np.concatenate([self._rowids, added])
 
     def _sign_words(self, positive: np.ndarray) -> np.ndarray:
         bits = np.packbits(np.atleast_2d(positive), axis=1)

@@ -302,6 +302,16 @@ def test_the_index_replaces_held_vectors_whatever_order_they_came_in():
     assert len(index) == 4
     for rowid, i in ((10, 0), (20, 3), (5, 4), (30, 5)):
         assert index.search(vectors[i], 1, shortlist=4)[0] == (rowid, pytest.approx(1.0, abs=0.01))
+    many = semantic.VectorIndex(32)  # papers embedded in no particular order, then all again
+    rowids = rng.permutation(np.arange(1, 2001)).tolist()
+    vectors = rng.standard_normal((2000, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    for start in range(0, 2000, 300):
+        many.add([(r, semantic.encode_vector(-vectors[r - 1])) for r in rowids[start:start + 300]])
+    many.add([(r, semantic.encode_vector(vectors[r - 1])) for r in range(1, 2001)])
+    assert len(many) == 2000
+    for r in (1, 777, 2000):
+        assert many.search(vectors[r - 1], 1, shortlist=2000)[0] == (r, pytest.approx(1.0, abs=0.01))
     signs = semantic.VectorIndex(32, in_memory=False, fetch=lambda rowids: {})
     signs.add([(1, blob[0]), (2, blob[1])])
     signs.add([(1, blob[1])])
