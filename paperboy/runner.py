@@ -100,7 +100,7 @@ async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, 
     `open_store` opens this database again, in a lookup worker process (none without it)."""
     lease = seconds(env, "PAPERBOY_DELIVERY_LEASE", LEASE_SECONDS, minimum=3)
     interval = seconds(env, "PAPERBOY_INGEST_INTERVAL", INGEST_EVERY, minimum=1)
-    workers = lookup_workers(env) if open_store is not None and core.matcher.semantic is None else 0
+    workers = lookup_workers(env) if open_store is not None else 0
     pool = LookupPool(open_store, workers) if open_store is not None and workers else None
     lag = LoopLag()
     core.admission = Admission(IN_PROGRESS, lag=lag)

@@ -192,14 +192,19 @@ class Matcher:
                 meaning.cancel()  # not needed after all: dropped (a running encoding ends on its own)
 
     async def _ranked(self, text: str, limit: int) -> Match:
-        """rank(), in the lookup workers when there are some; dense retrieval lives in this process,
-        so a matcher with it ranks here. A worker that died answers here once (the pool restarts)."""
+        """rank(), in the lookup workers when there are some. Dense retrieval lives in this process
+        (the model is not loaded in each worker): a query that reads as a description and that the
+        workers could not settle is ranked again here, with it. A worker that died answers here
+        once (the pool restarts)."""
         with self._taking_on():
-            if self.ranker is not None and self.semantic is None:
+            if self.ranker is not None:
                 try:
-                    return await self.ranker.rank(text, limit)
+                    match = await self.ranker.rank(text, limit)
                 except BrokenExecutor:
                     pass
+                else:
+                    if self.semantic is None or match.confident or not reads_as_description(match.query):
+                        return match
             return await self.store.run(self.rank, text, limit)
 
     async def suggest(self, partial: str, limit: int = 25) -> list[Paper]:
@@ -227,7 +232,7 @@ class Matcher:
     def _encode_if_description(self, terms: QueryTerms) -> Future | None:
         """A query long enough to be a description starts its encoding at once, so the model
         works while the title index and the full-text search do (the answer waits for the slower)."""
-        if self.semantic is None or len(fts.tokenize(terms.text)) < DESCRIPTION_WORDS:
+        if self.semantic is None or not reads_as_description(terms.text):
             return None
         self.semantic.refresh_if_due()
         return self.semantic.encode_meanwhile(terms.text) if len(self.semantic) else None
@@ -243,7 +248,7 @@ class Matcher:
         A confident lexical answer (an exact or near-exact title, rare keywords) stands; so does a
         query of fewer than DESCRIPTION_WORDS words, or one a title fits at TITLE_CONFIDENT."""
         judged = ranking.judged
-        if lexical.confident or len(fts.tokenize(terms.text)) < DESCRIPTION_WORDS \
+        if lexical.confident or not reads_as_description(terms.text) \
                 or (judged and judged[0].title >= TITLE_CONFIDENT):
             return lexical
         words = described_hits(self.store, terms)
@@ -468,6 +473,11 @@ DENSE_CONFIDENT = 0.55  # cosine of query and paper
 DENSE_MARGIN = 0.08  # over the next paper's cosine
 DENSE_MARGIN_AGREED = 0.02
 WORDS_AGREE = 3
+
+
+def reads_as_description(query: str) -> bool:
+    """Long enough to be a description, not a title, a name or keywords."""
+    return len(fts.tokenize(query)) >= DESCRIPTION_WORDS
 
 
 def _nearest_margin(by_meaning: list[tuple[Paper, float]]) -> float:

@@ -3,10 +3,13 @@ model (all-MiniLM-L6-v2 from the semantic extra); exact titles and ids still win
 vague query gets a list, not a card. Skipped, with the reason, where the extra is not installed."""
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 from conftest import SEEN_AT, library
 
 from paperboy.bot.search import semantic
+from paperboy.bot.search.lookup_pool import LookupPool
 from paperboy.bot.search.matcher import Matcher
 from paperboy.storage.sqlite import SQLiteStore
 
@@ -47,6 +50,23 @@ def plain(embedded) -> Matcher:
 def dense(embedded) -> Matcher:
     store, search = embedded
     return Matcher(store, semantic=search)
+
+
+async def test_with_lookup_workers_titles_go_to_them_and_descriptions_stay_with_the_model(embedded):
+    store, search = embedded
+    pool = LookupPool(partial(SQLiteStore, store.path), 1)
+    await pool.start()
+    try:
+        matcher = Matcher(store, semantic=search)
+        matcher.ranker = pool
+        title = await matcher.lookup("Deep Residual Learning for Image Recognition")
+        assert title.confident and title.best.paper.key == RESNET
+        assert matcher.build_seconds is None  # a worker ranked it: this process never built a title index
+        query, key = DESCRIPTIONS[1]
+        described = await matcher.lookup(query)  # the words alone never make a card of it: the model did
+        assert described.best.paper.key == key and described.via == "description" and described.confident
+    finally:
+        await pool.close()
 
 
 @pytest.mark.parametrize("query,key", DESCRIPTIONS, ids=lambda v: str(v)[:30])
