@@ -8,16 +8,16 @@ Slack (Web API and response_url) on loopback. The bot is `paperboy run` in its o
 (bench/load_bot.py), on the 304k-paper corpus database, offline, talking to the fake through the
 real discord.py client, or slack-bolt in HTTP mode. Each rate gets a fresh bot; interactions are
 sent at a steady rate (open loop: a slow bot does not slow the sender) with a mix of arXiv ids,
-titles with typos and abstract keywords (bench/queries.py).
+titles with typos and abstract keywords (bench/queries.py), and with --descriptions a share of
+hand-written descriptions (bench/descriptions.json).
 
 Per rate: first response (the acknowledgement: the answer itself or a deferral) p50/p99/max from
 the moment the event was written, answers completed per second, acknowledgements later than 3 s
 (Discord refuses them; Slack shows its timeout), "busy" answers, and the knee: the highest rate
 whose p99 stays under 500 ms. The same for the baseline commit (today's code before the worker
 pool and admission control), unpacked with `git archive` and run the same way in the same run.
-With --semantic, this tree is measured twice instead: without dense retrieval (lookups in worker
-processes) and with it (PAPERBOY_SEMANTIC=1: lookups in the bot's process, beside the model), on a
-database whose papers have vectors (--db).
+With --semantic, every bot runs with dense retrieval on (PAPERBOY_SEMANTIC=1), on a database whose
+papers have vectors (--db).
 """
 from __future__ import annotations
 
@@ -58,6 +58,7 @@ DRAIN = 12.0  # seconds after the last send that answers are still waited for
 SECRET = "load-bench-signing-secret"
 BUSY = "busy"
 KINDS = ("id", "typo1", "typo2", "abstract", "lower")
+DESCRIPTIONS = ROOT / "bench" / "descriptions.json"
 
 
 @dataclass
@@ -100,10 +101,16 @@ def _pct(values: list[float], share: float, missing: int = 0, total: int = 0) ->
     return values[at] * 1000 if at < len(values) else None
 
 
+# The share of the mix drawn from bench/descriptions.json's descriptions (--descriptions).
+DESCRIPTION_SHARE = {"share": 0.0}
+
+
 def mix(count: int) -> list[str]:
-    queries = [q for q in load_queries() if q["kind"] in KINDS]
+    queries = [q["query"] for q in load_queries() if q["kind"] in KINDS]
+    described = [q["query"] for q in json.loads(DESCRIPTIONS.read_text()) if q["kind"] == "description"]
     rng = random.Random(15)
-    return [rng.choice(queries)["query"] for _ in range(count)]
+    share = DESCRIPTION_SHARE["share"]
+    return [rng.choice(described if rng.random() < share else queries) for _ in range(count)]
 
 
 def unpack(rev: str, into: Path) -> Path:
@@ -340,17 +347,16 @@ def table(platform: str, results: dict[str, list[dict]]) -> str:
 async def run(args: argparse.Namespace) -> None:
     rates = [int(r) for r in args.rates.split(",")]
     work = Path(tempfile.mkdtemp(prefix="paperboy-load-", dir=CACHE_DIR))
-    if args.semantic:
-        trees = {"words": Setup(ROOT), "dense": Setup(ROOT, {"PAPERBOY_SEMANTIC": "1"})}
-    elif args.baseline:
-        trees = {"today": Setup(unpack(args.baseline, work)), "this": Setup(ROOT)}
+    settings = {"PAPERBOY_SEMANTIC": "1"} if args.semantic else {}
+    if args.baseline:
+        trees = {"today": Setup(unpack(args.baseline, work), settings), "this": Setup(ROOT, settings)}
     else:
-        trees = {"this": Setup(ROOT)}
+        trees = {"this": Setup(ROOT, settings)}
     if args.only:
         trees = {k: v for k, v in trees.items() if k == args.only}
     print(describe_machine())
     shown = ", ".join(f"{k} = {v.tree} {v.env or ''}" for k, v in trees.items())
-    print(f"trees: {shown}; bot logs in {work}; "
+    print(f"trees: {shown}; bot logs in {work}; descriptions {args.descriptions:.0%} of the lookups; "
           f"PAPERBOY_LOOKUP_WORKERS={args.workers or 'default'}")
     runners = {"discord": discord_rate, "slack": slack_rate}
     report = {}
@@ -376,11 +382,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--platforms", default="discord,slack")
     parser.add_argument("--baseline", default=BASELINE, help="commit measured beside this tree ('' for none)")
-    parser.add_argument("--only", choices=("today", "this", "words", "dense"), help="measure one of the two")
+    parser.add_argument("--only", choices=("today", "this"), help="measure one of the two trees")
     parser.add_argument("--semantic", action="store_true",
-                        help="measure this tree without and with dense retrieval instead of beside --baseline")
+                        help="dense retrieval on (PAPERBOY_SEMANTIC=1): --db must hold the papers' vectors")
     parser.add_argument("--workers", help="PAPERBOY_LOOKUP_WORKERS for the bots (default: theirs)")
     parser.add_argument("--db", type=Path, default=None, help="a copy of the corpus database (default: the cache's)")
+    parser.add_argument("--descriptions", type=float, default=0.0,
+                        help="share of the lookups drawn from bench/descriptions.json's descriptions")
     args = parser.parse_args()
     if not corpus_available():
         print("corpus not found (../shared/corpus); nothing to measure")
@@ -388,6 +396,7 @@ def main() -> None:
     if args.db is None:
         args.db = Path(corpus_store(quiet=True).path)
     Bot.workers = args.workers
+    DESCRIPTION_SHARE["share"] = args.descriptions
     asyncio.run(run(args))
 
 
