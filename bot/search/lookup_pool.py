@@ -10,7 +10,8 @@ Each worker opens the store itself (its own connection: SQLite in WAL lets reade
 bot's writes) and the title index from the file saved beside the database, memory-mapped, so the
 workers share its pages through the page cache instead of each holding a copy. A worker follows
 new papers the way the bot's own matcher does (Matcher.index refreshes from the store). Dense
-retrieval (the semantic extra) stays in the bot's process: a matcher with it does not use a pool.
+retrieval (the semantic extra) stays in the bot's process, where the model is loaded once: with
+it, a query that reads as a description and that no title settles is ranked there again.
 """
 from __future__ import annotations
 
@@ -63,8 +64,8 @@ def _matcher() -> Matcher:
     return _worker_matcher
 
 
-def _rank(query: str, limit: int) -> Match:
-    return _matcher().rank(query, limit)
+def _rank(query: str, limit: int, describe: bool) -> Match:
+    return _matcher().rank(query, limit, describe=describe)
 
 
 def _suggest_titles(partial: str, limit: int) -> list[Paper]:
@@ -101,8 +102,8 @@ class LookupPool:
         sizes = await asyncio.gather(*(self._call(_ready) for _ in range(self.workers)))
         log.info("lookups: %d worker processes ready (%d papers)", self.workers, max(sizes, default=0))
 
-    async def rank(self, query: str, limit: int) -> Match:
-        return await self._call(_rank, query, limit)
+    async def rank(self, query: str, limit: int, *, describe: bool = True) -> Match:
+        return await self._call(_rank, query, limit, describe)
 
     async def suggest_titles(self, partial: str, limit: int) -> list[Paper]:
         return await self._call(_suggest_titles, partial, limit)

@@ -76,7 +76,7 @@ class LookupsBusy(Exception):
 class Ranker(Protocol):
     """Somewhere else to run rank() and suggest_titles(): worker processes (lookup_pool)."""
 
-    async def rank(self, query: str, limit: int) -> Match: ...
+    async def rank(self, query: str, limit: int, *, describe: bool = True) -> Match: ...
 
     async def suggest_titles(self, partial: str, limit: int) -> list[Paper]: ...
 
@@ -175,8 +175,10 @@ class Matcher:
             return match
         return await self._with_remote(match, limit)
 
-    def rank(self, query: str, limit: int = 5) -> Match:
-        """The store's answer alone (no sources), synchronously: async code runs it with store.run."""
+    def rank(self, query: str, limit: int = 5, *, describe: bool = True) -> Match:
+        """The store's answer alone (no sources), synchronously: async code runs it with store.run.
+        `describe` False: a query that reads as a description gets the title ranking alone (a
+        lookup worker's, when the bot's process ranks such a query again with dense retrieval)."""
         index = self.index
         terms = analyze(query, index)
         if terms.is_empty:
@@ -186,20 +188,21 @@ class Matcher:
         meaning = self._encode_if_description(terms)
         try:
             ranking = judge(self.store, index, terms, candidate_positions(index, terms))
-            return self._described(terms, ranking, _to_match(terms, ranking, limit, index), limit, meaning)
+            lexical = _to_match(terms, ranking, limit, index)
+            return self._described(terms, ranking, lexical, limit, meaning) if describe else lexical
         finally:
             if meaning is not None:
                 meaning.cancel()  # not needed after all: dropped (a running encoding ends on its own)
 
     async def _ranked(self, text: str, limit: int) -> Match:
         """rank(), in the lookup workers when there are some. Dense retrieval lives in this process
-        (the model is not loaded in each worker): a query that reads as a description and that the
-        workers could not settle is ranked again here, with it. A worker that died answers here
-        once (the pool restarts)."""
+        (the model is not loaded in each worker): a query that reads as a description gets only the
+        title ranking there, and unless a title settles it, it is ranked again here, with the model.
+        A worker that died answers here once (the pool restarts)."""
         with self._taking_on():
             if self.ranker is not None:
                 try:
-                    match = await self.ranker.rank(text, limit)
+                    match = await self.ranker.rank(text, limit, describe=self.semantic is None)
                 except BrokenExecutor:
                     pass
                 else:

@@ -123,6 +123,8 @@ async def test_a_description_finds_its_paper_by_what_the_abstract_says(matcher, 
     match = await matcher.lookup(query)
     assert key_of(match) == key and match.via == "description", [(c.paper.key, c.paper.title[:30]) for c in match.candidates]
     assert not match.confident  # without the semantic extra the words alone never make a card of it
+    titles_only = matcher.rank(query, describe=False)  # what a worker answers when dense retrieval follows
+    assert titles_only.via != "description" and not titles_only.confident
 
 
 @pytest.mark.parametrize("query", [
