@@ -31,8 +31,8 @@ from paperboy.storage.sql import ON_CONFLICT, PAPER_COLUMNS, SQLStore, chunks, m
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-_PAPERS_LOCK = 7_061_706_102
-_VECTORS_LOCK = 7_061_706_103
+# Advisory locks a transaction can take (SQLStore._transaction's `lock`): one writer at a time.
+_ADVISORY_LOCKS = {"papers": 7_061_706_102, "vectors": 7_061_706_103}
 
 
 def _rank_weights(weights: tuple[float, float, float]) -> str:
@@ -183,8 +183,8 @@ class PostgresStore(SQLStore):
     @contextmanager
     def _transaction(self, lock: str = "") -> Iterator[_Transaction]:
         with self.pool.connection() as conn, conn.transaction():
-            if lock in ("papers", "vectors"):
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", [_PAPERS_LOCK if lock == "papers" else _VECTORS_LOCK])
+            if lock in _ADVISORY_LOCKS:
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCKS[lock]])
             yield _Transaction(conn)
 
     def _all(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
