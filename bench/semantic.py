@@ -135,7 +135,7 @@ def compare() -> None:
     print(f"machine: {machine()}")
     targets = _targets(store)
     target_rowids = {t[1] for t in targets}
-    stored = dict(store.vectors_since(0, DISTRACTORS))  # MiniLM's, from `paperboy embed`
+    stored = {rowid: vec for _, rowid, vec in store.vectors_written_after(0, DISTRACTORS)}  # from `paperboy embed`
     rows = store._all("SELECT rowid, title, abstract FROM papers WHERE rowid <= ? ORDER BY rowid", [max(stored)])
     pool = [(r[0], r[1], r[2]) for r in rows if r[0] in stored and r[0] not in target_rowids] \
         + [(t[1], t[2], t[3]) for t in targets]
@@ -224,7 +224,7 @@ def padded_search(store, embedder, size: int) -> tuple[semantic.SemanticSearch, 
                                                                                                  strict=True))
         held = search.index  # the padding and the real vectors, in rowid order
         search.index = semantic.VectorIndex(held.dim, in_memory=held.in_memory, fetch=store.vectors_of)
-        search.index.add(sorted(rows + store.vectors_since(0, 10 ** 7)))
+        search.index.add(sorted(rows + [(r, v) for _, r, v in store.vectors_written_after(0, 10 ** 7)]))
     search._refreshed = time.monotonic() + 10 ** 9  # the padding stays: no refresh during the run
     return search, real
 
@@ -259,7 +259,7 @@ async def latency() -> None:
     # The padding never competes; among the real vectors alone, a shortlist of the same share of the
     # library shows what the signs lose on MiniLM's own vectors.
     real_only = semantic.VectorIndex(embedder.dim)
-    real_only.add(store.vectors_since(0, 10 ** 7))
+    real_only.add([(r, v) for _, r, v in store.vectors_written_after(0, 10 ** 7)])
     share = max(k, round(len(real_only) * semantic.SHORTLIST_SHARE))
     recall = [len({r for r, _ in real_only.search(q, k, shortlist=share)} & {r for r, _ in real_only.search_all(q, k)})
               / k for q in queries]

@@ -132,9 +132,6 @@ class Store(Protocol):
     def save_vectors(self, rows: list[tuple[int, bytes]]) -> None:
         """Stores (paper rowid, encoded vector) rows in one transaction, replacing older ones."""
 
-    def vectors_since(self, rowid: int, limit: int) -> list[tuple[int, bytes]]:
-        """Up to `limit` stored vectors of papers after `rowid`, in rowid order."""
-
     def vectors_written_after(self, seq: int, limit: int) -> list[tuple[int, int, bytes]]:
         """Up to `limit` stored vectors written after the one numbered `seq`, as (seq, paper rowid,
         vector) in the order written: a paper embedded again comes again, with a new number."""

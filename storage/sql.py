@@ -426,11 +426,6 @@ class SQLStore:
                            "ON CONFLICT (paper_rowid) DO UPDATE SET vec = excluded.vec, "
                            "written_seq = excluded.written_seq", rows)
 
-    def vectors_since(self, rowid: int, limit: int) -> list[tuple[int, bytes]]:
-        return [(r[0], bytes(r[1])) for r in self._all(
-            "SELECT paper_rowid, vec FROM paper_vectors WHERE paper_rowid > ? ORDER BY paper_rowid LIMIT ?",
-            [rowid, limit])]
-
     def vectors_written_after(self, seq: int, limit: int) -> list[tuple[int, int, bytes]]:
         return [(r[0], r[1], bytes(r[2])) for r in self._all(
             "SELECT written_seq, paper_rowid, vec FROM paper_vectors WHERE written_seq > ? "

@@ -23,10 +23,8 @@ from paperboy.bot.replies import Notice
 
 PENDING_PER_WORKER = 24  # about a tenth of a second of lookups per worker process (bench/RESULTS.md)
 IN_PROGRESS = 1000  # interactions at once, whatever they wait for
-BUSY = Notice("paperboy is busy, try again in a few seconds.", ephemeral=True)
-
-
 MAX_LAG = 0.5  # seconds the event loop may run late before new interactions hear "busy"
+BUSY = Notice("paperboy is busy, try again in a few seconds.", ephemeral=True)
 
 
 class LoopLag:

@@ -106,7 +106,7 @@ def test_vectors_are_stored_compactly_on_both_engines(store):
     embedder = HashedWords()
     report = semantic.embed_pending(store, embedder, batch=4)
     assert report.done == 10 and store.count_vectors() == 10
-    rows = store.vectors_since(0, 100)
+    rows = [(rowid, vec) for _, rowid, vec in store.vectors_written_after(0, 100)]
     assert [r for r, _ in rows] == [r for r, _ in store.titles_since(0)]
     assert all(isinstance(b, bytes) and len(b) == 4 + HashedWords.dim for _, b in rows)
     scale, values = semantic.decode_vector(rows[0][1])
