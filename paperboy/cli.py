@@ -115,9 +115,11 @@ def _oai_set(text: str) -> str:
 def _parser() -> argparse.ArgumentParser:
     # --db is taken before the command and after it alike; given after, it wins.
     database = argparse.ArgumentParser(add_help=False)
-    database.add_argument("--db", default=argparse.SUPPRESS,
-                          help="database: a SQLite file, or postgresql://user:password@host:5432/name "
-                               "(default: $PAPERBOY_DB, else a file in your user data directory)")
+    database.add_argument("--db", default=argparse.SUPPRESS, metavar="PATH_OR_URL",
+                          help="the database: a SQLite file's path (relative or absolute), sqlite:///relative/path.db, "
+                               "sqlite:////absolute/path.db (three slashes, four for an absolute path), or "
+                               "postgresql://user:password@host:5432/name (default: $PAPERBOY_DB, else a file in "
+                               "your user data directory)")
     parser = argparse.ArgumentParser(prog="paperboy", description="Research papers for Discord, Slack and the terminal.",
                                      parents=[database], epilog=EXIT_CODES,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -185,14 +187,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _open_store(args: argparse.Namespace):
+def _open_store(args: argparse.Namespace, option: str = "--db"):
     given = getattr(args, "db", None)
-    location = database_location(given)
+    location = database_location(given, option=option)
     if isinstance(location, Path):
-        if given or os.environ.get("PAPERBOY_DB"):
+        if given is not None or (os.environ.get("PAPERBOY_DB") or "").strip():
             if not location.parent.is_dir():  # a typo in a path must not leave folders behind
+                relative = (given or os.environ.get("PAPERBOY_DB") or "").strip()
+                hint = (f" (sqlite:///{relative[len('sqlite:///'):]} is a path relative to this folder; an absolute "
+                        f"path takes four slashes: sqlite:////{relative[len('sqlite:///'):]})"
+                        if relative.startswith("sqlite:///") and not location.is_absolute() else "")
                 raise UserError(f"no folder {location.parent} for the database {location.name}: create it, "
-                                "or give another path")
+                                "or give another path" + hint)
         else:
             location.parent.mkdir(parents=True, exist_ok=True)  # the user data directory, made on first use
     try:
@@ -210,10 +216,18 @@ def _valid_date(text: str | None) -> str:
         raise UserError(f"--date must look like 2026-11-24, not {text!r}") from None
 
 
+def _database_urls(args: argparse.Namespace) -> list[str]:
+    """The databases named on the command line, whose passwords the logs must not show."""
+    named = [getattr(args, "db", None)]
+    if args.command == "migrate-db":
+        named += [args.source, args.target]
+    return [location for location in named if location]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        configure_logging(args.verbose)
+        configure_logging(args.verbose, locations=_database_urls(args))
     except SettingError as exc:
         print(f"paperboy: {exc}", file=sys.stderr)
         return 2
@@ -222,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return _run(args)
-    except UserError as exc:
+    except (UserError, SettingError) as exc:
         print(f"paperboy: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -344,13 +358,14 @@ def _imported(store: Store, path: Path, now: datetime, **kw) -> ImportReport:
 
 
 def _migrate_db(args: argparse.Namespace) -> int:
-    source_location, target_location = database_location(args.source), database_location(args.target)
+    source_location = database_location(args.source, option="--from")
+    target_location = database_location(args.target, option="--to")
     if str(source_location) == str(target_location):
         raise UserError("--from and --to name the same database")
     if isinstance(source_location, Path) and not source_location.is_file():
         raise UserError(f"no database at {source_location}")
-    source = _open_store(argparse.Namespace(db=args.source))
-    target = _open_store(argparse.Namespace(db=args.target))
+    source = _open_store(argparse.Namespace(db=args.source), "--from")
+    target = _open_store(argparse.Namespace(db=args.target), "--to")
     console = Console(stderr=True)
     try:
         if console.is_terminal:

@@ -3,65 +3,52 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TypeVar
 from urllib.parse import urlsplit
 
 import platformdirs
 
 from paperboy.adapters import platforms
-from paperboy.storage.locations import is_postgres, sqlite_path
+from paperboy.bot.settings import SettingError, flag, seconds, whole_number
+from paperboy.storage.locations import SQLITE_SCHEME, is_postgres, sqlite_path
 
-T = TypeVar("T")
+__all__ = ["SettingError", "database_location", "flag", "redact_logs", "seconds", "secret_names", "whole_number"]
 
 MIN_SECRET_CHARS = 6  # shorter values are too likely to occur in ordinary text to be replaced
 
 
-def database_location(cli_value: str | None, env: Mapping[str, str] = os.environ) -> Path | str:
-    """--db, else PAPERBOY_DB, else a file in the user's data directory: a postgresql:// URL as
-    given, anything else (a path, sqlite:///path) as the SQLite file's path."""
-    given = cli_value or env.get("PAPERBOY_DB")
+DATABASE_FORMS = ("a file path, sqlite:///relative/path.db, sqlite:////absolute/path.db "
+                  "or postgresql://user:password@host:5432/name")
+_URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def database_location(cli_value: str | None, env: Mapping[str, str] = os.environ, *,
+                      option: str = "--db") -> Path | str:
+    """`cli_value` (given as `option`), else PAPERBOY_DB, else a file in the user's data directory:
+    a postgresql:// URL as given, anything else (a path, sqlite:///path) as the SQLite file's path.
+    The sqlite:/// form is SQLAlchemy's: three slashes and a relative path, four for an absolute one.
+    An empty value or another URL scheme is refused (SettingError), never read as a file name."""
+    if cli_value is not None:
+        given, named = cli_value.strip(), option
+    else:
+        given, named = (env.get("PAPERBOY_DB") or "").strip(), "PAPERBOY_DB"
+        if not given:
+            return Path(platformdirs.user_data_dir("paperboy")) / "paperboy.db"
     if not given:
-        return Path(platformdirs.user_data_dir("paperboy")) / "paperboy.db"
+        raise SettingError(f"{named} is empty: give {DATABASE_FORMS}")
     if is_postgres(given):
         return given
+    scheme = _URL_SCHEME.match(given)
+    if scheme and not given.startswith(SQLITE_SCHEME):
+        name = scheme.group(1)
+        if name.lower() == "sqlite":
+            raise SettingError(f"{named}: a SQLite URL has three slashes: sqlite:///relative/path.db, "
+                               "or four for an absolute path: sqlite:////absolute/path.db")
+        raise SettingError(f"unsupported database URL scheme {name[:20]!r} "
+                           "(use a file path, sqlite:///..., or postgresql://...)")
     return sqlite_path(given).expanduser()
-
-
-class SettingError(ValueError):
-    """An environment variable set to something paperboy cannot use; the message names it."""
-
-
-def seconds(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
-    """A duration setting in seconds: `default` when unset, else a number no smaller than `minimum`."""
-    value, text = _read(env, name, float, "a number of seconds")
-    if value is None:
-        return default
-    if not value >= minimum:  # also refuses nan
-        raise SettingError(f"{name} must be {minimum:g} seconds or more, not {text[:20]!r}")
-    return value
-
-
-def whole_number(env: Mapping[str, str], name: str, default: int, *, minimum: int, maximum: int) -> int:
-    """A count setting: `default` when unset, else a whole number from `minimum` to `maximum`."""
-    value, text = _read(env, name, int, "a whole number")
-    if value is None:
-        return default
-    if not minimum <= value <= maximum:
-        raise SettingError(f"{name} must be from {minimum} to {maximum}, not {text[:20]!r}")
-    return value
-
-
-def _read(env: Mapping[str, str], name: str, convert: Callable[[str], T], kind: str) -> tuple[T | None, str]:
-    """A setting's value converted, and its text; (None, "") when unset."""
-    text = (env.get(name) or "").strip()
-    if not text:
-        return None, text
-    try:
-        return convert(text), text
-    except ValueError:
-        raise SettingError(f"{name} must be {kind}, not {text[:20]!r}") from None
 
 
 def secret_names() -> tuple[str, ...]:
@@ -71,15 +58,19 @@ def secret_names() -> tuple[str, ...]:
 
 class RedactSecrets(logging.Filter):
     """Puts <NAME> in place of any secret's value in a log line or its traceback, so an error a
-    library quotes (a URL, a request it made) cannot carry a token into the log."""
+    library quotes (a URL, a request it made) cannot carry a token into the log. The passwords of
+    PAPERBOY_DB's URL and of any database URL given on the command line (`locations`) are secrets too."""
 
-    def __init__(self, names: Iterable[str], env: Mapping[str, str] = os.environ):
+    def __init__(self, names: Iterable[str], env: Mapping[str, str] = os.environ, locations: Iterable[str] = ()):
         super().__init__()
         self._secrets = [(env[name], f"<{name}>") for name in names
                          if len((env.get(name) or "").strip()) >= MIN_SECRET_CHARS]
-        password = urlsplit(env.get("PAPERBOY_DB") or "").password if is_postgres(env.get("PAPERBOY_DB") or "") else None
-        if password and len(password) >= MIN_SECRET_CHARS:  # the database URL's password is a secret too
-            self._secrets.append((password, "<PAPERBOY_DB password>"))
+        labelled = [(env.get("PAPERBOY_DB") or "", "<PAPERBOY_DB password>"),
+                    *((location, "<database password>") for location in locations)]
+        for location, label in labelled:
+            password = urlsplit(location).password if is_postgres(location) else None
+            if password and len(password) >= MIN_SECRET_CHARS:
+                self._secrets.append((password, label))
 
     def _redacted(self, text: str) -> str:
         for value, label in self._secrets:
@@ -100,8 +91,10 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def redact_logs(handlers: Iterable[logging.Handler], env: Mapping[str, str] = os.environ) -> None:
-    """Every line these handlers write goes through RedactSecrets."""
-    redact = RedactSecrets(secret_names(), env)
+def redact_logs(handlers: Iterable[logging.Handler], env: Mapping[str, str] = os.environ,
+                locations: Iterable[str] = ()) -> None:
+    """Every line these handlers write goes through RedactSecrets (`locations`: database URLs given
+    on the command line)."""
+    redact = RedactSecrets(secret_names(), env, locations)
     for handler in handlers:
         handler.addFilter(redact)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 from paperboy.config import SettingError, redact_logs
@@ -29,8 +29,9 @@ class JsonLines(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-def configure_logging(verbose: bool, env: Mapping[str, str] = os.environ) -> None:
-    """Logging for the command line: INFO with -v, else WARNING; the format PAPERBOY_LOG_FORMAT says."""
+def configure_logging(verbose: bool, env: Mapping[str, str] = os.environ, locations: Iterable[str] = ()) -> None:
+    """Logging for the command line: INFO with -v, else WARNING; the format PAPERBOY_LOG_FORMAT says.
+    `locations`: the database URLs given on the command line, whose passwords never reach a log."""
     kind = (env.get("PAPERBOY_LOG_FORMAT") or "text").strip().lower()
     if kind not in ("text", "json"):
         raise SettingError(f"PAPERBOY_LOG_FORMAT must be text or json, not {kind[:20]!r}")
@@ -38,4 +39,4 @@ def configure_logging(verbose: bool, env: Mapping[str, str] = os.environ) -> Non
     if kind == "json":
         for handler in logging.getLogger().handlers:
             handler.setFormatter(JsonLines())
-    redact_logs(logging.getLogger().handlers, env)
+    redact_logs(logging.getLogger().handlers, env, locations)

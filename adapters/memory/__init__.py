@@ -6,12 +6,13 @@ from collections.abc import Mapping
 from paperboy.adapters import Platform
 from paperboy.adapters.memory.adapter import MemoryAdapter
 from paperboy.bot.commands.dispatch import Core
+from paperboy.bot.settings import flag
 
 ENABLE = "PAPERBOY_MEMORY_ADAPTER"
 
 
 def _from_env(core: Core, env: Mapping[str, str]) -> MemoryAdapter | None:
-    if (env.get(ENABLE) or "").strip().lower() not in ("1", "true", "yes", "on"):
+    if not flag(env, ENABLE):
         return None
     return MemoryAdapter(clock=core.clock)
 

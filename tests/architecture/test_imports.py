@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 FOLDERS = {"paperboy": "paperboy", "bot": "paperboy.bot", "storage": "paperboy.storage", "adapters": "paperboy.adapters"}
 SHARED = {f"paperboy.bot.{name}" for name in (
     "models", "text", "spelling", "replies", "serialize", "clock", "ids", "retry_after", "syntax", "store", "adapter",
+    "settings",
     "categories")}
 # What each part may import besides itself and the shared models at the top of bot/.
 ALLOWED = {

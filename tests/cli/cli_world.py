@@ -55,8 +55,9 @@ class FakeHuggingFace(BaseHTTPRequestHandler):
         pass
 
 
-def paperboy(args: list[str], env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "paperboy.cli", *args], env=env, input=stdin,
+def paperboy(args: list[str], env: dict[str, str], stdin: str | None = None,
+             cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "paperboy.cli", *args], env=env, input=stdin, cwd=cwd,
                           capture_output=True, text=True, timeout=120)
 
 
