@@ -69,8 +69,9 @@ EXIT_CODES = """exit status:
        a database that cannot be opened
   130  stopped at once by a second Ctrl-C
 ask --json prints one JSON object per command and exits by the same rule; its "found" is
-false exactly when the status would be 1, and "sources" is "unreachable" or "off" when
-Hugging Face and arXiv could not be asked."""
+false exactly when the status would be 1, "sources" is "unreachable" or "off" when
+Hugging Face and arXiv could not be asked, and "files" lists the files a chart or an export
+was written to (in your user cache folder)."""
 IMPORT_FORMAT = """file formats:
   JSON Lines: one paper per line, a JSON object with these fields (only title is required):
     id            text     arXiv id ("2309.12288", "hep-th/9901001"; versions and URLs are read too);
@@ -498,7 +499,11 @@ async def _ask(args: argparse.Namespace, core) -> int:
             continue
         reply = await core.dispatch(inv)
         if args.json:
-            print(json.dumps(reply_to_json_result(reply), ensure_ascii=False), flush=True)
+            result = reply_to_json_result(reply)
+            saved = terminal.saved_file(reply, every_attachment=True)
+            if saved is not None:
+                result["files"] = [str(saved)]
+            print(json.dumps(result, ensure_ascii=False), flush=True)
         else:
             console.print(terminal.present(reply))
         if not found_something(reply):

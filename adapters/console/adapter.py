@@ -4,10 +4,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import tempfile
 import threading
 from pathlib import Path
 
+import platformdirs
 from rich.console import Console, Group, RenderableType
 from rich.text import Text
 
@@ -32,8 +32,9 @@ class ConsoleAdapter:
     def __init__(self, core: Core, console: Console | None = None, *, user: str = "you",
                  files_dir: Path | None = None):
         self.core = core
-        # Where a chart's picture or a long export is written, since a terminal shows no files.
-        self.files_dir = files_dir or Path(tempfile.gettempdir()) / "paperboy"
+        # Where a chart's picture or a long export is written, since a terminal shows no files: the
+        # user's own cache folder, never a shared one another local user could create first.
+        self.files_dir = files_dir or files_folder()
         self.commands = TypedCommands(core.specs)
         self.syntax = self.commands.syntax
         self.console = console or Console()
@@ -115,18 +116,24 @@ class ConsoleAdapter:
 
     def present(self, reply: Reply) -> RenderableType:
         """The reply as the terminal shows it, its picture or long text written to a file first."""
-        saved = None
-        if isinstance(reply, Chart):
-            saved = self._keep(reply.image.filename, reply.image.data)
-        elif isinstance(reply, Document) and reply.text.count("\n@") >= 1:  # more than one entry
-            saved = self._keep(reply.filename, reply.text.encode())
+        saved = self.saved_file(reply)
         return render(reply, str(saved) if saved else None)
+
+    def saved_file(self, reply: Reply, *, every_attachment: bool = False) -> Path | None:
+        """The file a reply's attachment is written to: a chart's picture, and an export of more than
+        one BibTeX entry (one entry reads well printed), or of any size with `every_attachment` (for
+        a script, which wants the file). None when the reply has none, or it could not be written."""
+        if isinstance(reply, Chart):
+            return self._keep(reply.image.filename, reply.image.data)
+        if isinstance(reply, Document) and (every_attachment or reply.text.count("\n@") >= 1):
+            return self._keep(reply.filename, reply.text.encode())
+        return None
 
     def _keep(self, filename: str, data: bytes) -> Path | None:
         stem, dot, suffix = filename.rpartition(".")
         name = f"{stem or filename}-{hashlib.sha1(data).hexdigest()[:8]}{dot}{suffix if stem else ''}"
         try:
-            self.files_dir.mkdir(parents=True, exist_ok=True)
+            self.files_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             path = self.files_dir / name
             path.write_bytes(data)
         except OSError as exc:
@@ -174,6 +181,11 @@ class ConsoleAdapter:
 
         threading.Thread(target=read, name="paperboy-terminal", daemon=True).start()
         return await line
+
+
+def files_folder() -> Path:
+    """The user's own folder for the files the terminal writes (charts, exports)."""
+    return Path(platformdirs.user_cache_dir("paperboy")) / "files"
 
 
 class _AbovePrompt(logging.Handler):

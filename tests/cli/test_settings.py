@@ -150,3 +150,4 @@ def test_semantic_on_without_the_extra_is_said_once_with_the_command_that_instal
     assert "PAPERBOY_SEMANTIC is on" in warnings[0] and "dense retrieval is off" in warnings[0]
     assert warnings[0].endswith("[semantic]'")
     assert " -m pip install " in warnings[0]
+
