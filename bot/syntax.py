@@ -8,6 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+# The most a command's words may run to, whatever the command: a title, a query, three queries to
+# chart. Discord's client enforces it on every text option; the core on every other platform.
+MAX_ARGUMENT_CHARS = 500
+
 
 @dataclass(frozen=True)
 class Syntax:

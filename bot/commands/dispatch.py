@@ -16,10 +16,9 @@ from paperboy.bot.search.matcher import LookupsBusy, Matcher
 from paperboy.bot.search.semantic import SemanticSearch
 from paperboy.bot.sources import Sources
 from paperboy.bot.store import Store
+from paperboy.bot.syntax import MAX_ARGUMENT_CHARS
 
 log = logging.getLogger(__name__)
-
-MAX_ARGUMENT_CHARS = 500
 
 
 class Core:
@@ -60,9 +59,10 @@ class Core:
         spec = self.spec(inv.command)
         if spec is None:
             return Error(f"Unknown command “{inv.command[:40]}”. Try {inv.syntax.say('help')}.")
-        if len(inv.args) > MAX_ARGUMENT_CHARS * 4 or any(len(str(v)) > MAX_ARGUMENT_CHARS * 4 for v in inv.options.values()):
-            return Error(f"That is {len(inv.args):,} characters; {inv.syntax.say(spec.name)} takes at most "
-                         f"{MAX_ARGUMENT_CHARS} (a title, some keywords or an arXiv id or link).")
+        longest = max([len(inv.args), *(len(str(v)) for v in inv.options.values())])
+        if longest > MAX_ARGUMENT_CHARS:
+            return Error(f"That is {longest:,} characters; {inv.syntax.say(spec.name)} takes at most "
+                         f"{MAX_ARGUMENT_CHARS}.")
         try:
             return await spec.handler(self.context, inv)
         except LookupsBusy:

@@ -38,9 +38,6 @@ async def paper(ctx: Context, inv: Invocation) -> Reply:
     if not query:
         return Error(f"Tell me which paper: {say('paper 2309.12288')}, {say('paper arxiv.org/abs/2309.12288')}, "
                      f"or {say('paper reversal curse')}.")
-    if len(query) > 500:
-        return Error(f"That query is {len(query):,} characters; {say('paper')} takes up to 500. "
-                     "Paste an arXiv id or link, a title, or a few keywords.")
     match = await ctx.matcher.lookup(query, limit=5)
     if match.best is not None and match.confident:
         return Card(match.best.paper, round(match.best.score, 4), tuple(match.alternatives))

@@ -65,8 +65,6 @@ async def _resolve(ctx: Context, text: str) -> Paper | Reply:
     """The paper a button's key, an arXiv id or link, or a title means."""
     if not text:
         return Error("Which paper? Give its arXiv id or link, or its title.")
-    if len(text) > 500:
-        return Error(f"That is {len(text):,} characters; give an arXiv id or link, or a title (up to 500).")
     match = await paper_named(ctx, text)
     if isinstance(match, Paper):
         return match

@@ -11,7 +11,6 @@ from paperboy.bot.replies import Error, Notice, PaperList, Reply
 from paperboy.bot.search.matcher import Match
 from paperboy.bot.search.similar import similar_papers
 
-MAX_CHARS = 500
 HOW = "Closest by distinctive terms, shared authors and categories."
 
 
@@ -21,9 +20,6 @@ async def similar(ctx: Context, inv: Invocation, text: str) -> Reply:
     if not query:
         return Error(f"Tell me which paper: {say('paper similar 2309.12288')}, or a title such as "
                      f"{say('paper similar reversal curse')}.")
-    if len(query) > MAX_CHARS:
-        return Error(f"That is {len(query):,} characters; {say('paper similar')} takes up to {MAX_CHARS}. "
-                     "Paste an arXiv id or link, or a title.")
     named = await paper_named(ctx, query)
     if not isinstance(named, Paper):
         return _unresolved(query, named)

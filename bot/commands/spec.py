@@ -11,7 +11,7 @@ from paperboy.bot.commands.invocation import Invocation
 from paperboy.bot.replies import Reply
 from paperboy.bot.search.matcher import Matcher
 from paperboy.bot.store import Store
-from paperboy.bot.syntax import Syntax
+from paperboy.bot.syntax import MAX_ARGUMENT_CHARS, Syntax
 
 ArgumentKind = Literal["text", "integer", "boolean"]
 # What an adapter may offer while the user types: paper titles, the caller's own subscriptions,
@@ -26,7 +26,7 @@ class Argument:
     required: bool = True
     autocomplete: Suggestions | None = None
     kind: ArgumentKind = "text"
-    max_length: int = 500
+    max_length: int = MAX_ARGUMENT_CHARS
     example: str = ""  # a value, for help's list of key=value settings
 
 

@@ -33,9 +33,8 @@ from typing import NamedTuple
 
 from paperboy.bot.models import Paper
 from paperboy.bot.spelling import canonical
+from paperboy.bot.syntax import MAX_ARGUMENT_CHARS
 from paperboy.bot.text import trim_at_word, words, words_per_line
-
-MAX_QUERY_LENGTH = 500
 
 _DISPLAY_WORD = re.compile(r"[^\W_]+")
 _POSSESSIVE = re.compile(r"'s\b")
@@ -511,8 +510,8 @@ def parse(text: str) -> SubscriptionQuery:
     text = text.translate(_QUOTE_MARKS).strip()
     if not text:
         raise QueryError("empty query: give at least one word to watch for, e.g. diffusion models")
-    if len(text) > MAX_QUERY_LENGTH:
-        raise QueryError(f"query is too long ({len(text)} characters; the limit is {MAX_QUERY_LENGTH})")
+    if len(text) > MAX_ARGUMENT_CHARS:
+        raise QueryError(f"the query is too long ({len(text):,} characters; the limit is {MAX_ARGUMENT_CHARS:,})")
     if _PLAIN_WORDS.fullmatch(text):
         words = text.split()
         if _OPERATOR_WORDS.isdisjoint(words):

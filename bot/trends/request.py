@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from paperboy.bot.subscriptions.query import MAX_QUERY_LENGTH, QUOTE_MARKS, QueryError, SubscriptionQuery, parse
+from paperboy.bot.subscriptions.query import QUOTE_MARKS, QueryError, SubscriptionQuery, parse
+from paperboy.bot.syntax import MAX_ARGUMENT_CHARS
 
 MAX_SERIES = 3
-MAX_TREND_LENGTH = MAX_SERIES * MAX_QUERY_LENGTH + 40
 _OPTION = re.compile(r"(?i)^(since|until)=(.*)$")
 _MONTH = re.compile(r"(\d{4})-(\d{1,2})")
 EXAMPLE = '"state space models" | mamba | transformer since=2023-01'
@@ -86,8 +86,8 @@ def parse_trend(text: str) -> TrendRequest:
     text = (text or "").translate(QUOTE_MARKS).strip()
     if not text:
         raise TrendError(f"give a query to chart, e.g. {EXAMPLE}")
-    if len(text) > MAX_TREND_LENGTH:
-        raise TrendError(f"the query is too long ({len(text):,} characters; the limit is {MAX_TREND_LENGTH:,})")
+    if len(text) > MAX_ARGUMENT_CHARS:
+        raise TrendError(f"the query is too long ({len(text):,} characters; the limit is {MAX_ARGUMENT_CHARS:,})")
     pieces, options = _split(text)
     if len(pieces) > MAX_SERIES:
         raise TrendError(f"at most {MAX_SERIES} queries can be compared in one chart (got {len(pieces)}, "

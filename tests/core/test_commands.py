@@ -50,6 +50,21 @@ async def test_ten_thousand_characters_get_a_clear_answer(testbot):
     assert "10,000" in reply.text and "500" in reply.text
 
 
+@pytest.mark.parametrize("command", ["/paper", "/subscribe", "/paper trend", "/saved add", "/paper similar"])
+async def test_the_argument_limit_is_the_one_the_answer_states(testbot, command):
+    """One limit, 500 characters, enforced and stated alike for every command."""
+    name, _, word = command.partition(" ")
+
+    def arguments(length: int) -> str:
+        return ((f"{word} " if word else "") + "memory " * 100)[: length - 1] + "s"
+
+    too_long = await testbot.exec_command(f"{name} {arguments(501)}")
+    assert isinstance(too_long, Error), too_long
+    assert "501 characters" in too_long.text and "takes at most 500." in too_long.text, too_long.text
+    at_the_limit = await testbot.exec_command(f"{name} {arguments(500)}")
+    assert not (isinstance(at_the_limit, Error) and "500" in at_the_limit.text), at_the_limit
+
+
 @pytest.mark.parametrize("query", ['"', '"unclosed', "NEAR(a b)", "a AND OR NOT", "(((", "*", "-", "title:x",
                                    "💥 ünïcödé", "^start", "a:b:c", "'; DROP TABLE papers; --"])
 async def test_fts_syntax_in_queries_never_breaks(testbot, store, query):

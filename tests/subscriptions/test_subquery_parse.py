@@ -5,7 +5,8 @@ import random
 
 import pytest
 
-from paperboy.bot.subscriptions.query import MAX_QUERY_LENGTH, QueryError, SubscriptionQuery, parse
+from paperboy.bot.subscriptions.query import QueryError, SubscriptionQuery, parse
+from paperboy.bot.syntax import MAX_ARGUMENT_CHARS
 
 
 def kinds(query: SubscriptionQuery) -> list[list[tuple[str, str, bool]]]:
@@ -152,9 +153,9 @@ def test_error_messages(text, message):
 
 
 def test_too_long_is_refused_with_the_length():
-    with pytest.raises(QueryError, match=r"query is too long \(10000 characters; the limit is 500\)"):
+    with pytest.raises(QueryError, match=r"query is too long \(10,000 characters; the limit is 500\)"):
         parse("a" * 10_000)
-    assert parse(("ab " * 200)[:MAX_QUERY_LENGTH])  # exactly at the limit is fine
+    assert parse(("ab " * 200)[:MAX_ARGUMENT_CHARS])  # exactly at the limit is fine
 
 
 def test_not_text_is_a_query_error():
