@@ -26,10 +26,12 @@ def fixture_bytes(name: str) -> bytes:
 
 
 class FakeHuggingFace(BaseHTTPRequestHandler):
-    """Serves the recorded daily_papers response for 2026-11-24 and nothing else."""
+    """Serves the recorded daily_papers response for 2026-11-24 and nothing else, or, with
+    `every_day`, for whatever day is asked (as a source answers a process whose clock is moved)."""
 
     daily: bytes = b""
     requests: list[str] = []
+    every_day = False
 
     def do_GET(self):  # noqa: N802 (http.server's naming)
         url = urlparse(self.path)
@@ -39,7 +41,7 @@ class FakeHuggingFace(BaseHTTPRequestHandler):
             if day == "2026-11-20":  # a day the source cannot serve
                 self._reply(500, b'{"error":"Internal Server Error"}')
                 return
-            body = self.daily if day == "2026-11-24" else b"[]"
+            body = self.daily if day == "2026-11-24" or self.every_day else b"[]"
             self._reply(200, body)
         else:
             self._reply(404, b'{"error":"Not Found"}')

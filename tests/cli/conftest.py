@@ -12,6 +12,7 @@ from cli_world import FakeHuggingFace, fixture_bytes
 def fake_hf():
     FakeHuggingFace.daily = fixture_bytes("hf_daily_papers_2026-11-24.json")
     FakeHuggingFace.requests = []
+    FakeHuggingFace.every_day = False
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeHuggingFace)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

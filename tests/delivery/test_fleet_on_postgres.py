@@ -47,7 +47,7 @@ async def test_a_leader_killed_mid_fan_out_loses_no_post_and_doubles_none(db_loc
     discord = await FakeDiscord(global_limit=50).start()
     slack = FakeSlack()
     sources = FakeSources()
-    sources.serve_fixture("hf_daily_papers_2026-11-24.json")
+    sources.serve_fixture("hf_daily_papers_2026-11-24.json", any_date=True)  # the processes run on the real clock
     await sources.start()
     for n in range(CHANNELS):
         slack.add_channel(Channel(f"C9{n:07d}", f"papers-{n}", creator="U0ADMIN"))

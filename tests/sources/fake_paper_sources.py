@@ -88,12 +88,15 @@ class FakeSources:
         self.routes.insert(0, route)  # the newest route wins, so a test can override a fixture
         return route
 
-    def serve_fixture(self, name: str, **overrides) -> Route:
-        """Serves a fixture file for the request EXPECTED.json names, with its status and type."""
+    def serve_fixture(self, name: str, *, any_date: bool = False, **overrides) -> Route:
+        """Serves a fixture file for the request EXPECTED.json names, with its status and type.
+        `any_date`: for whatever date= the request asks, so that a process on the real clock (whose
+        "today" is any day) is served the recorded list as today's."""
         spec = EXPECTED[name]
         target = urlsplit(spec["request"].split(" ", 1)[1])
         reply = Reply(spec["http_status"], (FIXTURES / name).read_bytes(), spec["content_type"], **overrides)
-        return self.route(target.path, reply, query=dict(parse_qsl(target.query)))
+        query = {k: v for k, v in parse_qsl(target.query) if not (any_date and k == "date")}
+        return self.route(target.path, reply, query=query)
 
     def requests_to(self, path: str) -> list[Seen]:
         return [s for s in self.seen if s.path == path]
