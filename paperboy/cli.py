@@ -21,13 +21,12 @@ from paperboy.bot.clock import SystemClock, iso
 from paperboy.bot.commands.dispatch import build_core
 from paperboy.bot.delivery.digest import build_digest_explained
 from paperboy.bot.delivery.harvest import harvest_set, harvest_states
-from paperboy.bot.delivery.ingest import ImportReport, import_file, ingest_arxiv, ingest_hf
+from paperboy.bot.delivery.ingest import PartialImport, import_file, ingest_arxiv, ingest_hf
 from paperboy.bot.delivery.pipeline import match_news
 from paperboy.bot.replies import found_something
 from paperboy.bot.search import saved_titles, semantic
 from paperboy.bot.serialize import reply_to_json_result
 from paperboy.bot.sources import ArxivGate, Sources
-from paperboy.bot.sources.files import FileFormatError
 from paperboy.bot.sources.http import SourceError
 from paperboy.bot.sources.oai import ARCHIVE_SETS, set_of, valid_set
 from paperboy.bot.store import Store
@@ -66,7 +65,8 @@ EXIT_CODES = """exit status:
        query); ask -: any line did; digest: no list to show; ingest: a source failed
        (what was fetched before the failure is kept); health: not healthy
   2    a usage mistake: an unknown option, an empty command, a bad setting, path or date,
-       a database that cannot be opened
+       a database that cannot be opened; import: a file it cannot read, or not to its end
+       (the papers read before the damage are kept)
   130  stopped at once by a second Ctrl-C
 ask --json prints one JSON object per command and exits by the same rule; its "found" is
 false exactly when the status would be 1, and "sources" is "unreachable" or "off" when
@@ -301,16 +301,29 @@ def _import(args: argparse.Namespace) -> int:
     store = _open_store(args)
     now = datetime.now(UTC)
     console = Console(stderr=True)
+    stopped: PartialImport | None = None
     try:
-        if console.is_terminal:
-            with import_progress(console) as show:
-                report = _imported(store, path, now, progress=show)
-        else:
-            report = _imported(store, path, now)
+        try:
+            if console.is_terminal:
+                with import_progress(console) as show:
+                    report = import_file(store, path, now, progress=show)
+            else:
+                report = import_file(store, path, now)
+        except PartialImport as exc:
+            report, stopped = exc.report, exc
     except KeyboardInterrupt:
         print(f"import stopped: the {store.count_papers():,} papers stored are kept; importing {path.name} "
               "again adds the rest", file=sys.stderr)
         raise
+    index_saved = None
+    if (report.new or report.updated) and store.count_papers() >= saved_titles.SAVE_FROM:
+        # Built here, once, so that the next start opens it instead of building it (for the papers
+        # kept from a damaged file too).
+        started = datetime.now(UTC)
+        index, _ = saved_titles.build_index(store)
+        index_saved = f"title index of {len(index):,} papers saved in {(datetime.now(UTC) - started).total_seconds():.1f}s"
+    if stopped is not None:
+        raise UserError(_what_stopped(stopped))
     # An import loads back catalogue, not news: it raises no subscription alerts
     # (otherwise loading a corpus would message every subscriber thousands of times).
     print(f"read {report.read:,}, new {report.new:,}, updated {report.updated:,}, skipped {report.skipped:,}"
@@ -318,15 +331,20 @@ def _import(args: argparse.Namespace) -> int:
           + f" in {report.seconds:.1f}s ({report.read / max(report.seconds, 1e-9):,.0f} papers/s)")
     for day in report.daily_lists:
         print(f"daily list of {day} recorded")
-    if (report.new or report.updated) and store.count_papers() >= saved_titles.SAVE_FROM:
-        # Built here, once, so that the next start opens it instead of building it.
-        started = datetime.now(UTC)
-        index, _ = saved_titles.build_index(store)
-        print(f"title index of {len(index):,} papers saved in {(datetime.now(UTC) - started).total_seconds():.1f}s")
+    if index_saved:
+        print(index_saved)
     _some("skipped", report.skipped_reasons, report.skipped)
     for line in report.notes:
         print(f"  noted: {line}", file=sys.stderr)
     return 0
+
+
+def _what_stopped(stopped: PartialImport) -> str:
+    """What is wrong with the file, and how many of its papers are stored all the same."""
+    papers = stopped.report.read - stopped.report.skipped
+    kept = (f"; the {papers:,} papers read before are kept" if papers > 1
+            else "; the one paper read before is kept" if papers else "")
+    return f"{stopped.problem}{kept}"
 
 
 def _some(what: str, reasons: list[str], total: int, shown: int = 5) -> None:
@@ -334,13 +352,6 @@ def _some(what: str, reasons: list[str], total: int, shown: int = 5) -> None:
         print(f"  {what}: {reason}", file=sys.stderr)
     if total > min(shown, len(reasons)):
         print(f"  and {total - min(shown, len(reasons)):,} more {what}", file=sys.stderr)
-
-
-def _imported(store: Store, path: Path, now: datetime, **kw) -> ImportReport:
-    try:
-        return import_file(store, path, now, **kw)
-    except FileFormatError as exc:
-        raise UserError(f"{exc} (papers read before this point are kept)") from None
 
 
 def _migrate_db(args: argparse.Namespace) -> int:
