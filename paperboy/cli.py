@@ -27,6 +27,7 @@ from paperboy.bot.replies import found_something
 from paperboy.bot.search import saved_titles, semantic
 from paperboy.bot.serialize import reply_to_json_result
 from paperboy.bot.sources import ArxivGate, Sources
+from paperboy.bot.sources.files import UnreadableFile, check_readable
 from paperboy.bot.sources.http import SourceError
 from paperboy.bot.sources.oai import ARCHIVE_SETS, set_of, valid_set
 from paperboy.bot.store import Store
@@ -296,8 +297,10 @@ def _model_fetch() -> int:
 
 def _import(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    if not path.is_file():
-        raise UserError(f"no such file: {path}")
+    try:
+        check_readable(path)  # before the database is opened, so that a typo does not create one
+    except UnreadableFile as exc:
+        raise UserError(str(exc)) from None
     store = _open_store(args)
     now = datetime.now(UTC)
     console = Console(stderr=True)
@@ -315,6 +318,8 @@ def _import(args: argparse.Namespace) -> int:
         print(f"import stopped: the {store.count_papers():,} papers stored are kept; importing {path.name} "
               "again adds the rest", file=sys.stderr)
         raise
+    if not report.read and stopped is None:
+        raise UserError(f"{path} is empty" if path.stat().st_size == 0 else f"{path} holds no papers")
     index_saved = None
     if (report.new or report.updated) and store.count_papers() >= saved_titles.SAVE_FROM:
         # Built here, once, so that the next start opens it instead of building it (for the papers

@@ -2,9 +2,14 @@
 and what is wrong, exit status 2, never a traceback, and the papers read before any damage kept."""
 from __future__ import annotations
 
+import os
+import pwd
 import re
+import shutil
 import sqlite3
 import subprocess
+import sys
+import tempfile
 from itertools import accumulate
 from pathlib import Path
 
@@ -92,6 +97,9 @@ def test_arxivs_snapshot_zip_cut_short_is_one_line(env, tmp_path):
     ("papers.jsonl.xz", b"\xfd7zXZ\x00" + NOISE, "is damaged: the xz data is corrupt"),
     ("papers.zip", b"PK\x03\x04" + NOISE, "is damaged or cut short: the zip's table of contents (at its end) "
                                           "cannot be read"),
+    ("papers.jsonl", b"", "is empty"),
+    ("papers.jsonl", b"\n \n", "holds no papers"),
+    ("papers.jsonl.gz", compressed("gzip", b""), "holds no papers"),
     ("daily_papers.json", (LOCAL_FIXTURES / "hf_daily_papers_2026-11-24.json").read_bytes()[:20_000],
      "cannot be read: Unterminated string at line 1, column "),
 ])
@@ -101,3 +109,43 @@ def test_a_file_that_is_not_papers_is_one_line_naming_it_and_what_is_wrong(env, 
     line = one_line(paperboy(["import", str(path)], env))
     assert str(path) in line and problem in line
     assert stored(env) == []
+
+
+@pytest.mark.parametrize("make,problem", [
+    (Path.mkdir, "{path} is a folder, not a file"),
+    (os.mkfifo, "{path} is not a regular file (a pipe or a device?)"),  # not opened: that would wait for a writer
+])
+def test_a_path_that_is_not_a_file_is_one_line_and_creates_no_database(env, tmp_path, make, problem):
+    path = tmp_path / "papers.jsonl"
+    make(path)
+    assert one_line(paperboy(["import", str(path)], env)) == "paperboy: " + problem.format(path=path)
+    assert not Path(env["PAPERBOY_DB"]).exists()
+
+
+def test_a_file_without_read_permission_is_one_line(env):
+    # Root reads a file whatever its mode; as root, the command runs as nobody, whom the mode stops.
+    # Its files are in a folder of its own, since nobody cannot enter pytest's.
+    as_root = os.geteuid() == 0
+    if as_root and not _has_user("nobody"):
+        pytest.skip("running as root, and there is no user nobody to run the command as")
+    folder = Path(tempfile.mkdtemp(prefix="paperboy-permission-"))
+    try:
+        folder.chmod(0o777)
+        path = folder / "papers.jsonl"
+        path.write_bytes(b"".join(paper_lines(3)))
+        path.chmod(0o000)
+        result = subprocess.run([sys.executable, "-m", "paperboy.cli", "import", str(path), "--db", str(folder / "x.db")],
+                                env=env, capture_output=True, text=True, timeout=120,
+                                user="nobody" if as_root else None)
+        assert one_line(result) == f"paperboy: no permission to read {path}"
+        assert not (folder / "x.db").exists()
+    finally:
+        shutil.rmtree(folder)
+
+
+def _has_user(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
