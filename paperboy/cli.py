@@ -12,9 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-from rich.console import Console
-
-from paperboy.adapters.console.adapter import ConsoleAdapter
+from paperboy.adapters.console.adapter import ConsoleAdapter, ConsoleRaisingBrokenPipe
 from paperboy.adapters.console.render import render
 from paperboy.bot.categories import category_named, closest_category
 from paperboy.bot.clock import SystemClock, iso
@@ -44,6 +42,16 @@ class UserError(Exception):
     """A mistake the user can fix: printed as one line, exit code 2."""
 
 
+EXIT_READER_GONE = 141  # 128 + SIGPIPE, what a shell reports for a command that SIGPIPE stopped
+
+
+class _Parser(argparse.ArgumentParser):
+    def print_help(self, file=None) -> None:
+        # argparse ignores a failed write of its help: a reader that has gone must stop it as it
+        # stops any other output.
+        (file or sys.stdout).write(self.format_help())
+
+
 def _days(text: str) -> int:
     """--days: a whole number, 1 or more."""
     if not text.strip().isdigit() or int(text) < 1:
@@ -69,6 +77,8 @@ EXIT_CODES = """exit status:
        a database that cannot be opened; import: a file it cannot read, or not to its end
        (the papers read before the damage are kept)
   130  stopped at once by a second Ctrl-C
+  141  stopped because the reader of the output went away (paperboy stats | head -1), as
+       commands stopped by SIGPIPE are
 ask --json prints one JSON object per command and exits by the same rule; its "found" is
 false exactly when the status would be 1, and "sources" is "unreachable" or "off" when
 Hugging Face and arXiv could not be asked."""
@@ -115,13 +125,12 @@ def _oai_set(text: str) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     # --db is taken before the command and after it alike; given after, it wins.
-    database = argparse.ArgumentParser(add_help=False)
+    database = _Parser(add_help=False)
     database.add_argument("--db", default=argparse.SUPPRESS,
                           help="database: a SQLite file, or postgresql://user:password@host:5432/name "
                                "(default: $PAPERBOY_DB, else a file in your user data directory)")
-    parser = argparse.ArgumentParser(prog="paperboy", description="Research papers for Discord, Slack and the terminal.",
-                                     parents=[database], epilog=EXIT_CODES,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog="paperboy", description="Research papers for Discord, Slack and the terminal.",
+                     parents=[database], epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -212,6 +221,31 @@ def _valid_date(text: str | None) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            return _main(argv)
+        finally:
+            # Output to a pipe waits in a buffer: a reader that has gone may only show at this
+            # flush, which is here rather than at the interpreter's exit so that it is handled below.
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_READER_GONE
+
+
+def _discard_stdout() -> None:
+    """Points standard output at /dev/null, where what is left in its buffer goes at exit, instead of
+    failing again and printing "Exception ignored ... BrokenPipeError"."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (under a test harness)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     try:
         configure_logging(args.verbose)
@@ -274,7 +308,7 @@ def _embed(args: argparse.Namespace) -> int:
         total = store.count_papers() - store.count_vectors()
         if args.limit is not None:
             total = min(total, args.limit)
-        with embed_progress(Console(stderr=True), total) as show:
+        with embed_progress(ConsoleRaisingBrokenPipe(stderr=True), total) as show:
             report = semantic.embed_pending(store, embedder, limit=args.limit, progress=show)
         print(f"embedded {report.done:,} papers in {report.seconds:.0f} s ({report.rate:,.1f}/s); "
               f"{store.count_vectors():,} of {store.count_papers():,} papers have vectors")
@@ -303,7 +337,7 @@ def _import(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     store = _open_store(args)
     now = datetime.now(UTC)
-    console = Console(stderr=True)
+    console = ConsoleRaisingBrokenPipe(stderr=True)
     stopped: PartialImport | None = None
     try:
         try:
@@ -323,7 +357,8 @@ def _import(args: argparse.Namespace) -> int:
     index_saved = None
     if (report.new or report.updated) and store.count_papers() >= saved_titles.SAVE_FROM:
         # Built here, once, so that the next start opens it instead of building it (for the papers
-        # kept from a damaged file too).
+        # kept from a damaged file too); before anything is printed, so that a reader of the output
+        # that goes away early does not stop it.
         started = datetime.now(UTC)
         index, _ = saved_titles.build_index(store)
         index_saved = f"title index of {len(index):,} papers saved in {(datetime.now(UTC) - started).total_seconds():.1f}s"
@@ -367,7 +402,7 @@ def _migrate_db(args: argparse.Namespace) -> int:
         raise UserError(f"no database at {source_location}")
     source = _open_store(argparse.Namespace(db=args.source))
     target = _open_store(argparse.Namespace(db=args.target))
-    console = Console(stderr=True)
+    console = ConsoleRaisingBrokenPipe(stderr=True)
     try:
         if console.is_terminal:
             with copy_progress(console) as show:
@@ -379,13 +414,15 @@ def _migrate_db(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("copy stopped: what was copied is kept; run the same command again to finish it", file=sys.stderr)
         raise
-    print(f"copied {redacted(source_location)} to {redacted(target_location)}: "
-          + ", ".join(f"{table} {count:,}" for table, count in counts.items()) + " (counts verified)")
-    if counts["papers"] >= saved_titles.SAVE_FROM and target.side_file("titles") is not None:
+    index_saved = counts["papers"] >= saved_titles.SAVE_FROM and target.side_file("titles") is not None
+    if index_saved:  # before anything is printed, so that a reader of the output that goes away does not stop it
         saved_titles.build_index(target)
-        print("title index saved")
     source.close()
     target.close()
+    print(f"copied {redacted(source_location)} to {redacted(target_location)}: "
+          + ", ".join(f"{table} {count:,}" for table, count in counts.items()) + " (counts verified)")
+    if index_saved:
+        print("title index saved")
     return 0
 
 
@@ -406,7 +443,7 @@ def _digest(args: argparse.Namespace) -> int:
     if found is None:
         print(f"nothing to post for {day}: {why}")
         return 1
-    Console().print(render(found.reply))
+    ConsoleRaisingBrokenPipe().print(render(found.reply))
     return 0
 
 
@@ -490,7 +527,7 @@ async def _ask(args: argparse.Namespace, core) -> int:
     if args.line != "-" and not args.line.strip():
         raise UserError('ask needs a command, e.g. paperboy ask "/paper reversal curse"')
     lines = sys.stdin if args.line == "-" else [args.line]
-    console = Console()
+    console = ConsoleRaisingBrokenPipe()
     terminal = ConsoleAdapter(core, console)
     status = 0
     for line in lines:
