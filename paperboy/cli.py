@@ -12,22 +12,20 @@ from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-from rich.console import Console
-
-from paperboy.adapters.console.adapter import ConsoleAdapter
+from paperboy.adapters.console.adapter import ConsoleAdapter, ConsoleRaisingBrokenPipe
 from paperboy.adapters.console.render import render
 from paperboy.bot.categories import category_named, closest_category
 from paperboy.bot.clock import SystemClock, iso
 from paperboy.bot.commands.dispatch import build_core
 from paperboy.bot.delivery.digest import build_digest_explained
 from paperboy.bot.delivery.harvest import harvest_set, harvest_states
-from paperboy.bot.delivery.ingest import ImportReport, import_file, ingest_arxiv, ingest_hf
+from paperboy.bot.delivery.ingest import PartialImport, import_file, ingest_arxiv, ingest_hf
 from paperboy.bot.delivery.pipeline import match_news
 from paperboy.bot.replies import found_something
 from paperboy.bot.search import saved_titles, semantic
 from paperboy.bot.serialize import reply_to_json_result
 from paperboy.bot.sources import ArxivGate, Sources
-from paperboy.bot.sources.files import FileFormatError
+from paperboy.bot.sources.files import UnreadableFile, check_readable
 from paperboy.bot.sources.http import SourceError
 from paperboy.bot.sources.oai import ARCHIVE_SETS, set_of, valid_set
 from paperboy.bot.store import Store
@@ -42,6 +40,16 @@ from paperboy.storage.transfer import CountMismatch, copy_installation
 
 class UserError(Exception):
     """A mistake the user can fix: printed as one line, exit code 2."""
+
+
+EXIT_READER_GONE = 141  # 128 + SIGPIPE, what a shell reports for a command that SIGPIPE stopped
+
+
+class _Parser(argparse.ArgumentParser):
+    def print_help(self, file=None) -> None:
+        # argparse ignores a failed write of its help: a reader that has gone must stop it as it
+        # stops any other output.
+        (file or sys.stdout).write(self.format_help())
 
 
 def _days(text: str) -> int:
@@ -66,8 +74,11 @@ EXIT_CODES = """exit status:
        query); ask -: any line did; digest: no list to show; ingest: a source failed
        (what was fetched before the failure is kept); health: not healthy
   2    a usage mistake: an unknown option, an empty command, a bad setting, path or date,
-       a database that cannot be opened
+       a database that cannot be opened; import: a file it cannot read, or not to its end
+       (the papers read before the damage are kept)
   130  stopped at once by a second Ctrl-C
+  141  stopped because the reader of the output went away (paperboy stats | head -1), as
+       commands stopped by SIGPIPE are
 ask --json prints one JSON object per command and exits by the same rule; its "found" is
 false exactly when the status would be 1, "sources" is "unreachable" or "off" when
 Hugging Face and arXiv could not be asked, and "files" lists the files a chart or an export
@@ -115,15 +126,14 @@ def _oai_set(text: str) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     # --db is taken before the command and after it alike; given after, it wins.
-    database = argparse.ArgumentParser(add_help=False)
+    database = _Parser(add_help=False)
     database.add_argument("--db", default=argparse.SUPPRESS, metavar="PATH_OR_URL",
                           help="the database: a SQLite file's path (relative or absolute), sqlite:///relative/path.db, "
                                "sqlite:////absolute/path.db (three slashes, four for an absolute path), or "
                                "postgresql://user:password@host:5432/name (default: $PAPERBOY_DB, else a file in "
                                "your user data directory)")
-    parser = argparse.ArgumentParser(prog="paperboy", description="Research papers for Discord, Slack and the terminal.",
-                                     parents=[database], epilog=EXIT_CODES,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog="paperboy", description="Research papers for Discord, Slack and the terminal.",
+                     parents=[database], epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -252,6 +262,31 @@ def _database_urls(args: argparse.Namespace) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            return _main(argv)
+        finally:
+            # Output to a pipe waits in a buffer: a reader that has gone may only show at this
+            # flush, which is here rather than at the interpreter's exit so that it is handled below.
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_READER_GONE
+
+
+def _discard_stdout() -> None:
+    """Points standard output at /dev/null, where what is left in its buffer goes at exit, instead of
+    failing again and printing "Exception ignored ... BrokenPipeError"."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (under a test harness)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     try:
         configure_logging(args.verbose, locations=_database_urls(args))
@@ -314,7 +349,7 @@ def _embed(args: argparse.Namespace) -> int:
         total = store.count_papers() - store.count_vectors()
         if args.limit is not None:
             total = min(total, args.limit)
-        with embed_progress(Console(stderr=True), total) as show:
+        with embed_progress(ConsoleRaisingBrokenPipe(stderr=True), total) as show:
             report = semantic.embed_pending(store, embedder, limit=args.limit, progress=show)
         print(f"embedded {report.done:,} papers in {report.seconds:.0f} s ({report.rate:,.1f}/s); "
               f"{store.count_vectors():,} of {store.count_papers():,} papers have vectors")
@@ -337,21 +372,39 @@ def _model_fetch() -> int:
 
 def _import(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    if not path.is_file():
-        raise UserError(f"no such file: {path}")
+    try:
+        check_readable(path)  # before the database is opened, so that a typo does not create one
+    except UnreadableFile as exc:
+        raise UserError(str(exc)) from None
     store = _open_store(args)
     now = datetime.now(UTC)
-    console = Console(stderr=True)
+    console = ConsoleRaisingBrokenPipe(stderr=True)
+    stopped: PartialImport | None = None
     try:
-        if console.is_terminal:
-            with import_progress(console) as show:
-                report = _imported(store, path, now, progress=show)
-        else:
-            report = _imported(store, path, now)
+        try:
+            if console.is_terminal:
+                with import_progress(console) as show:
+                    report = import_file(store, path, now, progress=show)
+            else:
+                report = import_file(store, path, now)
+        except PartialImport as exc:
+            report, stopped = exc.report, exc
     except KeyboardInterrupt:
         print(f"import stopped: the {store.count_papers():,} papers stored are kept; importing {path.name} "
               "again adds the rest", file=sys.stderr)
         raise
+    if not report.read and stopped is None:
+        raise UserError(f"{path} is empty" if path.stat().st_size == 0 else f"{path} holds no papers")
+    index_saved = None
+    if (report.new or report.updated) and store.count_papers() >= saved_titles.SAVE_FROM:
+        # Built here, once, so that the next start opens it instead of building it (for the papers
+        # kept from a damaged file too); before anything is printed, so that a reader of the output
+        # that goes away early does not stop it.
+        started = datetime.now(UTC)
+        index, _ = saved_titles.build_index(store)
+        index_saved = f"title index of {len(index):,} papers saved in {(datetime.now(UTC) - started).total_seconds():.1f}s"
+    if stopped is not None:
+        raise UserError(_what_stopped(stopped))
     # An import loads back catalogue, not news: it raises no subscription alerts
     # (otherwise loading a corpus would message every subscriber thousands of times).
     print(f"read {report.read:,}, new {report.new:,}, updated {report.updated:,}, skipped {report.skipped:,}"
@@ -359,15 +412,20 @@ def _import(args: argparse.Namespace) -> int:
           + f" in {report.seconds:.1f}s ({report.read / max(report.seconds, 1e-9):,.0f} papers/s)")
     for day in report.daily_lists:
         print(f"daily list of {day} recorded")
-    if (report.new or report.updated) and store.count_papers() >= saved_titles.SAVE_FROM:
-        # Built here, once, so that the next start opens it instead of building it.
-        started = datetime.now(UTC)
-        index, _ = saved_titles.build_index(store)
-        print(f"title index of {len(index):,} papers saved in {(datetime.now(UTC) - started).total_seconds():.1f}s")
+    if index_saved:
+        print(index_saved)
     _some("skipped", report.skipped_reasons, report.skipped)
     for line in report.notes:
         print(f"  noted: {line}", file=sys.stderr)
     return 0
+
+
+def _what_stopped(stopped: PartialImport) -> str:
+    """What is wrong with the file, and how many of its papers are stored all the same."""
+    papers = stopped.report.read - stopped.report.skipped
+    kept = (f"; the {papers:,} papers read before are kept" if papers > 1
+            else "; the one paper read before is kept" if papers else "")
+    return f"{stopped.problem}{kept}"
 
 
 def _some(what: str, reasons: list[str], total: int, shown: int = 5) -> None:
@@ -375,13 +433,6 @@ def _some(what: str, reasons: list[str], total: int, shown: int = 5) -> None:
         print(f"  {what}: {reason}", file=sys.stderr)
     if total > min(shown, len(reasons)):
         print(f"  and {total - min(shown, len(reasons)):,} more {what}", file=sys.stderr)
-
-
-def _imported(store: Store, path: Path, now: datetime, **kw) -> ImportReport:
-    try:
-        return import_file(store, path, now, **kw)
-    except FileFormatError as exc:
-        raise UserError(f"{exc} (papers read before this point are kept)") from None
 
 
 def _migrate_db(args: argparse.Namespace) -> int:
@@ -393,7 +444,7 @@ def _migrate_db(args: argparse.Namespace) -> int:
         raise UserError(f"no database at {source_location}")
     source = _open_store(argparse.Namespace(db=args.source), "--from")
     target = _open_store(argparse.Namespace(db=args.target), "--to")
-    console = Console(stderr=True)
+    console = ConsoleRaisingBrokenPipe(stderr=True)
     try:
         if console.is_terminal:
             with copy_progress(console) as show:
@@ -405,13 +456,15 @@ def _migrate_db(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("copy stopped: what was copied is kept; run the same command again to finish it", file=sys.stderr)
         raise
-    print(f"copied {redacted(source_location)} to {redacted(target_location)}: "
-          + ", ".join(f"{table} {count:,}" for table, count in counts.items()) + " (counts verified)")
-    if counts["papers"] >= saved_titles.SAVE_FROM and target.side_file("titles") is not None:
+    index_saved = counts["papers"] >= saved_titles.SAVE_FROM and target.side_file("titles") is not None
+    if index_saved:  # before anything is printed, so that a reader of the output that goes away does not stop it
         saved_titles.build_index(target)
-        print("title index saved")
     source.close()
     target.close()
+    print(f"copied {redacted(source_location)} to {redacted(target_location)}: "
+          + ", ".join(f"{table} {count:,}" for table, count in counts.items()) + " (counts verified)")
+    if index_saved:
+        print("title index saved")
     return 0
 
 
@@ -432,7 +485,7 @@ def _digest(args: argparse.Namespace) -> int:
     if found is None:
         print(f"nothing to post for {day}: {why}")
         return 1
-    Console().print(render(found.reply))
+    ConsoleRaisingBrokenPipe().print(render(found.reply))
     return 0
 
 
@@ -516,7 +569,7 @@ async def _ask(args: argparse.Namespace, core) -> int:
     if args.line != "-" and not args.line.strip():
         raise UserError('ask needs a command, e.g. paperboy ask "/paper reversal curse"')
     lines = sys.stdin if args.line == "-" else [args.line]
-    console = Console()
+    console = ConsoleRaisingBrokenPipe()
     terminal = ConsoleAdapter(core, console)
     status = 0
     for line in lines:

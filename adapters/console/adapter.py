@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import logging
+import os
 import threading
 from pathlib import Path
 
@@ -24,6 +26,16 @@ PLACE = Place(platform="console", workspace="local", channel="terminal",
 PROMPT = "paperboy> "
 
 
+class ConsoleRaisingBrokenPipe(Console):
+    """rich's Console, except that output whose reader has gone (paperboy ask ... | head -1) raises
+    BrokenPipeError, as print() does, for the command line to stop as it does for all its output.
+    rich's own way is to exit at once with status 1, which paperboy's exit status gives another meaning."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True  # nothing more is written on the way out
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
 class ConsoleAdapter:
     """Reads commands from the terminal and prints replies and deliveries."""
 
@@ -37,7 +49,7 @@ class ConsoleAdapter:
         self.files_dir = files_dir or files_folder()
         self.commands = TypedCommands(core.specs)
         self.syntax = self.commands.syntax
-        self.console = console or Console()
+        self.console = console or ConsoleRaisingBrokenPipe()
         self.user = user
         self._sent = 0
         self.closed = asyncio.Event()

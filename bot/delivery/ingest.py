@@ -22,7 +22,7 @@ from paperboy.bot.delivery.leader import LEADER
 from paperboy.bot.models import Paper, UpsertResult
 from paperboy.bot.sources import DailyBatch, Sources
 from paperboy.bot.sources.batches import SECOND_PROCESS_FROM, row_batches
-from paperboy.bot.sources.files import ReadPosition
+from paperboy.bot.sources.files import ReadPosition, UnreadableFile
 from paperboy.bot.sources.records import Noted, Skipped
 from paperboy.bot.store import Store
 
@@ -65,6 +65,15 @@ class ImportReport:
     @property
     def skipped_reasons(self) -> list[str]:
         return [str(s) for s in self.skipped_sample]
+
+
+class PartialImport(Exception):
+    """The file could not be read to its end (`problem`, e.g. damaged or cut short): what was read
+    before it is stored all the same, and `report` counts it."""
+
+    def __init__(self, problem: UnreadableFile, report: ImportReport):
+        super().__init__(str(problem))
+        self.problem, self.report = problem, report
 
 
 class _Notes:
@@ -239,7 +248,8 @@ def import_file(store: Store, path: str | Path, now: datetime,
     """Loads a JSON Lines file (plain, .gz or .xz), arXiv's metadata snapshot or a saved daily_papers
     response (and its daily list) into the store. Bad lines are counted and sampled, never fatal;
     fields left out are noted. Importing the same file again adds nothing. A large file is read in
-    a second process (see row_batches).
+    a second process (see row_batches). A file that cannot be read to its end raises PartialImport,
+    once what was read before the problem is stored.
     `progress` is called with the number of records read so far and how far into the file that is,
     every `batch_size` records or so."""
     started = time.perf_counter()
@@ -250,28 +260,35 @@ def import_file(store: Store, path: str | Path, now: datetime,
     lists: list[DailyBatch] = []
     position = ReadPosition()
     seen_at = iso(now)
+    problem: UnreadableFile | None = None
     with _Writer(store, seen_at) as writer:
-        for batch in row_batches(path, batch_size, store.bulk_rows, seen_at, second_process_from):
-            read += batch.papers + len(batch.skipped)
-            skipped += len(batch.skipped)
-            sample.extend(batch.skipped[:SKIPPED_SAMPLE - len(sample)])
-            for note in batch.notes:
-                notes.add(note)
-            lists.extend(batch.daily_lists)
-            pending.extend(batch.rows)
-            while len(pending) >= (size := writer.batch_rows):  # the writer resizes it as it goes
-                writer.submit(pending[:size])
-                pending = pending[size:]
-            position.done, position.total = batch.done, batch.total
-            if progress is not None:
-                progress(read, position)
+        try:
+            for batch in row_batches(path, batch_size, store.bulk_rows, seen_at, second_process_from):
+                read += batch.papers + len(batch.skipped)
+                skipped += len(batch.skipped)
+                sample.extend(batch.skipped[:SKIPPED_SAMPLE - len(sample)])
+                for note in batch.notes:
+                    notes.add(note)
+                lists.extend(batch.daily_lists)
+                pending.extend(batch.rows)
+                while len(pending) >= (size := writer.batch_rows):  # the writer resizes it as it goes
+                    writer.submit(pending[:size])
+                    pending = pending[size:]
+                position.done, position.total = batch.done, batch.total
+                if progress is not None:
+                    progress(read, position)
+        except UnreadableFile as exc:
+            problem = exc
         if pending:
             writer.submit(pending)
     for listed in lists:
         store.record_daily_list(listed.date, HF_LIST, listed.ranked())
     new_keys = tuple(dict.fromkeys(writer.new_keys))
-    return ImportReport(
+    report = ImportReport(
         path=str(path), read=read, new=len(new_keys), updated=max(0, writer.changed - len(new_keys)),
         skipped=skipped, skipped_sample=tuple(sample), seconds=time.perf_counter() - started, new_keys=new_keys,
         noted=notes.count, notes=notes.summary(), daily_lists=tuple(b.date for b in lists),
     )
+    if problem is not None:
+        raise PartialImport(problem, report) from problem
+    return report

@@ -3,16 +3,22 @@ Face daily_papers response (whose daily list comes out too).
 
 A bad line never stops a file: it comes out as a Skipped with its line number and the reason.
 Compression is recognised from the file's first bytes, so the name does not have to say it.
+A file that cannot be read is an UnreadableFile saying, in one line, which file and what is wrong with
+it; a damaged or cut-short file gives its records up to the damage first.
 """
 from __future__ import annotations
 
+import errno
 import gzip
 import json
 import lzma
 import os
 import queue
+import stat
+import struct
 import threading
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
@@ -42,11 +48,23 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _XZ_MAGIC = b"\xfd7zXZ\x00"
 _ZIP_MAGIC = b"PK\x03\x04"
 _BLOCK = 1 << 20
+# A damaged file loses what the decompressor made of the read that met the damage: at most this much.
+DECOMPRESSED_PIECE = 64 * 1024
 _END = object()
 
 
-class FileFormatError(ValueError):
-    """The file as a whole is unreadable: not JSON Lines nor a JSON array, or broken compression."""
+class UnreadableFile(ValueError):
+    """The file cannot be read: missing, a folder, not permitted, or it is a FileFormatError. The
+    message is one line for the user, naming the file."""
+
+
+class FileFormatError(UnreadableFile):
+    """The file's content cannot be read: neither JSON Lines nor a JSON array, or damaged compression."""
+
+
+# What the decompressors raise on data that is not what they expect. OSError is among them: gzip's
+# BadGzipFile, bz2's "Invalid data stream" in a zip, and a seek that a zip's damaged offsets ask for.
+_DECOMPRESSION_ERRORS = (zlib.error, lzma.LZMAError, zipfile.BadZipFile, EOFError, OSError)
 
 
 class ReadPosition:
@@ -59,40 +77,125 @@ class ReadPosition:
 
 
 def open_binary(path: str | Path, position: ReadPosition | None = None) -> BinaryIO:
-    """The file's decompressed bytes, whatever its compression (none, gzip or xz)."""
-    raw = open(path, "rb")
-    head = raw.read(6)
-    raw.seek(0)
-    if position is not None:
-        position.total = os.fstat(raw.fileno()).st_size
-    if head.startswith(_GZIP_MAGIC):
-        return _Counted(gzip.GzipFile(fileobj=raw, mode="rb"), raw, position)  # type: ignore[return-value]
-    if head.startswith(_XZ_MAGIC):
-        return _Counted(lzma.LZMAFile(raw, "rb"), raw, position)  # type: ignore[return-value]
-    if head.startswith(_ZIP_MAGIC):  # arXiv's snapshot as distributed: one file in a zip
-        archive = zipfile.ZipFile(raw)
+    """The file's decompressed bytes, whatever its compression (none, gzip, xz or a zip of one file).
+    Opening and reading raise UnreadableFile; a read that meets damage first returns what came before it."""
+    raw = _open_raw(path)
+    try:
+        head = raw.read(6)
+        raw.seek(0)
+        if position is not None:
+            position.total = os.fstat(raw.fileno()).st_size
+        if head.startswith(_GZIP_MAGIC):
+            return _Counted(gzip.GzipFile(fileobj=raw, mode="rb"), raw, position, path, "gzip")  # type: ignore[return-value]
+        if head.startswith(_XZ_MAGIC):
+            return _Counted(lzma.LZMAFile(raw, "rb"), raw, position, path, "xz")  # type: ignore[return-value]
+        if head.startswith(_ZIP_MAGIC):  # arXiv's snapshot as distributed: one file in a zip
+            return _Counted(_zip_member(raw, path), raw, position, path, "zip")  # type: ignore[return-value]
+        return _Counted(raw, raw, position, path, None)  # type: ignore[return-value]
+    except OSError as exc:  # of reading the file's first bytes
+        raw.close()
+        raise _unreadable(path, None, exc) from None
+    except BaseException:
+        raw.close()
+        raise
+
+
+def check_readable(path: str | Path) -> None:
+    """Raises UnreadableFile when the file cannot be opened for reading (missing, a folder, not permitted)."""
+    _open_raw(path).close()
+
+
+def _open_raw(path: str | Path) -> BinaryIO:
+    try:
+        # Looked at before opening: opening a pipe would wait for a writer.
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise UnreadableFile(f"{path} is a folder, not a file")
+        if not stat.S_ISREG(mode):
+            raise UnreadableFile(f"{path} is not a regular file (a pipe or a device?)")
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise UnreadableFile(f"no such file: {path}") from None
+    except PermissionError:
+        raise UnreadableFile(f"no permission to read {path}") from None
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _zip_member(raw: BinaryIO, path: str | Path) -> BinaryIO:
+    try:
+        try:
+            archive = zipfile.ZipFile(raw)
+        except (*_DECOMPRESSION_ERRORS, ValueError, struct.error) as exc:  # all it reads is the file's end
+            if _is_read_failure(exc):
+                raise _unreadable(path, None, exc) from None
+            raise FileFormatError(f"{path} is damaged or cut short: the zip's table of contents (at its end) "
+                                  "cannot be read") from None
         members = [m for m in archive.infolist() if not m.is_dir()]
         if len(members) != 1:
-            raw.close()
-            raise FileFormatError(f"{Path(path).name} holds {len(members)} files; paperboy imports a zip of one")
-        return _Counted(archive.open(members[0]), raw, position)  # type: ignore[return-value]
-    return _Counted(raw, raw, position)  # type: ignore[return-value]
+            raise FileFormatError(f"{path} holds {len(members)} files; paperboy imports a zip of one")
+        if members[0].flag_bits & 0x1:
+            raise FileFormatError(f"{path} is encrypted")
+        try:
+            return archive.open(members[0])  # type: ignore[return-value]
+        except _DECOMPRESSION_ERRORS as exc:
+            raise _unreadable(path, "zip", exc) from None
+    except NotImplementedError:  # a compression method or zip version that zipfile does not know
+        raise FileFormatError(f"{path} uses a kind of zip paperboy cannot read") from None
+
+
+def _is_read_failure(exc: BaseException) -> bool:
+    """An error of the disk or the system, as opposed to one about the data (a damaged zip asking for
+    a seek before the file's start is EINVAL; the decompressors' own OSErrors have no errno)."""
+    return isinstance(exc, OSError) and exc.errno not in (None, errno.EINVAL)
+
+
+def _unreadable(path: str | Path, kind: str | None, exc: BaseException) -> UnreadableFile:
+    """What a decompressor's (`kind`: gzip, xz, zip) or the file's own error means for the user."""
+    if _is_read_failure(exc) or kind is None:
+        return UnreadableFile(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}")
+    if isinstance(exc, EOFError):
+        return FileFormatError(f"{path} is cut short: the {kind} data ends early")
+    return FileFormatError(f"{path} is damaged: the {kind} data is corrupt")
 
 
 class _Counted:
-    """A stream that notes, at each read, how far into the underlying file it has got."""
+    """A stream that notes, at each read, how far into the underlying file it has got. Reading and
+    iterating raise UnreadableFile; a read that meets damage returns the bytes before it, and the
+    next read raises."""
 
-    def __init__(self, stream, raw, position: ReadPosition | None):
+    def __init__(self, stream, raw, position: ReadPosition | None, path: str | Path, kind: str | None):
         self._stream, self._raw, self._position = stream, raw, position
+        self._path, self._kind = path, kind
+        self._damage: UnreadableFile | None = None
 
     def read(self, size: int = -1) -> bytes:
-        data = self._stream.read(size)
+        if self._damage is not None:
+            raise self._damage
+        parts = []
+        left = size if size >= 0 else None
+        try:
+            # A piece at a time: a read that meets damage loses all it had decompressed.
+            while left is None or left > 0:
+                part = self._stream.read1(DECOMPRESSED_PIECE if left is None else min(left, DECOMPRESSED_PIECE))
+                if not part:
+                    break
+                parts.append(part)
+                if left is not None:
+                    left -= len(part)
+        except _DECOMPRESSION_ERRORS as exc:
+            self._damage = _unreadable(self._path, self._kind, exc)
+            if not parts:
+                raise self._damage from None
         if self._position is not None:
             self._position.done = self._raw.tell()
-        return data
+        return b"".join(parts)
 
     def __iter__(self):
-        return iter(self._stream)
+        try:
+            yield from self._stream
+        except _DECOMPRESSION_ERRORS as exc:
+            raise _unreadable(self._path, self._kind, exc) from None
 
     def __getattr__(self, name: str):
         return getattr(self._stream, name)
@@ -269,16 +372,22 @@ _decode_json = json.JSONDecoder().decode
 def _add_line(batch: list[FileItem], raw: str | bytes, number: int) -> None:
     try:
         record = _decode_json(raw) if isinstance(raw, str) else json.loads(raw)
-    except ValueError as exc:  # UnicodeDecodeError included
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError included
         if not raw.strip():
             return
-        if isinstance(exc, json.JSONDecodeError):
-            problem = exc.msg.removesuffix(" starting at").removesuffix(" at")  # json's phrasing expects a position
-            batch.append(Skipped(number, f"invalid JSON at column {exc.colno}: {problem}", "line"))
-        else:
-            batch.append(Skipped(number, f"invalid JSON: {_first_line(exc)}", "line"))
+        column = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        batch.append(Skipped(number, f"invalid JSON{column}: {_json_problem(exc)}", "line"))
         return
     _add(batch, record, number, "line")
+
+
+def _json_problem(exc: ValueError | RecursionError) -> str:
+    """What json found wrong, without its position (the caller says where, in the user's terms)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return exc.msg.removesuffix(" starting at").removesuffix(" at")  # json's phrasing expects a position
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    return _first_line(exc)
 
 
 def _lines(chunk: bytes) -> list[str] | list[bytes]:
@@ -326,8 +435,6 @@ def _read_ahead(path: str | Path, position: ReadPosition | None) -> Iterator[byt
             if block is _END:
                 return
             if isinstance(block, BaseException):
-                if isinstance(block, (OSError, EOFError, lzma.LZMAError)):
-                    raise FileFormatError(f"cannot read {Path(path).name}: {_first_line(block)}") from block
                 raise block
             yield block
     finally:
@@ -356,22 +463,23 @@ def iter_file_batches(path: str | Path, batch_size: int = 5000,
         if not start:
             return
         if start == b"[":
-            yield from _array_batches(first + b"".join(blocks), batch_size)
+            yield from _array_batches(path, first + b"".join(blocks), batch_size)
         elif start == b"{":
             yield from _line_batches(first, blocks, batch_size)
         else:
-            raise FileFormatError("expected JSON Lines (one object per line) or a JSON array")
+            raise FileFormatError(f"{path} is neither JSON Lines (one object per line) nor a JSON array")
     finally:
         blocks.close()
 
 
-def _array_batches(data: bytes, batch_size: int) -> Iterator[list[FileItem]]:
+def _array_batches(path: str | Path, data: bytes, batch_size: int) -> Iterator[list[FileItem]]:
     try:
         items = json.loads(data)
-    except ValueError as exc:
-        raise FileFormatError(f"the JSON array cannot be read: {_first_line(exc)}") from None
+    except (ValueError, RecursionError) as exc:
+        where = f" at line {exc.lineno:,}, column {exc.colno:,}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise FileFormatError(f"the JSON array in {path} cannot be read: {_json_problem(exc)}{where}") from None
     if not isinstance(items, list):
-        raise FileFormatError(f"expected a JSON array, got {type(items).__name__}")
+        raise FileFormatError(f"expected a JSON array in {path}, got {type(items).__name__}")
     for start in range(0, len(items), batch_size):
         batch: list[FileItem] = []
         for position, record in enumerate(items[start:start + batch_size], start + 1):
@@ -386,24 +494,30 @@ def _line_batches(first: bytes, blocks: Iterator[bytes], batch_size: int) -> Ite
     batch: list[FileItem] = []
     number = 0
     pending = first
-    for block in blocks:
-        data = pending + block
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            pending = data
-            continue
-        pending = data[cut + 1:]
-        for raw in _lines(data[:cut]):
-            number += 1
-            _add_line(batch, raw, number)
-        if len(batch) >= batch_size:
-            yield batch
-            batch = []
+    damage = None
+    try:
+        for block in blocks:
+            data = pending + block
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                pending = data
+                continue
+            pending = data[cut + 1:]
+            for raw in _lines(data[:cut]):
+                number += 1
+                _add_line(batch, raw, number)
+            if len(batch) >= batch_size:
+                yield batch
+                batch = []
+    except UnreadableFile as exc:  # damaged or cut short: the lines before the damage are given first
+        damage = exc
     for raw in _lines(pending):
         number += 1
         _add_line(batch, raw, number)
     if batch:
         yield batch
+    if damage is not None:
+        raise damage
 
 
 def daily_list_in(items: list[Any]) -> DailyBatch | None:

@@ -4,13 +4,31 @@ from __future__ import annotations
 import gzip
 import json
 import lzma
+import os
 
 import pytest
+from damaged_files import (
+    complete_lines_of_truncated,
+    compressed,
+    corrupted_in_the_middle,
+    gzip_corrupt_after,
+    ids_of,
+    paper_lines,
+    zip_of,
+)
 from fake_paper_sources import EXPECTED, FIXTURES
 
 from paperboy.bot.models import Paper, key_for_unnumbered
 from paperboy.bot.sources import DailyBatch
-from paperboy.bot.sources.files import FileFormatError, ReadPosition, iter_file, iter_file_batches, open_binary
+from paperboy.bot.sources.files import (
+    DECOMPRESSED_PIECE,
+    FileFormatError,
+    ReadPosition,
+    UnreadableFile,
+    iter_file,
+    iter_file_batches,
+    open_binary,
+)
 from paperboy.bot.sources.records import Noted, Skipped
 
 SMALL = ["papers_small.jsonl", "papers_small.jsonl.gz", "papers_small.jsonl.xz"]
@@ -225,3 +243,75 @@ def test_open_binary_reads_and_iterates_like_a_file_and_says_how_far_it_got(name
         whole = stream.read()
     assert b"".join(lines) == whole and len(lines) >= 12
     assert position.done == position.total == (FIXTURES / name).stat().st_size
+
+
+def test_a_read_that_meets_damage_gives_what_came_before_it_and_the_next_read_says_what_is_wrong(tmp_path):
+    lines = paper_lines(20_000)
+    path = tmp_path / "papers.jsonl.gz"
+    path.write_bytes(gzip_corrupt_after(lines, 12_000))
+    intact = b"".join(lines[:12_000])
+    got = b""
+    with open_binary(path) as stream, pytest.raises(FileFormatError) as caught:
+        while block := stream.read(1 << 20):
+            got += block
+    assert intact.startswith(got)
+    assert len(got) >= len(intact) - DECOMPRESSED_PIECE
+    assert str(caught.value) == f"{path} is damaged: the gzip data is corrupt"
+
+
+@pytest.mark.parametrize("kind", ["gzip", "xz"])
+def test_a_cut_short_file_gives_every_whole_line_before_the_cut_then_says_so(tmp_path, kind):
+    whole = compressed(kind, b"".join(paper_lines(20_000)))
+    path = tmp_path / f"papers.jsonl.{kind}"
+    path.write_bytes(whole[:len(whole) // 2])
+    papers = []
+    with pytest.raises(FileFormatError) as caught:
+        for batch in iter_file_batches(path, batch_size=1000):
+            papers += [item.key for item in batch if isinstance(item, Paper)]
+    assert papers == ids_of(complete_lines_of_truncated(path.read_bytes(), kind))
+    assert str(caught.value) == f"{path} is cut short: the {kind} data ends early"
+
+
+@pytest.mark.parametrize("content,problem", [
+    (b"\x1f\x8b" + bytes(range(256)) * 8, "is damaged: the gzip data is corrupt"),
+    (b"\xfd7zXZ\x00" + bytes(range(256)) * 8, "is damaged: the xz data is corrupt"),
+    (b"PK\x03\x04" + bytes(range(256)) * 8, "is damaged or cut short: the zip's table of contents (at its end) "
+                                            "cannot be read"),
+    (zip_of("papers.jsonl", b"{}\n" * 1000)[:-30], "is damaged or cut short: the zip's table of contents"),
+    (corrupted_in_the_middle(zip_of("papers.jsonl", b"".join(paper_lines(2000)))), "is damaged: the zip data is corrupt"),
+    (corrupted_in_the_middle(lzma.compress(b"".join(paper_lines(2000)))), "is damaged: the xz data is corrupt"),
+    (bytes(range(256)) * 8, "is neither JSON Lines (one object per line) nor a JSON array"),
+    (b'[{"title": "one"}, {"title": "tw', "cannot be read: Unterminated string at line 1, column 30"),
+])
+def test_damage_is_one_line_naming_the_file_and_what_is_wrong(tmp_path, content, problem):
+    path = tmp_path / "papers"
+    path.write_bytes(content)
+    with pytest.raises(FileFormatError) as caught:
+        list(iter_file(path))
+    assert str(path) in str(caught.value) and problem in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_json_nested_too_deeply_is_a_skipped_line_or_an_unreadable_array(tmp_path):
+    deep = "[" * 100_000 + "]" * 100_000
+    lines = tmp_path / "deep.jsonl"
+    lines.write_text('{"title": "A paper"}\n{"title": ' + deep + "}\n")
+    papers, skipped = read(lines)
+    assert len(papers) == 1 and [str(s) for s in skipped] == ["line 2: invalid JSON: nested too deeply"]
+    array = tmp_path / "deep.json"
+    array.write_text(f'[{{"title": "A paper"}}, {deep}]')
+    with pytest.raises(FileFormatError, match="the JSON array in .*deep.json cannot be read: nested too deeply"):
+        list(iter_file(array))
+
+
+@pytest.mark.parametrize("make,problem", [
+    (lambda path: None, "no such file: {path}"),
+    (lambda path: path.mkdir(), "{path} is a folder, not a file"),
+    (lambda path: os.mkfifo(path), "{path} is not a regular file (a pipe or a device?)"),
+])
+def test_a_path_that_is_not_a_readable_file_is_one_line(tmp_path, make, problem):
+    path = tmp_path / "papers.jsonl"
+    make(path)
+    with pytest.raises(UnreadableFile) as caught:  # a pipe is refused before opening, which would wait for a writer
+        list(iter_file(path))
+    assert str(caught.value) == problem.format(path=path)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from fake_paper_sources import EXPECTED, FIXTURES, Reply, atom_feed, fixture_bytes
 
-from paperboy.bot.delivery.ingest import import_file, ingest_arxiv, ingest_hf
+from paperboy.bot.delivery.ingest import PartialImport, import_file, ingest_arxiv, ingest_hf
 from paperboy.bot.models import Paper, normalize_title
 from paperboy.bot.sources import Sources
 from paperboy.bot.sources.arxiv import ArxivGate, ArxivSource
@@ -271,7 +271,10 @@ def test_a_bad_file_read_in_a_second_process_says_why_and_keeps_what_was_read(tm
     kept = []
     for second_process_from in (10**12, 0):
         store = SQLiteStore(tmp_path / f"{second_process_from}.db")
-        with pytest.raises(FileFormatError, match="cannot read cut.jsonl.gz"):
+        with pytest.raises(PartialImport, match="cut.jsonl.gz is cut short: the gzip data ends early") as stopped:
             import_file(store, path, NOW, batch_size=100, second_process_from=second_process_from)
+        assert isinstance(stopped.value.problem, FileFormatError)
+        report = stopped.value.report
+        assert report.read - report.skipped == report.new == store.count_papers()  # every paper read is stored
         kept.append(store.count_papers())
     assert kept[0] == kept[1] > 0
