@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -61,3 +62,10 @@ async def wait_or_stop(stop: asyncio.Event, clock: Clock, seconds: float) -> Non
         for task in (sleeper, stopper):
             task.cancel()
         await asyncio.gather(sleeper, stopper, return_exceptions=True)
+
+
+def duration_words(seconds: float) -> str:
+    """A wait as a person says it: "40 s" under a minute, else whole minutes ("1 min", "30 min")."""
+    if seconds < 59.5:
+        return f"{max(1, math.ceil(seconds))} s"
+    return f"{round(seconds / 60)} min"

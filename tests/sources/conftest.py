@@ -25,6 +25,23 @@ async def http_client():
         yield client
 
 
+class CountingClient(httpx.AsyncClient):
+    """An HTTP client that notes every request it sends (or tries to: one that cannot connect too)."""
+
+    def __init__(self, **kwargs):
+        self.sent: list[httpx.Request] = []
+        super().__init__(event_hooks={"request": [self._note]}, **kwargs)
+
+    async def _note(self, request: httpx.Request) -> None:
+        self.sent.append(request)
+
+
+@pytest.fixture
+async def counting_client():
+    async with CountingClient(timeout=httpx.Timeout(5.0)) as client:
+        yield client
+
+
 @pytest.fixture
 def sleeps() -> SleepRecorder:
     return SleepRecorder()
