@@ -65,7 +65,5 @@ async def wait_or_stop(stop: asyncio.Event, clock: Clock, seconds: float) -> Non
 
 
 def duration_words(seconds: float) -> str:
-    """A wait as a person says it: "40 s" under a minute, else whole minutes ("1 min", "30 min")."""
-    if seconds < 59.5:
-        return f"{max(1, math.ceil(seconds))} s"
-    return f"{round(seconds / 60)} min"
+    """A wait in whole minutes, rounded up ("1 min", "30 min"): never sooner than it is."""
+    return f"{max(1, math.ceil(seconds / 60 - 1e-9))} min"

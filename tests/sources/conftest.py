@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from fake_paper_sources import FakeSources, SleepRecorder
+from no_network import CountingClient
 
 from paperboy.bot.sources.http import RetryPolicy
 
@@ -23,17 +24,6 @@ async def fake_sources():
 async def http_client():
     async with httpx.AsyncClient(timeout=httpx.Timeout(5.0)) as client:
         yield client
-
-
-class CountingClient(httpx.AsyncClient):
-    """An HTTP client that notes every request it sends (or tries to: one that cannot connect too)."""
-
-    def __init__(self, **kwargs):
-        self.sent: list[httpx.Request] = []
-        super().__init__(event_hooks={"request": [self._note]}, **kwargs)
-
-    async def _note(self, request: httpx.Request) -> None:
-        self.sent.append(request)
 
 
 @pytest.fixture

@@ -19,13 +19,6 @@ from aiohttp.test_utils import TestServer
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 EXPECTED = json.loads((FIXTURES / "EXPECTED.json").read_text())
 
-# A host name that fails to resolve as with no network (socket.gaierror, "Name or service not
-# known"), without a packet leaving the machine: a DNS label longer than 63 characters cannot be
-# put in a query, so the resolver gives up before asking a nameserver. (A plain name under .invalid
-# is sent to the configured nameserver, which is network beyond loopback.) Under .invalid all the
-# same, so no resolver could ever find it.
-UNRESOLVABLE = "huggingface-" + "x" * 52 + ".invalid"
-
 
 @dataclass
 class Reply:

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from fake_paper_sources import EXPECTED, UNRESOLVABLE, Reply, atom_feed, fixture_json
+from fake_paper_sources import EXPECTED, Reply, atom_feed, fixture_json
+from no_network import UNRESOLVABLE
 
 from paperboy.bot.clock import FakeClock
 from paperboy.bot.delivery.ingest import ingest_arxiv, ingest_hf
