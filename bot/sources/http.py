@@ -302,10 +302,9 @@ def _unreachable(exc: httpx.TransportError, url: httpx.URL) -> tuple[str, str] |
         return "no network", f"no network: could not resolve {url.host}"
     if not causes or not all(isinstance(c, ConnectionRefusedError) or c.errno in _NO_ROUTE for c in causes):
         return None
-    where = url.netloc.decode("ascii", "replace")
-    if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
-        return "connection refused", f"connection refused by {where}"
-    return "no network", f"no network: no route to {where}"
+    if any(isinstance(cause, ConnectionRefusedError) for cause in causes):  # the whole URL: a wrong port in it?
+        return "connection refused", f"could not reach {_public_url(url)}: connection refused"
+    return "no network", f"no network: no route to {url.host}"
 
 
 def _os_errors(exc: BaseException) -> list[OSError]:

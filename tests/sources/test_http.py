@@ -119,7 +119,7 @@ async def test_a_refused_connection_is_reported_at_once_without_retries(counting
         await fetch(counting_client, f"http://127.0.0.1:{port}/api/daily_papers", policy=quick_policy, sleep=sleeps,
                     source="hf")
 
-    assert str(caught.value) == f"hf: connection refused by 127.0.0.1:{port}"
+    assert str(caught.value) == f"hf: could not reach http://127.0.0.1:{port}/api/daily_papers: connection refused"
     assert caught.value.reason == "connection refused" and caught.value.asked and caught.value.status is None
     assert len(counting_client.sent) == 1 and sleeps.waits == []
 
