@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import httpx
 
-# A host name that fails to resolve as with no network (socket.gaierror, "Name or service not
-# known"), without a packet leaving the machine: a DNS label longer than 63 characters cannot be
-# put in a query, so the resolver gives up before asking a nameserver. (A plain name under .invalid
-# is sent to the configured nameserver, which is network beyond loopback.) Under .invalid all the
-# same, so no resolver could ever find it.
-UNRESOLVABLE = "huggingface-" + "x" * 52 + ".invalid"
+
+def unresolvable(name: str) -> str:
+    """A host name that fails to resolve as with no network (socket.gaierror, "Name or service not
+    known"), without a packet leaving the machine: a DNS label longer than 63 characters cannot be
+    put in a query, so the resolver gives up before asking a nameserver. (A plain name under
+    .invalid is sent to the configured nameserver, which is network beyond loopback.) Under .invalid
+    all the same, so no resolver could ever find it."""
+    return f"{name}-".ljust(64, "x") + ".invalid"
+
+
+UNRESOLVABLE = unresolvable("huggingface")
 
 
 class CountingClient(httpx.AsyncClient):

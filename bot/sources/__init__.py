@@ -64,7 +64,8 @@ class Sources:
         client = client or make_client()
         gate = gate or ArxivGate()  # the API and OAI-PMH are one arXiv: one pace for both
         reach = reach or Reachability()
-        return cls(HuggingFaceSource(client, hf_url, reach=reach), ArxivSource(client, arxiv_url, gate=gate, reach=reach),
+        return cls(HuggingFaceSource(client, hf_url, reach=reach),
+                   ArxivSource(client, arxiv_url, gate=gate, reach=reach),
                    client=client, owns_client=owns, oai=OaiSource(client, oai_url, gate=gate, reach=reach))
 
     def _online(self, what: str) -> tuple[HuggingFaceSource, ArxivSource]:

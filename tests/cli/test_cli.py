@@ -11,6 +11,7 @@ import time
 
 import pytest
 from cli_world import LOCAL_FIXTURES, FakeHuggingFace, in_a_terminal, paperboy, read_until, rest_of
+from no_network import unresolvable
 
 
 def test_ingest_then_digest_then_ask(env):
@@ -104,6 +105,25 @@ def test_source_down_is_reported_not_a_traceback(env):
     result = paperboy(["ingest", "hf", "--date", "2026-11-24"], env)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and "source" in result.stderr
+
+
+def test_ingest_without_a_network_fails_at_once_and_says_what_was_not_fetched_in_one_line(env):
+    hf_host, arxiv_host, oai_host = (unresolvable(n) for n in ("huggingface", "export.arxiv", "oaipmh.arxiv"))
+    env = dict(env, PAPERBOY_HF_BASE_URL=f"http://{hf_host}", PAPERBOY_ARXIV_BASE_URL=f"http://{arxiv_host}",
+               PAPERBOY_ARXIV_OAI_URL=f"http://{oai_host}/oai")
+    said = {}
+    for source, args in (("hf", ["hf", "--date", "2026-11-24", "--days", "7"]),
+                         ("arxiv", ["arxiv", "--category", "cs.LG"]), ("oai", ["oai", "--set", "cs", "--set", "math"])):
+        result = paperboy(["-v", "ingest", *args], env)  # -v: a retry would be logged
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        assert "retrying in" not in result.stderr  # one attempt, no backoff
+        said[source] = [line for line in result.stderr.splitlines() if line.startswith("paperboy:")]
+    assert said == {
+        "hf": [f"paperboy: the source failed: hf: no network: could not resolve {hf_host}; 7 days not fetched"],
+        "arxiv": [f"paperboy: the source failed: arxiv: no network: could not resolve {arxiv_host}"],
+        "oai": [f"paperboy: the source failed: arxiv-oai: no network: could not resolve {oai_host}; "
+                "2 sets not harvested"],
+    }
 
 
 def test_offline_mode_never_calls_the_sources(env, fake_hf):
