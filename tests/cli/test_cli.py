@@ -137,7 +137,7 @@ def test_run_without_tokens_is_a_terminal_bot_that_ingests(env):
     env = {k: v for k, v in env.items() if k not in ("DISCORD_TOKEN", "SLACK_BOT_TOKEN")}
     # The fake only knows 2026-11-24 (not today), so load that day from the file first.
     assert paperboy(["import", str(LOCAL_FIXTURES / "hf_daily_papers_2026-11-24.json")], env).returncode == 0
-    process, master = in_a_terminal(["run"], dict(env, COLUMNS="120"))
+    process, master = in_a_terminal(["-v", "run"], dict(env, COLUMNS="120"))  # -v: the INFO line saying so
     try:
         assert "running in the terminal" in read_until(master, "paperboy>")
         os.write(master, b"/help\n")
@@ -170,11 +170,12 @@ def test_the_first_ctrl_c_or_sigterm_stops_within_two_seconds_without_a_tracebac
 
 
 def test_ctrl_c_stops_within_two_seconds_while_the_first_ingest_retries_a_source_that_is_down(env):
-    # No network: the first ingest (7 days of Hugging Face) is retrying with backoff when the user stops.
-    env = dict(env, PAPERBOY_HF_BASE_URL="http://127.0.0.1:9", PAPERBOY_ARXIV_BASE_URL="http://127.0.0.1:9")
+    # Hugging Face answers 503: the first ingest (7 days of it) is retrying with backoff when the user stops.
+    # (A source that cannot be reached at all is not retried: see the test of running without a network.)
+    env = dict(env, PAPERBOY_HF_BASE_URL=env["PAPERBOY_HF_BASE_URL"] + "/down")
     process, master = in_a_terminal(["-v", "run"], env)
     try:
-        read_until(master, "retrying in")  # an attempt failed: the ingest is waiting to try again
+        read_until(master, "attempt 1 failed")  # the ingest is waiting to try again
         started = time.monotonic()
         process.send_signal(signal.SIGINT)
         code = process.wait(5)
@@ -183,6 +184,24 @@ def test_ctrl_c_stops_within_two_seconds_while_the_first_ingest_retries_a_source
     finally:
         process.kill()
         os.close(master)
+
+
+def test_run_without_a_network_says_so_in_one_line_per_ingest_round(env):
+    env = dict(env, PAPERBOY_HF_BASE_URL=f"http://{unresolvable('huggingface')}", COLUMNS="300")  # lines unwrapped
+    process, master = in_a_terminal(["run"], env)
+    try:
+        seen = read_until(master, "paperboy>")
+        seen += read_until(master, "retrying in 30 min")  # the first round: the week the bot starts with
+        os.write(master, b"/quit\n")
+        assert process.wait(10) == 0
+        seen += rest_of(master)
+    finally:
+        process.kill()
+        os.close(master)
+    said = [line for line in seen.splitlines() if "WARNING" in line]  # starting up is no warning either
+    assert len(said) == 1, seen
+    assert "Hugging Face unreachable (no network); 7 days not fetched; retrying in 30 min" in said[0]
+    assert "ingest failed" not in seen  # the details are for -v
 
 
 def test_without_a_terminal_run_keeps_running_headless_until_told_to_stop(env):
