@@ -183,11 +183,13 @@ async def harvest_due_sets(store: Store, sources: Sources,
                            now: datetime) -> tuple[list[str], list[str], NotFetched | None]:
     """Harvests every wanted set that is due; returns the new papers' keys, the failures, and, when
     arXiv's OAI-PMH could not be reached, that failure and what it left undone (the sets after it
-    are not tried).
-    A set that fails is tried again at the next round and resumes where it stopped."""
+    are not tried). A set that fails is tried again at the next round and resumes where it stopped."""
     new: list[str] = []
     failures: list[str] = []
-    due = [s for s in await store.run(wanted_sets, store) if harvest_due(await store.run(harvest_state, store, s), now)]
+    due = []
+    for set_spec in await store.run(wanted_sets, store):
+        if harvest_due(await store.run(harvest_state, store, set_spec), now):
+            due.append(set_spec)
     for done, set_spec in enumerate(due):
         try:
             report = await harvest_set(store, sources, set_spec, now)
