@@ -123,7 +123,7 @@ class Sources:
         errors: list[SourceError] = []
         for name, task in zip(("Hugging Face", "arXiv"), tasks, strict=True):
             if task.cancelled():
-                errors.append(SourceError(f"no answer within {self.search_budget:.1f}s", source=name))
+                errors.append(_NoAnswerInTime(f"no answer within {self.search_budget:.1f}s", source=name))
             elif isinstance(task.exception(), SourceError):
                 errors.append(task.exception())  # type: ignore[arg-type]
             elif task.exception() is not None:
@@ -141,14 +141,20 @@ class Sources:
             await self._client.aclose()
 
 
+class _NoAnswerInTime(SourceError):
+    """A source search() cut off at its budget: waiting for arXiv's turn, or slow to answer."""
+
+
 def _first_to_tell(errors: list[SourceError]) -> SourceError:
-    """The error that says best why no source answered: any other than a host unreachable (a source
-    that was reached and failed), else one that was asked, else the one asked again soonest."""
-    for error in errors:
-        if not isinstance(error, SourceUnreachable):
-            return error
-    unreachable = [e for e in errors if isinstance(e, SourceUnreachable)]
-    return min(unreachable, key=lambda e: (not e.asked, e.retry_in or 0.0))
+    """The error that says best why no source answered: one from a source that was reached and
+    failed; else a host that could not be reached just now (no network says more than the other
+    source running out of time, which it may have spent waiting for arXiv's turn); else a source
+    cut off at the budget; else a host left resting (not asked), the one asked again soonest."""
+    def rank(error: SourceError) -> tuple[int, float]:
+        if isinstance(error, SourceUnreachable):
+            return (1, 0.0) if error.asked else (3, error.retry_in or 0.0)
+        return (2, 0.0) if isinstance(error, _NoAnswerInTime) else (0, 0.0)
+    return min(errors, key=rank)
 
 
 def _base_url(env: Mapping[str, str], name: str, default: str) -> str:

@@ -194,3 +194,19 @@ async def test_a_source_that_answered_with_an_error_is_told_before_one_that_coul
         await sources.search("anything", 5)
 
     assert not isinstance(caught.value, SourceUnreachable) and caught.value.source == "arxiv"
+
+
+async def test_no_network_at_one_source_is_told_before_the_other_running_out_of_time(fake_sources, counting_client):
+    # arXiv's turn may be seconds away (its 3-second spacing): cut off at the budget, it says little.
+    fake_sources.route("/api/query", Reply(200, atom_feed([]), ATOM, delay=5.0))
+    clock = FakeClock(NOW)
+    sources = _without_network(counting_client, clock, PAPERBOY_ARXIV_BASE_URL=fake_sources.url)
+    sources.search_budget = 0.2
+
+    with pytest.raises(SourceUnreachable) as first:
+        await sources.search("anything", 5)
+    assert first.value.asked and first.value.source == "hf"
+
+    with pytest.raises(SourceError) as later:  # Hugging Face left resting: not the reason arXiv gave nothing
+        await sources.search("anything", 5)
+    assert not isinstance(later.value, SourceUnreachable) and later.value.source == "arXiv"
