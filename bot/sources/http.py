@@ -121,7 +121,7 @@ class Reachability:
         if down is not None and down.until > now:
             return (down.until - now).total_seconds()
         failures = down.failures + 1 if down is not None else 1
-        rest = min(self.longest_rest, self.first_rest * 2 ** (failures - 1))
+        rest = min(self.longest_rest, self.first_rest * 2.0 ** min(failures - 1, 32))  # weeks offline: no overflow
         self._down[host] = _Down(reason, failures, now + timedelta(seconds=rest))
         return rest
 

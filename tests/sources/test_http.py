@@ -187,6 +187,9 @@ async def test_a_host_that_could_not_be_reached_rests_a_minute_then_twice_as_lon
         rests.append(failed.retry_in)
     assert rests == [120, 240, 480, 960, 1800, 1800, 1800]  # doubling, up to 30 minutes
     assert len(counting_client.sent) == 1 + 7 and sleeps.waits == []
+    for _ in range(1100):  # three weeks without a network, and more
+        clock.advance(seconds=reach.resting(UNRESOLVABLE) or 0)
+        assert reach.failed(UNRESOLVABLE, "no network") == 1800
 
 
 async def test_any_answer_ends_the_rest(fake_sources, counting_client, sleeps, quick_policy):
