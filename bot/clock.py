@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -61,3 +62,8 @@ async def wait_or_stop(stop: asyncio.Event, clock: Clock, seconds: float) -> Non
         for task in (sleeper, stopper):
             task.cancel()
         await asyncio.gather(sleeper, stopper, return_exceptions=True)
+
+
+def duration_words(seconds: float) -> str:
+    """A wait in whole minutes, rounded up ("1 min", "30 min"): never sooner than it is."""
+    return f"{max(1, math.ceil(seconds / 60 - 1e-9))} min"

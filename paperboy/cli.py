@@ -536,18 +536,22 @@ async def _chat_command(args: argparse.Namespace, store, core, sources) -> int:
 async def _ingest(args: argparse.Namespace, store: Store, sources: Sources) -> int:
     now = datetime.now(UTC)
     status = 0
+    left = ""  # what a failure now would leave undone, when more than what failed
     try:
         if args.source == "hf":
             last = date.fromisoformat(_valid_date(args.date))
             for back in range(args.days):
                 day = (last - timedelta(days=back)).isoformat()
+                left = _not_done(args.days - back, "days", "fetched")
                 report = await ingest_hf(store, sources, day, now)
                 print(f"{day}: {report.count} papers ({len(report.new_keys)} new)"
                       + (f", {len(report.skipped)} malformed skipped" if report.skipped else ""))
         elif args.source == "oai":
             since = _valid_date(args.since) if args.since else None
             until = _valid_date(args.until) if args.until else None
-            for set_spec in dict.fromkeys(args.sets):
+            sets = list(dict.fromkeys(args.sets))
+            for done, set_spec in enumerate(sets):
+                left = _not_done(len(sets) - done, "sets", "harvested")
                 harvest = await harvest_set(store, sources, set_spec, now, since=since, until=until)
                 print(f"{set_spec} {harvest.since}..{harvest.until}: {harvest.papers} papers "
                       f"({len(harvest.new_keys)} new, {harvest.withdrawn} withdrawn) in {harvest.pages} pages"
@@ -555,14 +559,18 @@ async def _ingest(args: argparse.Namespace, store: Store, sources: Sources) -> i
         else:
             report = await ingest_arxiv(store, sources, args.category, args.days, now)
             print(f"arXiv {args.category}: {report.count} papers ({len(report.new_keys)} new)")
-    except SourceError as exc:
-        print(f"paperboy: the source failed: {exc}", file=sys.stderr)
+    except SourceError as exc:  # the first failure ends the command: the days or sets after it are not tried
+        print(f"paperboy: the source failed: {exc}{left}", file=sys.stderr)
         status = 1
     # What was stored before a failure is news all the same: its subscribers hear of it now.
     alerts = match_news(store, now)
     if alerts:
         print(f"{alerts} subscription alerts queued")
     return status
+
+
+def _not_done(count: int, things: str, done: str) -> str:
+    return f"; {count} {things} not {done}" if count > 1 else ""
 
 
 async def _ask(args: argparse.Namespace, core) -> int:

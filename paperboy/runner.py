@@ -47,9 +47,9 @@ def configured_adapters(core: Core, env: Mapping[str, str], registered: list[Pla
     if not found:
         found = _built(core, env, [p for p in registered if p.fallback])
         names = ", ".join(s for p in registered for s in p.secrets[:1]) or "none registered"
-        if found:
-            log.warning("no chat platform is configured (%s): running in the terminal", names)
-        else:
+        if found:  # someone is at the terminal: nothing to act on
+            log.info("no chat platform is configured (%s): running in the terminal", names)
+        else:  # posts pile up in the outbox until the operator configures a platform
             log.warning("no chat platform is configured (%s) and there is no terminal: running headless. "
                         "Daily lists and alerts are kept in the outbox until a platform is configured.", names)
     return found

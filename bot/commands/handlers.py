@@ -4,7 +4,7 @@ from __future__ import annotations
 import zoneinfo
 from datetime import datetime
 
-from paperboy.bot.clock import iso
+from paperboy.bot.clock import duration_words, iso
 from paperboy.bot.commands.channel_settings import digest_words, quoted, read_settings
 from paperboy.bot.commands.invocation import Invocation
 from paperboy.bot.commands.similar import similar
@@ -77,7 +77,17 @@ async def _sources_gap(ctx: Context, match: Match) -> str | None:
     size = await ctx.store.run(ctx.matcher.library_size)
     library = f"the local library of {size:,} paper{'s' if size != 1 else ''}" if size else \
         "the local library, which is empty"
-    return f"{_SOURCES_GAP[match.sources]}; I searched {library} only."
+    return f"{_why_not_asked(match)}; I searched {library} only."
+
+
+def _why_not_asked(match: Match) -> str:
+    unreached = match.unreached
+    if match.sources != "unreachable" or unreached is None:
+        return _SOURCES_GAP[match.sources]
+    if unreached.asked:
+        return f"Hugging Face and arXiv could not be reached ({unreached.reason})"
+    retry = f" (retrying in {duration_words(unreached.retry_in)})" if unreached.retry_in else ""
+    return f"Hugging Face and arXiv were not asked: {unreached.reason}{retry}"
 
 
 # ---- subscriptions -----------------------------------------------------------------------

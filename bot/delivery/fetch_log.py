@@ -1,7 +1,8 @@
 """When each source was last fetched, and how it went: what explains a missing daily list.
 
 One small record per source ("hf", "arxiv:cs.LG"), kept in the store's state: the last attempt,
-its error (None when it worked) and the last success.
+its error (None when it worked) and the last success. A source left resting after failing to be
+reached (SourceUnreachable, not asked) made no attempt: nothing is recorded.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from paperboy.bot.clock import iso, parse_iso
+from paperboy.bot.sources import SourceUnreachable
 from paperboy.bot.store import Store
 
 _ERROR_CHARS = 300
@@ -51,12 +53,29 @@ def fetch_record(store: Store, source: str) -> FetchRecord:
 def record_fetch(store: Store, source: str, now: datetime, error: BaseException | None = None) -> FetchRecord:
     """Notes an attempt to fetch `source`, failed with `error` or not."""
     before = fetch_record(store, source)
+    if isinstance(error, SourceUnreachable) and not error.asked:
+        return before
     at = iso(now)
     message = None if error is None else (str(error) or type(error).__name__)[:_ERROR_CHARS]
     record = FetchRecord(source, at, message, at if error is None else before.last_success)
     store.set_state(_key(source), json.dumps({"last_attempt": record.last_attempt, "last_error": record.last_error,
                                               "last_success": record.last_success}))
     return record
+
+
+@dataclass(frozen=True)
+class NotFetched:
+    """A source that could not be reached in an ingest round, and what of the round it left undone."""
+    source: str  # as people name it: "Hugging Face", "arXiv", "arXiv OAI-PMH"
+    reason: str  # "no network", "connection refused"
+    left: str  # "7 days", "2 categories"
+    retry_in: float | None  # seconds until its host is asked again
+    failure: str  # what failed, and the error: "hf 2026-11-24: hf: no network: could not resolve huggingface.co"
+
+
+def not_fetched(source: str, failed: str, error: SourceUnreachable, left: int, unit: str, units: str) -> NotFetched:
+    return NotFetched(source, error.reason, f"{left} {unit if left == 1 else units}", error.retry_in,
+                      f"{failed}: {error}")
 
 
 def _when(stamp: str) -> str:

@@ -15,8 +15,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from paperboy.bot.clock import iso, parse_iso
-from paperboy.bot.delivery.fetch_log import record_fetch
-from paperboy.bot.sources import ExpiredToken, OaiPage, Sources
+from paperboy.bot.delivery.fetch_log import NotFetched, not_fetched, record_fetch
+from paperboy.bot.sources import ExpiredToken, OaiPage, Sources, SourceUnreachable
 from paperboy.bot.sources.oai import set_of
 from paperboy.bot.store import Store
 from paperboy.bot.subscriptions.query import QueryError, parse
@@ -179,20 +179,25 @@ def wanted_sets(store: Store) -> list[str]:
     return sorted({found for found in map(set_of, categories) if found})
 
 
-async def harvest_due_sets(store: Store, sources: Sources, now: datetime) -> tuple[list[str], list[str]]:
-    """Harvests every wanted set that is due; returns the new papers' keys and the failures. A set
-    that fails is tried again at the next round and resumes where it stopped."""
+async def harvest_due_sets(store: Store, sources: Sources,
+                           now: datetime) -> tuple[list[str], list[str], NotFetched | None]:
+    """Harvests every wanted set that is due; returns the new papers' keys, the failures, and, when
+    arXiv's OAI-PMH could not be reached, that failure and what it left undone (the sets after it
+    are not tried). A set that fails is tried again at the next round and resumes where it stopped."""
     new: list[str] = []
     failures: list[str] = []
+    due = []
     for set_spec in await store.run(wanted_sets, store):
-        state = await store.run(harvest_state, store, set_spec)
-        if not harvest_due(state, now):
-            continue
+        if harvest_due(await store.run(harvest_state, store, set_spec), now):
+            due.append(set_spec)
+    for done, set_spec in enumerate(due):
         try:
             report = await harvest_set(store, sources, set_spec, now)
             new.extend(report.new_keys)
             log.info("harvest %s %s..%s: %d papers, %d new", set_spec, report.since, report.until, report.papers,
                      len(report.new_keys))
+        except SourceUnreachable as exc:  # the sets after it would only fail the same way
+            return new, failures, not_fetched("arXiv OAI-PMH", f"oai {set_spec}", exc, len(due) - done, "set", "sets")
         except Exception as exc:  # one set failing must not stop the others
             failures.append(f"oai {set_spec}: {exc}")
-    return new, failures
+    return new, failures, None

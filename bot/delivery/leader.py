@@ -42,9 +42,10 @@ class Leadership:
         except Exception:
             log.exception("the leader's lease could not be renewed")
             leading = False
-        if leading != self.leading:
-            log.warning("%s the leader: scheduler, ingest and subscription matching %s here",
-                        "became" if leading else "is no longer", "run" if leading else "stop")
+        if leading != self.leading:  # leading is the normal course; losing the lease means a hang or a lost database
+            log.log(logging.INFO if leading else logging.WARNING,
+                    "%s the leader: scheduler, ingest and subscription matching %s here",
+                    "became" if leading else "is no longer", "run" if leading else "stop")
         self.leading = leading
         return leading
 

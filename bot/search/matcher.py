@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import BrokenExecutor, Future
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from paperboy.bot.clock import Clock, SystemClock, iso
 from paperboy.bot.ids import find_paper_ids, parse_paper_id
@@ -47,6 +47,23 @@ SMALL_BACKLOG = 200  # papers stored since the last refresh that a lookup indexe
 SourcesAsked = Literal["answered", "unreachable", "timeout", "off"]
 
 
+@runtime_checkable
+class NotReached(Protocol):
+    """What a source's error says when its host could not be reached at all (the sources'
+    SourceUnreachable; the matcher does not import the sources)."""
+    reason: str  # "no network", "connection refused"
+    asked: bool  # False: not asked, the host having failed a moment ago
+    retry_in: float | None  # seconds until it is asked again
+
+
+@dataclass(frozen=True)
+class Unreached:
+    """Why the paper sources were "unreachable", when their hosts could not be reached at all."""
+    reason: str
+    asked: bool = True
+    retry_in: float | None = None
+
+
 @dataclass(frozen=True)
 class Match:
     query: str
@@ -58,6 +75,7 @@ class Match:
     note: str | None = None  # why an answer is missing or thin (not found, a source timed out)
     sources: SourcesAsked | None = None
     withdrawn: bool = False  # the id named a paper arXiv withdrew
+    unreached: Unreached | None = None  # with sources "unreachable": no network, a refused connection
 
     @property
     def sources_failed(self) -> bool:
@@ -364,15 +382,15 @@ class Matcher:
         if paper is not None and paper.withdrawn:
             return Match(query=text, best=None, via="id", paper_id=paper_id, withdrawn=True,
                          note=f"arXiv:{paper_id} was withdrawn from arXiv")
-        note, asked = None, None
+        note, asked, unreached = None, None, None
         if paper is None and self._fetch_by_id is not None:
             fetch = self._fetch_by_id
-            fetched, asked = await self._bounded(lambda: fetch(paper_id), f"fetching {paper_id}")
-            note = _NOTES.get(asked)
+            fetched, asked, unreached = await self._bounded(lambda: fetch(paper_id), f"fetching {paper_id}")
+            note = _note(asked, unreached)
             if isinstance(fetched, Paper):
                 paper = await self.store.run(self._stored, fetched)
         if paper is None:
-            return Match(query=text, best=None, via="id", paper_id=paper_id, sources=asked,
+            return Match(query=text, best=None, via="id", paper_id=paper_id, sources=asked, unreached=unreached,
                          note=note or f"arXiv:{paper_id} is not in the library or at the paper sources")
         return Match(query=text, best=Scored(paper, 1.0), confident=True, via="id", paper_id=paper_id, sources=asked)
 
@@ -381,12 +399,12 @@ class Matcher:
     async def _with_remote(self, local: Match, limit: int) -> Match:
         search = self._search_remote
         assert search is not None
-        found, asked = await self._bounded(
+        found, asked, unreached = await self._bounded(
             lambda: search(local.query, max(REMOTE_RESULTS, limit)), "searching the paper sources")
         papers = [p for p in (found or []) if isinstance(p, Paper) and p.title]
         if not papers:
-            return _asked(local, asked)
-        return _asked(await self.store.run(self._rank_with, local.query, papers, limit), asked)
+            return _asked(local, asked, unreached)
+        return _asked(await self.store.run(self._rank_with, local.query, papers, limit), asked, unreached)
 
     def _stored(self, paper: Paper) -> Paper:
         self.store.upsert_papers([paper], iso(self._clock.now()))
@@ -409,30 +427,38 @@ class Matcher:
             match = Match(match.query, match.best, match.alternatives, match.confident, "remote")
         return match
 
-    async def _bounded(self, call: Callable[[], Awaitable], what: str) -> tuple[object, SourcesAsked]:
+    async def _bounded(self, call: Callable[[], Awaitable],
+                       what: str) -> tuple[object, SourcesAsked, Unreached | None]:
         """Awaits a source call for at most remote_timeout; errors are logged, never raised.
+        An error saying the sources' hosts could not be reached at all comes back as Unreached.
 
         A call still running at the deadline is cancelled and kept until it has finished
         cancelling (aclose waits for the stubborn ones), so nothing is left unowned."""
         if self.sources_off:
-            return None, "off"
+            return None, "off", None
         try:
             task = asyncio.ensure_future(call())
         except Exception as exc:  # the source failed before it could even start
             log.warning("%s failed: %r", what, exc)
-            return None, "unreachable"
+            return None, "unreachable", None
         done, _ = await asyncio.wait({task}, timeout=self.remote_timeout)
         if not done:
             task.cancel()
             self._stragglers.add(task)
             task.add_done_callback(self._stragglers.discard)
             log.warning("%s took longer than %.1fs; answering without it", what, self.remote_timeout)
-            return None, "timeout"
+            return None, "timeout", None
         try:
-            return task.result(), "answered"
+            return task.result(), "answered", None
         except Exception as exc:  # a source failing must never fail the lookup
+            if isinstance(exc, NotReached):
+                if exc.asked:
+                    log.warning("%s failed: %s", what, exc)
+                else:  # asked a moment ago, and said then
+                    log.info("%s: %s", what, exc)
+                return None, "unreachable", Unreached(exc.reason, exc.asked, exc.retry_in)
             log.warning("%s failed: %r", what, exc)
-            return None, "unreachable"
+            return None, "unreachable", None
 
 
 _NOTES: dict[SourcesAsked | None, str] = {
@@ -442,8 +468,16 @@ _NOTES: dict[SourcesAsked | None, str] = {
 }
 
 
-def _asked(match: Match, asked: SourcesAsked) -> Match:
-    return replace(match, sources=asked, note=_NOTES.get(asked, match.note))
+def _note(asked: SourcesAsked, unreached: Unreached | None) -> str | None:
+    if unreached is None:
+        return _NOTES.get(asked)
+    if not unreached.asked:
+        return f"the paper sources were not asked: {unreached.reason}"
+    return f"the paper sources could not be reached ({unreached.reason})"
+
+
+def _asked(match: Match, asked: SourcesAsked, unreached: Unreached | None = None) -> Match:
+    return replace(match, sources=asked, unreached=unreached, note=_note(asked, unreached) or match.note)
 
 
 def _to_match(terms: QueryTerms, ranking: Ranking, limit: int, index: TitleIndex) -> Match:

@@ -4,6 +4,7 @@ and arXiv (hf, arxiv) over one careful HTTP client (http), and the file formats 
 
 PAPERBOY_HF_BASE_URL, PAPERBOY_ARXIV_BASE_URL and PAPERBOY_ARXIV_OAI_URL point the sources at mirrors,
 proxies or test servers; PAPERBOY_OFFLINE=1 turns every source call off without touching the network.
+A host that could not be reached at all (no network) is not asked again for a while (http.Reachability).
 """
 from __future__ import annotations
 
@@ -18,11 +19,12 @@ from paperboy.bot.models import Paper
 from paperboy.bot.settings import flag
 from paperboy.bot.sources.arxiv import ArxivGate, ArxivSource
 from paperboy.bot.sources.hf import DailyBatch, HuggingFaceSource
-from paperboy.bot.sources.http import SourceError, SourceOffline, make_client
+from paperboy.bot.sources.http import Reachability, SourceError, SourceOffline, SourceUnreachable, make_client
 from paperboy.bot.sources.oai import DEFAULT_OAI_URL, ExpiredToken, OaiPage, OaiSource
 from paperboy.bot.sources.records import Skipped, arxiv_id_of
 
-__all__ = ["Sources", "SourceError", "SourceOffline", "DailyBatch", "Skipped", "ArxivGate", "OaiPage", "ExpiredToken"]
+__all__ = ["Sources", "SourceError", "SourceOffline", "SourceUnreachable", "Reachability", "DailyBatch", "Skipped",
+           "ArxivGate", "OaiPage", "ExpiredToken"]
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +51,10 @@ class Sources:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], client: httpx.AsyncClient | None = None, *,
-                 gate: ArxivGate | None = None) -> Sources:
+                 gate: ArxivGate | None = None, reach: Reachability | None = None) -> Sources:
         """Sources as the environment configures them. A client passed in stays the caller's to
-        close; otherwise aclose() closes the one made here. `gate` is the process's arXiv gate
-        (a new one when not given)."""
+        close; otherwise aclose() closes the one made here. `gate` is the process's arXiv gate,
+        `reach` its record of the hosts that could not be reached (new ones when not given)."""
         if flag(env, "PAPERBOY_OFFLINE"):
             return cls(None, None)
         hf_url = _base_url(env, "PAPERBOY_HF_BASE_URL", DEFAULT_HF_BASE_URL)
@@ -61,8 +63,10 @@ class Sources:
         owns = client is None
         client = client or make_client()
         gate = gate or ArxivGate()  # the API and OAI-PMH are one arXiv: one pace for both
-        return cls(HuggingFaceSource(client, hf_url), ArxivSource(client, arxiv_url, gate=gate),
-                   client=client, owns_client=owns, oai=OaiSource(client, oai_url, gate=gate))
+        reach = reach or Reachability()
+        return cls(HuggingFaceSource(client, hf_url, reach=reach),
+                   ArxivSource(client, arxiv_url, gate=gate, reach=reach),
+                   client=client, owns_client=owns, oai=OaiSource(client, oai_url, gate=gate, reach=reach))
 
     def _online(self, what: str) -> tuple[HuggingFaceSource, ArxivSource]:
         if self.hf is None or self.arxiv is None:
@@ -102,7 +106,8 @@ class Sources:
         """Hugging Face search and arXiv title search side by side, interleaved best first, each paper
         once. Whatever has not answered within `search_budget` seconds is cancelled and left out, so
         one slow source (arXiv's 3-second spacing) does not hold back the other. SourceError only
-        when no source gave an answer (SourceOffline when switched off)."""
+        when no source gave an answer (SourceOffline when switched off): a SourceUnreachable when
+        none could be reached at all (one that was asked rather than one left resting)."""
         hf, arxiv = self._online("sources")
         if not query.strip() or limit <= 0:
             return []
@@ -118,7 +123,7 @@ class Sources:
         errors: list[SourceError] = []
         for name, task in zip(("Hugging Face", "arXiv"), tasks, strict=True):
             if task.cancelled():
-                errors.append(SourceError(f"no answer within {self.search_budget:.1f}s", source=name))
+                errors.append(_NoAnswerInTime(f"no answer within {self.search_budget:.1f}s", source=name))
             elif isinstance(task.exception(), SourceError):
                 errors.append(task.exception())  # type: ignore[arg-type]
             elif task.exception() is not None:
@@ -128,12 +133,28 @@ class Sources:
         for error in errors:
             log.info("paper search: %s", error)
         if not lists:
-            raise errors[0]
+            raise _first_to_tell(errors)
         return _interleave(lists, limit)
 
     async def aclose(self) -> None:
         if self._owns_client and self._client is not None:
             await self._client.aclose()
+
+
+class _NoAnswerInTime(SourceError):
+    """A source search() cut off at its budget: waiting for arXiv's turn, or slow to answer."""
+
+
+def _first_to_tell(errors: list[SourceError]) -> SourceError:
+    """The error that says best why no source answered: one from a source that was reached and
+    failed; else a host that could not be reached just now (no network says more than the other
+    source running out of time, which it may have spent waiting for arXiv's turn); else a source
+    cut off at the budget; else a host left resting (not asked), the one asked again soonest."""
+    def rank(error: SourceError) -> tuple[int, float]:
+        if isinstance(error, SourceUnreachable):
+            return (1, 0.0) if error.asked else (3, error.retry_in or 0.0)
+        return (2, 0.0) if isinstance(error, _NoAnswerInTime) else (0, 0.0)
+    return min(errors, key=rank)
 
 
 def _base_url(env: Mapping[str, str], name: str, default: str) -> str:

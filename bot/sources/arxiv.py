@@ -13,7 +13,7 @@ import httpx
 
 from paperboy.bot.clock import Clock, SystemClock
 from paperboy.bot.models import Paper
-from paperboy.bot.sources.http import RetryPolicy, SourceError, fetch
+from paperboy.bot.sources.http import Reachability, RetryPolicy, SourceError, fetch
 from paperboy.bot.sources.records import BadRecord, Skipped, arxiv_id_of, codes, day_of, names, tidy, title_of
 from paperboy.bot.sources.xml import text_of, xml_root
 
@@ -146,15 +146,17 @@ ARXIV_POLICY = RetryPolicy(base_delay=3.0, max_delay=30.0)
 class ArxivSource:
     def __init__(self, client: httpx.AsyncClient, base_url: str = "https://export.arxiv.org", *,
                  min_interval: float = 3.0, clock: Clock | None = None, gate: ArxivGate | None = None,
-                 policy: RetryPolicy = ARXIV_POLICY):
+                 policy: RetryPolicy = ARXIV_POLICY, reach: Reachability | None = None):
         self.client = client
         self.base_url = base_url.rstrip("/")
         self.gate = gate or ArxivGate(min_interval, clock=clock)
         self.policy = policy
+        self.reach = reach
 
     async def query(self, params: dict[str, str | int]) -> ArxivPage:
         fetched = await fetch(self.client, self.base_url + "/api/query", params=params, accept=(400,),
-                              source=SOURCE, policy=self.policy, sleep=self.gate.clock.sleep, pace=self.gate.slot)
+                              source=SOURCE, policy=self.policy, sleep=self.gate.clock.sleep, pace=self.gate.slot,
+                              reach=self.reach)
         try:
             page = parse_feed(fetched.content)  # a 400 carries arXiv's error entry, raised here
         except SourceError as exc:

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import httpx
 
 from paperboy.bot.models import Paper
-from paperboy.bot.sources.http import DEFAULT_POLICY, RetryPolicy, Sleep, SourceError, fetch
+from paperboy.bot.sources.http import DEFAULT_POLICY, Reachability, RetryPolicy, Sleep, SourceError, fetch
 from paperboy.bot.sources.records import (
     BadRecord,
     Skipped,
@@ -111,15 +111,16 @@ def daily_batch(date: str, items: Any) -> DailyBatch:
 
 class HuggingFaceSource:
     def __init__(self, client: httpx.AsyncClient, base_url: str = "https://huggingface.co", *,
-                 policy: RetryPolicy = DEFAULT_POLICY, sleep: Sleep = asyncio.sleep):
+                 policy: RetryPolicy = DEFAULT_POLICY, sleep: Sleep = asyncio.sleep, reach: Reachability | None = None):
         self.client = client
         self.base_url = base_url.rstrip("/")
         self.policy = policy
         self.sleep = sleep
+        self.reach = reach
 
     async def _get(self, path: str, params: dict[str, str] | None = None, accept: tuple[int, ...] = ()):
         return await fetch(self.client, self.base_url + path, params=params, accept=accept, source=SOURCE,
-                           policy=self.policy, sleep=self.sleep)
+                           policy=self.policy, sleep=self.sleep, reach=self.reach)
 
     async def daily_papers(self, date: str) -> DailyBatch:
         """The Daily Papers list of one day (YYYY-MM-DD)."""

@@ -2,21 +2,30 @@
 
 Every source goes through `fetch`. A request that keeps failing ends in a SourceError that says
 what went wrong in a few words; callers decide whether that fails a command or is only logged.
+
+A host that cannot be reached at all (its name does not resolve, it refuses the connection, there
+is no route to it) is not retried: that is no passing fault, and backing off would only make every
+caller wait. It ends in a SourceUnreachable at once, and with a Reachability (one per process, in
+Sources) the host is not asked again for a while: see Reachability.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import logging
 import random
+import socket
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
+from paperboy.bot.clock import Clock, SystemClock, duration_words
 from paperboy.bot.retry_after import retry_after_seconds
 
 log = logging.getLogger(__name__)
@@ -40,6 +49,20 @@ class SourceError(Exception):
         super().__init__(f"{prefix}{message}{suffix}")
 
 
+class SourceUnreachable(SourceError):
+    """The source's host could not be reached at all. `reason` says why in a few words: "no network"
+    (its name did not resolve, or there is no route) or "connection refused". `asked` is False when
+    no request was made because the host failed a moment ago; `retry_in` is how many seconds until
+    it is asked again (None without a Reachability)."""
+
+    def __init__(self, message: str, *, reason: str, source: str = "", asked: bool = True,
+                 retry_in: float | None = None):
+        self.reason = reason
+        self.asked = asked
+        self.retry_in = retry_in
+        super().__init__(message, source=source)
+
+
 class SourceOffline(SourceError):
     """PAPERBOY_OFFLINE=1: the paper sources are switched off and nothing was requested."""
 
@@ -58,6 +81,58 @@ class RetryPolicy:
 
 
 DEFAULT_POLICY = RetryPolicy()
+
+
+@dataclass
+class _Down:
+    reason: str
+    failures: int  # in a row, each after the rest before it was over
+    until: datetime  # not asked again before this
+
+
+class Reachability:
+    """The hosts that could not be reached at all lately, and when each is asked again. After a
+    failure a host rests `first_rest` seconds, and twice as long after each failure that follows,
+    up to `longest_rest`; meanwhile fetch raises SourceUnreachable (asked=False) without a request.
+    Any answer from the host, whatever its status, ends this. One per process, shared by every
+    source (Sources.from_env makes it), so a lookup does not wait on a host the ingest found down."""
+
+    def __init__(self, clock: Clock | None = None, *, first_rest: float = 60.0, longest_rest: float = 1800.0):
+        self.clock = clock or SystemClock()
+        self.first_rest = first_rest
+        self.longest_rest = longest_rest
+        self._down: dict[str, _Down] = {}
+
+    def check(self, host: str, source: str = "") -> None:
+        """Raises SourceUnreachable while `host` rests."""
+        down = self._down.get(host)
+        if down is None:
+            return
+        left = (down.until - self.clock.now()).total_seconds()
+        if left > 0:
+            raise SourceUnreachable(f"not asked: {down.reason} (retrying in {duration_words(left)})",
+                                    reason=down.reason, source=source, asked=False, retry_in=left)
+
+    def failed(self, host: str, reason: str) -> float:
+        """Notes that `host` could not be reached; returns the seconds until it is asked again. A
+        failure while the host already rests (requests made before the first failed) adds nothing."""
+        now = self.clock.now()
+        down = self._down.get(host)
+        if down is not None and down.until > now:
+            return (down.until - now).total_seconds()
+        failures = down.failures + 1 if down is not None else 1
+        rest = min(self.longest_rest, self.first_rest * 2.0 ** min(failures - 1, 32))  # weeks offline: no overflow
+        self._down[host] = _Down(reason, failures, now + timedelta(seconds=rest))
+        return rest
+
+    def answered(self, host: str) -> None:
+        self._down.pop(host, None)
+
+    def resting(self, host: str) -> float | None:
+        """Seconds until `host` is asked again; None when it is not resting."""
+        down = self._down.get(host)
+        left = (down.until - self.clock.now()).total_seconds() if down is not None else 0.0
+        return left if left > 0 else None
 
 
 @dataclass(frozen=True)
@@ -120,15 +195,21 @@ async def fetch(
     pace: Pace | None = None,
     rng: random.Random | None = None,
     timeout: httpx.Timeout | float | None = None,
+    reach: Reachability | None = None,
 ) -> Fetched:
     """GET `url`, retrying transport errors, 429 and 5xx with backoff (Retry-After wins when given).
 
     A 2xx answer, or one whose status is in `accept` (a 404 the caller reads as "unknown"), is
     returned. Anything else, or running out of attempts, raises SourceError. `pace` wraps every
     attempt, so a rate limit such as arXiv's one-request-every-3-seconds covers retries too.
+    A host that cannot be reached at all raises SourceUnreachable at once, without a retry; with
+    `reach`, it is then not asked again until its rest is over (see Reachability).
     """
     rng = rng or random.Random()
     pace = pace or _no_pace
+    host = _host_of(url)
+    if reach is not None and host:
+        reach.check(host, source)
     last_error: SourceError | None = None
     for attempt in range(1, max(1, policy.attempts) + 1):
         wait: float | None = None
@@ -138,12 +219,19 @@ async def fetch(
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:  # configuration, not luck: no retry
             raise SourceError(f"cannot request {url[:100]!r}: {_short(exc)}", source=source) from None
         except httpx.TransportError as exc:  # timeouts, refused connections, resets
+            unreachable = _unreachable(exc, httpx.URL(url))
+            if unreachable is not None:
+                reason, message = unreachable
+                retry_in = reach.failed(host, reason) if reach is not None and host else None
+                raise SourceUnreachable(message, reason=reason, source=source, retry_in=retry_in) from None
             last_error = SourceError(f"could not reach {_public_url(httpx.URL(url))}: {_transport_reason(exc)}",
                                      source=source)
         except httpx.RequestError as exc:  # a body that cannot be decoded, a redirect loop: retrying won't help
             raise SourceError(f"bad response from {_public_url(httpx.URL(url))}: {_short(exc)}",
                               source=source) from None
         else:
+            if reach is not None and host:
+                reach.answered(host)
             if 200 <= fetched.status < 300 or fetched.status in accept:
                 return fetched
             last_error = SourceError(_status_message(fetched), status=fetched.status, source=source)
@@ -189,6 +277,56 @@ async def _get_once(client: httpx.AsyncClient, url: str, params: Mapping[str, An
         url=_public_url(response.request.url),
         headers={k.lower(): v for k, v in response.headers.items() if k.lower() == "retry-after"},
     )
+
+
+def _host_of(url: str) -> str:
+    """The host and port a request goes to: what Reachability keeps apart."""
+    try:
+        return httpx.URL(url).netloc.decode("ascii", "replace")
+    except (httpx.InvalidURL, TypeError):
+        return ""
+
+
+_NO_ROUTE = (errno.ENETUNREACH, errno.EHOSTUNREACH)
+
+
+def _unreachable(exc: httpx.TransportError, url: httpx.URL) -> tuple[str, str] | None:
+    """(reason, message) when `exc` says the host cannot be reached at all: its name did not resolve
+    (socket.gaierror: "Name or service not known", "Temporary failure in name resolution"), the
+    connection was refused, or there is no route to it. None for anything else (a timeout, a
+    reset): those are retried. The one place that tells these apart."""
+    if not isinstance(exc, httpx.ConnectError):
+        return None
+    causes = _os_errors(exc)
+    if any(isinstance(cause, socket.gaierror) for cause in causes):
+        return "no network", f"no network: could not resolve {url.host}"
+    if not causes or not all(isinstance(c, ConnectionRefusedError) or c.errno in _NO_ROUTE for c in causes):
+        return None
+    if any(isinstance(cause, ConnectionRefusedError) for cause in causes):  # the whole URL: a wrong port in it?
+        return "connection refused", f"could not reach {_public_url(url)}: connection refused"
+    return "no network", f"no network: no route to {url.host}"
+
+
+def _os_errors(exc: BaseException) -> list[OSError]:
+    """The OSErrors at the root of `exc`: its causes, followed down, and each attempt of a group
+    (one per address the name resolved to)."""
+    found: list[OSError] = []
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, BaseExceptionGroup):
+            todo.extend(current.exceptions)
+            continue
+        below = current.__cause__ or current.__context__
+        if below is not None:
+            todo.append(below)
+        elif isinstance(current, OSError):
+            found.append(current)
+    return found
 
 
 def _transport_reason(exc: httpx.TransportError) -> str:

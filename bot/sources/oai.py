@@ -14,7 +14,7 @@ import httpx
 
 from paperboy.bot.models import Paper
 from paperboy.bot.sources.arxiv import ARXIV_POLICY, ArxivGate
-from paperboy.bot.sources.http import RetryPolicy, SourceError, fetch
+from paperboy.bot.sources.http import Reachability, RetryPolicy, SourceError, fetch
 from paperboy.bot.sources.records import BadRecord, Skipped, arxiv_id_of, codes, day_of, names, tidy, title_of
 from paperboy.bot.sources.xml import text_of, xml_root
 
@@ -125,11 +125,12 @@ def _paper(record: ET.Element) -> Paper:
 
 class OaiSource:
     def __init__(self, client: httpx.AsyncClient, base_url: str = DEFAULT_OAI_URL, *, gate: ArxivGate,
-                 policy: RetryPolicy = ARXIV_POLICY):
+                 policy: RetryPolicy = ARXIV_POLICY, reach: Reachability | None = None):
         self.client = client
         self.base_url = base_url.rstrip("/")
         self.gate = gate
         self.policy = policy
+        self.reach = reach
 
     async def page(self, set_spec: str, since: str, until: str, token: str | None = None) -> OaiPage:
         """The first page of a set's records with datestamps from `since` to `until` (YYYY-MM-DD),
@@ -142,5 +143,5 @@ class OaiSource:
             params = {"verb": "ListRecords", "metadataPrefix": "arXiv", "set": set_spec, "from": since,
                       "until": until}
         fetched = await fetch(self.client, self.base_url, params=params, source=SOURCE, policy=self.policy,
-                              sleep=self.gate.clock.sleep, pace=self.gate.slot)
+                              sleep=self.gate.clock.sleep, pace=self.gate.slot, reach=self.reach)
         return parse_page(fetched.content)

@@ -3,6 +3,7 @@ the configuration ask the registry."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 from paperboy.adapters import platforms
@@ -38,13 +39,17 @@ def test_only_what_the_environment_configures_is_built(monkeypatch, caplog):
     monkeypatch.setattr(sys, "stdin", io.StringIO())  # no terminal: systemd, a detached container
     assert configured_adapters(core, {}, platforms()) == []
     assert "running headless" in caplog.text
+    assert [r.levelname for r in caplog.records if "running headless" in r.getMessage()] == ["WARNING"]  # act on it
+    caplog.clear()
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
             return True
 
     monkeypatch.setattr(sys, "stdin", Terminal())
+    caplog.set_level(logging.INFO, logger="paperboy.runner")
     assert [p.name for p, _ in configured_adapters(core, {}, platforms())] == ["console"]
+    assert [r.levelname for r in caplog.records if "running in the terminal" in r.getMessage()] == ["INFO"]
 
 
 def test_the_first_stop_asks_and_the_second_ends_the_process_at_once():

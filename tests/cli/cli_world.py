@@ -27,7 +27,8 @@ def fixture_bytes(name: str) -> bytes:
 
 class FakeHuggingFace(BaseHTTPRequestHandler):
     """Serves the recorded daily_papers response for 2026-11-24 and nothing else, or, with
-    `every_day`, for whatever day is asked (as a source answers a process whose clock is moved)."""
+    `every_day`, for whatever day is asked (as a source answers a process whose clock is moved);
+    under /down, 503s."""
 
     daily: bytes = b""
     requests: list[str] = []
@@ -36,7 +37,9 @@ class FakeHuggingFace(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 (http.server's naming)
         url = urlparse(self.path)
         self.requests.append(self.path)
-        if url.path == "/api/daily_papers":
+        if url.path.startswith("/down/"):  # a Hugging Face that is there but failing
+            self._reply(503, b'{"error":"Service Unavailable"}')
+        elif url.path == "/api/daily_papers":
             day = parse_qs(url.query).get("date", [""])[0]
             if day == "2026-11-20":  # a day the source cannot serve
                 self._reply(500, b'{"error":"Internal Server Error"}')

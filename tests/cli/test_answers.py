@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from cli_world import LOCAL_FIXTURES, FakeHuggingFace, paperboy
+from no_network import UNRESOLVABLE
 
 DAILY_FILE = LOCAL_FIXTURES / "hf_daily_papers_2026-11-24.json"
 NOBODY = "http://127.0.0.1:9"  # nothing listens on the discard port: a source that cannot be reached
@@ -87,6 +88,19 @@ def test_close_matches_found_locally_while_the_sources_are_down_say_so(unreachab
     reply = json.loads(result.stdout)
     assert reply["kind"] == "list" and reply["sources"] == "unreachable" and reply["results"]
     assert "local library of 12 papers only" in reply["text"]
+
+
+def test_without_a_network_the_first_lookup_says_so_and_the_next_ones_answer_without_asking(stocked):
+    offline = dict(stocked, PAPERBOY_HF_BASE_URL=f"http://{UNRESOLVABLE}",
+                   PAPERBOY_ARXIV_BASE_URL=f"http://{UNRESOLVABLE}")
+    result = paperboy(["ask", "--json", "-"], offline, stdin="/paper reversal curse\n/paper memory agents\n")
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["sources"] == second["sources"] == "unreachable"
+    assert "Hugging Face and arXiv could not be reached (no network); I searched the local library of 12 papers " \
+           "only." in first["text"]
+    assert "Hugging Face and arXiv were not asked: no network (retrying in 1 min); I searched the local library " \
+           "of 12 papers only." in second["text"] and second["results"]
+    assert result.stderr.count("no network: could not resolve") == 1  # logged when it happened, not each time
 
 
 def test_sources_switched_off_are_named_as_such(stocked):

@@ -11,6 +11,7 @@ import time
 
 import pytest
 from cli_world import LOCAL_FIXTURES, FakeHuggingFace, in_a_terminal, paperboy, read_until, rest_of
+from no_network import unresolvable
 
 
 def test_ingest_then_digest_then_ask(env):
@@ -106,6 +107,25 @@ def test_source_down_is_reported_not_a_traceback(env):
     assert "Traceback" not in result.stderr and "source" in result.stderr
 
 
+def test_ingest_without_a_network_fails_at_once_and_says_what_was_not_fetched_in_one_line(env):
+    hf_host, arxiv_host, oai_host = (unresolvable(n) for n in ("huggingface", "export.arxiv", "oaipmh.arxiv"))
+    env = dict(env, PAPERBOY_HF_BASE_URL=f"http://{hf_host}", PAPERBOY_ARXIV_BASE_URL=f"http://{arxiv_host}",
+               PAPERBOY_ARXIV_OAI_URL=f"http://{oai_host}/oai")
+    said = {}
+    for source, args in (("hf", ["hf", "--date", "2026-11-24", "--days", "7"]),
+                         ("arxiv", ["arxiv", "--category", "cs.LG"]), ("oai", ["oai", "--set", "cs", "--set", "math"])):
+        result = paperboy(["-v", "ingest", *args], env)  # -v: a retry would be logged
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        assert "retrying in" not in result.stderr  # one attempt, no backoff
+        said[source] = [line for line in result.stderr.splitlines() if line.startswith("paperboy:")]
+    assert said == {
+        "hf": [f"paperboy: the source failed: hf: no network: could not resolve {hf_host}; 7 days not fetched"],
+        "arxiv": [f"paperboy: the source failed: arxiv: no network: could not resolve {arxiv_host}"],
+        "oai": [f"paperboy: the source failed: arxiv-oai: no network: could not resolve {oai_host}; "
+                "2 sets not harvested"],
+    }
+
+
 def test_offline_mode_never_calls_the_sources(env, fake_hf):
     env = dict(env, PAPERBOY_OFFLINE="1")
     result = paperboy(["ask", "--json", "/paper 2607.19592"], env)
@@ -117,7 +137,7 @@ def test_run_without_tokens_is_a_terminal_bot_that_ingests(env):
     env = {k: v for k, v in env.items() if k not in ("DISCORD_TOKEN", "SLACK_BOT_TOKEN")}
     # The fake only knows 2026-11-24 (not today), so load that day from the file first.
     assert paperboy(["import", str(LOCAL_FIXTURES / "hf_daily_papers_2026-11-24.json")], env).returncode == 0
-    process, master = in_a_terminal(["run"], dict(env, COLUMNS="120"))
+    process, master = in_a_terminal(["-v", "run"], dict(env, COLUMNS="120"))  # -v: the INFO line saying so
     try:
         assert "running in the terminal" in read_until(master, "paperboy>")
         os.write(master, b"/help\n")
@@ -150,11 +170,12 @@ def test_the_first_ctrl_c_or_sigterm_stops_within_two_seconds_without_a_tracebac
 
 
 def test_ctrl_c_stops_within_two_seconds_while_the_first_ingest_retries_a_source_that_is_down(env):
-    # No network: the first ingest (7 days of Hugging Face) is retrying with backoff when the user stops.
-    env = dict(env, PAPERBOY_HF_BASE_URL="http://127.0.0.1:9", PAPERBOY_ARXIV_BASE_URL="http://127.0.0.1:9")
+    # Hugging Face answers 503: the first ingest (7 days of it) is retrying with backoff when the user stops.
+    # (A source that cannot be reached at all is not retried: see the test of running without a network.)
+    env = dict(env, PAPERBOY_HF_BASE_URL=env["PAPERBOY_HF_BASE_URL"] + "/down")
     process, master = in_a_terminal(["-v", "run"], env)
     try:
-        read_until(master, "retrying in")  # an attempt failed: the ingest is waiting to try again
+        read_until(master, "attempt 1 failed")  # the ingest is waiting to try again
         started = time.monotonic()
         process.send_signal(signal.SIGINT)
         code = process.wait(5)
@@ -163,6 +184,24 @@ def test_ctrl_c_stops_within_two_seconds_while_the_first_ingest_retries_a_source
     finally:
         process.kill()
         os.close(master)
+
+
+def test_run_without_a_network_says_so_in_one_line_per_ingest_round(env):
+    env = dict(env, PAPERBOY_HF_BASE_URL=f"http://{unresolvable('huggingface')}", COLUMNS="300")  # lines unwrapped
+    process, master = in_a_terminal(["run"], env)
+    try:
+        seen = read_until(master, "paperboy>")
+        seen += read_until(master, "retrying in 30 min")  # the first round: the week the bot starts with
+        os.write(master, b"/quit\n")
+        assert process.wait(10) == 0
+        seen += rest_of(master)
+    finally:
+        process.kill()
+        os.close(master)
+    said = [line for line in seen.splitlines() if "WARNING" in line]  # starting up is no warning either
+    assert len(said) == 1, seen
+    assert "Hugging Face unreachable (no network); 7 days not fetched; retrying in 30 min" in said[0]
+    assert "ingest failed" not in seen  # the details are for -v
 
 
 def test_without_a_terminal_run_keeps_running_headless_until_told_to_stop(env):

@@ -3,6 +3,7 @@ searched at the sources within the time bound, and what comes back is kept."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 import pytest
@@ -206,3 +207,33 @@ async def test_a_fresh_install_answers_from_the_sources_and_remembers():
     assert [p.key for p in matcher.suggest_titles("gsm sym")] == ["2410.05229"]
     nothing = await Matcher(SQLiteStore(memory=True)).lookup("anything at all")
     assert nothing.best is None and not nothing.confident
+
+
+async def test_without_a_network_a_lookup_says_so_and_the_next_ones_ask_nothing(store, caplog):
+    from datetime import UTC, datetime
+
+    from no_network import UNRESOLVABLE, CountingClient
+
+    from paperboy.bot.clock import FakeClock
+    from paperboy.bot.sources import ArxivGate, Reachability, Sources
+
+    clock = FakeClock(datetime(2026, 11, 24, 7, 0, tzinfo=UTC))
+    async with CountingClient() as client:
+        sources = Sources.from_env({"PAPERBOY_HF_BASE_URL": f"http://{UNRESOLVABLE}",
+                                    "PAPERBOY_ARXIV_BASE_URL": f"http://{UNRESOLVABLE}"}, client,
+                                   gate=ArxivGate(0.0, clock=clock), reach=Reachability(clock))
+        matcher = Matcher(store, fetch_by_id=sources.fetch_by_id, search_remote=sources.search, clock=clock)
+
+        first = await matcher.lookup("banana bread recipe")
+        assert first.sources == "unreachable" and first.unreached.asked and first.unreached.reason == "no network"
+        assert len(client.sent) == 2  # Hugging Face and arXiv, once each, no retries
+        warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+        assert warned == [f"searching the paper sources failed: hf: no network: could not resolve {UNRESOLVABLE}"]
+
+        clock.advance(seconds=15)
+        caplog.clear()
+        later = [await matcher.lookup("banana bread recipe"), await matcher.lookup("2410.05229")]
+        assert len(client.sent) == 2  # neither lookup asked the sources
+        assert all(m.sources == "unreachable" and m.unreached.asked is False for m in later)
+        assert later[0].unreached.retry_in == 45 and "not asked: no network" in later[0].note
+        assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []  # said once, when it happened

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from fake_paper_sources import FakeSources, SleepRecorder
+from no_network import CountingClient
 
 from paperboy.bot.sources.http import RetryPolicy
 
@@ -22,6 +23,12 @@ async def fake_sources():
 @pytest.fixture
 async def http_client():
     async with httpx.AsyncClient(timeout=httpx.Timeout(5.0)) as client:
+        yield client
+
+
+@pytest.fixture
+async def counting_client():
+    async with CountingClient(timeout=httpx.Timeout(5.0)) as client:
         yield client
 
 

@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from fake_paper_sources import EXPECTED, Reply, atom_feed, fixture_json
+from no_network import UNRESOLVABLE
 
+from paperboy.bot.clock import FakeClock
 from paperboy.bot.delivery.ingest import ingest_arxiv, ingest_hf
-from paperboy.bot.sources import SourceError, SourceOffline, Sources
+from paperboy.bot.sources import Reachability, SourceError, SourceOffline, Sources, SourceUnreachable
 from paperboy.bot.sources.arxiv import ArxivGate, ArxivSource
 from paperboy.bot.sources.hf import HuggingFaceSource
 
@@ -149,3 +151,62 @@ async def test_a_slow_source_is_left_out_within_the_budget(fake_sources, sources
 
     assert [p.key for p in found] == ["2607.19592"]
     assert time.monotonic() - started < 2.5
+
+
+def _without_network(counting_client, clock: FakeClock, **urls: str) -> Sources:
+    """Sources as the environment gives them, every host unresolvable unless `urls` says otherwise."""
+    env = {"PAPERBOY_HF_BASE_URL": f"http://{UNRESOLVABLE}", "PAPERBOY_ARXIV_BASE_URL": f"http://{UNRESOLVABLE}",
+           "PAPERBOY_ARXIV_OAI_URL": f"http://{UNRESOLVABLE}/oai", **urls}
+    return Sources.from_env(env, counting_client, gate=ArxivGate(0.0, clock=clock), reach=Reachability(clock))
+
+
+async def test_without_a_network_the_sources_are_asked_once_then_left_alone_for_a_minute(counting_client):
+    clock = FakeClock(NOW)
+    sources = _without_network(counting_client, clock)
+
+    with pytest.raises(SourceUnreachable) as first:
+        await sources.search("reversal curse", 5)
+    assert first.value.asked and first.value.reason == "no network"
+    assert len(counting_client.sent) == 2  # Hugging Face and arXiv, once each
+
+    with pytest.raises(SourceUnreachable) as second:
+        await sources.search("reversal curse", 5)
+    with pytest.raises(SourceUnreachable):
+        await sources.fetch_by_id("2309.12288")
+    with pytest.raises(SourceUnreachable):
+        await sources.oai_page("cs", "2026-11-23", "2026-11-24")  # the same host: one record of it
+    assert not second.value.asked and second.value.retry_in == 60
+    assert len(counting_client.sent) == 2  # nothing asked meanwhile
+
+    clock.advance(seconds=60)
+    with pytest.raises(SourceUnreachable) as later:
+        await sources.search("reversal curse", 5)
+    assert later.value.asked and later.value.retry_in == 120  # still down: twice as long
+    assert len(counting_client.sent) == 4
+
+
+async def test_a_source_that_answered_with_an_error_is_told_before_one_that_could_not_be_reached(
+        fake_sources, counting_client):
+    fake_sources.route("/api/query", Reply(200, b"<html>down</html>", "text/html"))
+    sources = _without_network(counting_client, FakeClock(NOW), PAPERBOY_ARXIV_BASE_URL=fake_sources.url)
+
+    with pytest.raises(SourceError) as caught:
+        await sources.search("anything", 5)
+
+    assert not isinstance(caught.value, SourceUnreachable) and caught.value.source == "arxiv"
+
+
+async def test_no_network_at_one_source_is_told_before_the_other_running_out_of_time(fake_sources, counting_client):
+    # arXiv's turn may be seconds away (its 3-second spacing): cut off at the budget, it says little.
+    fake_sources.route("/api/query", Reply(200, atom_feed([]), ATOM, delay=5.0))
+    clock = FakeClock(NOW)
+    sources = _without_network(counting_client, clock, PAPERBOY_ARXIV_BASE_URL=fake_sources.url)
+    sources.search_budget = 0.2
+
+    with pytest.raises(SourceUnreachable) as first:
+        await sources.search("anything", 5)
+    assert first.value.asked and first.value.source == "hf"
+
+    with pytest.raises(SourceError) as later:  # Hugging Face left resting: not the reason arXiv gave nothing
+        await sources.search("anything", 5)
+    assert not isinstance(later.value, SourceUnreachable) and later.value.source == "arXiv"

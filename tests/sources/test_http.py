@@ -1,6 +1,7 @@
 """The shared fetch helper: retries on 429/5xx/transport errors, Retry-After, clear final errors."""
 from __future__ import annotations
 
+import errno
 import logging
 import random
 import socket
@@ -9,9 +10,19 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from fake_paper_sources import Reply
+from no_network import UNRESOLVABLE
 
+from paperboy.bot.clock import FakeClock, duration_words
 from paperboy.bot.retry_after import retry_after_header, retry_after_seconds
-from paperboy.bot.sources.http import RetryPolicy, SourceError, backoff_delay, fetch
+from paperboy.bot.sources.http import (
+    Reachability,
+    RetryPolicy,
+    SourceError,
+    SourceUnreachable,
+    _unreachable,
+    backoff_delay,
+    fetch,
+)
 
 OK = Reply(200, b'{"ok": true}')
 
@@ -100,14 +111,113 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
-async def test_a_refused_connection_is_retried_then_reported(http_client, sleeps, quick_policy):
-    url = f"http://127.0.0.1:{_closed_port()}/api/daily_papers"
+async def test_a_refused_connection_is_reported_at_once_without_retries(counting_client, sleeps, quick_policy):
+    # Nothing listens there: the host answered "no", and asking again half a second later gets the same.
+    port = _closed_port()
 
-    with pytest.raises(SourceError) as caught:
-        await fetch(http_client, url, policy=quick_policy, sleep=sleeps, source="hf")
+    with pytest.raises(SourceUnreachable) as caught:
+        await fetch(counting_client, f"http://127.0.0.1:{port}/api/daily_papers", policy=quick_policy, sleep=sleeps,
+                    source="hf")
 
-    assert "could not reach" in str(caught.value) and caught.value.status is None
-    assert len(sleeps.waits) == quick_policy.attempts - 1
+    assert str(caught.value) == f"hf: could not reach http://127.0.0.1:{port}/api/daily_papers: connection refused"
+    assert caught.value.reason == "connection refused" and caught.value.asked and caught.value.status is None
+    assert len(counting_client.sent) == 1 and sleeps.waits == []
+
+
+async def test_a_name_that_does_not_resolve_is_no_network_and_fails_at_once(counting_client, sleeps, quick_policy):
+    with pytest.raises(SourceUnreachable) as caught:
+        await fetch(counting_client, f"http://{UNRESOLVABLE}/api/daily_papers", policy=quick_policy, sleep=sleeps,
+                    source="hf")
+
+    assert str(caught.value) == f"hf: no network: could not resolve {UNRESOLVABLE}"
+    assert caught.value.reason == "no network" and caught.value.retry_in is None  # no Reachability: no rest
+    assert len(counting_client.sent) == 1 and sleeps.waits == []  # one attempt, no backoff
+
+
+def test_the_connect_errors_httpx_raises_without_a_network_are_told_apart():
+    """The exceptions as httpx raises them (a real one above; these as anyio chains them: a failed
+    attempt per address under one OSError)."""
+    def connect_error(cause: BaseException) -> httpx.ConnectError:
+        try:
+            try:
+                raise OSError("All connection attempts failed") from cause
+            except OSError as exc:
+                raise httpx.ConnectError(str(exc)) from exc
+        except httpx.ConnectError as exc:
+            return exc
+
+    url = httpx.URL("https://huggingface.co/api/papers")
+    again = socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+    assert _unreachable(connect_error(again), url) == ("no network", "no network: could not resolve huggingface.co")
+    refused = ConnectionRefusedError(errno.ECONNREFUSED, "Connect call failed")
+    no_route = OSError(errno.ENETUNREACH, "Network is unreachable")
+    both = ExceptionGroup("multiple connection attempts failed", [no_route, refused])
+    assert _unreachable(connect_error(both), url)[0] == "connection refused"
+    assert _unreachable(connect_error(no_route), url) == ("no network", "no network: no route to huggingface.co")
+    reset = ConnectionResetError(errno.ECONNRESET, "reset")
+    assert _unreachable(connect_error(reset), url) is None  # retried as before
+    assert _unreachable(connect_error(ExceptionGroup("m", [refused, reset])), url) is None
+    assert _unreachable(httpx.ConnectTimeout("timed out"), url) is None
+
+
+async def test_a_host_that_could_not_be_reached_rests_a_minute_then_twice_as_long_each_time(counting_client,
+                                                                                           sleeps, quick_policy):
+    clock = FakeClock(datetime(2026, 11, 24, 7, 0, tzinfo=UTC))
+    reach = Reachability(clock)
+    url = f"http://{UNRESOLVABLE}/api/daily_papers"
+
+    async def ask() -> SourceUnreachable:
+        with pytest.raises(SourceUnreachable) as caught:
+            await fetch(counting_client, url, policy=quick_policy, sleep=sleeps, source="hf", reach=reach)
+        return caught.value
+
+    first = await ask()
+    assert first.asked and first.retry_in == 60
+    clock.advance(seconds=20)
+    resting = await ask()
+    assert not resting.asked and resting.retry_in == 40 and resting.reason == "no network"
+    assert str(resting) == "hf: not asked: no network (retrying in 1 min)"
+    assert len(counting_client.sent) == 1  # the second call made no request
+
+    rests = []
+    for _ in range(7):
+        clock.advance(seconds=reach.resting(UNRESOLVABLE) or 0)
+        failed = await ask()
+        assert failed.asked
+        rests.append(failed.retry_in)
+    assert rests == [120, 240, 480, 960, 1800, 1800, 1800]  # doubling, up to 30 minutes
+    assert len(counting_client.sent) == 1 + 7 and sleeps.waits == []
+    for _ in range(1100):  # three weeks without a network, and more
+        clock.advance(seconds=reach.resting(UNRESOLVABLE) or 0)
+        assert reach.failed(UNRESOLVABLE, "no network") == 1800
+
+
+async def test_any_answer_ends_the_rest(fake_sources, counting_client, sleeps, quick_policy):
+    fake_sources.route("/api/thing", Reply(503), OK)
+    clock = FakeClock(datetime(2026, 11, 24, 7, 0, tzinfo=UTC))
+    reach = Reachability(clock)
+    host = httpx.URL(fake_sources.url).netloc.decode()
+    for _ in range(3):
+        reach.failed(host, "connection refused")
+        clock.advance(seconds=reach.resting(host))
+    assert reach.failed(host, "connection refused") == 480
+
+    clock.advance(seconds=480)
+    fetched = await fetch(counting_client, fake_sources.url + "/api/thing", policy=quick_policy, sleep=sleeps,
+                          reach=reach)  # a 503 first, then 200: the host is there
+
+    assert fetched.status == 200 and reach.resting(host) is None
+    assert reach.failed(host, "connection refused") == 60  # a failure after that starts from a minute again
+
+
+def test_requests_that_fail_together_count_as_one_failure():
+    clock = FakeClock(datetime(2026, 11, 24, 7, 0, tzinfo=UTC))
+    reach = Reachability(clock)
+    assert reach.failed("huggingface.co", "no network") == 60
+    clock.advance(seconds=1)
+    assert reach.failed("huggingface.co", "no network") == 59  # asked before the first failed: no longer rest
+    assert reach.resting("export.arxiv.org") is None  # each host on its own
+    assert [duration_words(s) for s in (5, 60, 61, 1800)] == ["1 min", "1 min", "2 min", "30 min"]
 
 
 async def test_a_slow_server_times_out_into_a_source_error(fake_sources, sleeps):

@@ -3,6 +3,7 @@ is replaced within its lease, and arXiv's pacing holds across processes."""
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import httpx
 import pytest
@@ -19,13 +20,16 @@ from paperboy.storage import open_store
 from paperboy.storage.sqlite import SQLiteStore
 
 
-def test_one_process_leads_and_another_takes_over_once_its_lease_runs_out(db_location):
+def test_one_process_leads_and_another_takes_over_once_its_lease_runs_out(db_location, caplog):
     from datetime import UTC, datetime
 
+    caplog.set_level(logging.INFO, logger="paperboy.bot.delivery.leader")
     clock = FakeClock(datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
     a = Leadership(open_store(db_location), clock, "a", lease_seconds=15, renew_every=5)
     b = Leadership(open_store(db_location), clock, "b", lease_seconds=15, renew_every=5)
     assert a.step() and not b.step()
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("INFO", "became the leader: scheduler, ingest and subscription matching run here")]  # the normal course
     clock.advance(seconds=10)
     assert a.step() and not b.step()  # renewed in time: still a
     clock.advance(seconds=14)  # a died: no renewal
@@ -33,6 +37,8 @@ def test_one_process_leads_and_another_takes_over_once_its_lease_runs_out(db_loc
     clock.advance(seconds=2)
     assert b.step()  # within the lease of a's last renewal
     assert not a.step()  # a, were it only stalled, finds it leads no more
+    assert (caplog.records[-1].levelname, caplog.records[-1].getMessage()) == (
+        "WARNING", "is no longer the leader: scheduler, ingest and subscription matching stop here")
     b.release()
     assert a.step()  # handed back: no need to wait
 

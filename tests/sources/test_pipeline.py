@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 from datetime import UTC, date, datetime
 
 import pytest
 from fake_paper_sources import Reply, fixture_bytes
+from no_network import UNRESOLVABLE, unresolvable
 
-from paperboy.bot.delivery.pipeline import ingest_once
-from paperboy.bot.sources import Sources
+from paperboy.bot.clock import FakeClock
+from paperboy.bot.delivery.fetch_log import NotFetched, fetch_record
+from paperboy.bot.delivery.pipeline import ingest_once, unreached_line
+from paperboy.bot.sources import Reachability, Sources
 from paperboy.bot.sources.arxiv import ArxivGate, ArxivSource
 from paperboy.bot.sources.hf import HuggingFaceSource
 
@@ -141,3 +145,48 @@ async def test_papers_a_lookup_or_an_import_stores_are_catalogue_never_news(stor
     store.upsert_papers([Paper(key="2001.00001", title="Memory networks, looked up")], NOW.isoformat())
     store.bulk_upsert_papers([Paper(key="2001.00002", title="Memory networks, imported")], NOW.isoformat())
     assert store.unmatched_papers() == [] and match_news(store, NOW) == 0
+
+
+async def test_without_a_network_a_round_asks_each_host_once_and_says_so_in_one_line(store, counting_client,
+                                                                                     caplog):
+    caplog.set_level(logging.INFO)
+    clock = FakeClock(NOW)
+    sources = Sources.from_env({"PAPERBOY_HF_BASE_URL": f"http://{UNRESOLVABLE}",
+                                "PAPERBOY_ARXIV_BASE_URL": f"http://{unresolvable('export.arxiv')}",
+                                "PAPERBOY_ARXIV_OAI_URL": f"http://{unresolvable('oaipmh.arxiv')}/oai"},
+                               counting_client,
+                               gate=ArxivGate(0.0, clock=clock), reach=Reachability(clock))
+    store.configure_channel("discord", "g", "c", NOW.isoformat(), sources="cs.LG,cs.CL")
+
+    summary = await ingest_once(store, sources, NOW, next_round=1800)
+
+    assert len(counting_client.sent) == 3  # one day of Hugging Face, one category of arXiv, one set of OAI-PMH
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warned == ["Hugging Face, arXiv and arXiv OAI-PMH unreachable (no network); "
+                      "7 days, 2 categories and 1 set not fetched; retrying in 30 min"]
+    details = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert f"ingest failed: hf 2026-11-24: hf: no network: could not resolve {UNRESOLVABLE}" in details
+    assert len(summary["failures"]) == 3
+    assert fetch_record(store, "hf").last_error.endswith(f"could not resolve {UNRESOLVABLE}")
+    assert fetch_record(store, "arxiv:cs.CL").last_error is not None
+    assert fetch_record(store, "arxiv:cs.LG").last_attempt is None  # the categories after it are not tried
+
+    clock.advance(seconds=1800)
+    caplog.clear()
+    await ingest_once(store, sources, NOW.replace(hour=12, minute=30), next_round=1800)
+    assert len(counting_client.sent) == 6  # the rest was over: asked again, once each
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [
+        "Hugging Face, arXiv and arXiv OAI-PMH unreachable (no network); "
+        "7 days, 2 categories and 1 set not fetched; retrying in 30 min"]
+
+    await ingest_once(store, sources, NOW.replace(hour=12, minute=45))  # while the hosts rest
+    assert len(counting_client.sent) == 6
+    assert fetch_record(store, "hf").last_attempt == "2026-11-24T12:30:00Z"  # no attempt made, none recorded
+
+
+def test_the_line_says_when_the_first_round_that_asks_again_comes():
+    left = [NotFetched("Hugging Face", "no network", "2 days", 1800, "hf 2026-11-24: ..."),
+            NotFetched("arXiv", "connection refused", "1 category", 1500, "arxiv cs.LG: ...")]
+    assert unreached_line(left, 600) == ("Hugging Face and arXiv unreachable (no network, connection refused); "
+                                         "2 days and 1 category not fetched; retrying in 30 min")
+    assert unreached_line(left[:1]) == "Hugging Face unreachable (no network); 2 days not fetched"
