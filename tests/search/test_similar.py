@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from paperboy.bot.clock import FakeClock
+from paperboy.bot.commands.dispatch import build_core
 from paperboy.bot.commands.invocation import Invocation, Place
 from paperboy.bot.commands.similar import similar
 from paperboy.bot.commands.spec import Context
@@ -162,9 +163,10 @@ async def test_similar_without_text_says_what_to_give(ctx):
     assert isinstance(reply, Error) and "which paper" in reply.text
 
 
-async def test_similar_refuses_a_huge_argument_plainly(ctx):
-    reply = await similar(ctx, invocation("x"), "q" * 10_000)
-    assert isinstance(reply, Error) and "10,000 characters" in reply.text
+async def test_similar_refuses_a_huge_argument_plainly(library):
+    core = build_core(library, clock=FakeClock(datetime(2026, 1, 20, 8, tzinfo=UTC)))
+    reply = await core.dispatch(invocation("q" * 10_000))
+    assert isinstance(reply, Error) and "10,008 characters" in reply.text and "at most 500" in reply.text
 
 
 async def test_similar_with_search_syntax_answers_plainly(ctx):
