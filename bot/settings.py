@@ -39,7 +39,7 @@ def seconds(env: Mapping[str, str], name: str, default: float, *, minimum: float
     if value is None:
         return default
     if not value >= minimum:  # also refuses nan
-        raise SettingError(f"{name} must be at least {minimum:g} (seconds), not {text[:20]!r}")
+        raise SettingError(f"{name} must be a number of seconds, {minimum:g} or more, not {text[:20]!r}")
     return value
 
 

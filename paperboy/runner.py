@@ -117,7 +117,7 @@ async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, 
         worker = DeliveryWorker(store, {a.platform: a for a in started}, core.clock, lease_seconds=lease)
         scheduler = DailyScheduler(store, core.clock, {a.platform: a.syntax for a in started})
         if sources.offline:
-            log.warning("PAPERBOY_OFFLINE=1: no ingest from the paper sources")
+            log.info("PAPERBOY_OFFLINE is on: no ingest from the paper sources")
 
         async def lead(until: asyncio.Event) -> None:
             """The leader's jobs: one process per database runs them."""

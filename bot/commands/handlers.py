@@ -75,9 +75,9 @@ async def _sources_gap(ctx: Context, match: Match) -> str | None:
     if not match.sources_failed:
         return None
     size = await ctx.store.run(ctx.matcher.library_size)
-    library = f"the local library of {size:,} paper{'s' if size != 1 else ''}" if size else \
-        "the local library, which is empty"
-    return f"{_why_not_asked(match)}; I searched {library} only."
+    if not size:
+        return f"{_why_not_asked(match)}, and the local library holds no papers yet."
+    return f"{_why_not_asked(match)}; I searched the local library of {size:,} paper{'s' if size != 1 else ''} only."
 
 
 def _why_not_asked(match: Match) -> str:

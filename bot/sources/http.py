@@ -67,7 +67,7 @@ class SourceOffline(SourceError):
     """PAPERBOY_OFFLINE=1: the paper sources are switched off and nothing was requested."""
 
     def __init__(self, source: str = ""):
-        super().__init__("paper sources are switched off (PAPERBOY_OFFLINE=1)", source=source)
+        super().__init__("paper sources are switched off (PAPERBOY_OFFLINE is on)", source=source)
 
 
 @dataclass(frozen=True)

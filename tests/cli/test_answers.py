@@ -83,6 +83,14 @@ def test_words_the_library_lacks_say_the_sources_were_not_searched(unreachable):
     assert "could not be reached" in shown or "did not answer in time" in shown
 
 
+def test_an_empty_library_with_the_sources_off_says_both_in_one_sentence(env):
+    result = paperboy(["ask", "--json", "/paper reversal curse"], {**env, "PAPERBOY_OFFLINE": "1"})
+    reply = json.loads(result.stdout)
+    assert reply["sources"] == "off"
+    assert reply["text"].endswith("The paper sources are switched off here, and the local library holds no "
+                                  "papers yet.")
+
+
 def test_close_matches_found_locally_while_the_sources_are_down_say_so(unreachable):
     result = paperboy(["ask", "--json", "/paper memory agents"], unreachable)
     reply = json.loads(result.stdout)

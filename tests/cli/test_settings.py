@@ -76,30 +76,34 @@ def test_an_unset_or_empty_paperboy_db_means_the_default_file(env, tmp_path):
     assert (home / "data" / "paperboy" / "paperboy.db").is_file()
 
 
-def test_the_password_of_a_db_url_given_on_the_command_line_never_reaches_a_log(capsys, monkeypatch):
+@pytest.fixture
+def root_logging():
+    """cli.main configures the root logger; the handlers it finds are put back after the test."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_the_password_of_a_db_url_given_on_the_command_line_never_reaches_a_log(capsys, monkeypatch, root_logging):
     monkeypatch.delenv("PAPERBOY_DB", raising=False)
     url = "postgresql://paperboy:cli-s3cret-pw@127.0.0.1:1/paperboy"
     assert cli.main(["--db", url, "stats"]) == 2  # nothing listens on port 1
-    try:
-        logging.getLogger("test.redact.cli").warning("connecting to %s failed", url)
-        written = capsys.readouterr().err
-    finally:
-        logging.basicConfig(force=True)
+    logging.getLogger("test.redact.cli").warning("connecting to %s failed", url)
+    written = capsys.readouterr().err
     assert "cli-s3cret-pw" not in written
     assert "paperboy:<database password>@127.0.0.1" in written
     assert "paperboy:***@127.0.0.1:1" in written  # the error line itself
 
 
-def test_migrate_db_s_passwords_are_secrets_too(capsys, tmp_path):
+def test_migrate_db_s_passwords_are_secrets_too(capsys, tmp_path, root_logging):
     source = tmp_path / "source.db"
     sqlite3.connect(source).close()
     url = "postgresql://paperboy:target-s3cret@127.0.0.1:1/paperboy"
     assert cli.main(["migrate-db", "--from", str(source), "--to", url]) == 2
-    try:
-        logging.getLogger("test.redact.migrate").warning("copying into %s", url)
-        written = capsys.readouterr().err
-    finally:
-        logging.basicConfig(force=True)
+    logging.getLogger("test.redact.migrate").warning("copying into %s", url)
+    written = capsys.readouterr().err
     assert "target-s3cret" not in written and "<database password>" in written
 
 
