@@ -58,7 +58,7 @@ class PostgresServer:
             shutil.chown(self.folder, "postgres")
         data = self.folder / "data"
         subprocess.run([*self.as_user, "initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8"],
-                       check=True, capture_output=True)
+                       check=True, capture_output=True, env=_server_env())
         self.options = " ".join([f"-p {self.port}", f"-k {self.folder}", "-c listen_addresses=127.0.0.1",
                                  "-c fsync=off", "-c full_page_writes=off",
                                  "-c max_connections=300", *(f"-c {s}" for s in settings)])
@@ -69,12 +69,12 @@ class PostgresServer:
         """Stops the server at once, as a crash or a lost network would; its data stays for resume()."""
         assert self.folder is not None, "pause() needs a server this object started"
         subprocess.run([*self.as_user, "pg_ctl", "-D", str(self.folder / "data"), "-m", "immediate", "stop"],
-                       check=True, capture_output=True)
+                       check=True, capture_output=True, env=_server_env())
 
     def resume(self) -> None:
         assert self.folder is not None, "resume() needs a server this object started"
         subprocess.run([*self.as_user, "pg_ctl", "-D", str(self.folder / "data"), "-l", str(self.folder / "log"),
-                        "-w", "-o", self.options, "start"], check=True, capture_output=True)
+                        "-w", "-o", self.options, "start"], check=True, capture_output=True, env=_server_env())
 
     def new_database(self, template: str | None = None) -> str:
         """A new, empty database (or a copy of `template`); returns its URL."""
@@ -100,9 +100,18 @@ class PostgresServer:
         if self.existing or self.folder is None:
             return
         subprocess.run([*self.as_user, "pg_ctl", "-D", str(self.folder / "data"), "-m", "immediate", "stop"],
-                       capture_output=True)
+                       capture_output=True, env=_server_env())
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder = None
+
+
+def _server_env() -> dict[str, str]:
+    """The environment the server runs in: the machine's own clock, also when the tests run with theirs
+    moved (faketime), as a database server on another machine would; a server under faketime misses
+    its own timeouts and hangs."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAKETIME")}
+    preload = " ".join(lib for lib in env.pop("LD_PRELOAD", "").split() if "faketime" not in lib)
+    return {**env, "LD_PRELOAD": preload} if preload else env
 
 
 def _free_port() -> int:
