@@ -28,13 +28,13 @@ from paperboy.bot.sources import ArxivGate, Sources
 from paperboy.bot.sources.files import UnreadableFile, check_readable
 from paperboy.bot.sources.http import SourceError
 from paperboy.bot.sources.oai import ARCHIVE_SETS, set_of, valid_set
-from paperboy.bot.store import Store
 from paperboy.config import SettingError, database_location
 from paperboy.health import check
 from paperboy.logs import configure_logging
 from paperboy.progress import copy_progress, embed_progress, import_progress
 from paperboy.runner import StartupError, run_bot, stop_on_signals, talk
 from paperboy.storage import CannotOpen, open_store, redacted
+from paperboy.storage.sql import SQLStore
 from paperboy.storage.transfer import CountMismatch, copy_installation
 
 
@@ -533,7 +533,7 @@ async def _chat_command(args: argparse.Namespace, store, core, sources) -> int:
     raise UserError(f"unknown command {args.command}")
 
 
-async def _ingest(args: argparse.Namespace, store: Store, sources: Sources) -> int:
+async def _ingest(args: argparse.Namespace, store: SQLStore, sources: Sources) -> int:
     now = datetime.now(UTC)
     status = 0
     left = ""  # what a failure now would leave undone, when more than what failed

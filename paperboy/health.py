@@ -13,7 +13,7 @@ from datetime import datetime
 
 from paperboy.bot.adapter import Adapter, Monitored
 from paperboy.bot.clock import Clock, iso, parse_iso, wait_or_stop
-from paperboy.bot.store import Store
+from paperboy.bot.store import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ async def adapters_connected(adapters: list[Adapter]) -> dict[str, bool]:
     return states
 
 
-async def beat(store: Store, clock: Clock, adapters: list[Adapter], stop: asyncio.Event,
+async def beat(store: StateStore, clock: Clock, adapters: list[Adapter], stop: asyncio.Event,
                every: float = BEAT_EVERY) -> None:
     """Writes this process's heartbeat until `stop`, then removes it: a stopped bot is not a hung one."""
     name = _name(socket.gethostname(), os.getpid())
@@ -63,7 +63,7 @@ async def beat(store: Store, clock: Clock, adapters: list[Adapter], stop: asynci
             log.warning("could not remove the heartbeat", exc_info=True)
 
 
-def heartbeats(store: Store, host: str) -> list[Heartbeat]:
+def heartbeats(store: StateStore, host: str) -> list[Heartbeat]:
     """The heartbeats of `host`'s running paperboys, freshest first."""
     found = []
     for value in store.states_with_prefix(f"{PREFIX}{host}:").values():
@@ -75,7 +75,7 @@ def heartbeats(store: Store, host: str) -> list[Heartbeat]:
     return sorted(found, key=lambda b: b.at, reverse=True)
 
 
-def check(store: Store, now: datetime, host: str | None = None) -> tuple[bool, str]:
+def check(store: StateStore, now: datetime, host: str | None = None) -> tuple[bool, str]:
     """Whether a `paperboy run` on this host is alive with every adapter connected, and why not."""
     host = host or socket.gethostname()
     beats = heartbeats(store, host)

@@ -20,9 +20,9 @@ from paperboy.bot.search.alias_backfill import backfill_aliases
 from paperboy.bot.search.lookup_pool import LookupPool, OpenStore
 from paperboy.bot.search.semantic import embed_forever
 from paperboy.bot.sources import Sources
-from paperboy.bot.store import Store
 from paperboy.config import seconds, whole_number
 from paperboy.health import beat
+from paperboy.storage.sql import SQLStore
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def stop_on_signals(stop: asyncio.Event) -> None:
             pass
 
 
-async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, str], *,
+async def run_bot(store: SQLStore, core: Core, sources: Sources, env: Mapping[str, str], *,
                   stop: asyncio.Event | None = None, open_store: OpenStore | None = None) -> int:
     """Runs until SIGINT or SIGTERM, `stop` is set, or an interactive adapter's session ends.
     `open_store` opens this database again, in a lookup worker process (none without it)."""
@@ -150,7 +150,7 @@ async def run_bot(store: Store, core: Core, sources: Sources, env: Mapping[str, 
     return 0
 
 
-async def _start(store: Store, core: Core, adapters: list[tuple[Platform, Adapter]], started: list[Adapter],
+async def _start(store: SQLStore, core: Core, adapters: list[tuple[Platform, Adapter]], started: list[Adapter],
                  pool: LookupPool | None) -> None:
     # The title index takes seconds at 300k papers: built before any adapter takes an interaction
     # (and saved beside the database, where the lookup workers open it).

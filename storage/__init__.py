@@ -1,9 +1,10 @@
-"""Stores: implementations of the core's Store interface (paperboy.bot.store), and the only place
-that speaks SQL. sqlite is the embedded default (one file, WAL, migrations its versioned schema);
-postgres shares one PostgreSQL database between processes on many machines (postgres_schema its
-schema); sql is what both run alike; locations reads where a database is; transfer copies an
-installation from one store to another. Imports nothing of paperboy but paperboy.bot.models and
-paperboy.bot.text (the full-text query words)."""
+"""Stores: implementations of every store protocol the core declares (bot/store.py, and each
+subsystem's store.py), and the only place that speaks SQL. sqlite is the embedded default (one file,
+WAL, migrations its versioned schema); postgres shares one PostgreSQL database between processes on
+many machines (postgres_schema its schema); sql is what both run alike, one module per part of the
+data; locations reads where a database is; transfer copies an installation from one store to
+another. Imports nothing of paperboy but paperboy.bot.models and paperboy.bot.text (the full-text
+query words)."""
 from __future__ import annotations
 
 from pathlib import Path

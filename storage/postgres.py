@@ -1,7 +1,7 @@
 """The store for several machines: one PostgreSQL database shared by every paperboy process, through
 psycopg 3 and a psycopg-pool connection pool.
 
-It implements paperboy.bot.store.Store with the SQL of storage.sql (its `?` placeholders become
+It implements every store protocol of the core (bot/store.py and each subsystem's store.py) with the SQL of storage.sql (its `?` placeholders become
 psycopg's) and does its own way what differs: full-text search on a weighted tsvector of the words
 as paperboy folds them, with a GIN index; bulk loading through COPY; claims that skip rows another
 process has locked; and paper writes one at a time under an advisory lock (ids are then stored in

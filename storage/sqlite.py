@@ -1,8 +1,8 @@
 """The embedded default store: one SQLite file (or memory), through sqlite-utils.
 
-It implements paperboy.bot.store.Store, whose docstrings say what each method promises; the SQL both
-engines share is in storage.sql, and this module holds how SQLite connects, waits its turn, searches
-(FTS5) and bulk-loads. This package is the only place that speaks SQL."""
+It implements every store protocol of the core (bot/store.py and each subsystem's store.py, whose
+docstrings say what each method promises); the SQL both engines share is in storage.sql, and this
+module holds how SQLite connects, waits its turn, searches (FTS5) and bulk-loads. This package is the only place that speaks SQL."""
 from __future__ import annotations
 
 import sqlite3

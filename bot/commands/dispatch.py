@@ -8,14 +8,13 @@ from functools import lru_cache
 from paperboy.bot.clock import Clock, SystemClock
 from paperboy.bot.commands.admission import BUSY, IN_PROGRESS, Admission, pending_limit
 from paperboy.bot.commands.invocation import Invocation
-from paperboy.bot.commands.spec import CommandSpec, Context
+from paperboy.bot.commands.spec import CommandSpec, CommandStore, Context
 from paperboy.bot.commands.table import build_specs
-from paperboy.bot.models import StoreUnavailable
+from paperboy.bot.models import Paper, StoreUnavailable
 from paperboy.bot.replies import Error, Reply
 from paperboy.bot.search.matcher import LookupsBusy, Matcher
 from paperboy.bot.search.semantic import SemanticSearch
 from paperboy.bot.sources import Sources
-from paperboy.bot.store import Store
 from paperboy.bot.syntax import MAX_ARGUMENT_CHARS
 
 log = logging.getLogger(__name__)
@@ -35,9 +34,10 @@ class Core:
     def specs(self) -> tuple[CommandSpec, ...]:
         return self.context.commands
 
-    @property
-    def store(self) -> Store:
-        return self.context.store
+    async def paper_with_key(self, key: str) -> Paper | None:
+        """The stored paper a card's button names by its key (None when it is gone)."""
+        papers = self.context.papers
+        return await papers.run(papers.get_paper, key)
 
     @property
     def clock(self) -> Clock:
@@ -87,7 +87,7 @@ class Core:
                 papers = await self.matcher.suggest(partial, 25) if partial.strip() else []
                 return [(_label(p.title, p.arxiv_id), p.arxiv_id or p.title[:100]) for p in papers][:25]
             if kind == "subscriptions":
-                subs = await self.store.run(self.store.subscriptions_of, inv.place.platform, inv.place.workspace,
+                subs = await self.context.subscriptions.run(self.context.subscriptions.subscriptions_of, inv.place.platform, inv.place.workspace,
                                             inv.user)
                 found = [s for s in subs if partial.lower().lstrip("#") in f"{s.id} {s.query}".lower()]
                 return [(_label(f"#{s.id} {s.query}", None), str(s.id)) for s in found][:25]
@@ -116,7 +116,7 @@ def _time_zones() -> tuple[str, ...]:
     return tuple(sorted(zoneinfo.available_timezones()))
 
 
-def build_core(store: Store, *, clock: Clock | None = None, sources: Sources | None = None,
+def build_core(store: CommandStore, *, clock: Clock | None = None, sources: Sources | None = None,
                semantic: SemanticSearch | None = None, admission: Admission | None = None) -> Core:
     """A Core with its matcher; `sources` lets lookups reach the paper sources; `semantic` (the
     semantic extra, see semantic.open_semantic) lets descriptions find their paper; `admission`
@@ -130,5 +130,4 @@ def build_core(store: Store, *, clock: Clock | None = None, sources: Sources | N
         semantic=semantic,
     )
     matcher.max_pending = pending_limit(0)
-    return Core(Context(store=store, clock=clock or SystemClock(), matcher=matcher, commands=build_specs()),
-                admission)
+    return Core(Context.over(store, clock or SystemClock(), matcher, build_specs()), admission)

@@ -74,7 +74,7 @@ async def _sources_gap(ctx: Context, match: Match) -> str | None:
     """A sentence saying that the sources could not be asked and what was searched instead."""
     if not match.sources_failed:
         return None
-    size = await ctx.store.run(ctx.matcher.library_size)
+    size = await ctx.papers.run(ctx.matcher.library_size)
     if not size:
         return f"{_why_not_asked(match)}, and the local library holds no papers yet."
     return f"{_why_not_asked(match)}; I searched the local library of {size:,} paper{'s' if size != 1 else ''} only."
@@ -123,7 +123,7 @@ async def subscribe(ctx: Context, inv: Invocation) -> Reply:
     except QueryError as exc:
         return Error(f"I couldn't read that subscription: {exc}")
     place = inv.place
-    existing = await ctx.store.run(ctx.store.subscriptions_of, place.platform, place.workspace, inv.user)
+    existing = await ctx.subscriptions.run(ctx.subscriptions.subscriptions_of, place.platform, place.workspace, inv.user)
     normalized = str(query)
     for sub in existing:
         if sub.query == normalized:
@@ -131,7 +131,7 @@ async def subscribe(ctx: Context, inv: Invocation) -> Reply:
     if len(existing) >= ctx.max_subscriptions_per_user:
         return Error(f"You have {len(existing)} subscriptions, the most one person can have. "
                      f"Remove one with {say('unsubscribe <id>')} first.")
-    sub = await ctx.store.run(ctx.store.add_subscription, place.platform, place.workspace, inv.user, place.channel,
+    sub = await ctx.subscriptions.run(ctx.subscriptions.add_subscription, place.platform, place.workspace, inv.user, place.channel,
                               notify, normalized, iso(ctx.clock.now()))
     where = place.alerts_reach or ("by direct message" if notify == "dm" else "with a mention in this channel")
     return Notice(f"Subscribed (#{sub.id}): {query.describe()}. New matching papers will reach you {where}. "
@@ -144,8 +144,8 @@ async def unsubscribe(ctx: Context, inv: Invocation) -> Reply:
     if not raw.isdigit():
         return Error(f"Which one? {say('unsubscribe <id>')}, with the number {say('subscriptions')} shows.")
     place = inv.place
-    if await ctx.store.run(ctx.store.remove_subscription, place.platform, place.workspace, inv.user, int(raw)):
-        cancelled = await ctx.store.run(ctx.store.cancel_deliveries, alerts_of(int(raw)), iso(ctx.clock.now()),
+    if await ctx.subscriptions.run(ctx.subscriptions.remove_subscription, place.platform, place.workspace, inv.user, int(raw)):
+        cancelled = await ctx.outbox.run(ctx.outbox.cancel_deliveries, alerts_of(int(raw)), iso(ctx.clock.now()),
                                         "unsubscribed")
         queued = f" {_alerts(cancelled)} not yet sent will not be." if cancelled else ""
         return Notice(f"Unsubscribed #{int(raw)}.{queued}", ephemeral=True)
@@ -159,7 +159,7 @@ def _alerts(count: int) -> str:
 async def subscriptions(ctx: Context, inv: Invocation) -> Reply:
     say = inv.syntax.say
     place = inv.place
-    subs = await ctx.store.run(ctx.store.subscriptions_of, place.platform, place.workspace, inv.user)
+    subs = await ctx.subscriptions.run(ctx.subscriptions.subscriptions_of, place.platform, place.workspace, inv.user)
     if not subs:
         return Notice(f'You have no subscriptions yet. Try {say(SUBSCRIBE_EXAMPLE)}.',
                       ephemeral=True)
@@ -190,7 +190,7 @@ async def _channel_here(ctx: Context, inv: Invocation) -> ChannelConfig | None:
     place = inv.place
     if not place.channel:
         return None
-    return await ctx.store.run(ctx.store.get_channel, place.platform, place.workspace, place.channel)
+    return await ctx.channels.run(ctx.channels.get_channel, place.platform, place.workspace, place.channel)
 
 
 def _local_date(ctx: Context, tz: str) -> str:
@@ -200,7 +200,7 @@ def _local_date(ctx: Context, tz: str) -> str:
 async def digest_show(ctx: Context, inv: Invocation) -> Reply:
     channel = await _channel_here(ctx, inv)
     tz = channel.tz if channel else "UTC"
-    found, why = await ctx.store.run(build_digest_explained, ctx.store, channel, _local_date(ctx, tz), inv.syntax)
+    found, why = await ctx.lists.run(build_digest_explained, ctx.lists, channel, _local_date(ctx, tz), inv.syntax)
     if found is None:
         return Notice(f"Nothing to show: {why}.", ephemeral=True, no_match=True)
     return found.reply
@@ -230,11 +230,11 @@ async def digest_config(ctx: Context, inv: Invocation) -> Reply:
     if isinstance(settings, Error):
         return settings
     before = await _channel_here(ctx, inv)
-    channel = await ctx.store.run(lambda: ctx.store.configure_channel(
+    channel = await ctx.channels.run(lambda: ctx.channels.configure_channel(
         place.platform, place.workspace, place.channel, iso(ctx.clock.now()), enabled=True, paused=None, **settings))
     if before is not None:  # a schedule dropped takes its post waiting to go out with it
         for every in set(schedules_of(before.every)) - set(schedules_of(channel.every)):
-            await ctx.store.run(ctx.store.cancel_deliveries, posts_of(channel.id, every), iso(ctx.clock.now()),
+            await ctx.outbox.run(ctx.outbox.cancel_deliveries, posts_of(channel.id, every), iso(ctx.clock.now()),
                                 f"{every}ly post turned off" if every != "day" else "daily post turned off")
     resumed = f"Resumed: it had stopped because {before.paused}. " if before and before.paused else ""
     return Notice(resumed + describe_posts(channel, ctx.clock.now()), ephemeral=True)
@@ -271,11 +271,11 @@ async def digest_off(ctx: Context, inv: Invocation) -> Reply:
     if channel is None or not channel.enabled:
         return Notice("This channel has no daily post to turn off.", ephemeral=True)
     now = iso(ctx.clock.now())
-    await ctx.store.run(lambda: ctx.store.configure_channel(place.platform, place.workspace, place.channel, now,
+    await ctx.channels.run(lambda: ctx.channels.configure_channel(place.platform, place.workspace, place.channel, now,
                                                             enabled=False))
     cancelled = 0
     for prefix in all_posts_of(channel.id):
-        cancelled += await ctx.store.run(ctx.store.cancel_deliveries, prefix, now, "daily post turned off")
+        cancelled += await ctx.outbox.run(ctx.outbox.cancel_deliveries, prefix, now, "daily post turned off")
     queued = " The post waiting to go out is cancelled." if cancelled else ""
     return Notice(f"Daily post off for this channel.{queued} {inv.syntax.say('digest config')} turns it back "
                   "on with the same settings.", ephemeral=True)
@@ -293,7 +293,7 @@ async def help_(ctx: Context, inv: Invocation) -> Reply:
                 lines += [f"      {setting}  {what}" for setting, what in settings_of(sub)]
     lines += ["", 'Subscription queries: words (all must match), "phrases", a OR b, -exclude, author:"Name", '
                   'cat:cs.LG.']
-    if not await ctx.store.run(ctx.store.max_rowid):
+    if not await ctx.papers.run(ctx.papers.max_rowid):
         lines += ["", EMPTY_LIBRARY]
     return Notice("\n".join(lines), ephemeral=True)
 

@@ -45,7 +45,7 @@ async def saved(ctx: Context, inv: Invocation) -> Reply:
 
 
 async def _papers(ctx: Context, inv: Invocation) -> list[Paper]:
-    rows = await ctx.store.run(ctx.store.saved_papers, *_owner(inv))
+    rows = await ctx.reading.run(ctx.reading.saved_papers, *_owner(inv))
     return [paper for paper, _ in rows]
 
 
@@ -79,11 +79,11 @@ async def saved_add(ctx: Context, inv: Invocation, rest: str) -> Reply:
     if not isinstance(found, Paper):
         return found
     owner = _owner(inv)
-    count = len(await ctx.store.run(ctx.store.saved_papers, *owner))
+    count = len(await ctx.reading.run(ctx.reading.saved_papers, *owner))
     if count >= MAX_SAVED:
         return Error(f"Your reading list holds {count} papers, the most it can. Remove some with "
                      f"{inv.syntax.say('saved remove N')} first.")
-    added = await ctx.store.run(ctx.store.save_paper, *owner, found.key, iso(ctx.clock.now()))
+    added = await ctx.reading.run(ctx.reading.save_paper, *owner, found.key, iso(ctx.clock.now()))
     title = quoted(found.shown_title, 90)
     if not added:
         return Notice(f"{title} is already on your reading list.", ephemeral=True)
@@ -105,7 +105,7 @@ async def saved_remove(ctx: Context, inv: Invocation, rest: str) -> Reply:
         paper = next((p for p in papers if wanted and wanted in (p.key, p.arxiv_id)), None)
         if paper is None:
             return Error(f"Which one? {say('saved remove N')}, with the number {say('saved')} shows.")
-    await ctx.store.run(ctx.store.unsave_papers, *_owner(inv), [paper.key])
+    await ctx.reading.run(ctx.reading.unsave_papers, *_owner(inv), [paper.key])
     return Notice(f"Removed {quoted(paper.shown_title, 90)} from your reading list.", ephemeral=True)
 
 
@@ -117,7 +117,7 @@ async def saved_clear(ctx: Context, inv: Invocation, rest: str) -> Reply:
     if rest.strip().lower() not in _CONFIRM:
         return Notice(f"This takes all {len(papers)} papers off your reading list. To go ahead: "
                       f"{say('saved clear confirm')}.", ephemeral=True)
-    removed = await ctx.store.run(ctx.store.unsave_papers, *_owner(inv), None)
+    removed = await ctx.reading.run(ctx.reading.unsave_papers, *_owner(inv), None)
     return Notice(f"Cleared your reading list ({removed} paper{'s' if removed != 1 else ''}).", ephemeral=True)
 
 

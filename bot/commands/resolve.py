@@ -9,7 +9,7 @@ from paperboy.bot.search.matcher import Match
 async def paper_named(ctx: Context, text: str) -> Paper | Match:
     """The paper, when the text names one for sure; otherwise the lookup's Match, for the command
     to word its own answer (a "did you mean" list, not found, withdrawn)."""
-    stored = await ctx.store.run(ctx.store.get_paper, text)  # a key, as a card's button carries it
+    stored = await ctx.papers.run(ctx.papers.get_paper, text)  # a key, as a card's button carries it
     if stored is not None and not stored.withdrawn:
         return stored
     match = await ctx.matcher.lookup(text, limit=5)

@@ -24,7 +24,7 @@ async def similar(ctx: Context, inv: Invocation, text: str) -> Reply:
     if not isinstance(named, Paper):
         return _unresolved(query, named)
     paper = named
-    found = await ctx.store.run(similar_papers, ctx.store, paper, 5)
+    found = await ctx.papers.run(similar_papers, ctx.papers, paper, 5)
     title = f"Papers like “{paper.shown_title}”"
     if not found:
         return Notice(f"I found no papers like “{paper.shown_title}” in the library: its words are too rare or "

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 from paperboy.bot.clock import Clock
 from paperboy.bot.commands.invocation import Invocation
+from paperboy.bot.delivery.store import ChannelStore, DailyListStore, OutboxStore
+from paperboy.bot.reading.store import ReadingStore
 from paperboy.bot.replies import Reply
 from paperboy.bot.search.matcher import Matcher
-from paperboy.bot.store import Store
+from paperboy.bot.search.store import SearchStore
+from paperboy.bot.subscriptions.store import SubscriptionStore
 from paperboy.bot.syntax import MAX_ARGUMENT_CHARS, Syntax
+from paperboy.bot.trends.store import TrendStore
 
 ArgumentKind = Literal["text", "integer", "boolean"]
 # What an adapter may offer while the user types: paper titles, the caller's own subscriptions,
@@ -51,14 +55,33 @@ class CommandSpec:
         return None
 
 
+class CommandStore(SearchStore, ChannelStore, DailyListStore, OutboxStore, SubscriptionStore, ReadingStore,
+                   TrendStore, Protocol):
+    """One store that is every store the commands use (what build_core is given)."""
+
+
 @dataclass
 class Context:
-    """What every handler may use."""
-    store: Store
+    """What every handler may use: each store by what it is for (a handler uses the ones it needs),
+    the clock and the matcher."""
+    papers: SearchStore
+    subscriptions: SubscriptionStore
+    channels: ChannelStore
+    lists: DailyListStore
+    outbox: OutboxStore
+    reading: ReadingStore
+    trends: TrendStore
     clock: Clock
     matcher: Matcher
     commands: tuple[CommandSpec, ...] = ()
     max_subscriptions_per_user: int = 50
+
+    @classmethod
+    def over(cls, store: CommandStore, clock: Clock, matcher: Matcher, commands: tuple[CommandSpec, ...] = (),
+             **settings: int) -> Context:
+        """A context whose stores are all `store`."""
+        return cls(papers=store, subscriptions=store, channels=store, lists=store, outbox=store, reading=store,
+                   trends=store, clock=clock, matcher=matcher, commands=commands, **settings)
 
 
 Handler = Callable[[Context, Invocation], Awaitable[Reply]]

@@ -30,7 +30,7 @@ async def trend(ctx: Context, inv: Invocation, text: str) -> Reply:
     except TrendError as exc:
         return Error(f"Can't chart that: {exc}.")
     now = ctx.clock.now()
-    latest = await ctx.store.run(ctx.store.latest_published, now.date().isoformat())
+    latest = await ctx.trends.run(ctx.trends.latest_published, now.date().isoformat())
     if latest is None:
         return Notice("No papers with a publication date are stored yet, so there is nothing to chart.",
                       no_match=True)
@@ -41,7 +41,7 @@ async def trend(ctx: Context, inv: Invocation, text: str) -> Reply:
     filters = [paper_filter(line.query) for line in request.series]
     series = []
     for line, each in zip(request.series, filters, strict=True):
-        counts = await ctx.store.run(ctx.store.monthly_counts, each, window.first, window.last)
+        counts = await ctx.trends.run(ctx.trends.monthly_counts, each, window.first, window.last)
         series.append(series_of(line.label, window.months, counts))
     range_text = (f"{len(window.months)} month{'s' if len(window.months) != 1 else ''}, "
                   f"{month_name(window.first)} to {month_name(window.last)}")
@@ -50,7 +50,7 @@ async def trend(ctx: Context, inv: Invocation, text: str) -> Reply:
     if not any(sum(line.counts) for line in series):
         asked = " or ".join(line.label for line in request.series)
         return Notice(f"No stored papers match {asked} in {range_text}.", no_match=True)
-    top = await ctx.store.run(ctx.store.most_upvoted, filters, window.first, window.last, TOP_PAPERS)
+    top = await ctx.trends.run(ctx.trends.most_upvoted, filters, window.first, window.last, TOP_PAPERS)
     scored = tuple(Scored(paper, float(paper.upvotes or 0)) for paper in top)
     note = _note(range_text, [(line.label, sum(line.counts)) for line in series], window.note)
     return await asyncio.to_thread(build_chart, series, window.partial_month, scored, note)

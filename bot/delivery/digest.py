@@ -8,9 +8,9 @@ from datetime import date
 
 from paperboy.bot.delivery.fetch_log import fetch_record
 from paperboy.bot.delivery.schedules import Period
+from paperboy.bot.delivery.store import DailyListStore
 from paperboy.bot.models import ChannelConfig, Paper
 from paperboy.bot.replies import PaperList, Scored
-from paperboy.bot.store import Store
 from paperboy.bot.subscriptions.query import QueryError, parse
 from paperboy.bot.syntax import SLASH, Syntax
 
@@ -61,7 +61,7 @@ def normalize_sources(sources: str | None) -> str:
     return ",".join(dict.fromkeys(parts))
 
 
-def build_digest(store: Store, channel: ChannelConfig | None, local_date: str,
+def build_digest(store: DailyListStore, channel: ChannelConfig | None, local_date: str,
                  syntax: Syntax = SLASH) -> Digest | None:
     """The channel's list for its local date, or None when there is nothing to show.
     `channel=None` means the defaults: Hugging Face, top 10, no minimum. `syntax` is how the
@@ -69,7 +69,7 @@ def build_digest(store: Store, channel: ChannelConfig | None, local_date: str,
     return build_digest_explained(store, channel, local_date, syntax)[0]
 
 
-def build_digest_explained(store: Store, channel: ChannelConfig | None, local_date: str,
+def build_digest_explained(store: DailyListStore, channel: ChannelConfig | None, local_date: str,
                            syntax: Syntax = SLASH, period: Period | None = None) -> tuple[Digest | None, str]:
     """Like build_digest, plus a sentence saying what was found (why nothing, when None). A weekly
     or monthly `period` ranks every paper listed in it on its latest known upvotes."""
@@ -114,13 +114,13 @@ def _why_empty(settings: _Settings, where: str, list_date: str, considered: int,
     return f"none of the {considered} papers in the {where} list of {list_date} {' and '.join(conditions)}"
 
 
-def _why_missing(store: Store, settings: _Settings) -> str:
+def _why_missing(store: DailyListStore, settings: _Settings) -> str:
     if not settings.categories:
         return fetch_record(store, HF_SOURCE).explain("Hugging Face")
     return "; ".join(fetch_record(store, f"arxiv:{c}").explain(f"arXiv {c}") for c in settings.categories)
 
 
-def _hf_day(store: Store, local_date: str) -> tuple[str | None, list[Scored]]:
+def _hf_day(store: DailyListStore, local_date: str) -> tuple[str | None, list[Scored]]:
     list_date = store.latest_daily_date(HF_SOURCE, local_date)
     if list_date is None:
         return None, []
@@ -133,7 +133,7 @@ def _hf_day(store: Store, local_date: str) -> tuple[str | None, list[Scored]]:
     return list_date, scored
 
 
-def _arxiv_day(store: Store, categories: list[str], local_date: str) -> tuple[str | None, list[Scored]]:
+def _arxiv_day(store: DailyListStore, categories: list[str], local_date: str) -> tuple[str | None, list[Scored]]:
     newest = store.papers_in_categories(categories, _EARLIEST, local_date, limit=1)
     if not newest or not newest[0].published:
         return None, []
@@ -142,7 +142,7 @@ def _arxiv_day(store: Store, categories: list[str], local_date: str) -> tuple[st
     return list_date, [Scored(p, float(p.upvotes or 0)) for p in papers]
 
 
-def _period(store: Store, settings: _Settings, period: Period) -> tuple[str | None, list[Scored]]:
+def _period(store: DailyListStore, settings: _Settings, period: Period) -> tuple[str | None, list[Scored]]:
     """Every paper listed in the period once, with the highest upvotes known for it."""
     if settings.categories:
         papers = store.papers_in_categories(settings.categories, period.first, period.last, limit=_ARXIV_MONTH_LIMIT)

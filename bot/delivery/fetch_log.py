@@ -12,7 +12,7 @@ from datetime import datetime
 
 from paperboy.bot.clock import iso, parse_iso
 from paperboy.bot.sources import SourceUnreachable
-from paperboy.bot.store import Store
+from paperboy.bot.store import StateStore
 
 _ERROR_CHARS = 300
 
@@ -42,7 +42,7 @@ def _key(source: str) -> str:
     return f"fetch:{source}"
 
 
-def fetch_record(store: Store, source: str) -> FetchRecord:
+def fetch_record(store: StateStore, source: str) -> FetchRecord:
     text = store.get_state(_key(source))
     if not text:
         return FetchRecord(source)
@@ -50,7 +50,7 @@ def fetch_record(store: Store, source: str) -> FetchRecord:
     return FetchRecord(source, data.get("last_attempt"), data.get("last_error"), data.get("last_success"))
 
 
-def record_fetch(store: Store, source: str, now: datetime, error: BaseException | None = None) -> FetchRecord:
+def record_fetch(store: StateStore, source: str, now: datetime, error: BaseException | None = None) -> FetchRecord:
     """Notes an attempt to fetch `source`, failed with `error` or not."""
     before = fetch_record(store, source)
     if isinstance(error, SourceUnreachable) and not error.asked:

@@ -12,14 +12,23 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from paperboy.bot.clock import iso, parse_iso
 from paperboy.bot.delivery.fetch_log import NotFetched, not_fetched, record_fetch
+from paperboy.bot.delivery.store import ChannelStore
 from paperboy.bot.sources import ExpiredToken, OaiPage, Sources, SourceUnreachable
 from paperboy.bot.sources.oai import set_of
-from paperboy.bot.store import Store
+from paperboy.bot.store import PaperStore, StateStore
 from paperboy.bot.subscriptions.query import QueryError, parse
+from paperboy.bot.subscriptions.store import SubscriptionStore
+
+
+class HarvestStore(PaperStore, StateStore, ChannelStore, SubscriptionStore, Protocol):
+    """What a harvest uses: it stores papers, keeps its progress in state, and harvests the sets
+    the channels and subscriptions ask for."""
+
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +65,7 @@ def _name(set_spec: str) -> str:
     return f"harvest:{set_spec}"
 
 
-def harvest_state(store: Store, set_spec: str) -> HarvestState:
+def harvest_state(store: HarvestStore, set_spec: str) -> HarvestState:
     text = store.get_state(_name(set_spec))
     if not text:
         return HarvestState(set_spec)
@@ -65,13 +74,13 @@ def harvest_state(store: Store, set_spec: str) -> HarvestState:
                                      and k != "set_spec"})
 
 
-def harvest_states(store: Store) -> list[HarvestState]:
+def harvest_states(store: HarvestStore) -> list[HarvestState]:
     """Every set harvested on this database, by name."""
     names = sorted(store.states_with_prefix("harvest:"))
     return [harvest_state(store, name.removeprefix("harvest:")) for name in names]
 
 
-def _save(store: Store, state: HarvestState) -> None:
+def _save(store: HarvestStore, state: HarvestState) -> None:
     store.set_state(_name(state.set_spec), json.dumps({k: v for k, v in state.__dict__.items() if k != "set_spec"}))
 
 
@@ -82,7 +91,7 @@ def default_range(state: HarvestState, now: datetime) -> tuple[str, str]:
     return since, today.isoformat()
 
 
-async def harvest_set(store: Store, sources: Sources, set_spec: str, now: datetime, *,
+async def harvest_set(store: HarvestStore, sources: Sources, set_spec: str, now: datetime, *,
                       since: str | None = None, until: str | None = None) -> HarvestReport:
     """Harvests one set over [since, until] (default: default_range), resuming a harvest of the same
     range that was cut off. New papers are stored as news (subscriptions see them), deleted records
@@ -131,7 +140,7 @@ def _with(state: HarvestState, **changes) -> HarvestState:
     return HarvestState(**{**state.__dict__, **changes})
 
 
-def _store_page(store: Store, page: OaiPage, now: datetime, since: str) -> tuple[tuple[str, ...], int]:
+def _store_page(store: HarvestStore, page: OaiPage, now: datetime, since: str) -> tuple[tuple[str, ...], int]:
     fresh_from = (date.fromisoformat(since) - timedelta(days=NEWS_DAYS)).isoformat()
     news = [p for p in page.papers if (p.published or "") >= fresh_from]
     catalogue = [p for p in page.papers if (p.published or "") < fresh_from]
@@ -165,7 +174,7 @@ def harvest_due(state: HarvestState, now: datetime) -> bool:
     return parse_iso(state.last_success) < last_harvest_moment(now)
 
 
-def wanted_sets(store: Store) -> list[str]:
+def wanted_sets(store: HarvestStore) -> list[str]:
     """The sets holding every arXiv category a channel's daily post or a subscription (cat:) uses."""
     categories: set[str] = set()
     for channel in store.enabled_channels():
@@ -179,7 +188,7 @@ def wanted_sets(store: Store) -> list[str]:
     return sorted({found for found in map(set_of, categories) if found})
 
 
-async def harvest_due_sets(store: Store, sources: Sources,
+async def harvest_due_sets(store: HarvestStore, sources: Sources,
                            now: datetime) -> tuple[list[str], list[str], NotFetched | None]:
     """Harvests every wanted set that is due; returns the new papers' keys, the failures, and, when
     arXiv's OAI-PMH could not be reached, that failure and what it left undone (the sets after it

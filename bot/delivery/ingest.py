@@ -14,17 +14,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from paperboy.bot.clock import iso
 from paperboy.bot.delivery.fetch_log import record_fetch
 from paperboy.bot.delivery.leader import LEADER
+from paperboy.bot.delivery.store import DailyListStore, LeaseStore
 from paperboy.bot.models import Paper, UpsertResult
 from paperboy.bot.sources import DailyBatch, Sources
 from paperboy.bot.sources.batches import SECOND_PROCESS_FROM, row_batches
 from paperboy.bot.sources.files import ReadPosition, UnreadableFile
 from paperboy.bot.sources.records import Noted, Skipped
-from paperboy.bot.store import Store
+from paperboy.bot.store import StateStore
 
 T = TypeVar("T")
 HF_LIST = "hf"
@@ -32,6 +33,11 @@ SKIPPED_SAMPLE = 20
 TRANSACTION_SECONDS = 0.08  # how long one import transaction may hold the database's write lock
 FIRST_BATCH_ROWS = 1000
 MIN_BATCH_ROWS, MAX_BATCH_ROWS = 100, 20000
+
+
+class IngestStore(DailyListStore, StateStore, LeaseStore, Protocol):
+    """What an ingest or an import uses: papers and daily lists, the fetch log in state, and the
+    leader's lease (an import leaves name mining to a running leader)."""
 
 
 @dataclass(frozen=True)
@@ -113,14 +119,14 @@ class _Notes:
         return tuple(lines)
 
 
-async def ingest_hf(store: Store, sources: Sources, date: str, now: datetime) -> IngestReport:
+async def ingest_hf(store: IngestStore, sources: Sources, date: str, now: datetime) -> IngestReport:
     """Stores one day of Hugging Face Daily Papers and records that day's list, most upvoted first.
     An empty answer leaves an already recorded list alone."""
     batch = await _fetched(store, HF_LIST, now, sources.daily_papers(date))
     return await store.run(_store_hf_day, store, date, batch, now)
 
 
-def _store_hf_day(store: Store, date: str, batch: DailyBatch, now: datetime) -> IngestReport:
+def _store_hf_day(store: IngestStore, date: str, batch: DailyBatch, now: datetime) -> IngestReport:
     result = store.upsert_papers(batch.papers, iso(now), news=True)
     dates: tuple[str, ...] = ()
     if batch.papers:
@@ -129,14 +135,14 @@ def _store_hf_day(store: Store, date: str, batch: DailyBatch, now: datetime) -> 
     return _report(HF_LIST, dates, batch.papers, result, batch.skipped)
 
 
-async def ingest_arxiv(store: Store, sources: Sources, category: str, days: int, now: datetime) -> IngestReport:
+async def ingest_arxiv(store: IngestStore, sources: Sources, category: str, days: int, now: datetime) -> IngestReport:
     """Stores a category's papers of the last `days` days and records one list per publication
     date (source "arxiv:<category>"), in announcement order."""
     papers = await _fetched(store, f"arxiv:{category}", now, sources.arxiv_recent(category, days, now))
     return await store.run(_store_arxiv_days, store, category, papers, now)
 
 
-async def _fetched(store: Store, source: str, now: datetime, fetch: Awaitable[T]) -> T:
+async def _fetched(store: IngestStore, source: str, now: datetime, fetch: Awaitable[T]) -> T:
     """What `fetch` returns, with the attempt and its outcome noted in the fetch log."""
     try:
         result = await fetch
@@ -147,7 +153,7 @@ async def _fetched(store: Store, source: str, now: datetime, fetch: Awaitable[T]
     return result
 
 
-def _store_arxiv_days(store: Store, category: str, papers: list[Paper], now: datetime) -> IngestReport:
+def _store_arxiv_days(store: IngestStore, category: str, papers: list[Paper], now: datetime) -> IngestReport:
     result = store.upsert_papers(papers, iso(now), news=True)
     source = f"arxiv:{category}"
     by_date: dict[str, list[Paper]] = defaultdict(list)
@@ -177,7 +183,7 @@ class _Writer:
     TRANSACTION_SECONDS: a waiting writer is never held long. Alone, the import writes the largest
     batches (full-text indexing costs least in large transactions: 1.4x the speed)."""
 
-    def __init__(self, store: Store, seen_at: str):
+    def __init__(self, store: IngestStore, seen_at: str):
         self.store = store
         self.seen_at = seen_at
         self.batch_rows = FIRST_BATCH_ROWS
@@ -192,7 +198,7 @@ class _Writer:
         return self
 
     def submit(self, rows: list[tuple]) -> None:
-        """Queues a batch of rows (Store.bulk_rows) for the writer's thread."""
+        """Queues a batch of rows (IngestStore.bulk_rows) for the writer's thread."""
         self._raise_if_failed()
         if not self._put(rows):
             self._raise_if_failed()
@@ -242,7 +248,7 @@ class _Writer:
             self._raise_if_failed()
 
 
-def import_file(store: Store, path: str | Path, now: datetime,
+def import_file(store: IngestStore, path: str | Path, now: datetime,
                 progress: Callable[[int, ReadPosition], None] | None = None, batch_size: int = 5000,
                 second_process_from: int = SECOND_PROCESS_FROM) -> ImportReport:
     """Loads a JSON Lines file (plain, .gz or .xz), arXiv's metadata snapshot or a saved daily_papers

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from paperboy.bot.clock import Clock, iso
-from paperboy.bot.store import Store
+from paperboy.bot.delivery.store import LeaseStore
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ RENEW_EVERY = 5
 
 
 class Leadership:
-    def __init__(self, store: Store, clock: Clock, owner: str, *, lease_seconds: float = LEASE_SECONDS,
+    def __init__(self, store: LeaseStore, clock: Clock, owner: str, *, lease_seconds: float = LEASE_SECONDS,
                  renew_every: float = RENEW_EVERY):
         if renew_every >= lease_seconds:
             raise ValueError("the lease must outlast the time between renewals")

@@ -19,14 +19,20 @@ import socket
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from paperboy.bot.adapter import Adapter, DeliveryError
 from paperboy.bot.clock import Clock, iso, parse_iso, wait_or_stop
 from paperboy.bot.delivery.scheduler import DAILY_KIND, daily_posts_of
+from paperboy.bot.delivery.store import ChannelStore, OutboxStore
 from paperboy.bot.models import Delivery, Target
 from paperboy.bot.serialize import reply_from_dict
-from paperboy.bot.store import Store
 from paperboy.bot.subscriptions.bundles import bundle_key, bundle_lane, bundle_reply
+
+
+class WorkerStore(OutboxStore, ChannelStore, Protocol):
+    """What the delivery worker uses: the outbox, and the channels it pauses when their posts fail."""
+
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +61,7 @@ def worker_name() -> str:
 
 
 class DeliveryWorker:
-    def __init__(self, store: Store, adapters: Mapping[str, Adapter], clock: Clock, *, concurrency: int = 4,
+    def __init__(self, store: WorkerStore, adapters: Mapping[str, Adapter], clock: Clock, *, concurrency: int = 4,
                  base_backoff: float = 5, max_backoff: float = 3600, lease_seconds: float = LEASE_SECONDS,
                  name: str | None = None):
         if concurrency < 1:

@@ -2,7 +2,7 @@
 
 Papers an ingest stores are news, kept unmatched until they have been matched against every
 subscription; their alerts are enqueued in the same transaction that marks them matched
-(Store.record_matches). Whatever stops the process, storing and alerting resume where they were:
+(PipelineStore.record_matches). Whatever stops the process, storing and alerting resume where they were:
 the next round, the next `paperboy ingest` or the next start matches what is still unmatched.
 """
 from __future__ import annotations
@@ -15,12 +15,17 @@ from typing import Any, Protocol
 
 from paperboy.bot.clock import Clock, duration_words, iso, wait_or_stop
 from paperboy.bot.delivery.fetch_log import NotFetched, not_fetched
-from paperboy.bot.delivery.harvest import harvest_due_sets
-from paperboy.bot.delivery.ingest import ingest_arxiv, ingest_hf
+from paperboy.bot.delivery.harvest import HarvestStore, harvest_due_sets
+from paperboy.bot.delivery.ingest import IngestStore, ingest_arxiv, ingest_hf
+from paperboy.bot.delivery.store import NewsStore
 from paperboy.bot.sources import Sources, SourceUnreachable
-from paperboy.bot.store import Store
 from paperboy.bot.subscriptions.alerts import alert_rows
 from paperboy.bot.subscriptions.index import SubscriptionIndex
+
+
+class PipelineStore(IngestStore, HarvestStore, NewsStore, Protocol):
+    """What an ingest round uses: everything an ingest and a harvest use, and the news it matches."""
+
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +44,7 @@ class Refreshable(Protocol):
     def refresh(self) -> int: ...
 
 
-def match_news(store: Store, now: datetime, matcher: Refreshable | None = None) -> int:
+def match_news(store: PipelineStore, now: datetime, matcher: Refreshable | None = None) -> int:
     """Refreshes the matcher's indexes and enqueues one alert per (subscription, unmatched paper)
     match; returns how many alerts were added."""
     if matcher is not None:
@@ -54,7 +59,7 @@ def match_news(store: Store, now: datetime, matcher: Refreshable | None = None) 
     return added
 
 
-async def match_news_off_loop(store: Store, now: datetime, matcher: Refreshable | None = None) -> int:
+async def match_news_off_loop(store: PipelineStore, now: datetime, matcher: Refreshable | None = None) -> int:
     """match_news for a running bot, off the event loop."""
     if matcher is not None:
         await store.run(matcher.refresh)
@@ -71,7 +76,7 @@ async def match_news_off_loop(store: Store, now: datetime, matcher: Refreshable 
     return added
 
 
-async def ingest_once(store: Store, sources: Sources, now: datetime, matcher: Refreshable | None = None,
+async def ingest_once(store: PipelineStore, sources: Sources, now: datetime, matcher: Refreshable | None = None,
                       hf_days: int = HF_DAYS, arxiv_days: int = 2, next_round: float | None = None) -> dict[str, Any]:
     """Today's and yesterday's Hugging Face lists (once a day the last REFRESH_DAYS days', for their
     upvotes), the arXiv categories channels asked for, and,
@@ -139,7 +144,7 @@ def _listed(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-async def ingest_forever(store: Store, sources: Sources, clock: Clock, stop: asyncio.Event,
+async def ingest_forever(store: PipelineStore, sources: Sources, clock: Clock, stop: asyncio.Event,
                          matcher: Refreshable | None = None, interval: float = 1800) -> None:
     hf_days = FIRST_HF_DAYS
     while not stop.is_set():

@@ -13,14 +13,22 @@ import logging
 import zoneinfo
 from collections.abc import Mapping
 from datetime import datetime, time
+from typing import Protocol
 
 from paperboy.bot.clock import Clock, iso, parse_iso, wait_or_stop
 from paperboy.bot.delivery.digest import HF_SOURCE, Digest, build_digest_explained, normalize_sources
 from paperboy.bot.delivery.schedules import EVERY, DuePost, Every, due_posts, posts_of
+from paperboy.bot.delivery.store import ChannelStore, DailyListStore, OutboxStore
 from paperboy.bot.models import ChannelConfig, DeliveryKind, Target
 from paperboy.bot.serialize import reply_to_dict
-from paperboy.bot.store import Store
+from paperboy.bot.store import StateStore
 from paperboy.bot.syntax import SLASH, Syntax
+
+
+class SchedulerStore(ChannelStore, DailyListStore, OutboxStore, StateStore, Protocol):
+    """What the scheduler uses: channels, the lists it posts, the outbox it queues them in, and its
+    cursors."""
+
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +61,7 @@ def parse_daily_time(text: str) -> time:
 
 
 class DailyScheduler:
-    def __init__(self, store: Store, clock: Clock, syntaxes: Mapping[str, Syntax] | None = None):
+    def __init__(self, store: SchedulerStore, clock: Clock, syntaxes: Mapping[str, Syntax] | None = None):
         self.store = store
         self.clock = clock
         self.syntaxes = dict(syntaxes or {})  # platform -> how its users type commands, for notes

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import time
 
-from paperboy.bot.store import Store
+from paperboy.bot.search.store import SearchStore
 
 log = logging.getLogger(__name__)
 
@@ -15,7 +15,7 @@ BATCH = 250  # papers a step mines: ~30 ms of the store's thread, which lookups 
 PAUSE = 0.05  # seconds between steps, for the lookups waiting
 
 
-async def backfill_aliases(store: Store, stop: asyncio.Event, batch: int = BATCH, pause: float = PAUSE) -> int:
+async def backfill_aliases(store: SearchStore, stop: asyncio.Event, batch: int = BATCH, pause: float = PAUSE) -> int:
     """Mines the names of the papers left, until none are or `stop` is set; returns how many it covered."""
     total, started = 0, time.perf_counter()
     while not stop.is_set():

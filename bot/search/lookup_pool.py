@@ -29,11 +29,11 @@ from contextlib import contextmanager
 
 from paperboy.bot.models import Paper
 from paperboy.bot.search.matcher import Match, Matcher
-from paperboy.bot.store import Store
+from paperboy.bot.search.store import SearchStore
 
 log = logging.getLogger(__name__)
 
-OpenStore = Callable[[], Store]  # picklable (a module-level function, or a partial of one)
+OpenStore = Callable[[], SearchStore]  # picklable (a module-level function, or a partial of one)
 
 # The one matcher of a worker process, made by _start_worker when the process starts.
 _worker_matcher: Matcher | None = None

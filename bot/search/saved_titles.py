@@ -12,8 +12,8 @@ import logging
 import time
 
 from paperboy.bot.search.packed_titles import PackedTitles
+from paperboy.bot.search.store import SearchStore
 from paperboy.bot.search.title_index import TitleIndex
-from paperboy.bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -24,13 +24,13 @@ SAMPLES = 32
 REBUILD_AFTER = 50_000  # papers stored after the saved ones (or a tenth of those, when more)
 
 
-def open_index(store: Store) -> tuple[TitleIndex, int]:
+def open_index(store: SearchStore) -> tuple[TitleIndex, int]:
     """The title index and the title change it follows: the saved one when it fits the database
     (the caller adds what came since), otherwise built now, and saved when the library is large."""
     return open_saved(store) or build_index(store)
 
 
-def open_saved(store: Store) -> tuple[TitleIndex, int] | None:
+def open_saved(store: SearchStore) -> tuple[TitleIndex, int] | None:
     """The saved title index when there is one and it fits the database; None otherwise."""
     path = store.side_file(SUFFIX)
     if path is None or not path.exists():
@@ -47,7 +47,7 @@ def open_saved(store: Store) -> tuple[TitleIndex, int] | None:
     return TitleIndex(packed), int(packed.meta["title_changes"])
 
 
-def saved_version(store: Store) -> tuple[int, int, int] | None:
+def saved_version(store: SearchStore) -> tuple[int, int, int] | None:
     """What tells one saved file from the next (another process saved a newer one)."""
     path = store.side_file(SUFFIX)
     try:
@@ -57,7 +57,7 @@ def saved_version(store: Store) -> tuple[int, int, int] | None:
     return None if stat is None else (stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
-def build_index(store: Store, save: bool = True) -> tuple[TitleIndex, int]:
+def build_index(store: SearchStore, save: bool = True) -> tuple[TitleIndex, int]:
     """The title index from every stored title, saved beside the database when it is large."""
     started = time.perf_counter()
     changes, _ = store.title_changes_since(0)  # read before the titles: no change is missed
@@ -88,7 +88,7 @@ def _samples(packed: PackedTitles) -> list[list]:
     return [[int(packed.rowids[p]), packed.title(p)] for p in positions]
 
 
-def _unfit(store: Store, packed: PackedTitles) -> str | None:
+def _unfit(store: SearchStore, packed: PackedTitles) -> str | None:
     meta = packed.meta
     if meta.get("format") != FORMAT or "title_changes" not in meta or "samples" not in meta:
         return "an older format"

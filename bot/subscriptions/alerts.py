@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from paperboy.bot.clock import iso
 from paperboy.bot.models import Delivery, DeliveryKind, Paper, Subscription, Target
 from paperboy.bot.replies import Card
 from paperboy.bot.serialize import reply_to_dict
-from paperboy.bot.store import Store
 from paperboy.bot.subscriptions.index import SubscriptionIndex
+from paperboy.bot.subscriptions.store import SubscriptionStore
 
 ALERT_KIND: DeliveryKind = "alert"
 NOTE_PREFIX = "New paper matching your subscription"
@@ -59,7 +59,14 @@ def alert_of(delivery: Delivery) -> AlertOf | None:
     return AlertOf(meta["subscription"], description if isinstance(description, str) else "")
 
 
-def enqueue_alerts(store: Store, papers: list[Paper], now: datetime,
+class AlertStore(SubscriptionStore, Protocol):
+    """Subscriptions, and an outbox to queue their alerts in (the delivery subsystem's, as a running
+    bot has it; matched papers are queued by the pipeline, with record_matches)."""
+
+    def enqueue_deliveries(self, rows: list[tuple[str, DeliveryKind, Target, dict]], now: str) -> int: ...
+
+
+def enqueue_alerts(store: AlertStore, papers: list[Paper], now: datetime,
                    index: SubscriptionIndex | None = None) -> int:
     """One pending alert per (subscription, paper) match. Returns how many were newly enqueued."""
     if not papers:

@@ -65,7 +65,7 @@ async def test_a_chart_is_written_to_a_png_whose_path_is_printed_with_a_sparklin
 
 
 async def test_the_terminal_answers_a_paper_by_its_name(terminal):
-    terminal.core.store.upsert_papers([
+    terminal.core.context.papers.upsert_papers([
         Paper(key="2302.04761", arxiv_id="2302.04761", title="Toolformer: Language Models Can Teach Themselves to Use Tools",
               abstract="We introduce Toolformer, a model trained to decide which APIs to call.",
               authors=("Timo Schick",), published="2023-02-09", categories=("cs.CL",))], iso(NOW))
@@ -74,7 +74,7 @@ async def test_the_terminal_answers_a_paper_by_its_name(terminal):
 
 
 async def test_the_terminal_answers_a_paper_by_a_description(terminal):
-    terminal.core.store.upsert_papers(LORA_AND_A_USER, iso(NOW))
+    terminal.core.context.papers.upsert_papers(LORA_AND_A_USER, iso(NOW))
     await terminal.handle_line(f"/paper {DESCRIBED_LORA}")
     shown = terminal.console.export_text()
     assert "No confident match" in shown and "These say what you described" in shown

@@ -10,7 +10,7 @@ import pytest
 
 from paperboy.bot.clock import FakeClock, iso
 from paperboy.bot.models import ChannelConfig, Paper
-from paperboy.bot.store import Store
+from paperboy.storage.sql import SQLStore
 
 START = datetime(2026, 11, 24, 0, 0, tzinfo=UTC)  # a Tuesday
 LONG_AGO = "2020-01-01T00:00:00Z"  # channels set up before anything the tests drive
@@ -19,7 +19,7 @@ LONG_AGO = "2020-01-01T00:00:00Z"  # channels set up before anything the tests d
 class Stock:
     """Puts papers, daily lists and channels into a store the way ingest and /digest config do."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: SQLStore):
         self.store = store
         self._serial = 0
 
@@ -58,7 +58,7 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def stock(store: Store) -> Stock:
+def stock(store: SQLStore) -> Stock:
     return Stock(store)
 
 

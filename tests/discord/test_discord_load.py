@@ -98,7 +98,7 @@ async def test_after_the_burst_lookups_are_answered_again(fake, bot):
 
 async def test_the_daily_fan_out_goes_out_during_a_storm_and_the_storm_is_still_answered_in_time(db, fake, bot):
     guild = fake.add_guild(channels=20)
-    store, clock = bot.core.store, bot.core.clock
+    store, clock = bot.core.context.papers, bot.core.clock
     store.record_daily_list(LIST_DAY, "hf", [(p.key, p.upvotes) for p in PAPERS[:3]])
     for channel in fake.channel_ids(guild):
         store.configure_channel("discord", guild, channel, iso(START), daily_time="06:00", tz="UTC")

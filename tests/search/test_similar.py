@@ -134,7 +134,7 @@ def test_search_syntax_in_a_paper_text_is_only_words(library):
 
 @pytest.fixture
 def ctx(library) -> Context:
-    return Context(store=library, clock=FakeClock(datetime(2026, 1, 20, 8, tzinfo=UTC)), matcher=Matcher(library))
+    return Context.over(library, FakeClock(datetime(2026, 1, 20, 8, tzinfo=UTC)), Matcher(library))
 
 
 def invocation(text: str) -> Invocation:

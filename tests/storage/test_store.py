@@ -192,23 +192,56 @@ def test_fts_index_keeps_large_batches_in_memory_until_commit(tmp_path):
     assert hashsize == 128 * 1024 * 1024
 
 
+STORE_MODULES = ["paperboy.bot.store", "paperboy.bot.search.store", "paperboy.bot.delivery.store",
+                 "paperboy.bot.subscriptions.store", "paperboy.bot.reading.store", "paperboy.bot.trends.store"]
+
+
+def store_protocols() -> list[type]:
+    """Every store protocol the core declares: bot/store.py's and each subsystem's."""
+    import importlib
+    import inspect
+    from typing import Protocol
+
+    found = []
+    for module in STORE_MODULES:
+        for member in vars(importlib.import_module(module)).values():
+            if inspect.isclass(member) and member.__module__ == module and Protocol in member.__mro__[1:]:
+                found.append(member)
+    return found
+
+
 @pytest.mark.parametrize("module, name", [("sqlite", "SQLiteStore"), ("postgres", "PostgresStore")])
-def test_both_stores_implement_the_core_s_store_interface(module, name):
+def test_both_stores_implement_every_store_protocol_of_the_core(module, name):
     import importlib
     import inspect
 
-    from paperboy.bot.store import Store
-
     implementation = getattr(importlib.import_module(f"paperboy.storage.{module}"), name)
-
-    wanted = {name for name, member in vars(Store).items() if inspect.isfunction(member) and not name.startswith("_")}
-    assert {"upsert_papers", "claim_due_deliveries", "configure_channel"} <= wanted
-    for name in sorted(wanted):
+    protocols = store_protocols()
+    wanted = {(protocol, name) for protocol in protocols for name, member in vars(protocol).items()
+              if inspect.isfunction(member) and not name.startswith("_")}
+    assert {"upsert_papers", "claim_due_deliveries", "configure_channel"} <= {name for _, name in wanted}
+    for protocol, name in sorted(wanted, key=lambda pair: (pair[0].__name__, pair[1])):
         implemented = getattr(implementation, name, None)
-        assert implemented is not None, f"{implementation.__name__} lacks {name}"
-        declared = inspect.signature(getattr(Store, name))
+        assert implemented is not None, f"{implementation.__name__} lacks {protocol.__name__}.{name}"
+        declared = inspect.signature(getattr(protocol, name))
         assert list(inspect.signature(implemented).parameters) == list(declared.parameters) \
             or list(inspect.signature(implemented).parameters) == list(declared.parameters)[1:], name
+
+
+def test_no_store_protocol_declares_more_than_25_methods():
+    import inspect
+
+    protocols = store_protocols()
+    assert len(protocols) >= 10
+    for protocol in protocols:
+        declared = [name for name, member in vars(protocol).items() if inspect.isfunction(member)]
+        assert len(declared) <= 25, f"{protocol.__name__} declares {len(declared)} methods"
+
+
+def test_the_core_has_no_one_store_interface():
+    import paperboy.bot.store as shared
+
+    assert not hasattr(shared, "Store")
 
 
 def test_an_older_database_gets_its_titles_in_the_shared_word_form(tmp_path):

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from paperboy.bot.models import Paper, Target
 from paperboy.bot.replies import Card
 from paperboy.bot.serialize import reply_from_dict, reply_to_dict
-from paperboy.bot.store import Store
 from paperboy.bot.subscriptions.alerts import enqueue_alerts
 from paperboy.bot.subscriptions.index import SubscriptionIndex
+from paperboy.storage.sql import SQLStore
 
 NOW = datetime(2025, 3, 4, 9, 30, tzinfo=UTC)
 
@@ -21,7 +21,7 @@ CONFERENCE = Paper(key="p:0123456789abcdef", title="Diffusion Policies for Robot
                    authors=("Cheng Chi",))
 
 
-def subscribe(store: Store, query: str, owner: str = "u1", notify: str = "dm", platform: str = "discord"):
+def subscribe(store: SQLStore, query: str, owner: str = "u1", notify: str = "dm", platform: str = "discord"):
     return store.add_subscription(platform, "guild1", owner, "chan9", notify, query, "2025-03-01T00:00:00Z")
 
 

@@ -45,7 +45,7 @@ def _papers():
 @pytest.fixture
 def ctx(store):
     store.upsert_papers(_papers(), "2026-11-24T08:00:00Z")
-    return Context(store=store, clock=FakeClock(NOW), matcher=None)  # type: ignore[arg-type]
+    return Context.over(store, FakeClock(NOW), None)  # type: ignore[arg-type]
 
 
 def test_render_makes_a_png_of_the_chart_size():
@@ -101,13 +101,13 @@ async def test_until_ends_before_the_running_month_without_a_partial_month(ctx):
 
 async def test_a_store_whose_papers_end_earlier_ends_the_chart_there(store):
     store.upsert_papers(_papers()[:5], "2026-11-24T08:00:00Z")
-    reply = await trend(Context(store=store, clock=FakeClock(NOW), matcher=None), INV, "mamba")  # type: ignore[arg-type]
+    reply = await trend(Context.over(store, FakeClock(NOW), None), INV, "mamba")  # type: ignore[arg-type]
     assert isinstance(reply, Chart) and reply.series[0].months[-1] == "2026-02"
     assert reply.partial_month is None and "No papers stored after 2026-02, so the chart ends there" in reply.note
 
 
 async def test_an_empty_store_answers_a_clear_notice(store):
-    reply = await trend(Context(store=store, clock=FakeClock(NOW), matcher=None), INV, "mamba")  # type: ignore[arg-type]
+    reply = await trend(Context.over(store, FakeClock(NOW), None), INV, "mamba")  # type: ignore[arg-type]
     assert isinstance(reply, Notice) and reply.no_match and "No papers" in reply.text
 
 

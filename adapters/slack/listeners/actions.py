@@ -60,8 +60,7 @@ async def run_card_action(ctx: SlackContext, body: dict[str, Any], action: dict[
 
 async def share(ctx: SlackContext, body: dict[str, Any], action: dict[str, Any], respond) -> None:
     key = paper_key_from_share(action.get("value") or "")
-    store = ctx.core.store
-    paper = await store.run(store.get_paper, key) if key else None
+    paper = await ctx.core.paper_with_key(key) if key else None
     if paper is None:
         await respond(response_type="ephemeral", replace_original=False,
                       text=f"That paper is no longer in paperboy's library; look it up again with "

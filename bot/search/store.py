@@ -1,0 +1,80 @@
+"""What the search subsystem asks of a store: full-text search, the titles its index follows, the
+names papers give themselves, and sentence vectors (the semantic extra)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+from paperboy.bot.models import Named
+from paperboy.bot.store import PaperStore, StateStore
+
+
+class SearchStore(PaperStore, Protocol):
+    """Searching the stored papers."""
+
+    def fts_search(self, match_expression: str, limit: int = 50,
+                   weights: tuple[float, float, float] = (10.0, 1.0, 2.0)) -> list[tuple[int, float]]:
+        """(rowid, bm25) best first over title, abstract and authors, weighted in that order. The
+        expression must already be safe full-text syntax: callers build it with
+        paperboy.bot.search.fts, never from raw user text."""
+
+    def fts_newest(self, match_expression: str, limit: int) -> list[int]:
+        """The rowids of the `limit` papers stored last that match, unranked: a sample of how a
+        word is used now, cheap however many papers hold it."""
+
+    def fts_count(self, match_expression: str, up_to: int) -> int:
+        """How many papers the expression matches, counted up to `up_to` (nothing is ranked, so
+        this is cheap however many match)."""
+
+    def fts_counts(self, match_expressions: list[str], up_to: int) -> list[int]:
+        """fts_count of each expression, in one call (one statement per hundred): how many papers
+        hold each of a paper's words, the rarity its distinctive terms are weighed by."""
+
+    def iter_titles(self) -> Iterator[tuple[int, str]]:
+        """(rowid, normalized title) for every paper, in rowid order: what in-memory title indexes
+        are built from."""
+
+    def titles_since(self, rowid: int) -> list[tuple[int, str]]:
+        """iter_titles for the papers stored after `rowid`."""
+
+    def titles_of(self, rowids: list[int]) -> dict[int, str]:
+        """rowid -> normalized title, for those of `rowids` that are stored."""
+
+    def title_changes_since(self, seq: int) -> tuple[int, list[tuple[int, str]]]:
+        """Papers whose title changed after change number `seq`, as (rowid, normalized title) in the
+        order they changed, with the number of the last change; seq 0 gives every change so far."""
+
+    def papers_named(self, alias: str, limit: int = 50) -> list[Named]:
+        """The papers holding a name (paperboy.bot.search.aliases: `alias` as alias_key makes it),
+        strongest kind first, then earliest, at most `limit`; each row also counts the papers
+        defining the name the same way and holding it at all. One indexed query."""
+
+    def backfill_aliases(self, batch: int = 2000) -> int:
+        """Mines the names of up to `batch` papers stored before names were kept (papers stored
+        since get theirs as they are stored); returns how many papers it covered, 0 once none are left."""
+
+    def aliases_backfill_left(self) -> int:
+        """How many papers backfill_aliases has still to cover."""
+
+
+class VectorStore(StateStore, Protocol):
+    """Sentence vectors of papers, numbered in the order they are written."""
+
+    def papers_without_vectors(self, after_rowid: int, limit: int) -> list[tuple[int, str, str | None]]:
+        """Up to `limit` papers after `after_rowid` with no stored vector yet, as (rowid, title,
+        abstract), in rowid order."""
+
+    def save_vectors(self, rows: list[tuple[int, bytes]]) -> None:
+        """Stores (paper rowid, encoded vector) rows in one transaction, replacing older ones."""
+
+    def vectors_written_after(self, seq: int, limit: int) -> list[tuple[int, int, bytes]]:
+        """Up to `limit` stored vectors written after the one numbered `seq`, as (seq, paper rowid,
+        vector) in the order written: a paper embedded again comes again, with a new number."""
+
+    def vectors_of(self, rowids: list[int]) -> dict[int, bytes]:
+        """The stored vectors of these papers, by rowid (those that have one)."""
+
+    def count_vectors(self) -> int: ...
+
+    def clear_vectors(self) -> None:
+        """Forgets every stored vector (another model's vectors cannot be compared with this one's)."""
