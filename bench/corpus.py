@@ -90,27 +90,29 @@ def corpus_store(limit: int | None = None, quiet: bool = False) -> SQLiteStore:
     path.parent.mkdir(parents=True, exist_ok=True)
     store = SQLiteStore(path)
     if store.get_state(_LOADED_MARK):
-        _backfill_aliases(store, quiet)
+        _name_papers(store, quiet)
         return store
     started = time.perf_counter()
     if not quiet:
         print(f"building {path} from {CORPUS} (once) ...", file=sys.stderr, flush=True)
     if limit is not None or not _safe_ingest(store):
         load_into(store, iter_records(limit))
+    _name_papers(store, quiet)
     store.set_state(_LOADED_MARK, "1")
     if not quiet:
         print(f"built {store.count_papers()} papers in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     return store
 
 
-def _backfill_aliases(store: SQLiteStore, quiet: bool) -> None:
-    """Names for the papers of a database built before paperboy kept them (paper_aliases)."""
-    if not hasattr(store, "backfill_aliases") or not store.aliases_backfill_left():
+def _name_papers(store: SQLiteStore, quiet: bool) -> None:
+    """Names for the papers waiting for them (all of a new library, or of one built before names
+    were kept), as a running bot's leader would mine them."""
+    from paperboy.bot.search.naming import name_all_pending
+
+    if not store.names_left():
         return
     started = time.perf_counter()
-    covered = 0
-    while step := store.backfill_aliases(5000):
-        covered += step
+    covered = name_all_pending(store, 5000)
     if not quiet:
         print(f"mined the names of {covered} papers in {time.perf_counter() - started:.1f}s", file=sys.stderr)
 

@@ -19,7 +19,7 @@ from paperboy.bot.text import collapse_whitespace, readable_math, trim_at_word, 
 #   "mention"  posted in the channel with the user mentioned.
 TargetMode = Literal["channel", "threads", "dm", "mention"]
 Notify = Literal["dm", "channel"]  # where a subscription's alerts go: a DM, or a mention in its channel
-DeliveryKind = Literal["daily", "alert"]  # "daily": any digest post (day, week, month)
+KindName = str  # a delivery kind's name, as its producer registered it (paperboy.bot.kinds)
 DeliveryStatus = Literal["pending", "sending", "sent", "failed", "skipped", "cancelled"]
 
 def normalize_title(title: str) -> str:
@@ -170,7 +170,7 @@ class Subscription:
 class Delivery:
     id: int
     dedupe_key: str
-    kind: DeliveryKind
+    kind: KindName
     target: Target
     payload: dict[str, Any]
     status: DeliveryStatus
@@ -195,6 +195,19 @@ class Named:
     dated: str | None
     users: int
     total: int
+
+
+@dataclass(frozen=True)
+class NameSource:
+    """What a paper's names are mined from (paperboy.bot.search.naming): its text, and what dates
+    the name (the introducer of a name is the first to use it)."""
+    paper_rowid: int
+    title: str
+    abstract: str | None
+    published: str | None
+    venue: str | None
+    arxiv_id: str | None
+    withdrawn: bool
 
 
 # ---- which papers: a query in a form every store can run ---------------------------------------

@@ -20,9 +20,11 @@ from paperboy.bot.commands.dispatch import build_core
 from paperboy.bot.delivery.digest import build_digest_explained
 from paperboy.bot.delivery.harvest import harvest_set, harvest_states
 from paperboy.bot.delivery.ingest import PartialImport, import_file, ingest_arxiv, ingest_hf
+from paperboy.bot.delivery.leader import LEADER
 from paperboy.bot.delivery.pipeline import match_news
 from paperboy.bot.replies import found_something
 from paperboy.bot.search import saved_titles, semantic
+from paperboy.bot.search.naming import name_all_pending
 from paperboy.bot.serialize import reply_to_json_result
 from paperboy.bot.sources import ArxivGate, Sources
 from paperboy.bot.sources.files import UnreadableFile, check_readable
@@ -395,6 +397,7 @@ def _import(args: argparse.Namespace) -> int:
         raise
     if not report.read and stopped is None:
         raise UserError(f"{path} is empty" if path.stat().st_size == 0 else f"{path} holds no papers")
+    names_mined = _name_papers(store)
     index_saved = None
     if (report.new or report.updated) and store.count_papers() >= saved_titles.SAVE_FROM:
         # Built here, once, so that the next start opens it instead of building it (for the papers
@@ -412,12 +415,26 @@ def _import(args: argparse.Namespace) -> int:
           + f" in {report.seconds:.1f}s ({report.read / max(report.seconds, 1e-9):,.0f} papers/s)")
     for day in report.daily_lists:
         print(f"daily list of {day} recorded")
+    if names_mined:
+        print(names_mined)
     if index_saved:
         print(index_saved)
     _some("skipped", report.skipped_reasons, report.skipped)
     for line in report.notes:
         print(f"  noted: {line}", file=sys.stderr)
     return 0
+
+
+def _name_papers(store: SQLStore) -> str | None:
+    """Mines the names of the papers just stored, unless a running bot's leader does (it names
+    whatever waits, in the background); what was done, to be printed."""
+    if store.lease_holder(LEADER, iso(datetime.now(UTC))) is not None:
+        left = store.names_left()
+        return f"names of {left:,} papers left to the running bot" if left else None
+    started = time.perf_counter()
+    named = name_all_pending(store)
+    took = time.perf_counter() - started
+    return f"names of {named:,} papers mined in {took:.1f}s" if took >= 1.0 else None  # said when it was a wait
 
 
 def _what_stopped(stopped: PartialImport) -> str:
@@ -503,33 +520,31 @@ async def _async_command(args: argparse.Namespace) -> int:
         # Dense retrieval when the semantic extra is installed and papers have vectors (paperboy embed);
         # `run` then keeps embedding new papers in the background.
         dense = await store.run(semantic.open_semantic, store)
+        if args.command == "run":
+            try:
+                return await run_bot(store, sources, os.environ, semantic=dense,
+                                     open_store=partial(open_store, database_location(getattr(args, "db", None))))
+            except (StartupError, SettingError) as exc:
+                raise UserError(str(exc)) from None
         core = build_core(store, clock=SystemClock(), sources=sources, semantic=dense)
         try:
-            return await _chat_command(args, store, core, sources)
+            return await _chat_command(args, core)
         finally:
             await core.matcher.aclose()
     finally:
         await sources.aclose()
 
 
-async def _chat_command(args: argparse.Namespace, store, core, sources) -> int:
+async def _chat_command(args: argparse.Namespace, core) -> int:
     if args.command == "ask":
         return await _ask(args, core)
     if args.command == "chat":
-
         adapter = ConsoleAdapter(core)
         stop = asyncio.Event()
         stop_on_signals(stop)
         await adapter.start()
         await talk(adapter, stop)
         return 0
-    if args.command == "run":
-
-        try:
-            return await run_bot(store, core, sources, os.environ,
-                                 open_store=partial(open_store, database_location(getattr(args, "db", None))))
-        except (StartupError, SettingError) as exc:
-            raise UserError(str(exc)) from None
     raise UserError(f"unknown command {args.command}")
 
 
@@ -562,6 +577,7 @@ async def _ingest(args: argparse.Namespace, store: SQLStore, sources: Sources) -
     except SourceError as exc:  # the first failure ends the command: the days or sets after it are not tried
         print(f"paperboy: the source failed: {exc}{left}", file=sys.stderr)
         status = 1
+    _name_papers(store)
     # What was stored before a failure is news all the same: its subscribers hear of it now.
     alerts = match_news(store, now)
     if alerts:

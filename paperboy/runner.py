@@ -10,15 +10,16 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from paperboy.adapters import Platform, platforms
 from paperboy.bot.adapter import Adapter, Interactive
-from paperboy.bot.commands.admission import IN_PROGRESS, Admission, LoopLag, pending_limit
-from paperboy.bot.commands.dispatch import Core
+from paperboy.bot.clock import Clock, SystemClock
+from paperboy.bot.commands.admission import IN_PROGRESS, Admission, LoopLag
+from paperboy.bot.commands.dispatch import Core, build_core
 from paperboy.bot.delivery.leader import Leadership
 from paperboy.bot.delivery.outbox import LEASE_SECONDS, DeliveryWorker
 from paperboy.bot.delivery.pipeline import ingest_forever
 from paperboy.bot.delivery.scheduler import DailyScheduler
-from paperboy.bot.search.alias_backfill import backfill_aliases
 from paperboy.bot.search.lookup_pool import LookupPool, OpenStore
-from paperboy.bot.search.semantic import embed_forever
+from paperboy.bot.search.naming import name_papers
+from paperboy.bot.search.semantic import SemanticSearch, embed_forever
 from paperboy.bot.sources import Sources
 from paperboy.config import seconds, whole_number
 from paperboy.health import beat
@@ -94,17 +95,27 @@ def stop_on_signals(stop: asyncio.Event) -> None:
             pass
 
 
-async def run_bot(store: SQLStore, core: Core, sources: Sources, env: Mapping[str, str], *,
-                  stop: asyncio.Event | None = None, open_store: OpenStore | None = None) -> int:
-    """Runs until SIGINT or SIGTERM, `stop` is set, or an interactive adapter's session ends.
-    `open_store` opens this database again, in a lookup worker process (none without it)."""
+async def run_bot(store: SQLStore, sources: Sources, env: Mapping[str, str], *, clock: Clock | None = None,
+                  semantic: SemanticSearch | None = None, stop: asyncio.Event | None = None,
+                  open_store: OpenStore | None = None) -> int:
+    """Builds the bot from its settings and runs it until SIGINT or SIGTERM, `stop` is set, or an
+    interactive adapter's session ends. `open_store` opens this database again, in a lookup worker
+    process (none without it); `semantic`: dense retrieval (the semantic extra)."""
     lease = seconds(env, "PAPERBOY_DELIVERY_LEASE", LEASE_SECONDS, minimum=3)
     interval = seconds(env, "PAPERBOY_INGEST_INTERVAL", INGEST_EVERY, minimum=1)
     workers = lookup_workers(env) if open_store is not None else 0
     pool = LookupPool(open_store, workers) if open_store is not None and workers else None
     lag = LoopLag()
-    core.admission = Admission(IN_PROGRESS, lag=lag)
-    core.matcher.max_pending = pending_limit(workers)
+    core = build_core(store, clock=clock or SystemClock(), sources=sources, semantic=semantic,
+                      admission=Admission(IN_PROGRESS, lag=lag), ranker=pool, lookup_workers=workers if pool else 0)
+    try:
+        return await _run(store, core, sources, env, lag, pool, lease, interval, stop)
+    finally:
+        await core.matcher.aclose()
+
+
+async def _run(store: SQLStore, core: Core, sources: Sources, env: Mapping[str, str], lag: LoopLag,
+               pool: LookupPool | None, lease: float, interval: float, stop: asyncio.Event | None) -> int:
     adapters = configured_adapters(core, env, platforms())
     stop = stop or asyncio.Event()
     stop_on_signals(stop)
@@ -114,7 +125,8 @@ async def run_bot(store: SQLStore, core: Core, sources: Sources, env: Mapping[st
         await _unless(stop, _start(store, core, adapters, started, pool))
         if stop.is_set():
             return 0
-        worker = DeliveryWorker(store, {a.platform: a for a in started}, core.clock, lease_seconds=lease)
+        worker = DeliveryWorker(store, {a.platform: a for a in started}, core.clock, core.context.kinds,
+                                lease_seconds=lease)
         scheduler = DailyScheduler(store, core.clock, {a.platform: a.syntax for a in started})
         if sources.offline:
             log.info("PAPERBOY_OFFLINE is on: no ingest from the paper sources")
@@ -123,7 +135,7 @@ async def run_bot(store: SQLStore, core: Core, sources: Sources, env: Mapping[st
             """The leader's jobs: one process per database runs them."""
             async with asyncio.TaskGroup() as jobs:
                 jobs.create_task(scheduler.run(until))
-                jobs.create_task(backfill_aliases(store, until))
+                jobs.create_task(name_papers(store, until))
                 if not sources.offline:
                     jobs.create_task(ingest_forever(store, sources, core.clock, until, core.matcher, interval))
                 if core.matcher.semantic is not None:  # the semantic extra: vectors for new papers
@@ -144,8 +156,7 @@ async def run_bot(store: SQLStore, core: Core, sources: Sources, env: Mapping[st
                 await adapter.stop()
             except Exception:
                 log.exception("stopping %s failed", adapter.platform)
-        core.matcher.ranker = None
-        if pool is not None:
+        if pool is not None:  # after the adapters: no lookup is on its way to it
             await pool.close()
     return 0
 
@@ -157,7 +168,6 @@ async def _start(store: SQLStore, core: Core, adapters: list[tuple[Platform, Ada
     await store.run(core.matcher.refresh)
     if pool is not None:
         await pool.start()
-        core.matcher.ranker = pool
     if core.matcher.semantic is not None:  # the model loads in seconds: not on the first description
         await asyncio.to_thread(core.matcher.semantic.embedder.encode, ["warming up"])
     for platform, adapter in adapters:

@@ -290,6 +290,22 @@ MIGRATIONS: list[tuple[str, str]] = [
         UPDATE paper_vectors SET written_seq = paper_rowid;
         CREATE INDEX paper_vectors_by_written_seq ON paper_vectors(written_seq);
     """),
+    # Names are mined by the core, not by the store: a paper stored with a new or changed text waits
+    # in names_pending until the core hands its names over. The papers a backfill under way had
+    # still to cover (0018, 0020) wait there too.
+    ("0023_names_pending", """
+        CREATE TABLE IF NOT EXISTS names_pending (paper_rowid INTEGER PRIMARY KEY);
+        INSERT OR IGNORE INTO names_pending (paper_rowid)
+            SELECT rowid FROM papers
+            WHERE rowid <= coalesce((SELECT CAST(value AS INTEGER) FROM state WHERE name = 'aliases_backfill_end'), 0)
+            AND rowid > coalesce((SELECT CAST(value AS INTEGER) FROM state WHERE name = 'aliases_backfill_done'), 0);
+        DELETE FROM state WHERE name IN ('aliases_backfill_end', 'aliases_backfill_done');
+    """),
+    # Weekly and monthly posts are kinds of their own (paperboy.bot.kinds); they were stored as daily.
+    ("0024_weekly_and_monthly_kinds", """
+        UPDATE deliveries SET kind = 'weekly' WHERE dedupe_key >= 'weekly:' AND dedupe_key < 'weekly;';
+        UPDATE deliveries SET kind = 'monthly' WHERE dedupe_key >= 'monthly:' AND dedupe_key < 'monthly;';
+    """),
 ]
 
 

@@ -190,6 +190,20 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         "UPDATE paper_vectors SET written_seq = paper_rowid",
         "CREATE INDEX paper_vectors_by_written_seq ON paper_vectors (written_seq)",
     ]),
+    # Names mined by the core, and the papers waiting for theirs, as SQLite's 0023.
+    ("0010_names_pending", [
+        "CREATE TABLE IF NOT EXISTS names_pending (paper_rowid bigint PRIMARY KEY)",
+        "INSERT INTO names_pending (paper_rowid) SELECT rowid FROM papers "
+        "WHERE rowid <= coalesce((SELECT value::bigint FROM state WHERE name = 'aliases_backfill_end'), 0) "
+        "AND rowid > coalesce((SELECT value::bigint FROM state WHERE name = 'aliases_backfill_done'), 0) "
+        "ON CONFLICT (paper_rowid) DO NOTHING",
+        "DELETE FROM state WHERE name IN ('aliases_backfill_end', 'aliases_backfill_done')",
+    ]),
+    # Weekly and monthly posts as kinds of their own, as SQLite's 0024.
+    ("0011_weekly_and_monthly_kinds", [
+        "UPDATE deliveries SET kind = 'weekly' WHERE dedupe_key >= 'weekly:' AND dedupe_key < 'weekly;'",
+        "UPDATE deliveries SET kind = 'monthly' WHERE dedupe_key >= 'monthly:' AND dedupe_key < 'monthly;'",
+    ]),
 ]
 # Held while migrating, so processes starting together migrate once.
 _MIGRATION_LOCK = 7_061_706_101

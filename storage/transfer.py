@@ -42,9 +42,10 @@ TABLES = (
     Table("state", ("name", "value"), "name"),
     Table("saved_papers", ("platform", "workspace", "owner", "paper_key", "saved_at"),
           "platform, workspace, owner, paper_key"),
-    # Derived from papers, but copied as it is: the state copied with it says how far the backfill
-    # of older papers got, and papers keep their rowids.
+    # Derived from papers, but copied as they are (papers keep their rowids): the names mined, and
+    # the papers whose names are still to be mined.
     Table("paper_aliases", ("alias", "paper_rowid", "kind", "strength", "expansion", "dated"), "alias, paper_rowid"),
+    Table("names_pending", ("paper_rowid",), "paper_rowid", "paper_rowid", hands_out_ids=False),
     # The semantic extra's vectors: hours of computing at a library's size, so copied, keyed by rowid.
     Table("paper_vectors", ("paper_rowid", "vec", "written_seq"), "paper_rowid", "paper_rowid", hands_out_ids=False),
 )

@@ -45,7 +45,7 @@ def _start_worker(open_store: OpenStore, aliases: bool, bot: int) -> None:
     if hasattr(signal, "pthread_sigmask"):  # started with it blocked (_sigint_held): a Ctrl-C meanwhile is dropped
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     threading.Thread(target=_exit_with, args=(bot,), name="paperboy-orphan-check", daemon=True).start()
-    matcher = Matcher(open_store(), aliases=aliases)
+    matcher = Matcher(open_store(), aliases=aliases, names_papers=False)  # the bot's process names papers
     matcher.refresh()
     _worker_matcher = matcher
 

@@ -27,6 +27,7 @@ from paperboy.bot.search.local_search import (
     judge,
     word_completions,
 )
+from paperboy.bot.search.naming import name_pending
 from paperboy.bot.search.query_terms import QueryTerms, analyze
 from paperboy.bot.search.ranking import TITLE_CONFIDENT, is_confident
 from paperboy.bot.search.saved_titles import build_index, open_index, open_saved, saved_version, too_far_behind
@@ -39,7 +40,7 @@ FetchById = Callable[[str], Awaitable["Paper | None"]]
 SearchRemote = Callable[[str, int], Awaitable[list[Paper]]]
 
 REMOTE_RESULTS = 10
-REFRESH_EVERY = 1.0  # seconds between refreshes while many papers arrive
+TITLES_REFRESH_EVERY = 1.0  # seconds between title index refreshes while many papers arrive
 SMALL_BACKLOG = 200  # papers stored since the last refresh that a lookup indexes at once
 
 # How the paper sources took part in a lookup: None when they were not asked (no need, or none
@@ -103,12 +104,16 @@ class Matcher:
     def __init__(self, store, *, fetch_by_id: FetchById | None = None,
                  search_remote: SearchRemote | None = None, remote_timeout: float = 2.0,
                  clock: Clock | None = None, sources_off: bool = False, aliases: bool = True,
-                 semantic: SemanticSearch | None = None):
+                 semantic: SemanticSearch | None = None, names_papers: bool = True, ranker: Ranker | None = None,
+                 max_pending: int | None = None):
         """`aliases`: a query that is a paper's name ("LoRA", "the CLIP paper") answers the paper
         that introduced it (the store's alias index); off, names are ranked as any words.
-        `semantic`: dense retrieval for descriptions; None: lexical ranking only."""
+        `semantic`: dense retrieval for descriptions; None: lexical ranking only. `names_papers`:
+        the papers this matcher indexes as new get their names mined at once (naming); off in a
+        lookup worker, whose bot's process names them."""
         self.store = store
         self.aliases = aliases
+        self.names_papers = names_papers
         self.semantic = semantic
         self._fetch_by_id = fetch_by_id
         self._search_remote = search_remote
@@ -122,10 +127,10 @@ class Matcher:
         self._stragglers: set[asyncio.Task] = set()
         self.build_seconds: float | None = None
         # Lookups' CPU work off the bot's process (lookup_pool.LookupPool); None: on the store's thread.
-        self.ranker: Ranker | None = None
+        self.ranker = ranker
         # At most this many lookups waiting to be ranked (or being ranked); past it LookupsBusy.
         # Time spent asking the paper sources does not count: it costs no CPU.
-        self.max_pending: int | None = None
+        self.max_pending = max_pending
         self._pending = 0
 
     # ---- the in-memory index --------------------------------------------------------------
@@ -151,6 +156,8 @@ class Matcher:
         self._title_changes, changed = self.store.title_changes_since(self._title_changes)
         for rowid, title in changed:
             self._index.replace(rowid, title)
+        if self.names_papers and (added or changed):  # papers just stored are found by name at once
+            name_pending(self.store, min(added + len(changed), SMALL_BACKLOG), newest_first=True)
         self._refreshed = time.monotonic()
         return added
 
@@ -172,7 +179,7 @@ class Matcher:
         """The title index, with what was stored since: at once when that is a few papers, at most
         once a second while many arrive (an import in another process), so lookups meanwhile do not
         each pay for indexing thousands of titles."""
-        if self._index is None or time.monotonic() - self._refreshed >= REFRESH_EVERY:
+        if self._index is None or time.monotonic() - self._refreshed >= TITLES_REFRESH_EVERY:
             self.refresh()
         elif self.store.max_rowid() - self._index.max_rowid <= SMALL_BACKLOG:
             self.refresh()

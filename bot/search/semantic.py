@@ -48,7 +48,7 @@ MAX_TOKENS = 128  # title + the abstract's beginning: 2.7x faster than the model
 BATCH = 64  # papers per committed batch
 CHUNK_ROWS = 32_768  # rows dequantized at once while searching: bounded scratch memory
 LOAD_BATCH = 50_000  # stored vectors read per query while loading the index
-REFRESH_EVERY = 2.0  # seconds between looks for new vectors in the store
+VECTORS_REFRESH_EVERY = 2.0  # seconds between looks for new vectors in the store
 IN_MEMORY_UP_TO = 1_000_000  # papers up to which the index holds the int8 vectors; beyond, the store does
 # Vectors rescored exactly after the Hamming-distance scan: from memory, this share of the library
 # (at least SHORTLIST); MiniLM's vectors keep 97% of the exact top 50 and all of the top 5 then
@@ -424,7 +424,7 @@ class SemanticSearch:
         return added
 
     def refresh_if_due(self) -> None:
-        if time.monotonic() - self._refreshed >= REFRESH_EVERY:
+        if time.monotonic() - self._refreshed >= VECTORS_REFRESH_EVERY:
             self.refresh()
 
     def __len__(self) -> int:

@@ -5,11 +5,31 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol
 
-from paperboy.bot.models import Named
-from paperboy.bot.store import PaperStore, StateStore
+from paperboy.bot.models import Named, NameSource
+from paperboy.bot.store import PaperStore, StateStore, StoreThread
 
 
-class SearchStore(PaperStore, Protocol):
+class NameStore(StoreThread, Protocol):
+    """The names papers give themselves: mined by the core (naming), kept by the store."""
+
+    def papers_named(self, alias: str, limit: int = 50) -> list[Named]:
+        """The papers holding a name (paperboy.bot.search.aliases: `alias` as alias_key makes it),
+        strongest kind first, then earliest, at most `limit`; each row also counts the papers
+        defining the name the same way and holding it at all. One indexed query."""
+
+    def papers_to_name(self, limit: int, newest_first: bool = False) -> list[NameSource]:
+        """Papers whose names are to be mined (stored with a new or changed text, or before names
+        were kept), oldest first (or newest first)."""
+
+    def save_names(self, rowids: list[int], names: list[tuple[str, int, str, int, str, str | None]]) -> int:
+        """The names mined for these papers, (alias, paper rowid, kind, strength, expansion, dated),
+        in place of the ones they had; the papers no longer wait. Returns how many waited."""
+
+    def names_left(self) -> int:
+        """How many papers wait for their names."""
+
+
+class SearchStore(PaperStore, NameStore, Protocol):
     """Searching the stored papers."""
 
     def fts_search(self, match_expression: str, limit: int = 50,
@@ -44,17 +64,7 @@ class SearchStore(PaperStore, Protocol):
         """Papers whose title changed after change number `seq`, as (rowid, normalized title) in the
         order they changed, with the number of the last change; seq 0 gives every change so far."""
 
-    def papers_named(self, alias: str, limit: int = 50) -> list[Named]:
-        """The papers holding a name (paperboy.bot.search.aliases: `alias` as alias_key makes it),
-        strongest kind first, then earliest, at most `limit`; each row also counts the papers
-        defining the name the same way and holding it at all. One indexed query."""
 
-    def backfill_aliases(self, batch: int = 2000) -> int:
-        """Mines the names of up to `batch` papers stored before names were kept (papers stored
-        since get theirs as they are stored); returns how many papers it covered, 0 once none are left."""
-
-    def aliases_backfill_left(self) -> int:
-        """How many papers backfill_aliases has still to cover."""
 
 
 class VectorStore(StateStore, Protocol):

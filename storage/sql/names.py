@@ -1,42 +1,46 @@
-"""The names papers give themselves (paper_aliases), and the backfill of papers stored before them."""
+"""The names papers give themselves (paper_aliases), as the core mines them, and the papers whose
+names are still to be mined (names_pending): a paper stored with a new or changed title or abstract
+waits there, in the same transaction that stored it, until the core's names replace its old ones.
+Mining is the core's (paperboy.bot.search.naming); the store keeps what it is handed."""
 from __future__ import annotations
 
-from typing import Any
-
-from paperboy.bot.models import Named
-from paperboy.bot.search.aliases import dated, mine
+from paperboy.bot.models import Named, NameSource
 from paperboy.storage.sql.base import SQLBase, Transaction, chunks, marks, write
 
-# Papers stored before names were kept get theirs mined by backfill_aliases, up to the newest paper
-# stored then (set by the migration that made the table), in steps that record how far they got.
-ALIASES_BACKFILL_END, ALIASES_BACKFILL_DONE = "aliases_backfill_end", "aliases_backfill_done"
-
-_ALIAS_SOURCE = "SELECT rowid, title, abstract, published, venue, arxiv_id, withdrawn FROM papers"
-
-_STATE_SQL = "INSERT INTO state (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value"
+_NAME_SOURCE = "SELECT p.rowid, p.title, p.abstract, p.published, p.venue, p.arxiv_id, p.withdrawn FROM papers p"
 
 
 class NameSQL(SQLBase):
     """Names, as every engine stores and reads them."""
 
     @staticmethod
-    def _index_aliases(tx: Transaction, keys: list[str]) -> None:
-        """Inside a transaction that stored these papers: the names they give themselves and
-        define (paperboy.bot.search.aliases), mined again from what is stored now."""
+    def _names_pending(tx: Transaction, keys: list[str]) -> None:
+        """Inside a transaction that stored these papers: their names are to be mined again."""
         for chunk in chunks(list(dict.fromkeys(keys))):
-            NameSQL._write_aliases(tx, tx.execute(f"{_ALIAS_SOURCE} WHERE key IN ({marks(chunk)})", chunk).fetchall())
+            tx.execute(f"INSERT INTO names_pending (paper_rowid) SELECT rowid FROM papers "
+                       f"WHERE key IN ({marks(chunk)}) ON CONFLICT (paper_rowid) DO NOTHING", chunk)
 
-    @staticmethod
-    def _write_aliases(tx: Transaction, papers: list[Any]) -> None:
-        """Replaces the names of these papers (rows of _ALIAS_SOURCE); a withdrawn paper has none."""
-        for chunk in chunks([paper[0] for paper in papers]):
-            tx.execute(f"DELETE FROM paper_aliases WHERE paper_rowid IN ({marks(chunk)})", chunk)
-        rows = [(alias.alias, rowid, alias.kind, alias.strength, alias.expansion, dated(published, venue, arxiv_id))
-                for rowid, title, abstract, published, venue, arxiv_id, withdrawn in papers if not withdrawn
-                for alias in mine(title, abstract)]
-        if rows:
-            tx.executemany("INSERT INTO paper_aliases (alias, paper_rowid, kind, strength, expansion, dated) "
-                           "VALUES (?, ?, ?, ?, ?, ?)", rows)
+    def papers_to_name(self, limit: int, newest_first: bool = False) -> list[NameSource]:
+        order = "DESC" if newest_first else ""
+        rows = self._all(f"{_NAME_SOURCE} JOIN names_pending n ON n.paper_rowid = p.rowid "
+                         f"ORDER BY n.paper_rowid {order} LIMIT ?", [limit])
+        return [NameSource(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in rows]
+
+    @write
+    def save_names(self, rowids: list[int], names: list[tuple[str, int, str, int, str, str | None]]) -> int:
+        with self._transaction() as tx:
+            for chunk in chunks(rowids):
+                tx.execute(f"DELETE FROM paper_aliases WHERE paper_rowid IN ({marks(chunk)})", chunk)
+            if names:
+                tx.executemany("INSERT INTO paper_aliases (alias, paper_rowid, kind, strength, expansion, dated) "
+                               "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (alias, paper_rowid) DO NOTHING", names)
+            done = 0
+            for chunk in chunks(rowids):
+                done += tx.execute(f"DELETE FROM names_pending WHERE paper_rowid IN ({marks(chunk)})", chunk).rowcount
+        return done
+
+    def names_left(self) -> int:
+        return self._one("SELECT count(*) FROM names_pending")[0]
 
     def papers_named(self, alias: str, limit: int = 50) -> list[Named]:
         rows = self._all(
@@ -44,26 +48,3 @@ class NameSQL(SQLBase):
             "count(*) OVER () AS total FROM paper_aliases WHERE alias = ? "
             "ORDER BY strength DESC, dated IS NULL, dated, paper_rowid LIMIT ?", [alias, limit])
         return [Named(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
-
-    @write
-    def backfill_aliases(self, batch: int = 2000) -> int:
-        with self._transaction(lock="papers") as tx:
-            end = tx.execute("SELECT value FROM state WHERE name = ?", [ALIASES_BACKFILL_END]).fetchone()
-            if end is None:
-                return 0
-            done = tx.execute("SELECT value FROM state WHERE name = ?", [ALIASES_BACKFILL_DONE]).fetchone()
-            papers = tx.execute(f"{_ALIAS_SOURCE} WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?",
-                                [int(done[0]) if done else 0, int(end[0]), batch]).fetchall()
-            if not papers:
-                tx.execute("DELETE FROM state WHERE name IN (?, ?)", [ALIASES_BACKFILL_END, ALIASES_BACKFILL_DONE])
-                return 0
-            self._write_aliases(tx, papers)
-            tx.execute(_STATE_SQL, [ALIASES_BACKFILL_DONE, str(papers[-1][0])])
-            return len(papers)
-
-    def aliases_backfill_left(self) -> int:
-        end = self.get_state(ALIASES_BACKFILL_END)
-        if end is None:
-            return 0
-        done = int(self.get_state(ALIASES_BACKFILL_DONE) or 0)
-        return self._one("SELECT count(*) FROM papers WHERE rowid > ? AND rowid <= ?", [done, int(end)])[0]

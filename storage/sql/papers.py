@@ -115,7 +115,7 @@ class PaperSQL(SQLBase):
             existing = self._existing_keys(tx, keys)
             changed = tx.executemany(_UPSERT_SQL, todo.rows) + self._merge(tx, todo.merges, seen_at)
             self._index_words(tx, [*keys, *(target for target, _ in todo.merges)])
-            self._index_aliases(tx, [*keys, *(target for target, _ in todo.merges)])
+            self._names_pending(tx, [*keys, *(target for target, _ in todo.merges)])
         return UpsertResult(tuple(k for k in dict.fromkeys(keys) if k not in existing), changed)
 
     def _index_words(self, tx: Transaction, keys: list[str]) -> None:
@@ -217,7 +217,7 @@ class PaperSQL(SQLBase):
         written = [r[0] for r in tx.execute(f"{upsert_from_stage} RETURNING key").fetchall()]
         changed = len(written) + self._merge(tx, todo.merges, rows[0][-1])
         self._index_words(tx, written + [target for target, _ in todo.merges])
-        self._index_aliases(tx, written + [target for target, _ in todo.merges])
+        self._names_pending(tx, written + [target for target, _ in todo.merges])
         return UpsertResult(tuple(dict.fromkeys(new)), changed)
 
     def unmatched_papers(self, limit: int = 2000) -> list[Paper]:

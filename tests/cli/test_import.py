@@ -142,3 +142,13 @@ def test_ctrl_c_stops_a_large_import_and_says_what_is_kept(env, tmp_path):
     assert "Traceback" not in shown
     kept = sqlite3.connect(env["PAPERBOY_DB"]).execute("SELECT count(*) FROM papers").fetchone()[0]
     assert 0 < kept < 64_000 and f"the {kept:,} papers stored are kept" in shown
+
+
+def test_an_import_mines_the_names_of_the_papers_it_stored(env):
+    import sqlite3
+
+    assert paperboy(["import", str(LOCAL_FIXTURES / "docs_library.jsonl")], env).returncode == 0
+    with sqlite3.connect(env["PAPERBOY_DB"]) as db:
+        assert db.execute("SELECT count(*) FROM names_pending").fetchone()[0] == 0
+        named = {row[0] for row in db.execute("SELECT alias FROM paper_aliases")}
+    assert {"lora", "toolformer", "mamba"} <= named

@@ -22,6 +22,7 @@ from paperboy.bot.search.aliases import (
     mine,
 )
 from paperboy.bot.search.matcher import Matcher
+from paperboy.bot.search.naming import name_all_pending, name_pending
 
 SEEN_AT = "2026-01-20T08:00:00Z"
 
@@ -218,14 +219,18 @@ def test_of_papers_sharing_a_name_the_one_its_users_write_about_answers(store):
 
 
 def test_names_follow_papers_as_they_change_and_arrive_in_bulk(store):
+    # The store keeps which papers wait for their names; the core mines them (naming).
     store.upsert_papers([LORA_DATASET], SEEN_AT)
+    name_all_pending(store)
     assert [n.kind for n in store.papers_named("lora")] == [TITLE_NAME]
     store.bulk_upsert_papers([LORA, *USERS], SEEN_AT)
+    name_all_pending(store)
     holders = store.papers_named("lora")
     assert len(holders) == 6 and holders[0].total == 6
     assert Matcher(store).rank("LoRA").best.paper.key == LORA.key
     # A title that changes loses its old name and gains the new one.
     store.upsert_papers([LORA_DATASET.with_changes(title="Logical Reasoning Augmented Questions")], SEEN_AT)
+    name_all_pending(store)
     assert [n.kind for n in store.papers_named("lora")].count(TITLE_NAME) == 1
     store.mark_withdrawn([LORA.arxiv_id])
     assert all(n.kind != TITLE_NAME for n in store.papers_named("lora"))
@@ -235,11 +240,10 @@ def test_papers_stored_before_names_were_kept_get_them_by_the_backfill(store):
     store.upsert_papers([LORA, TOOLFORMER, *USERS], SEEN_AT)
     with store._transaction() as tx:  # as a database migrated with papers already in it
         tx.execute("DELETE FROM paper_aliases")
-        tx.execute("INSERT INTO state (name, value) VALUES ('aliases_backfill_end', ?)", [str(store.max_rowid())])
-    assert store.papers_named("toolformer") == [] and store.aliases_backfill_left() == 6
-    assert store.backfill_aliases(4) == 4 and store.aliases_backfill_left() == 2
-    assert store.backfill_aliases(4) == 2 and store.backfill_aliases(4) == 0
-    assert store.aliases_backfill_left() == 0
+    assert store.papers_named("toolformer") == [] and store.names_left() == 6
+    assert name_pending(store, 4) == 4 and store.names_left() == 2
+    assert name_pending(store, 4) == 2 and name_pending(store, 4) == 0
+    assert store.names_left() == 0
     assert [n.kind for n in store.papers_named("toolformer")] == [TITLE_NAME]
     assert Matcher(store).rank("lora").best.paper.key == LORA.key
 
@@ -250,3 +254,30 @@ def test_titles_are_ranked_as_before(store, query):
     store.upsert_papers([TOOLFORMER, *USERS], SEEN_AT)
     match = Matcher(store).rank(query)
     assert match.best.paper.key == TOOLFORMER.key and match.via == "title"
+
+
+async def test_the_leader_names_what_is_left_and_goes_on_looking(store):
+    import asyncio
+
+    from paperboy.bot.search.naming import name_papers
+
+    async def all_named() -> None:
+        for _ in range(1000):
+            if not await store.run(store.names_left):
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("papers were left without their names")
+
+    store.upsert_papers([TOOLFORMER], SEEN_AT)  # as a process that stopped before naming what it stored
+    stop = asyncio.Event()
+    leading = asyncio.create_task(name_papers(store, stop, idle=0.01))
+    try:
+        await all_named()
+        store.upsert_papers([LORA], SEEN_AT)  # stored later, by another process
+        await all_named()
+    finally:
+        stop.set()
+        named = await asyncio.wait_for(leading, 10)
+    assert named == 2
+    assert [n.kind for n in store.papers_named("toolformer")] == [TITLE_NAME]
+    assert [n.kind for n in store.papers_named("lora")] == [TITLE_NAME]

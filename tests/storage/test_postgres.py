@@ -18,6 +18,7 @@ from paperboy.bot.commands.dispatch import build_core
 from paperboy.bot.commands.invocation import Place
 from paperboy.bot.commands.typed import TypedCommands
 from paperboy.bot.delivery.outbox import LEASE_SECONDS, DeliveryWorker
+from paperboy.bot.delivery.registry import delivery_kinds
 from paperboy.bot.models import Paper, StoreUnavailable, Target
 from paperboy.bot.replies import Error, Notice
 from paperboy.bot.serialize import reply_to_dict
@@ -190,7 +191,7 @@ async def test_no_delivery_is_marked_sent_unless_the_database_said_so(own_server
     keys = enqueue(store, 3, iso(clock.now()))
     platform = MemoryAdapter()
     gate = platform.hold()
-    worker = DeliveryWorker(store, {"memory": platform}, clock)
+    worker = DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds())
     sending = asyncio.create_task(worker.run_once())
     while platform.in_flight < 3:
         await asyncio.sleep(0.01)

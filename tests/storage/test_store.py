@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from paperboy.bot.models import Paper, Target, key_for_unnumbered
+from paperboy.bot.search.naming import name_pending
 from paperboy.storage import migrations
 from paperboy.storage.sqlite import SQLiteStore
 
@@ -266,10 +267,11 @@ def test_names_are_mined_again_when_the_rules_change(tmp_path):
                         "2026-01-01T00:00:00Z")
     with store.conn:  # as a paperboy whose rules knew no technical reports left it
         store.conn.execute("DELETE FROM paper_aliases")
-        store.conn.execute("DELETE FROM _migrations WHERE name = '0020_aliases_mined_again'")
+        store.conn.execute("DELETE FROM names_pending")
+        store.conn.execute("DELETE FROM _migrations WHERE name IN ('0020_aliases_mined_again', '0023_names_pending')")
     store.close()
     upgraded = SQLiteStore(path)
-    assert upgraded.aliases_backfill_left() == 1 and upgraded.backfill_aliases() == 1
+    assert upgraded.names_left() == 1 and name_pending(upgraded) == 1
     assert [(n.kind, n.dated) for n in upgraded.papers_named("gemma3")] == [("title_name", "2025-03")]
     upgraded.close()
 
