@@ -44,6 +44,7 @@ from bench.machine import describe_machine  # noqa: E402
 from bench.queries import load_queries  # noqa: E402
 from paperboy.bot.clock import SystemClock, iso  # noqa: E402
 from paperboy.bot.delivery.ingest import import_file  # noqa: E402
+from paperboy.bot.delivery.registry import delivery_kinds
 from paperboy.bot.models import Target, normalize_title  # noqa: E402
 from paperboy.bot.replies import Notice  # noqa: E402
 from paperboy.bot.search.matcher import Matcher  # noqa: E402
@@ -156,7 +157,7 @@ def _send_all(location: str, start: multiprocessing.synchronize.Barrier, results
     from paperboy.bot.delivery.outbox import DeliveryWorker
 
     store = open_store(location)
-    worker = DeliveryWorker(store, {"memory": MemoryAdapter()}, SystemClock())
+    worker = DeliveryWorker(store, {"memory": MemoryAdapter()}, SystemClock(), delivery_kinds())
 
     async def drain() -> int:
         sent = 0

@@ -35,6 +35,7 @@ from paperboy.adapters.discord.settings import DiscordSettings  # noqa: E402
 from paperboy.bot.clock import FakeClock, iso  # noqa: E402
 from paperboy.bot.commands.dispatch import build_core  # noqa: E402
 from paperboy.bot.delivery.outbox import DeliveryWorker  # noqa: E402
+from paperboy.bot.delivery.registry import delivery_kinds
 from paperboy.bot.delivery.scheduler import DailyScheduler  # noqa: E402
 from paperboy.bot.models import Paper  # noqa: E402
 from paperboy.storage.sqlite import SQLiteStore  # noqa: E402
@@ -67,7 +68,7 @@ async def fan_out(channels: int, pacer: RequestPacer, storm: int) -> dict:
         settings = DiscordSettings.from_env(fake.env())
         adapter = DiscordAdapter(core, settings, pacer=pacer, guild_ready_timeout=0.1, identify_spacing=0)
         await adapter.start()
-        worker = DeliveryWorker(store, {"discord": adapter}, clock, concurrency=8)
+        worker = DeliveryWorker(store, {"discord": adapter}, clock, delivery_kinds(), concurrency=8)
         queued = await DailyScheduler(store, clock).tick()
         started = time.perf_counter()
         rounds = 0

@@ -17,6 +17,7 @@ _OPTION_TYPES = {"text": STRING, "integer": INTEGER, "boolean": BOOLEAN}
 # Where commands may be used: servers and DMs with the bot (installed to a server).
 CONTEXTS = (0, 1)
 INTEGRATION_TYPES = (0,)
+MANAGE_CHANNELS = 1 << 4  # the permission a spec's needs_configure asks for
 _NAME = re.compile(r"[^-_\w]", re.UNICODE)
 
 
@@ -59,9 +60,14 @@ def command_payload(spec: CommandSpec) -> dict[str, Any]:
                     "options": _options(sub.arguments)} for sub in spec.subcommands]
     else:
         options = _options(spec.arguments)
-    return {"type": CHAT_INPUT, "name": command_name(spec.name), "description": description(spec.description),
-            "options": options, "contexts": list(CONTEXTS), "integration_types": list(INTEGRATION_TYPES),
-            "nsfw": False}
+    payload = {"type": CHAT_INPUT, "name": command_name(spec.name), "description": description(spec.description),
+               "options": options, "contexts": list(CONTEXTS), "integration_types": list(INTEGRATION_TYPES),
+               "nsfw": False}
+    # Discord hides a command from members without the permission; it can only do so for a whole
+    # command, so a command with public subcommands (/digest show) relies on the core's check.
+    if spec.needs_configure:
+        payload["default_member_permissions"] = str(MANAGE_CHANNELS)
+    return payload
 
 
 def command_payloads(specs: Iterable[CommandSpec]) -> list[dict[str, Any]]:
@@ -77,7 +83,8 @@ def _comparable_option(option: dict[str, Any]) -> tuple:
 def _comparable(command: dict[str, Any]) -> tuple:
     return (command.get("type", CHAT_INPUT), command.get("name"), command.get("description"),
             tuple(_comparable_option(o) for o in command.get("options") or ()),
-            tuple(command.get("contexts") or ()), bool(command.get("nsfw")))
+            tuple(command.get("contexts") or ()), bool(command.get("nsfw")),
+            command.get("default_member_permissions"))
 
 
 def same_commands(registered: list[dict[str, Any]], wanted: list[dict[str, Any]]) -> bool:

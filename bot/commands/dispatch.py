@@ -10,9 +10,11 @@ from paperboy.bot.commands.admission import BUSY, IN_PROGRESS, Admission, pendin
 from paperboy.bot.commands.invocation import Invocation
 from paperboy.bot.commands.spec import CommandSpec, CommandStore, Context
 from paperboy.bot.commands.table import build_specs
+from paperboy.bot.delivery.registry import delivery_kinds
+from paperboy.bot.kinds import DeliveryKinds
 from paperboy.bot.models import Paper, StoreUnavailable
 from paperboy.bot.replies import Error, Reply
-from paperboy.bot.search.matcher import LookupsBusy, Matcher
+from paperboy.bot.search.matcher import LookupsBusy, Matcher, Ranker
 from paperboy.bot.search.semantic import SemanticSearch
 from paperboy.bot.sources import Sources
 from paperboy.bot.syntax import MAX_ARGUMENT_CHARS
@@ -63,8 +65,12 @@ class Core:
         if longest > MAX_ARGUMENT_CHARS:
             return Error(f"That is {longest:,} characters; {inv.syntax.say(spec.name)} takes at most "
                          f"{MAX_ARGUMENT_CHARS}.")
+        runs = spec.subcommand_for(inv) or spec
+        if runs.needs_configure and not inv.can_configure:
+            asked = f"{spec.name} {runs.name}" if runs is not spec else spec.name
+            return Error(f"Only people who can manage this channel can use {inv.syntax.say(asked)}.")
         try:
-            return await spec.handler(self.context, inv)
+            return await runs.handler(self.context, inv)
         except LookupsBusy:
             return BUSY
         except StoreUnavailable as exc:
@@ -117,17 +123,22 @@ def _time_zones() -> tuple[str, ...]:
 
 
 def build_core(store: CommandStore, *, clock: Clock | None = None, sources: Sources | None = None,
-               semantic: SemanticSearch | None = None, admission: Admission | None = None) -> Core:
-    """A Core with its matcher; `sources` lets lookups reach the paper sources; `semantic` (the
-    semantic extra, see semantic.open_semantic) lets descriptions find their paper; `admission`
-    bounds the interactions taken on at once (default: IN_PROGRESS, no lag bound); lookups waiting
-    to be ranked are bounded by the matcher's max_pending (default: pending_limit(0))."""
+               semantic: SemanticSearch | None = None, admission: Admission | None = None,
+               kinds: DeliveryKinds | None = None, ranker: Ranker | None = None, lookup_workers: int = 0) -> Core:
+    """A Core built whole from what it needs (nothing is set on it afterwards): `sources` lets
+    lookups reach the paper sources; `semantic` (the semantic extra, see semantic.open_semantic)
+    lets descriptions find their paper; `admission` bounds the interactions taken on at once
+    (default: IN_PROGRESS, no lag bound); `kinds`: the outbox's kinds of posts (default: every
+    producer's); `ranker` ranks lookups elsewhere (the lookup worker processes, `lookup_workers`
+    of them), and the lookups waiting to be ranked are bounded by pending_limit(lookup_workers)."""
     matcher = Matcher(
         store,
         fetch_by_id=sources.fetch_by_id if sources is not None else None,
         search_remote=sources.search if sources is not None else None,
         sources_off=sources is not None and sources.offline,
         semantic=semantic,
+        ranker=ranker,
+        max_pending=pending_limit(lookup_workers),
     )
-    matcher.max_pending = pending_limit(0)
-    return Core(Context.over(store, clock or SystemClock(), matcher, build_specs()), admission)
+    context = Context.over(store, clock or SystemClock(), matcher, build_specs(), kinds=kinds or delivery_kinds())
+    return Core(context, admission)

@@ -11,12 +11,10 @@ from paperboy.bot.commands.similar import similar
 from paperboy.bot.commands.spec import Context, settings_of, usage
 from paperboy.bot.commands.trend import trend
 from paperboy.bot.delivery.digest import build_digest_explained
-from paperboy.bot.delivery.scheduler import all_posts_of
-from paperboy.bot.delivery.schedules import next_post_date, posts_of, schedules_of, weekday_name
+from paperboy.bot.delivery.schedules import KIND_OF, next_post_date, schedules_of, weekday_name
 from paperboy.bot.models import ChannelConfig, Notify
 from paperboy.bot.replies import Card, Error, Notice, PaperList, Reply, SourcesState
 from paperboy.bot.search.matcher import Match
-from paperboy.bot.subscriptions.alerts import alerts_of
 from paperboy.bot.subscriptions.query import QueryError, parse
 
 SUBSCRIBE_EXAMPLE = 'subscribe diffusion -medical author:"Lee"'
@@ -145,8 +143,10 @@ async def unsubscribe(ctx: Context, inv: Invocation) -> Reply:
         return Error(f"Which one? {say('unsubscribe <id>')}, with the number {say('subscriptions')} shows.")
     place = inv.place
     if await ctx.subscriptions.run(ctx.subscriptions.remove_subscription, place.platform, place.workspace, inv.user, int(raw)):
-        cancelled = await ctx.outbox.run(ctx.outbox.cancel_deliveries, alerts_of(int(raw)), iso(ctx.clock.now()),
-                                        "unsubscribed")
+        cancelled = 0
+        for prefix in ctx.kinds.prefixes("subscription", int(raw)):  # what it still had queued
+            cancelled += await ctx.outbox.run(ctx.outbox.cancel_deliveries, prefix, iso(ctx.clock.now()),
+                                              "unsubscribed")
         queued = f" {_alerts(cancelled)} not yet sent will not be." if cancelled else ""
         return Notice(f"Unsubscribed #{int(raw)}.{queued}", ephemeral=True)
     return Error(f"You have no subscription #{int(raw)}. {say('subscriptions')} lists yours.")
@@ -173,14 +173,14 @@ async def subscriptions(ctx: Context, inv: Invocation) -> Reply:
 
 # ---- /digest -----------------------------------------------------------------------------
 
-async def digest(ctx: Context, inv: Invocation) -> Reply:
+def digest_subcommand(inv: Invocation) -> str:
+    """The /digest subcommand asked for: `/digest` alone shows, key=value words (or `on`) configure."""
     sub, _ = digest_words(inv)
-    if sub == "show":
-        return await digest_show(ctx, inv)
-    if sub in ("config", "on"):
-        return await digest_config(ctx, inv)
-    if sub == "off":
-        return await digest_off(ctx, inv)
+    return "config" if sub == "on" else sub
+
+
+async def digest(ctx: Context, inv: Invocation) -> Reply:
+    """/digest with words that are no subcommand (dispatch runs the subcommands' own handlers)."""
     say = inv.syntax.say
     return Error(f"Use {say('digest')}, {say('digest config time=09:00 tz=Europe/Berlin top=10')}, "
                  f"or {say('digest off')}.")
@@ -223,9 +223,6 @@ async def digest_config(ctx: Context, inv: Invocation) -> Reply:
     if place.is_dm or not place.channel:
         return Error(f"The daily post belongs to a channel: run {say('digest config')} in the channel that "
                      "should get it.")
-    if not inv.can_configure:
-        return Error("Only people who can manage this channel can set its daily post. "
-                     f"{say('digest')} shows today's list to anyone.")
     settings = read_settings(inv)
     if isinstance(settings, Error):
         return settings
@@ -234,7 +231,8 @@ async def digest_config(ctx: Context, inv: Invocation) -> Reply:
         place.platform, place.workspace, place.channel, iso(ctx.clock.now()), enabled=True, paused=None, **settings))
     if before is not None:  # a schedule dropped takes its post waiting to go out with it
         for every in set(schedules_of(before.every)) - set(schedules_of(channel.every)):
-            await ctx.outbox.run(ctx.outbox.cancel_deliveries, posts_of(channel.id, every), iso(ctx.clock.now()),
+            await ctx.outbox.run(ctx.outbox.cancel_deliveries, ctx.kinds[KIND_OF[every]].prefix(channel.id),
+                                 iso(ctx.clock.now()),
                                 f"{every}ly post turned off" if every != "day" else "daily post turned off")
     resumed = f"Resumed: it had stopped because {before.paused}. " if before and before.paused else ""
     return Notice(resumed + describe_posts(channel, ctx.clock.now()), ephemeral=True)
@@ -265,8 +263,6 @@ def describe_posts(channel: ChannelConfig, now: datetime) -> str:
 
 async def digest_off(ctx: Context, inv: Invocation) -> Reply:
     place = inv.place
-    if not inv.can_configure:
-        return Error("Only people who can manage this channel can turn its daily post off.")
     channel = await _channel_here(ctx, inv)
     if channel is None or not channel.enabled:
         return Notice("This channel has no daily post to turn off.", ephemeral=True)
@@ -274,7 +270,7 @@ async def digest_off(ctx: Context, inv: Invocation) -> Reply:
     await ctx.channels.run(lambda: ctx.channels.configure_channel(place.platform, place.workspace, place.channel, now,
                                                             enabled=False))
     cancelled = 0
-    for prefix in all_posts_of(channel.id):
+    for prefix in ctx.kinds.prefixes("channel", channel.id):
         cancelled += await ctx.outbox.run(ctx.outbox.cancel_deliveries, prefix, now, "daily post turned off")
     queued = " The post waiting to go out is cancelled." if cancelled else ""
     return Notice(f"Daily post off for this channel.{queued} {inv.syntax.say('digest config')} turns it back "

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from paperboy.bot.clock import Clock
 from paperboy.bot.commands.invocation import Invocation
+from paperboy.bot.delivery.registry import delivery_kinds
 from paperboy.bot.delivery.store import ChannelStore, DailyListStore, OutboxStore
+from paperboy.bot.kinds import DeliveryKinds
 from paperboy.bot.reading.store import ReadingStore
 from paperboy.bot.replies import Reply
 from paperboy.bot.search.matcher import Matcher
@@ -47,12 +49,22 @@ class CommandSpec:
     short_name: str | None = None  # e.g. "sub" for `/paper sub ...` on Slack
     usage: str = ""  # the arguments, as help shows them: "<query> [notify=dm|channel]"
     examples: tuple[str, ...] = field(default_factory=tuple)  # arguments that work, e.g. "reversal curse"
+    # The subcommand an invocation asks for, when that is more than its first word (`/digest
+    # time=09:00` configures); None: the first word, or the Discord subcommand.
+    subcommand_asked: Callable[[Invocation], str] | None = None
 
     def subcommand(self, name: str) -> CommandSpec | None:
         for sub in self.subcommands:
             if sub.name == name or sub.short_name == name:
                 return sub
         return None
+
+    def subcommand_for(self, inv: Invocation) -> CommandSpec | None:
+        """The subcommand an invocation of this command runs (None: the command's own handler)."""
+        if not self.subcommands:
+            return None
+        word = self.subcommand_asked(inv) if self.subcommand_asked else inv.args.strip().partition(" ")[0]
+        return self.subcommand(word.lower())
 
 
 class CommandStore(SearchStore, ChannelStore, DailyListStore, OutboxStore, SubscriptionStore, ReadingStore,
@@ -74,11 +86,12 @@ class Context:
     clock: Clock
     matcher: Matcher
     commands: tuple[CommandSpec, ...] = ()
+    kinds: DeliveryKinds = field(default_factory=delivery_kinds)  # the outbox's kinds of posts
     max_subscriptions_per_user: int = 50
 
     @classmethod
     def over(cls, store: CommandStore, clock: Clock, matcher: Matcher, commands: tuple[CommandSpec, ...] = (),
-             **settings: int) -> Context:
+             **settings: Any) -> Context:
         """A context whose stores are all `store`."""
         return cls(papers=store, subscriptions=store, channels=store, lists=store, outbox=store, reading=store,
                    trends=store, clock=clock, matcher=matcher, commands=commands, **settings)

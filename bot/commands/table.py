@@ -80,6 +80,7 @@ def build_specs() -> tuple[CommandSpec, ...]:
             name="digest",
             description="Today's trending papers, and this channel's daily post",
             handler=handlers.digest,
+            subcommand_asked=handlers.digest_subcommand,
             usage="[show | config key=value ... | off]",
             subcommands=(
                 CommandSpec(name="show", description="Show today's list for this channel",

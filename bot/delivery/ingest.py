@@ -37,7 +37,7 @@ MIN_BATCH_ROWS, MAX_BATCH_ROWS = 100, 20000
 
 class IngestStore(DailyListStore, StateStore, LeaseStore, Protocol):
     """What an ingest or an import uses: papers and daily lists, the fetch log in state, and the
-    leader's lease (an import leaves name mining to a running leader)."""
+    leader's lease (an import sizes its transactions to a running bot's)."""
 
 
 @dataclass(frozen=True)

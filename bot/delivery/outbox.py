@@ -23,22 +23,21 @@ from typing import Protocol
 
 from paperboy.bot.adapter import Adapter, DeliveryError
 from paperboy.bot.clock import Clock, iso, parse_iso, wait_or_stop
-from paperboy.bot.delivery.scheduler import DAILY_KIND, daily_posts_of
 from paperboy.bot.delivery.store import ChannelStore, OutboxStore
-from paperboy.bot.models import Delivery, Target
+from paperboy.bot.kinds import DeliveryKinds
+from paperboy.bot.models import Delivery
 from paperboy.bot.serialize import reply_from_dict
-from paperboy.bot.subscriptions.bundles import bundle_key, bundle_lane, bundle_reply
 
 
 class WorkerStore(OutboxStore, ChannelStore, Protocol):
-    """What the delivery worker uses: the outbox, and the channels it pauses when their posts fail."""
+    """What the delivery worker uses: the outbox, and what the kinds' hooks use when a post fails
+    for good (the channels a failing daily post pauses)."""
 
 
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 50
 LEASE_SECONDS = 60
-PAUSE_AFTER = 3  # daily posts in a row that failed for good before their channel is paused
 GIVE_UP_AFTER_ATTEMPTS = 20  # a delivery still failing after this many tries, or this long, fails
 GIVE_UP_AFTER = timedelta(days=7)
 KEEP_PAYLOADS = timedelta(days=30)  # a settled delivery's content, kept this long for the record
@@ -55,18 +54,44 @@ def _about(message: list[Delivery]) -> dict[str, object]:
     return about
 
 
+def messages_of(lane: list[Delivery], kinds: DeliveryKinds) -> list[list[Delivery]]:
+    """A destination's claimed deliveries, in lane order, as the messages they go out in: those
+    that already went out together once (an interruption left them unrecorded) together again, as
+    they were; the rest as each kind's bundling rule groups them (alone by default)."""
+    again: dict[str, list[Delivery]] = {}
+    for delivery in lane:
+        if delivery.bundle is not None:
+            again.setdefault(delivery.bundle, []).append(delivery)
+    messages = [[delivery] for delivery in lane if delivery.bundle is None]
+    for kind in kinds:
+        if kind.bundle is not None:
+            messages = kind.bundle(messages)
+    return [*again.values(), *messages]
+
+
+def bundle_key(message: list[Delivery]) -> str:
+    """The delivery key of a message: a platform that drops repeats by key drops a re-sent bundle
+    of the same deliveries, and never confuses it with its first delivery sent alone."""
+    if message[0].bundle is not None:
+        return message[0].bundle
+    if len(message) == 1:
+        return message[0].dedupe_key
+    return f"{message[0].dedupe_key}+{len(message) - 1}"
+
+
 def worker_name() -> str:
     """Unique among live processes on any host: host, process id and a random part."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 class DeliveryWorker:
-    def __init__(self, store: WorkerStore, adapters: Mapping[str, Adapter], clock: Clock, *, concurrency: int = 4,
-                 base_backoff: float = 5, max_backoff: float = 3600, lease_seconds: float = LEASE_SECONDS,
-                 name: str | None = None):
+    def __init__(self, store: WorkerStore, adapters: Mapping[str, Adapter], clock: Clock, kinds: DeliveryKinds, *,
+                 concurrency: int = 4, base_backoff: float = 5, max_backoff: float = 3600,
+                 lease_seconds: float = LEASE_SECONDS, name: str | None = None):
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.store = store
+        self.kinds = kinds
         self.adapters = dict(adapters)
         self.clock = clock
         self.concurrency = concurrency
@@ -156,7 +181,7 @@ class DeliveryWorker:
                     log.exception("renewing delivery leases failed")
 
     async def _send_lane(self, lane: list[Delivery], limit: asyncio.Semaphore) -> None:
-        for message in bundle_lane(lane):
+        for message in messages_of(lane, self.kinds):
             async with limit:
                 await self._send(message)
 
@@ -167,7 +192,7 @@ class DeliveryWorker:
         key = bundle_key(message)
         adapter = self.adapters[first.target.platform]
         try:
-            reply = reply_from_dict(first.payload) if len(message) == 1 else bundle_reply(message, adapter.syntax)
+            reply = reply_from_dict(first.payload) if len(message) == 1 else self._bundle_reply(message, adapter)
         except Exception as exc:  # a payload that cannot be read now never will be
             if len(message) > 1:  # one bad alert must not sink the others: they go alone
                 for delivery in message:
@@ -188,8 +213,7 @@ class DeliveryWorker:
                 await self._record(message, lambda ids: self.store.mark_failed(ids, reason, self._now(),
                                                                                owner=self.name))
                 log.warning("delivery %s failed for good: %s", key, exc, extra=_about(message))
-                if first.kind == DAILY_KIND:
-                    await self.store.run(self._pause_if_failing, first.target, reason)
+                await self.store.run(self._failed_for_good, first, reason)
                 return
             await self._retry_later(message, f"DeliveryError: {exc}", exc.retry_after)
             return
@@ -232,21 +256,21 @@ class DeliveryWorker:
             log.warning("delivery %s was taken over by another worker (this one held it past its lease)",
                         bundle_key(message), extra=_about(message))
 
-    def _pause_if_failing(self, target: Target, reason: str) -> None:
-        """A channel whose daily post failed for good PAUSE_AFTER days running (paperboy was
-        removed, the channel deleted) is paused with the reason; /digest config resumes it."""
+    def _bundle_reply(self, message: list[Delivery], adapter: Adapter):
+        kind = self.kinds.get(message[0].kind)
+        if kind is None or kind.bundle_reply is None:
+            raise ValueError(f"deliveries of kind {message[0].kind!r} are not sent together")
+        return kind.bundle_reply(message, adapter.syntax)
+
+    def _failed_for_good(self, delivery: Delivery, reason: str) -> None:
+        """What the delivery's kind does when one of its posts fails for good (on the store's thread)."""
+        kind = self.kinds.get(delivery.kind)
+        if kind is None or kind.failed_for_good is None:
+            return
         try:
-            channel = self.store.get_channel(target.platform, target.workspace, target.channel)
-            if channel is None or channel.paused:
-                return
-            outcomes = self.store.latest_outcomes(daily_posts_of(channel.id), PAUSE_AFTER)
-            if outcomes == ["failed"] * PAUSE_AFTER and self.store.pause_channel(
-                    channel.id, f"its daily post failed {PAUSE_AFTER} days running ({reason})"):
-                log.warning("channel %s (%s/%s) paused: its daily post failed %d days running (%s)",
-                            channel.id, target.platform, target.channel, PAUSE_AFTER, reason,
-                            extra={"platform": target.platform, "channel": target.channel})
+            kind.failed_for_good(self.store, delivery, reason)
         except Exception:
-            log.exception("checking whether to pause channel %s failed", target.channel)
+            log.exception("after delivery %s failed for good, its kind's follow-up failed", delivery.dedupe_key)
 
     def _now(self) -> str:
         return iso(self.clock.now())

@@ -17,9 +17,10 @@ from typing import Protocol
 
 from paperboy.bot.clock import Clock, iso, parse_iso, wait_or_stop
 from paperboy.bot.delivery.digest import HF_SOURCE, Digest, build_digest_explained, normalize_sources
-from paperboy.bot.delivery.schedules import EVERY, DuePost, Every, due_posts, posts_of
+from paperboy.bot.delivery.schedules import EVERY, KIND_OF, DuePost, Every, due_posts, posts_of
 from paperboy.bot.delivery.store import ChannelStore, DailyListStore, OutboxStore
-from paperboy.bot.models import ChannelConfig, DeliveryKind, Target
+from paperboy.bot.kinds import DeliveryKind, DeliveryKinds, delivery_key
+from paperboy.bot.models import ChannelConfig, Delivery, Target
 from paperboy.bot.serialize import reply_to_dict
 from paperboy.bot.store import StateStore
 from paperboy.bot.syntax import SLASH, Syntax
@@ -30,13 +31,24 @@ class SchedulerStore(ChannelStore, DailyListStore, OutboxStore, StateStore, Prot
     cursors."""
 
 
+class PausingStore(ChannelStore, OutboxStore, Protocol):
+    """What pausing a channel whose posts keep failing uses."""
+
+
 log = logging.getLogger(__name__)
 
-DAILY_KIND: DeliveryKind = "daily"
+PAUSE_AFTER = 3  # daily posts in a row that failed for good before their channel is paused
+
+
+def register_kinds(kinds: DeliveryKinds) -> None:
+    """The scheduler's posts: a channel's daily, weekly and monthly lists. A channel whose daily
+    post fails for good PAUSE_AFTER days running is paused."""
+    for every, name in KIND_OF.items():
+        kinds.register(DeliveryKind(name, "channel", failed_for_good=pause_if_failing if every == "day" else None))
 
 
 def daily_key(channel_id: int, local_date: str) -> str:
-    return f"{daily_posts_of(channel_id)}{local_date}"
+    return delivery_key(KIND_OF["day"], channel_id, local_date)
 
 
 def daily_posts_of(channel_id: int) -> str:
@@ -44,9 +56,19 @@ def daily_posts_of(channel_id: int) -> str:
     return posts_of(channel_id, "day")
 
 
-def all_posts_of(channel_id: int) -> tuple[str, ...]:
-    """The key prefixes of every post of one channel: daily, weekly and monthly."""
-    return tuple(posts_of(channel_id, every) for every in EVERY)
+def pause_if_failing(store: PausingStore, delivery: Delivery, reason: str) -> None:
+    """A channel whose daily post failed for good PAUSE_AFTER days running (paperboy was removed,
+    the channel deleted) is paused with the reason; /digest config resumes it."""
+    target = delivery.target
+    channel = store.get_channel(target.platform, target.workspace, target.channel)
+    if channel is None or channel.paused:
+        return
+    outcomes = store.latest_outcomes(daily_posts_of(channel.id), PAUSE_AFTER)
+    if outcomes == ["failed"] * PAUSE_AFTER and store.pause_channel(
+            channel.id, f"its daily post failed {PAUSE_AFTER} days running ({reason})"):
+        log.warning("channel %s (%s/%s) paused: its daily post failed %d days running (%s)",
+                    channel.id, target.platform, target.channel, PAUSE_AFTER, reason,
+                    extra={"platform": target.platform, "channel": target.channel})
 
 
 def channel_target(channel: ChannelConfig) -> Target:
@@ -129,7 +151,8 @@ class DailyScheduler:
             if fingerprint is not None:
                 self._waiting_on[(channel.id, post.every)] = fingerprint
             return False
-        if not self.store.enqueue_delivery(post.key, DAILY_KIND, channel_target(channel), _payload(digest), iso(now)):
+        if not self.store.enqueue_delivery(post.key, KIND_OF[post.every], channel_target(channel), _payload(digest),
+                                           iso(now)):
             return False
         log.info("%s post queued for channel %s (%s): %s, due %s %s %s, now %s", post.every, channel.id,
                  _where(channel), found, post.post_date, channel.daily_time, channel.tz,
@@ -188,7 +211,7 @@ class DailyScheduler:
                 continue
             key = waiting.get("key") or daily_key(channel.id, waiting["date"])
             note = f"nothing posted on {waiting['date']}: {waiting['reason']}"
-            if self.store.record_skipped(key, DAILY_KIND, channel_target(channel), note, iso(now)):
+            if self.store.record_skipped(key, KIND_OF[every], channel_target(channel), note, iso(now)):
                 log.warning("channel %s (%s): %s; recorded as skipped", channel.id, _where(channel), note)
             self.store.set_state(name, "")
 

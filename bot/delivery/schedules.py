@@ -15,13 +15,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
+from paperboy.bot.kinds import delivery_key, scope_prefix
+
 Every = Literal["day", "week", "month"]
 EVERY: tuple[Every, ...] = ("day", "week", "month")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _EVERY_WORDS: dict[str, Every] = {"day": "day", "daily": "day", "week": "week", "weekly": "week",
                                   "month": "month", "monthly": "month"}
-_PREFIX: dict[Every, str] = {"day": "daily", "week": "weekly", "month": "monthly"}
+# The delivery kind of each schedule's posts (the scheduler registers them with the outbox).
+KIND_OF: dict[Every, str] = {"day": "daily", "week": "weekly", "month": "monthly"}
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ def weekday_name(week_day: str) -> str:
 
 def posts_of(channel_id: int, every: Every = "day") -> str:
     """The key prefix of every post of one schedule of one channel."""
-    return f"{_PREFIX[every]}:{channel_id}:"
+    return scope_prefix(KIND_OF[every], channel_id)
 
 
 def due_posts(channel_id: int, every: str, week_day: str, lag_days: int, local_now: datetime,
@@ -79,7 +82,7 @@ def due_posts(channel_id: int, every: str, week_day: str, lag_days: int, local_n
             continue
         period = covered(schedule, post_date, lag_days)
         tag = period.first[:7] if schedule == "month" else post_date.isoformat()
-        due.append(DuePost(schedule, f"{posts_of(channel_id, schedule)}{tag}", period, post_date))
+        due.append(DuePost(schedule, delivery_key(KIND_OF[schedule], channel_id, tag), period, post_date))
     return due
 
 

@@ -5,23 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from paperboy.bot.models import ChannelConfig, Delivery, DeliveryKind, DeliveryStatus, Paper, Target
+from paperboy.bot.models import ChannelConfig, Delivery, DeliveryStatus, KindName, Paper, Target
 from paperboy.bot.store import PaperStore, StoreThread
 
 
 class OutboxStore(StoreThread, Protocol):
     """The outbox: deliveries, each under a unique key, claimed under a lease, settled once."""
 
-    def enqueue_delivery(self, dedupe_key: str, kind: DeliveryKind, target: Target, payload: dict[str, Any],
+    def enqueue_delivery(self, dedupe_key: str, kind: KindName, target: Target, payload: dict[str, Any],
                          now: str) -> bool:
         """Adds a pending delivery unless one with this key exists. True when added."""
 
-    def enqueue_deliveries(self, rows: Iterable[tuple[str, DeliveryKind, Target, dict[str, Any]]],
+    def enqueue_deliveries(self, rows: Iterable[tuple[str, KindName, Target, dict[str, Any]]],
                            now: str) -> int:
         """Many enqueue_delivery calls in one transaction: (dedupe_key, kind, target, payload) rows.
         Keys already present are left alone. Returns how many were added."""
 
-    def record_skipped(self, dedupe_key: str, kind: DeliveryKind, target: Target, note: str, now: str) -> bool:
+    def record_skipped(self, dedupe_key: str, kind: KindName, target: Target, note: str, now: str) -> bool:
         """Marks a delivery key as settled with nothing to send (an empty day). True when added."""
 
     def has_delivery(self, dedupe_key: str) -> bool: ...
@@ -67,7 +67,7 @@ class OutboxStore(StoreThread, Protocol):
         """Deliveries whose key starts with `key_prefix` that nobody is sending (pending, or left by
         a dead process) become 'cancelled' with the reason, kept for the record; returns how many."""
 
-    def deliveries(self, status: DeliveryStatus | None = None, kind: DeliveryKind | None = None) -> list[Delivery]:
+    def deliveries(self, status: DeliveryStatus | None = None, kind: KindName | None = None) -> list[Delivery]:
         ...
 
     def latest_delivery(self, key_prefix: str,
@@ -146,7 +146,7 @@ class NewsStore(PaperStore, Protocol):
     def unmatched_papers(self, limit: int = 2000) -> list[Paper]:
         """News not yet matched against the subscriptions, oldest first."""
 
-    def record_matches(self, paper_keys: Iterable[str], alerts: Iterable[tuple[str, DeliveryKind, Target, dict[str, Any]]],
+    def record_matches(self, paper_keys: Iterable[str], alerts: Iterable[tuple[str, KindName, Target, dict[str, Any]]],
                        now: str) -> int:
         """In one transaction: the alerts enqueued (as enqueue_deliveries) and the papers marked
         matched. Returns how many alerts were added."""

@@ -11,13 +11,14 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from paperboy.bot.clock import iso
-from paperboy.bot.models import Delivery, DeliveryKind, Paper, Subscription, Target
+from paperboy.bot.kinds import delivery_key
+from paperboy.bot.models import Delivery, Paper, Subscription, Target
 from paperboy.bot.replies import Card
 from paperboy.bot.serialize import reply_to_dict
 from paperboy.bot.subscriptions.index import SubscriptionIndex
 from paperboy.bot.subscriptions.store import SubscriptionStore
 
-ALERT_KIND: DeliveryKind = "alert"
+ALERTS = "alert"  # the delivery kind of alerts (bundles.register_kinds registers it)
 NOTE_PREFIX = "New paper matching your subscription"
 
 
@@ -34,12 +35,7 @@ def alert_target(sub: Subscription) -> Target:
 
 
 def alert_key(subscription_id: int, paper_key: str) -> str:
-    return f"{alerts_of(subscription_id)}{paper_key}"
-
-
-def alerts_of(subscription_id: int) -> str:
-    """The key prefix of every alert of one subscription."""
-    return f"alert:{subscription_id}:"
+    return delivery_key(ALERTS, subscription_id, paper_key)
 
 
 def alert_payload(card: dict[str, Any], subscription_id: int, description: str) -> dict[str, Any]:
@@ -50,7 +46,7 @@ def alert_payload(card: dict[str, Any], subscription_id: int, description: str) 
 
 def alert_of(delivery: Delivery) -> AlertOf | None:
     """What a card alert is for; None for anything else (a daily post, an alert stored without it)."""
-    if delivery.kind != ALERT_KIND or delivery.payload.get("kind") != "card":
+    if delivery.kind != ALERTS or delivery.payload.get("kind") != "card":
         return None
     meta = delivery.payload.get("alert")
     if not isinstance(meta, dict) or not isinstance(meta.get("subscription"), int):
@@ -63,7 +59,7 @@ class AlertStore(SubscriptionStore, Protocol):
     """Subscriptions, and an outbox to queue their alerts in (the delivery subsystem's, as a running
     bot has it; matched papers are queued by the pipeline, with record_matches)."""
 
-    def enqueue_deliveries(self, rows: list[tuple[str, DeliveryKind, Target, dict]], now: str) -> int: ...
+    def enqueue_deliveries(self, rows: list[tuple[str, str, Target, dict]], now: str) -> int: ...
 
 
 def enqueue_alerts(store: AlertStore, papers: list[Paper], now: datetime,
@@ -76,7 +72,7 @@ def enqueue_alerts(store: AlertStore, papers: list[Paper], now: datetime,
     return store.enqueue_deliveries(alert_rows(index, papers), iso(now))
 
 
-def alert_rows(index: SubscriptionIndex, papers: list[Paper]) -> list[tuple[str, DeliveryKind, Target, dict]]:
+def alert_rows(index: SubscriptionIndex, papers: list[Paper]) -> list[tuple[str, str, Target, dict]]:
     """(dedupe_key, kind, target, payload) for every match: pure computation, no store access,
     so it can run off the event loop."""
     cards: dict[str, dict] = {}  # a paper's card without its note, serialized once per paper
@@ -86,5 +82,5 @@ def alert_rows(index: SubscriptionIndex, papers: list[Paper]) -> list[tuple[str,
         if card is None:
             card = cards[paper.key] = reply_to_dict(Card(paper))
         payload = alert_payload(card, sub.id, index.description_of(sub))
-        rows.append((alert_key(sub.id, paper.key), ALERT_KIND, alert_target(sub), payload))
+        rows.append((alert_key(sub.id, paper.key), ALERTS, alert_target(sub), payload))
     return rows

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from paperboy.bot.kinds import DeliveryKind, DeliveryKinds
 from paperboy.bot.models import Delivery
 from paperboy.bot.replies import Card, PaperList, Scored
 from paperboy.bot.serialize import reply_from_dict
-from paperboy.bot.subscriptions.alerts import alert_of
+from paperboy.bot.subscriptions.alerts import ALERTS, alert_of
 from paperboy.bot.syntax import SLASH, Syntax
 
 # Two matches still read well as two cards; from three on they become a list.
@@ -36,36 +37,31 @@ def _subscription_of(delivery: Delivery) -> int | None:
     return alert.subscription if alert is not None else None
 
 
-def bundle_lane(lane: Sequence[Delivery]) -> list[list[Delivery]]:
-    """The lane's deliveries as messages, in lane order: a subscription's alerts become lists of up
-    to BUNDLE_SIZE, most upvoted and newest first, when there are at least BUNDLE_FROM of them;
-    everything else goes alone. Deliveries that already went out together once (an interruption
-    left them unrecorded) go together again, as they were."""
-    again: dict[str, list[Delivery]] = {}
-    for delivery in lane:
-        if delivery.bundle is not None:
-            again.setdefault(delivery.bundle, []).append(delivery)
-    fresh = [delivery for delivery in lane if delivery.bundle is None]
-    return [*again.values(), *_bundled(fresh)]
+def register_kinds(kinds: DeliveryKinds) -> None:
+    """Alerts: a subscription's; several due at once at one place go out as one list."""
+    kinds.register(DeliveryKind(ALERTS, "subscription", bundle=bundle_alerts, bundle_reply=bundle_reply))
 
 
-def _bundled(lane: Sequence[Delivery]) -> list[list[Delivery]]:
+def bundle_alerts(messages: list[list[Delivery]]) -> list[list[Delivery]]:
+    """A destination's messages, in order, with a subscription's alerts that go alone made into
+    lists of up to BUNDLE_SIZE, most upvoted and newest first, when there are at least BUNDLE_FROM
+    of them; a list goes where the first of its alerts was. Everything else is left as it is."""
     by_subscription: dict[int, list[Delivery]] = {}
-    for delivery in lane:
-        subscription = _subscription_of(delivery)
+    for message in messages:
+        subscription = _subscription_of(message[0]) if len(message) == 1 else None
         if subscription is not None:
-            by_subscription.setdefault(subscription, []).append(delivery)
+            by_subscription.setdefault(subscription, []).append(message[0])
     bundled = {sub: _most_wanted_first(alerts)
                for sub, alerts in by_subscription.items() if len(alerts) >= BUNDLE_FROM}
-    messages: list[list[Delivery]] = []
-    for delivery in lane:
-        subscription = _subscription_of(delivery)
+    regrouped: list[list[Delivery]] = []
+    for message in messages:
+        subscription = _subscription_of(message[0]) if len(message) == 1 else None
         if subscription not in bundled:
-            messages.append([delivery])
-        elif delivery is by_subscription[subscription][0]:  # the list goes where its first alert was
+            regrouped.append(message)
+        elif message[0] is by_subscription[subscription][0]:
             alerts = bundled[subscription]
-            messages.extend(alerts[start:start + BUNDLE_SIZE] for start in range(0, len(alerts), BUNDLE_SIZE))
-    return messages
+            regrouped.extend(alerts[start:start + BUNDLE_SIZE] for start in range(0, len(alerts), BUNDLE_SIZE))
+    return regrouped
 
 
 def _most_wanted_first(alerts: list[Delivery]) -> list[Delivery]:
@@ -84,7 +80,7 @@ def _most_wanted_first(alerts: list[Delivery]) -> list[Delivery]:
 
 
 def bundle_reply(alerts: Sequence[Delivery], syntax: Syntax = SLASH) -> PaperList:
-    """One list for alerts of one subscription (as grouped by bundle_lane), for a platform that
+    """One list for alerts of one subscription (as grouped by bundle_alerts), for a platform that
     types commands with `syntax`."""
     cards = [reply_from_dict(a.payload) for a in alerts]
     alert = alert_of(alerts[0])
@@ -92,13 +88,3 @@ def bundle_reply(alerts: Sequence[Delivery], syntax: Syntax = SLASH) -> PaperLis
         raise ValueError("only card alerts of one subscription can be bundled")
     return PaperList(title=bundle_title(alert.subscription, alert.description or None, len(cards)),
                      items=tuple(Scored(card.paper, 0.0) for card in cards), note=bundle_note(syntax))
-
-
-def bundle_key(alerts: Sequence[Delivery]) -> str:
-    """The delivery key of a bundle: a platform that drops repeats by key drops a re-sent bundle
-    of the same alerts, and never confuses it with its first alert sent alone."""
-    if alerts[0].bundle is not None:
-        return alerts[0].bundle
-    if len(alerts) == 1:
-        return alerts[0].dedupe_key
-    return f"{alerts[0].dedupe_key}+{len(alerts) - 1}"

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from paperboy.adapters import platforms
-from paperboy.bot.clock import iso
+from paperboy.bot.clock import SystemClock, iso
 from paperboy.bot.commands.dispatch import build_core
 from paperboy.bot.models import Target
 from paperboy.bot.replies import Notice
@@ -75,12 +75,10 @@ def test_a_bad_setting_is_a_startup_error_naming_the_platform():
 
 async def test_the_runner_delivers_through_a_platform_it_found_in_the_registry():
     store = SQLiteStore(memory=True)
-    core = build_core(store)
     store.enqueue_delivery("note:1", "alert", Target("memory", "w1", "c1"), reply_to_dict(Notice("hello")),
-                           iso(core.clock.now()))
+                           iso(SystemClock().now()))
     stop = asyncio.Event()
-    running = asyncio.create_task(run_bot(store, core, Sources(None, None), {"PAPERBOY_MEMORY_ADAPTER": "1"},
-                                          stop=stop))
+    running = asyncio.create_task(run_bot(store, Sources(None, None), {"PAPERBOY_MEMORY_ADAPTER": "1"}, stop=stop))
     try:
         for _ in range(500):
             delivery = store.get_delivery("note:1")

@@ -7,6 +7,7 @@ from paperboy.adapters.memory.adapter import MemoryAdapter
 from paperboy.bot.adapter import DeliveryError
 from paperboy.bot.clock import iso
 from paperboy.bot.delivery.outbox import LEASE_SECONDS, DeliveryWorker
+from paperboy.bot.delivery.registry import delivery_kinds
 from paperboy.bot.models import Target
 from paperboy.bot.replies import Card, Notice, PaperList
 from paperboy.bot.serialize import reply_to_dict
@@ -41,7 +42,7 @@ async def test_many_matches_for_one_subscription_arrive_as_one_list(store, stock
                            reply_to_dict(Notice("hello")), iso(clock.now()))
     adapter = MemoryAdapter()
 
-    assert await DeliveryWorker(store, {"memory": adapter}, clock).run_once() == 7
+    assert await DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds()).run_once() == 7
 
     lists = [m.reply for m in adapter.sent if isinstance(m.reply, PaperList)]
     cards = [m.reply for m in adapter.sent if isinstance(m.reply, Card)]
@@ -53,14 +54,14 @@ async def test_many_matches_for_one_subscription_arrive_as_one_list(store, stock
     [card] = cards
     assert card.paper.key == papers[2].key and f"#{narrow.id}" in card.note
     assert alert_statuses(store) == ["sent"] * 6
-    assert await DeliveryWorker(store, {"memory": adapter}, clock).run_once() == 0
+    assert await DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds()).run_once() == 0
 
 
 async def test_two_matches_stay_two_cards(store, stock, clock):
     subscribe(store, "diffusion")
     enqueue_alerts(store, diffusion_papers(stock, 2), clock.now())
     adapter = MemoryAdapter()
-    await DeliveryWorker(store, {"memory": adapter}, clock).run_once()
+    await DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds()).run_once()
     assert [type(m.reply) for m in adapter.sent] == [Card, Card]
 
 
@@ -69,7 +70,7 @@ async def test_long_runs_are_split_into_lists_of_ten_in_order(store, stock, cloc
     papers = diffusion_papers(stock, 2 * BUNDLE_SIZE + 3)
     enqueue_alerts(store, papers, clock.now())
     adapter = MemoryAdapter()
-    await DeliveryWorker(store, {"memory": adapter}, clock).run_once()
+    await DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds()).run_once()
     sizes = [len(m.reply.items) for m in adapter.sent]
     assert sizes == [BUNDLE_SIZE, BUNDLE_SIZE, 3]
     sent_keys = [item.paper.key for m in adapter.sent for item in m.reply.items]
@@ -82,7 +83,7 @@ async def test_each_subscriber_gets_their_own_list(store, stock, clock):
     subscribe(store, "diffusion", owner="bob")
     enqueue_alerts(store, diffusion_papers(stock, 4), clock.now())
     adapter = MemoryAdapter()
-    await DeliveryWorker(store, {"memory": adapter}, clock).run_once()
+    await DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds()).run_once()
     assert sorted((m.target.user, len(m.reply.items)) for m in adapter.sent) == [("alice", 4), ("bob", 4)]
 
 
@@ -91,7 +92,7 @@ async def test_a_failed_list_is_retried_whole_and_sent_once(store, stock, clock)
     enqueue_alerts(store, diffusion_papers(stock, 4), clock.now())
     adapter = MemoryAdapter()
     adapter.fail_next()
-    worker = DeliveryWorker(store, {"memory": adapter}, clock, base_backoff=10)
+    worker = DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds(), base_backoff=10)
 
     await worker.run_once()
     assert adapter.sent == [] and alert_statuses(store) == ["pending"] * 4
@@ -108,7 +109,7 @@ async def test_a_list_to_a_gone_channel_fails_whole(store, stock, clock):
     enqueue_alerts(store, diffusion_papers(stock, 3), clock.now())
     adapter = MemoryAdapter()
     adapter.fail_channel("c1", DeliveryError("channel c1 not found", permanent=True))
-    await DeliveryWorker(store, {"memory": adapter}, clock).run_once()
+    await DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds()).run_once()
     assert alert_statuses(store) == ["failed"] * 3
     assert len(adapter.attempts) == 1
 
@@ -122,14 +123,14 @@ async def test_a_crash_after_sending_a_list_does_not_post_it_twice(db_path, stoc
     adapter.crash_after_next_send(SimulatedCrash())
     crashed = False
     try:
-        await DeliveryWorker(store, {"memory": adapter}, clock).run_once()
+        await DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds()).run_once()
     except* SimulatedCrash:
         crashed = True
     assert crashed and alert_statuses(store) == ["sending"] * 4
     store.close()
 
     reopened = open_store(db_path)
-    worker = DeliveryWorker(reopened, {"memory": adapter}, clock)
+    worker = DeliveryWorker(reopened, {"memory": adapter}, clock, delivery_kinds())
     assert await worker.run_once() == 0  # the dead process's lease still holds them
     clock.advance(seconds=LEASE_SECONDS)
     assert await worker.run_once() == 4
@@ -146,7 +147,7 @@ async def test_an_unreadable_alert_does_not_hold_back_the_others(store, stock, c
                            {"kind": "card", "paper": {"title": "no key"},
                             "alert": {"subscription": subscription.id, "description": "diffusion"}}, iso(clock.now()))
     adapter = MemoryAdapter()
-    await DeliveryWorker(store, {"memory": adapter}, clock).run_once()
+    await DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds()).run_once()
     assert [type(m.reply) for m in adapter.sent] == [Card, Card, Card]
     assert sorted(alert_statuses(store)) == ["failed", "sent", "sent", "sent"]
 
@@ -159,7 +160,7 @@ async def test_a_list_puts_the_most_upvoted_then_newest_first(store, stock, cloc
     unvoted = stock.paper("Diffusion unvoted", abstract="diffusion", published="2026-11-23")
     enqueue_alerts(store, [quiet, popular, new, unvoted], clock.now())
     adapter = MemoryAdapter()
-    await DeliveryWorker(store, {"memory": adapter}, clock).run_once()
+    await DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds()).run_once()
     [message] = adapter.sent
     assert [item.paper.key for item in message.reply.items] == [popular.key, new.key, quiet.key, unvoted.key]
 
@@ -172,7 +173,7 @@ async def test_a_list_reads_its_subscription_from_stored_fields_not_from_the_not
             tx.execute("UPDATE deliveries SET payload = ? WHERE id = ?",
                        [json.dumps({**delivery.payload, "note": "reworded #99: x"}), delivery.id])
     adapter = MemoryAdapter(syntax=Syntax("paper", {"subscriptions": "subs"}))
-    await DeliveryWorker(store, {"memory": adapter}, clock).run_once()
+    await DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds()).run_once()
     [message] = adapter.sent
     assert message.reply.title == f"3 new papers matching your subscription #{subscription.id}: diffusion, not audio"
     assert "(/paper subs lists yours)" in message.reply.note  # named as the receiving platform types it
@@ -185,7 +186,7 @@ async def test_alerts_queued_without_their_subscription_fields_go_one_by_one(sto
                                reply_to_dict(Card(paper, note=f"New paper matching your subscription #{subscription.id}: x")),
                                iso(clock.now()))
     adapter = MemoryAdapter()
-    await DeliveryWorker(store, {"memory": adapter}, clock).run_once()
+    await DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds()).run_once()
     assert [type(m.reply) for m in adapter.sent] == [Card, Card, Card]
     assert alert_statuses(store) == ["sent"] * 3
 
@@ -200,7 +201,7 @@ async def test_a_bundle_cut_off_mid_send_goes_out_again_as_the_same_bundle(db_pa
     platform.crash_after_next_send(SimulatedCrash())
     crashed = False
     try:
-        await DeliveryWorker(store, {"memory": platform}, clock).run_once()
+        await DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds()).run_once()
     except* SimulatedCrash:
         crashed = True
     assert crashed and [len(m.reply.items) for m in platform.sent] == [6]
@@ -211,7 +212,7 @@ async def test_a_bundle_cut_off_mid_send_goes_out_again_as_the_same_bundle(db_pa
              for n in range(2)]
     assert enqueue_alerts(reopened, later, clock.now()) == 2  # more news meanwhile
     clock.advance(seconds=LEASE_SECONDS)
-    await DeliveryWorker(reopened, {"memory": platform}, clock).run_once()
+    await DeliveryWorker(reopened, {"memory": platform}, clock, delivery_kinds()).run_once()
     first_key = platform.attempts[0][1]
     assert [key for _, key in platform.attempts].count(first_key) == 2  # the same six, under the same key
     assert [type(m.reply).__name__ for m in platform.sent] == ["PaperList", "Card", "Card"]  # no list of 8

@@ -9,6 +9,7 @@ from paperboy.bot.commands.dispatch import build_core
 from paperboy.bot.commands.invocation import Place
 from paperboy.bot.commands.typed import TypedCommands
 from paperboy.bot.delivery.outbox import DeliveryWorker
+from paperboy.bot.delivery.registry import delivery_kinds
 from paperboy.bot.delivery.scheduler import DailyScheduler
 
 
@@ -28,7 +29,7 @@ async def test_three_permanent_failures_in_a_row_pause_the_channel_until_it_is_c
     channel = stock.channel("gone", daily_time="09:00", tz="UTC")
     platform = MemoryAdapter()
     platform.fail_channel("gone")  # paperboy was removed from the channel
-    scheduler, worker = DailyScheduler(store, clock), DeliveryWorker(store, {"memory": platform}, clock)
+    scheduler, worker = DailyScheduler(store, clock), DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds())
 
     for day in (24, 25):
         assert await post_on(day, store, clock, scheduler, worker)
@@ -57,7 +58,7 @@ async def test_a_failure_between_successes_does_not_pause(store, stock, clock):
     stock.hf_days("2026-11-20", 10)
     stock.channel("flaky", daily_time="09:00", tz="UTC")
     platform = MemoryAdapter()
-    scheduler, worker = DailyScheduler(store, clock), DeliveryWorker(store, {"memory": platform}, clock)
+    scheduler, worker = DailyScheduler(store, clock), DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds())
     for day in (24, 25, 26, 27):
         if day != 26:
             platform.fail_channel("flaky")

@@ -8,6 +8,7 @@ from paperboy.adapters.memory.adapter import MemoryAdapter
 from paperboy.bot.adapter import DeliveryError
 from paperboy.bot.clock import FakeClock
 from paperboy.bot.delivery.outbox import DeliveryWorker
+from paperboy.bot.delivery.registry import delivery_kinds
 from paperboy.bot.delivery.scheduler import DailyScheduler
 from paperboy.bot.replies import PaperList
 from paperboy.storage import open_store
@@ -28,7 +29,7 @@ async def live(db_path, clock: FakeClock, adapters: dict, until: datetime, *, st
     lifetime left mid-send is taken over once its lease runs out, as the clock moves on."""
     store = open_store(db_path)
     scheduler = DailyScheduler(store, clock)
-    worker = DeliveryWorker(store, adapters, clock, base_backoff=30)
+    worker = DeliveryWorker(store, adapters, clock, delivery_kinds(), base_backoff=30)
     try:
         while clock.now() < until:
             await scheduler.tick()
@@ -128,7 +129,7 @@ async def test_scheduler_and_worker_run_loops_deliver_and_stop(db_path, stock_fo
     stock.hf_days("2026-11-24", 1)
     stock.channel("berlin", platform="discord", daily_time="09:00", tz="Europe/Berlin")
     stop = asyncio.Event()
-    worker = DeliveryWorker(store, {"discord": discord}, clock)
+    worker = DeliveryWorker(store, {"discord": discord}, clock, delivery_kinds())
     async with asyncio.TaskGroup() as group:
         group.create_task(DailyScheduler(store, clock).run(stop, interval=30))
         group.create_task(worker.run(stop, interval=2))

@@ -10,6 +10,7 @@ import pytest
 from paperboy.adapters.memory.adapter import MemoryAdapter
 from paperboy.bot.clock import iso
 from paperboy.bot.delivery.outbox import LEASE_SECONDS, DeliveryWorker
+from paperboy.bot.delivery.registry import delivery_kinds
 from paperboy.bot.models import Target
 from paperboy.bot.replies import Notice
 from paperboy.bot.serialize import reply_to_dict
@@ -60,15 +61,15 @@ async def test_a_process_starting_beside_a_live_one_does_not_resend_what_it_is_s
     gate = platform.hold()
     first = open_store(db_path)
     enqueue(first, clock, 1)
-    sending = asyncio.create_task(DeliveryWorker(first, {"memory": platform}, clock).run_once())
+    sending = asyncio.create_task(DeliveryWorker(first, {"memory": platform}, clock, delivery_kinds()).run_once())
     while platform.in_flight == 0:
         await asyncio.sleep(0)
     second = open_store(db_path)  # a second process starts on the same database
-    assert await DeliveryWorker(second, {"memory": platform}, clock).run_once() == 0
+    assert await DeliveryWorker(second, {"memory": platform}, clock, delivery_kinds()).run_once() == 0
     gate.set()
     assert await sending == 1
     assert platform.keys_sent() == ["daily:0:2026-11-24"]
-    assert await DeliveryWorker(second, {"memory": platform}, clock).run_once() == 0
+    assert await DeliveryWorker(second, {"memory": platform}, clock, delivery_kinds()).run_once() == 0
     first.close()
     second.close()
 
@@ -79,7 +80,7 @@ async def test_a_store_failure_while_recording_loses_nothing_and_needs_no_restar
     gate = platform.hold()
     store = SQLiteStore(db_path, busy_timeout=0.05)
     keys = enqueue(store, clock, 3)
-    worker = DeliveryWorker(store, {"memory": platform}, clock)
+    worker = DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds())
     round_ = asyncio.create_task(worker.run_once())
     while platform.in_flight < 3:
         await asyncio.sleep(0)
@@ -104,7 +105,7 @@ async def test_a_long_send_keeps_its_lease(db_path, clock):
     gate = platform.hold()
     store = open_store(db_path)
     enqueue(store, clock, 1)
-    worker = DeliveryWorker(store, {"memory": platform}, clock, lease_seconds=1.5)
+    worker = DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds(), lease_seconds=1.5)
     round_ = asyncio.create_task(worker.run_once())
     while platform.in_flight == 0:
         await asyncio.sleep(0)
@@ -114,7 +115,7 @@ async def test_a_long_send_keeps_its_lease(db_path, clock):
     renewed = store.deliveries()[0].lease_until
     assert renewed > leased and renewed > iso(clock.now())
     other = open_store(db_path)
-    assert await DeliveryWorker(other, {"memory": platform}, clock).run_once() == 0
+    assert await DeliveryWorker(other, {"memory": platform}, clock, delivery_kinds()).run_once() == 0
     gate.set()
     assert await round_ == 1
     assert platform.keys_sent() == ["daily:0:2026-11-24"]
@@ -128,7 +129,7 @@ async def test_a_stop_gives_sends_a_moment_then_releases_what_they_had_not_done(
     store = open_store(db_path)
     enqueue(store, clock, 2)
     stop = asyncio.Event()
-    running = asyncio.create_task(DeliveryWorker(store, {"memory": platform}, clock).run(stop, grace=0.2))
+    running = asyncio.create_task(DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds()).run(stop, grace=0.2))
     while platform.in_flight < 2:
         await asyncio.sleep(0.001)
     started = asyncio.get_running_loop().time()
@@ -137,6 +138,6 @@ async def test_a_stop_gives_sends_a_moment_then_releases_what_they_had_not_done(
     assert asyncio.get_running_loop().time() - started < 1.0
     released = store.deliveries()
     assert {(d.status, d.lease_owner, d.note) for d in released} == {("pending", None, "released at a stop")}
-    other = DeliveryWorker(store, {"memory": MemoryAdapter()}, clock)  # the next process need not wait
+    other = DeliveryWorker(store, {"memory": MemoryAdapter()}, clock, delivery_kinds())  # the next process need not wait
     assert await other.run_once() == 2
     store.close()

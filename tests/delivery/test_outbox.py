@@ -8,6 +8,7 @@ from paperboy.adapters.memory.adapter import MemoryAdapter
 from paperboy.bot.adapter import DeliveryError
 from paperboy.bot.clock import iso, parse_iso
 from paperboy.bot.delivery.outbox import LEASE_SECONDS, DeliveryWorker
+from paperboy.bot.delivery.registry import delivery_kinds
 from paperboy.bot.models import Paper, Target
 from paperboy.bot.replies import Notice, PaperList, Scored
 from paperboy.bot.serialize import reply_to_dict
@@ -54,7 +55,7 @@ async def test_due_deliveries_are_sent_with_their_key_and_recorded(store, clock)
     paper = Paper(key="2611.00001", title="A paper", arxiv_id="2611.00001")
     enqueue(store, clock, "k1", reply=PaperList("Trending papers", (Scored(paper, 3.0),)))
     enqueue(store, clock, "k2", channel="c2")
-    worker = DeliveryWorker(store, {"memory": adapter}, clock)
+    worker = DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds())
     assert await worker.run_once() == 2
     assert sorted(adapter.keys_sent()) == ["k1", "k2"]
     assert adapter.sent_to("c1")[0].reply == PaperList("Trending papers", (Scored(paper, 3.0),))
@@ -68,7 +69,7 @@ async def test_a_failed_send_is_retried_later_and_not_lost(store, clock):
     adapter = MemoryAdapter()
     adapter.fail_next(1)
     enqueue(store, clock, "k1")
-    worker = DeliveryWorker(store, {"memory": adapter}, clock, base_backoff=5)
+    worker = DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds(), base_backoff=5)
     assert await worker.run_once() == 1
     delivery = store.get_delivery("k1")
     assert delivery.status == "pending" and delivery.attempts == 1
@@ -88,7 +89,7 @@ async def test_backoff_doubles_and_stops_growing_at_the_maximum(store, clock):
     adapter = MemoryAdapter()
     adapter.fail_next(6)
     enqueue(store, clock, "k1")
-    worker = DeliveryWorker(store, {"memory": adapter}, clock, base_backoff=5, max_backoff=60)
+    worker = DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds(), base_backoff=5, max_backoff=60)
     waits = []
     for _ in range(6):
         assert await worker.run_once() == 1
@@ -105,7 +106,7 @@ async def test_retry_after_from_the_platform_is_honoured(store, clock):
     adapter = MemoryAdapter()
     adapter.fail_next(1, DeliveryError("429 Too Many Requests", retry_after=42))
     enqueue(store, clock, "k1")
-    worker = DeliveryWorker(store, {"memory": adapter}, clock)
+    worker = DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds())
     await worker.run_once()
     assert parse_iso(store.get_delivery("k1").next_attempt_at) == clock.now() + timedelta(seconds=42)
     clock.advance(seconds=41)
@@ -119,7 +120,7 @@ async def test_an_unexpected_exception_is_retried_not_dropped(store, clock):
     adapter = MemoryAdapter()
     adapter.fail_next(2, RuntimeError("socket closed"))
     enqueue(store, clock, "k1")
-    worker = DeliveryWorker(store, {"memory": adapter}, clock, base_backoff=1)
+    worker = DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds(), base_backoff=1)
     await worker.run_once()
     assert "RuntimeError: socket closed" in store.get_delivery("k1").last_error
     for _ in range(3):
@@ -135,7 +136,7 @@ async def test_a_permanent_failure_is_recorded_and_does_not_stop_the_others(stor
     enqueue(store, clock, "k-before")
     enqueue(store, clock, "k-gone", channel="gone")
     enqueue(store, clock, "k-after", channel="c3")
-    worker = DeliveryWorker(store, {"memory": adapter}, clock)
+    worker = DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds())
     assert await worker.run_once() == 3
     failed = store.get_delivery("k-gone")
     assert failed.status == "failed" and "channel gone not found" in failed.last_error
@@ -147,11 +148,11 @@ async def test_a_permanent_failure_is_recorded_and_does_not_stop_the_others(stor
 
 async def test_deliveries_for_a_platform_without_an_adapter_wait(store, clock):
     enqueue(store, clock, "k-slack", platform="slack")
-    worker = DeliveryWorker(store, {"memory": MemoryAdapter()}, clock)
+    worker = DeliveryWorker(store, {"memory": MemoryAdapter()}, clock, delivery_kinds())
     assert await worker.run_once() == 0
     assert status(store, "k-slack") == "pending"
     slack = MemoryAdapter("slack")
-    assert await DeliveryWorker(store, {"slack": slack}, clock).run_once() == 1
+    assert await DeliveryWorker(store, {"slack": slack}, clock, delivery_kinds()).run_once() == 1
     assert slack.keys_sent() == ["k-slack"]
 
 
@@ -159,7 +160,7 @@ async def test_an_unreadable_payload_is_failed_not_retried_forever(store, clock)
     store.enqueue_delivery("k-bad", "test", Target("memory", "w1", "c1"), {"kind": "card"}, iso(clock.now()))
     enqueue(store, clock, "k-good")
     adapter = MemoryAdapter()
-    assert await DeliveryWorker(store, {"memory": adapter}, clock).run_once() == 2
+    assert await DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds()).run_once() == 2
     assert status(store, "k-bad") == "failed" and "unreadable payload" in store.get_delivery("k-bad").last_error
     assert adapter.keys_sent() == ["k-good"]
 
@@ -169,7 +170,7 @@ async def test_platforms_send_side_by_side(store, clock):
     gate = discord.hold()
     enqueue(store, clock, "k-discord", platform="discord")
     enqueue(store, clock, "k-slack", platform="slack")
-    worker = DeliveryWorker(store, {"discord": discord, "slack": slack}, clock)
+    worker = DeliveryWorker(store, {"discord": discord, "slack": slack}, clock, delivery_kinds())
     round_ = asyncio.create_task(worker.run_once())
     await eventually(lambda: discord.in_flight == 1 and status(store, "k-slack") == "sent")
     # Discord is stuck mid-send, and Slack's post went out anyway.
@@ -187,7 +188,7 @@ async def test_concurrency_is_bounded_per_platform_and_one_channel_keeps_its_ord
         enqueue(store, clock, f"spread-{n}", channel=f"c{n}")
     for n in range(4):
         enqueue(store, clock, f"same-{n}", channel="busy")
-    worker = DeliveryWorker(store, {"memory": adapter}, clock, concurrency=3)
+    worker = DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds(), concurrency=3)
     round_ = asyncio.create_task(worker.run_once())
     await eventually(lambda: adapter.in_flight == 3)
     await asyncio.sleep(0.05)  # and no more than that, however long it waits
@@ -205,13 +206,13 @@ async def test_crash_after_send_before_recording_resends_at_most_once_with_the_s
     store = open_store(db_path)
     enqueue(store, clock, "daily:1:2026-11-24")
     platform.crash_after_next_send(SimulatedCrash())
-    await crashes(DeliveryWorker(store, {"memory": platform}, clock))
+    await crashes(DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds()))
     assert platform.keys_sent() == ["daily:1:2026-11-24"]
     assert status(store, "daily:1:2026-11-24") == "sending"  # posted, but never recorded
     store.close()
 
     store = open_store(db_path)  # the restart: a new store and worker on the same file
-    worker = DeliveryWorker(store, {"memory": platform}, clock)
+    worker = DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds())
     assert await worker.run_once() == 0  # the dead process's lease still holds it
     clock.advance(seconds=LEASE_SECONDS)
     assert await worker.run_once() == 1
@@ -230,13 +231,13 @@ async def test_a_crash_mid_batch_loses_nothing_and_repeats_only_the_unrecorded(d
     for n, key in enumerate(keys):
         enqueue(store, clock, key, channel=f"c{n}")
     platform.crash_after_next_send(SimulatedCrash())
-    await crashes(DeliveryWorker(store, {"memory": platform}, clock))
+    await crashes(DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds()))
     store.close()  # the store's thread finishes what it was writing when the process stopped
 
     store = open_store(db_path)
     unrecorded = {d.dedupe_key for d in store.deliveries() if d.status != "sent"}
     assert platform.keys_sent()[0] in unrecorded
-    worker = DeliveryWorker(store, {"memory": platform}, clock)
+    worker = DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds())
     clock.advance(seconds=LEASE_SECONDS)
     assert await worker.run_once() == len(unrecorded)
     sent = platform.keys_sent()
@@ -253,10 +254,10 @@ async def test_a_platform_honouring_the_key_turns_the_crash_resend_into_one_post
     store = open_store(db_path)
     enqueue(store, clock, "daily:1:2026-11-24")
     platform.crash_after_next_send(SimulatedCrash())
-    await crashes(DeliveryWorker(store, {"memory": platform}, clock))
+    await crashes(DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds()))
     store.close()
     store = open_store(db_path)
-    worker = DeliveryWorker(store, {"memory": platform}, clock)
+    worker = DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds())
     clock.advance(seconds=LEASE_SECONDS)
     await worker.run_once()
     assert [key for _, key in platform.attempts] == ["daily:1:2026-11-24"] * 2  # same key both times
@@ -271,11 +272,11 @@ async def test_crash_before_send_results_in_exactly_one_send(db_path, clock):
     store = open_store(db_path)
     enqueue(store, clock, "daily:1:2026-11-24")
     platform.fail_next(1, SimulatedCrash())  # dies on the way in, before anything is posted
-    await crashes(DeliveryWorker(store, {"memory": platform}, clock))
+    await crashes(DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds()))
     assert platform.sent == []
     store.close()
     store = open_store(db_path)
-    worker = DeliveryWorker(store, {"memory": platform}, clock)
+    worker = DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds())
     clock.advance(seconds=LEASE_SECONDS)
     assert await worker.run_once() == 1
     assert await worker.run_once() == 0
@@ -290,7 +291,7 @@ async def test_a_claim_abandoned_by_a_dead_process_is_sent_once_its_lease_runs_o
     store.close()  # died holding the claim
     store = open_store(db_path)
     platform = MemoryAdapter()
-    worker = DeliveryWorker(store, {"memory": platform}, clock)
+    worker = DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds())
     assert await worker.run_once() == 0  # a claimed delivery is not sent twice by a live worker
     clock.advance(seconds=LEASE_SECONDS - 1)
     assert await worker.run_once() == 0  # nor before its lease runs out
@@ -306,7 +307,7 @@ async def test_run_keeps_retrying_until_sent_and_stops_when_asked(store, clock):
     adapter.fail_next(3)
     enqueue(store, clock, "k1")
     stop = asyncio.Event()
-    worker = DeliveryWorker(store, {"memory": adapter}, clock, base_backoff=1)
+    worker = DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds(), base_backoff=1)
     task = asyncio.create_task(worker.run(stop, interval=2))
     while status(store, "k1") != "sent":
         await asyncio.sleep(0)
@@ -322,7 +323,7 @@ async def test_a_delivery_still_failing_after_twenty_attempts_fails_with_its_las
     adapter = MemoryAdapter()
     adapter.fail_next(25, DeliveryError("Slack unreachable: ServerDisconnectedError"))
     enqueue(store, clock, "k1")
-    worker = DeliveryWorker(store, {"memory": adapter}, clock, base_backoff=1, max_backoff=60)
+    worker = DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds(), base_backoff=1, max_backoff=60)
     while status(store, "k1") == "pending":
         clock.set(parse_iso(store.get_delivery("k1").next_attempt_at))
         await worker.run_once()
@@ -338,7 +339,7 @@ async def test_a_delivery_still_failing_after_seven_days_fails(store, clock):
     adapter = MemoryAdapter()
     adapter.fail_next(10, DeliveryError("429", retry_after=2 * 86400))  # the platform keeps saying "later"
     enqueue(store, clock, "k1")
-    worker = DeliveryWorker(store, {"memory": adapter}, clock)
+    worker = DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds())
     while status(store, "k1") == "pending":
         clock.set(parse_iso(store.get_delivery("k1").next_attempt_at))
         await worker.run_once()
@@ -352,7 +353,7 @@ async def test_a_month_after_sending_the_content_goes_and_the_key_stays(store, c
     digest = reply_to_dict(PaperList("Trending papers", ()))
     store.enqueue_delivery("daily:1:2026-11-24", "daily", Target("memory", "w1", "c1"),
                            {**digest, "digest": {"list_date": "2026-11-24", "sources": "hf"}}, iso(clock.now()))
-    worker = DeliveryWorker(store, {"memory": adapter}, clock)
+    worker = DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds())
     await worker.run_once()
     assert worker.housekeeping() == 0  # a day old: kept
     clock.advance(days=31)
@@ -385,7 +386,7 @@ async def test_delivery_log_lines_carry_the_delivery_key_platform_and_channel(st
     adapter.fail_next()
     enqueue(store, clock, "daily:7:2026-11-24", channel="c9")
     with caplog.at_level(logging.WARNING, logger="paperboy.bot.delivery.outbox"):
-        await DeliveryWorker(store, {"memory": adapter}, clock).run_once()
+        await DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds()).run_once()
     [record] = [r for r in caplog.records if "attempt 1 failed" in r.getMessage()]
     entry = json.loads(JsonLines().format(record))
     assert entry["level"] == "WARNING" and entry["logger"] == "paperboy.bot.delivery.outbox"

@@ -13,6 +13,7 @@ from paperboy.adapters.discord.delivery import DMS_CLOSED_NOTE
 from paperboy.bot.clock import FakeClock, iso
 from paperboy.bot.commands.dispatch import build_core
 from paperboy.bot.delivery.outbox import DeliveryWorker
+from paperboy.bot.delivery.registry import delivery_kinds
 from paperboy.bot.delivery.scheduler import DailyScheduler
 from paperboy.bot.models import Paper
 from paperboy.bot.subscriptions.alerts import enqueue_alerts
@@ -36,7 +37,7 @@ class Bot:
         self.core = build_core(self.store, clock=clock)
         self.adapter = make_adapter(self.core, fake, **adapter_options)
         self.scheduler = DailyScheduler(self.store, clock)
-        self.worker = DeliveryWorker(self.store, {"discord": self.adapter}, clock, base_backoff=5)
+        self.worker = DeliveryWorker(self.store, {"discord": self.adapter}, clock, delivery_kinds(), base_backoff=5)
 
     async def __aenter__(self) -> Bot:
         await self.adapter.start()

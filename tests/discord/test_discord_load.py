@@ -15,6 +15,7 @@ from test_discord_commands import EPHEMERAL, option
 from paperboy.bot.clock import FakeClock, iso
 from paperboy.bot.commands.dispatch import build_core
 from paperboy.bot.delivery.outbox import DeliveryWorker
+from paperboy.bot.delivery.registry import delivery_kinds
 from paperboy.bot.delivery.scheduler import DailyScheduler
 from paperboy.bot.search.lookup_pool import LookupPool
 from paperboy.storage import open_store
@@ -103,7 +104,7 @@ async def test_the_daily_fan_out_goes_out_during_a_storm_and_the_storm_is_still_
     for channel in fake.channel_ids(guild):
         store.configure_channel("discord", guild, channel, iso(START), daily_time="06:00", tz="UTC")
     await DailyScheduler(store, clock).tick()
-    worker = DeliveryWorker(store, {"discord": bot}, clock)
+    worker = DeliveryWorker(store, {"discord": bot}, clock, delivery_kinds())
 
     async def deliver() -> None:
         while any(not fake.channel_messages(c) for c in fake.channel_ids(guild)):

@@ -10,6 +10,7 @@ from fake_slack import User
 from slack_world import PAPERS, make_adapter
 
 from paperboy.bot.adapter import DeliveryError
+from paperboy.bot.delivery.registry import delivery_kinds
 from paperboy.bot.models import Target
 from paperboy.bot.replies import Card, PaperList, Scored
 
@@ -158,7 +159,7 @@ async def test_a_post_whose_answer_was_lost_is_not_retried_by_the_client_and_not
 
     store.enqueue_delivery("daily:1:2026-11-24", "daily", channel(), reply_to_dict(DIGEST), iso(clock.now()))
     fake.drop_connection_after("chat.postMessage")  # posted, then the connection broke before the answer
-    worker = DeliveryWorker(store, {"slack": slack}, clock, base_backoff=1)
+    worker = DeliveryWorker(store, {"slack": slack}, clock, delivery_kinds(), base_backoff=1)
     await worker.run_once()
     assert len(fake.posts("C0PAPERS")) == 1  # slack_sdk did not try again on its own
     delivery = store.get_delivery("daily:1:2026-11-24")

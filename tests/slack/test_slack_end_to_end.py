@@ -15,6 +15,7 @@ from paperboy.bot.clock import iso
 from paperboy.bot.commands.dispatch import build_core
 from paperboy.bot.delivery.outbox import DeliveryWorker
 from paperboy.bot.delivery.pipeline import match_news
+from paperboy.bot.delivery.registry import delivery_kinds
 from paperboy.bot.delivery.scheduler import DailyScheduler
 from paperboy.bot.models import Paper
 from paperboy.bot.subscriptions.alerts import enqueue_alerts
@@ -35,7 +36,7 @@ class Running:
         self.core = build_core(self.store, clock=clock)
         self.adapter = make_adapter(self.core, fake)
         self.scheduler = DailyScheduler(self.store, clock)
-        self.worker = DeliveryWorker(self.store, {"slack": self.adapter}, clock)
+        self.worker = DeliveryWorker(self.store, {"slack": self.adapter}, clock, delivery_kinds())
 
     async def __aenter__(self) -> Running:
         await self.adapter.start()
@@ -106,7 +107,7 @@ async def test_subscription_alert_arrives_once_by_dm(fake, slack, store, clock, 
     answer = await slash(fake, "sub linear attention", user="U0BOB")
     assert "Subscribed (#1)" in answer.all_text
     await slash(fake, "sub protein folding", user="U0ALICE")
-    worker = DeliveryWorker(store, {"slack": slack}, clock)
+    worker = DeliveryWorker(store, {"slack": slack}, clock, delivery_kinds())
 
     clock.set(new_york(24, 10, 0))
     fresh = Paper(key="2611.04321", arxiv_id="2611.04321", title="Linear Attention Is Enough for Long Documents",
@@ -134,7 +135,7 @@ async def test_subscription_alert_arrives_once_by_dm(fake, slack, store, clock, 
 async def test_a_busy_day_for_one_subscription_arrives_as_one_list(fake, slack, store, clock, core):
     answer = await slash(fake, "sub linear attention", user="U0BOB")
     assert "Subscribed (#1)" in answer.all_text
-    worker = DeliveryWorker(store, {"slack": slack}, clock)
+    worker = DeliveryWorker(store, {"slack": slack}, clock, delivery_kinds())
     clock.set(new_york(24, 10, 0))
     fresh = [Paper(key=f"2611.0432{n}", arxiv_id=f"2611.0432{n}", title=f"Linear attention <!channel> study {n}",
                    abstract="Linear attention again.", authors=("Ada Admin",), published="2026-11-24",

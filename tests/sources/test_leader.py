@@ -83,7 +83,7 @@ async def test_three_processes_on_one_database_make_one_process_s_source_calls(f
         sources = Sources(HuggingFaceSource(client, fake_sources.url, policy=quick_policy),
                           ArxivSource(client, fake_sources.url, gate=ArxivGate(0.0), policy=quick_policy))
         env = {"PAPERBOY_MEMORY_ADAPTER": "1", "PAPERBOY_INGEST_INTERVAL": "1"}
-        runs.append(asyncio.create_task(run_bot(store, build_core(store), sources, env, stop=stop)))
+        runs.append(asyncio.create_task(run_bot(store, sources, env, stop=stop)))
     try:
         while sum(map(len, calls)) < 4:  # two ingest rounds of two days each
             await asyncio.sleep(0.05)
