@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.machine import describe_machine  # noqa: E402
 from paperboy.bot.delivery.ingest import import_file  # noqa: E402
 from paperboy.bot.models import Paper  # noqa: E402
-from paperboy.bot.sources.files import iter_file_batches, open_binary  # noqa: E402
+from paperboy.bot.sources.files import iter_file_batches  # noqa: E402
+from paperboy.bot.sources.opening import open_binary  # noqa: E402
 from paperboy.storage.sqlite import SQLiteStore  # noqa: E402
 
 DEFAULT_FILE = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "papers-304k.jsonl.xz"

@@ -14,7 +14,8 @@ from paperboy.bot.delivery.registry import delivery_kinds
 from paperboy.bot.kinds import DeliveryKinds
 from paperboy.bot.models import Paper, StoreUnavailable
 from paperboy.bot.replies import Error, Reply
-from paperboy.bot.search.matcher import LookupsBusy, Matcher, Ranker
+from paperboy.bot.search.match import LookupsBusy, Ranker
+from paperboy.bot.search.matcher import Matcher
 from paperboy.bot.search.semantic import SemanticSearch
 from paperboy.bot.sources import Sources
 from paperboy.bot.syntax import MAX_ARGUMENT_CHARS

@@ -14,7 +14,7 @@ from paperboy.bot.delivery.digest import build_digest_explained
 from paperboy.bot.delivery.schedules import KIND_OF, next_post_date, schedules_of, weekday_name
 from paperboy.bot.models import ChannelConfig, Notify
 from paperboy.bot.replies import Card, Error, Notice, PaperList, Reply, SourcesState
-from paperboy.bot.search.matcher import Match
+from paperboy.bot.search.match import Match
 from paperboy.bot.subscriptions.query import QueryError, parse
 
 SUBSCRIBE_EXAMPLE = 'subscribe diffusion -medical author:"Lee"'

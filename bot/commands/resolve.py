@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from paperboy.bot.commands.spec import Context
 from paperboy.bot.models import Paper
-from paperboy.bot.search.matcher import Match
+from paperboy.bot.search.match import Match
 
 
 async def paper_named(ctx: Context, text: str) -> Paper | Match:

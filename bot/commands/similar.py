@@ -8,7 +8,7 @@ from paperboy.bot.commands.resolve import paper_named
 from paperboy.bot.commands.spec import Context
 from paperboy.bot.models import Paper
 from paperboy.bot.replies import Error, Notice, PaperList, Reply
-from paperboy.bot.search.matcher import Match
+from paperboy.bot.search.match import Match
 from paperboy.bot.search.similar import similar_papers
 
 HOW = "Closest by distinctive terms, shared authors and categories."

@@ -28,7 +28,8 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
 from paperboy.bot.models import Paper
-from paperboy.bot.search.matcher import Match, Matcher
+from paperboy.bot.search.match import Match
+from paperboy.bot.search.matcher import Matcher
 from paperboy.bot.search.store import SearchStore
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,6 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import BrokenExecutor, Future
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from typing import Literal, Protocol, runtime_checkable
 
 from paperboy.bot.clock import Clock, SystemClock, iso
 from paperboy.bot.ids import find_paper_ids, parse_paper_id
@@ -26,6 +24,16 @@ from paperboy.bot.search.local_search import (
     described_hits,
     judge,
     word_completions,
+)
+from paperboy.bot.search.match import (
+    LookupsBusy,
+    Match,
+    NotReached,
+    Ranker,
+    SourcesAsked,
+    Unreached,
+    sources_note,
+    with_sources,
 )
 from paperboy.bot.search.naming import name_pending
 from paperboy.bot.search.query_terms import QueryTerms, analyze
@@ -42,63 +50,6 @@ SearchRemote = Callable[[str, int], Awaitable[list[Paper]]]
 REMOTE_RESULTS = 10
 TITLES_REFRESH_EVERY = 1.0  # seconds between title index refreshes while many papers arrive
 SMALL_BACKLOG = 200  # papers stored since the last refresh that a lookup indexes at once
-
-# How the paper sources took part in a lookup: None when they were not asked (no need, or none
-# configured); "answered"; "unreachable" (an error: down, no network); "timeout"; "off" (switched off).
-SourcesAsked = Literal["answered", "unreachable", "timeout", "off"]
-
-
-@runtime_checkable
-class NotReached(Protocol):
-    """What a source's error says when its host could not be reached at all (the sources'
-    SourceUnreachable; the matcher does not import the sources)."""
-    reason: str  # "no network", "connection refused"
-    asked: bool  # False: not asked, the host having failed a moment ago
-    retry_in: float | None  # seconds until it is asked again
-
-
-@dataclass(frozen=True)
-class Unreached:
-    """Why the paper sources were "unreachable", when their hosts could not be reached at all."""
-    reason: str
-    asked: bool = True
-    retry_in: float | None = None
-
-
-@dataclass(frozen=True)
-class Match:
-    query: str
-    best: Scored | None
-    alternatives: tuple[Scored, ...] = ()
-    confident: bool = False
-    via: str = "none"  # "id", "title", "keywords", "alias", "description" (dense retrieval), "remote" or "none"
-    paper_id: str | None = None  # the arXiv id the query named, if it named one
-    note: str | None = None  # why an answer is missing or thin (not found, a source timed out)
-    sources: SourcesAsked | None = None
-    withdrawn: bool = False  # the id named a paper arXiv withdrew
-    unreached: Unreached | None = None  # with sources "unreachable": no network, a refused connection
-
-    @property
-    def sources_failed(self) -> bool:
-        """The sources were wanted but gave no answer: what the user sees may be incomplete."""
-        return self.sources in ("unreachable", "timeout", "off")
-
-    @property
-    def candidates(self) -> tuple[Scored, ...]:
-        return ((self.best,) if self.best else ()) + self.alternatives
-
-
-class LookupsBusy(Exception):
-    """More lookups are waiting to be ranked than the matcher takes on (Matcher.max_pending)."""
-
-
-class Ranker(Protocol):
-    """Somewhere else to run rank() and suggest_titles(): worker processes (lookup_pool)."""
-
-    async def rank(self, query: str, limit: int, *, describe: bool = True) -> Match: ...
-
-    async def suggest_titles(self, partial: str, limit: int) -> list[Paper]: ...
-
 
 class Matcher:
     def __init__(self, store, *, fetch_by_id: FetchById | None = None,
@@ -393,7 +344,7 @@ class Matcher:
         if paper is None and self._fetch_by_id is not None:
             fetch = self._fetch_by_id
             fetched, asked, unreached = await self._bounded(lambda: fetch(paper_id), f"fetching {paper_id}")
-            note = _note(asked, unreached)
+            note = sources_note(asked, unreached)
             if isinstance(fetched, Paper):
                 paper = await self.store.run(self._stored, fetched)
         if paper is None:
@@ -410,8 +361,8 @@ class Matcher:
             lambda: search(local.query, max(REMOTE_RESULTS, limit)), "searching the paper sources")
         papers = [p for p in (found or []) if isinstance(p, Paper) and p.title]
         if not papers:
-            return _asked(local, asked, unreached)
-        return _asked(await self.store.run(self._rank_with, local.query, papers, limit), asked, unreached)
+            return with_sources(local, asked, unreached)
+        return with_sources(await self.store.run(self._rank_with, local.query, papers, limit), asked, unreached)
 
     def _stored(self, paper: Paper) -> Paper:
         self.store.upsert_papers([paper], iso(self._clock.now()))
@@ -466,25 +417,6 @@ class Matcher:
                 return None, "unreachable", Unreached(exc.reason, exc.asked, exc.retry_in)
             log.warning("%s failed: %r", what, exc)
             return None, "unreachable", None
-
-
-_NOTES: dict[SourcesAsked | None, str] = {
-    "unreachable": "the paper sources could not be reached",
-    "timeout": "the paper sources did not answer in time",
-    "off": "the paper sources are switched off",
-}
-
-
-def _note(asked: SourcesAsked, unreached: Unreached | None) -> str | None:
-    if unreached is None:
-        return _NOTES.get(asked)
-    if not unreached.asked:
-        return f"the paper sources were not asked: {unreached.reason}"
-    return f"the paper sources could not be reached ({unreached.reason})"
-
-
-def _asked(match: Match, asked: SourcesAsked, unreached: Unreached | None = None) -> Match:
-    return replace(match, sources=asked, unreached=unreached, note=_note(asked, unreached) or match.note)
 
 
 def _to_match(terms: QueryTerms, ranking: Ranking, limit: int, index: TitleIndex) -> Match:

@@ -33,7 +33,7 @@ from pathlib import Path
 import pytest
 from cli_world import LOCAL_FIXTURES
 
-from paperboy import cli
+from paperboy import arguments
 from paperboy.bot.clock import FakeClock
 from paperboy.bot.commands.dispatch import build_core
 from paperboy.bot.commands.handlers import PAPER_WORDS
@@ -53,7 +53,7 @@ COMMAND_WORDS = {name for spec in SPECS for name in (spec.name, spec.short_name)
 PATH_WORDS = COMMAND_WORDS | {sub.name for spec in SPECS for sub in spec.subcommands} | set(PAPER_WORDS) \
     | {sub.short_name for spec in SPECS for sub in spec.subcommands if sub.short_name}
 SEMANTIC_COMMANDS = ("paperboy embed", "paperboy model fetch")
-CLI_COMMANDS = set(next(a for a in cli._parser()._actions if isinstance(a, argparse._SubParsersAction)).choices)
+CLI_COMMANDS = set(next(a for a in arguments.parser()._actions if isinstance(a, argparse._SubParsersAction)).choices)
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def bare_reference(text: str) -> bool:
             return False
         try:
             with contextlib.redirect_stderr(io.StringIO()):
-                cli._parser().parse_args(words)
+                arguments.parser().parse_args(words)
         except SystemExit:  # the command needs arguments: the text names it
             return True
         return False

@@ -25,7 +25,7 @@ from damaged_files import (
     zip_of,
 )
 
-from paperboy.bot.sources.files import DECOMPRESSED_PIECE
+from paperboy.bot.sources.opening import DECOMPRESSED_PIECE
 
 NOISE = bytes(range(256)) * 16  # bytes that are no file format's beginning but the ones put before them
 

@@ -2,7 +2,10 @@
 documented message limits checked independently of the adapter's own code."""
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +91,45 @@ def choice_violations(data: dict[str, Any]) -> list[str]:
 
 def invalid_form_body(problems: list[str]) -> web.Response:
     return json_response({"message": "Invalid Form Body", "code": 50035, "errors": {"_errors": problems}}, 400)
+
+
+INTERACTION_DEADLINE = 3.0  # Discord forgets an interaction not answered within 3 s
+
+
+@dataclass
+class Call:
+    method: str
+    path: str  # below /api/v10
+    query: dict[str, str]
+    body: Any
+    headers: dict[str, str]
+    at: float  # time.monotonic() when it arrived
+    status: int = 0
+
+
+@dataclass
+class InteractionRecord:
+    """What the bot answered to one INTERACTION_CREATE."""
+    id: str
+    token: str
+    sent_at: float
+    callbacks: list[Call] = field(default_factory=list)
+    followups: list[Call] = field(default_factory=list)
+    edits: list[Call] = field(default_factory=list)
+    deletes: list[Call] = field(default_factory=list)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def callback(self) -> dict[str, Any]:
+        return self.callbacks[0].body
+
+    @property
+    def answered_after(self) -> float:
+        return self.callbacks[0].at - self.sent_at
+
+    async def wait_for(self, predicate: Callable[[InteractionRecord], bool], timeout: float = 10.0) -> None:
+        async def loop() -> None:
+            while not predicate(self):
+                self.changed.clear()
+                await self.changed.wait()
+        await asyncio.wait_for(loop(), timeout)

@@ -9,7 +9,8 @@ from functools import partial
 
 import pytest
 from conftest import PAPERS, START, make_adapter
-from fake_discord import INTERACTION_DEADLINE, FakeDiscord, InteractionRecord
+from fake_discord import FakeDiscord
+from fake_discord_wire import INTERACTION_DEADLINE, InteractionRecord
 from test_discord_commands import EPHEMERAL, option
 
 from paperboy.bot.clock import FakeClock, iso

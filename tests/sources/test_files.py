@@ -21,7 +21,6 @@ from fake_paper_sources import EXPECTED, FIXTURES
 from paperboy.bot.models import Paper, key_for_unnumbered
 from paperboy.bot.sources import DailyBatch
 from paperboy.bot.sources.files import (
-    DECOMPRESSED_PIECE,
     FileFormatError,
     ReadPosition,
     UnreadableFile,
@@ -29,6 +28,7 @@ from paperboy.bot.sources.files import (
     iter_file_batches,
     open_binary,
 )
+from paperboy.bot.sources.opening import DECOMPRESSED_PIECE
 from paperboy.bot.sources.records import Noted, Skipped
 
 SMALL = ["papers_small.jsonl", "papers_small.jsonl.gz", "papers_small.jsonl.xz"]
