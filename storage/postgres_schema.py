@@ -3,12 +3,15 @@
 The first step is the SQLite schema as it stands after all of its own migrations, in PostgreSQL's
 words: a paper's id is the `rowid` column (SQLite's implicit one), text compares by code point
 (COLLATE "C", as SQLite does: delivery-key ranges and ISO times rely on it), and the full-text
-index is a weighted tsvector (title A, authors B, abstract C) of the words as paperboy folds them,
-in a table of its own.
+index is a weighted tsvector in a table of its own (since 0010 written by SQLite's FTS5 rules:
+storage/postgres_words.py).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from paperboy.storage import postgres_words
 
 T = 'text COLLATE "C"'
 
@@ -129,8 +132,10 @@ _V1_INITIAL = [
     f"CREATE TABLE pacing (name {T} PRIMARY KEY, next_free double precision NOT NULL)",
 ]
 
-# (name, statements). Each step runs in one transaction together with its _migrations row.
-MIGRATIONS: list[tuple[str, list[str]]] = [
+# (name, statements). Each step runs in one transaction together with its _migrations row; a
+# statement may be a function of the connection, for work SQL alone cannot do.
+Step = str | Callable[[Any], None]
+MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("0001_initial", _V1_INITIAL),
     # A reader's own list of papers (/saved), as SQLite's 0015.
     ("0002_saved_papers", [f"""CREATE TABLE saved_papers (
@@ -190,12 +195,21 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         "UPDATE paper_vectors SET written_seq = paper_rowid",
         "CREATE INDEX paper_vectors_by_written_seq ON paper_vectors (written_seq)",
     ]),
+    # The full-text index by SQLite's rules (storage/postgres_words.py): FTS5's own words and stems
+    # instead of PostgreSQL's English ones, each paper's number of tokens and the library's totals
+    # for bm25; every paper indexed again.
+    ("0010_words_as_sqlite_indexes_them", [
+        "ALTER TABLE paper_search ADD COLUMN tokens integer NOT NULL DEFAULT 0",
+        "CREATE TABLE search_totals (papers bigint NOT NULL, tokens bigint NOT NULL)",
+        "INSERT INTO search_totals (papers, tokens) VALUES (0, 0)",
+        postgres_words.reindex_all,
+    ]),
 ]
 # Held while migrating, so processes starting together migrate once.
 _MIGRATION_LOCK = 7_061_706_101
 
 
-def apply(conn: Any, migrations: list[tuple[str, list[str]]] | None = None) -> list[str]:
+def apply(conn: Any, migrations: list[tuple[str, list[Step]]] | None = None) -> list[str]:
     """Runs every step not yet recorded on a psycopg connection (autocommit); returns the names run."""
     ran = []
     with conn.transaction():
@@ -207,7 +221,7 @@ def apply(conn: Any, migrations: list[tuple[str, list[str]]] | None = None) -> l
                 continue
             with conn.transaction():
                 for statement in statements:
-                    conn.execute(statement)
+                    statement(conn) if callable(statement) else conn.execute(statement)
                 conn.execute("INSERT INTO _migrations (name, applied) VALUES (%s, to_char(now() AT TIME ZONE 'UTC', "
                              "'YYYY-MM-DD HH24:MI:SS'))", [name])
             ran.append(name)

@@ -126,7 +126,7 @@ class SQLiteStore(SQLStore):
                    weights: tuple[float, float, float] = (10.0, 1.0, 2.0)) -> list[tuple[int, float]]:
         sql = (
             "SELECT rowid, bm25(papers_fts, ?, ?, ?) AS rank FROM papers_fts "
-            "WHERE papers_fts MATCH ? ORDER BY rank LIMIT ?"
+            "WHERE papers_fts MATCH ? ORDER BY rank, rowid LIMIT ?"
         )
         return [(r[0], r[1]) for r in self._all(sql, [*weights, match_expression, limit])]
 
