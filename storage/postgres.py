@@ -17,13 +17,14 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
 import psycopg_pool
 
 from paperboy.bot.models import StoreUnavailable, UpsertResult, WordsMatch
-from paperboy.storage import postgres_schema, postgres_words
+from paperboy.storage import postgres_files, postgres_schema, postgres_words
 from paperboy.storage.locations import redacted
 from paperboy.storage.sql import ON_CONFLICT, PAPER_COLUMNS, SQLStore, chunks, marks, write
 
@@ -124,9 +125,12 @@ class PostgresStore(SQLStore):
     WHOLE_BUNDLES = " AND (bundle IS NULL OR pg_try_advisory_xact_lock(hashtext(bundle)))"
 
     def __init__(self, url: str, *, pool_size: int = 4, connect_timeout: float = 10,
-                 unavailable_after: float = 5.0):
-        """`unavailable_after`: how long a lost connection is retried before a call gives up."""
+                 unavailable_after: float = 5.0, cache_dir: str | Path | None = None):
+        """`unavailable_after`: how long a lost connection is retried before a call gives up;
+        `cache_dir`: where this machine keeps files derived from the database (postgres_files)."""
         self.url = url
+        self.cache_dir = postgres_files.cache_folder(cache_dir)
+        self._database_id: str | None = None
         self.unavailable_after = unavailable_after
         # A call waits for a connection at most `unavailable_after`; _retrying tries again. Connections
         # are not checked before each use (a round trip on every lookup): one the server cut fails
@@ -225,8 +229,26 @@ class PostgresStore(SQLStore):
             for row in cursor:
                 yield row[0], row[1]
 
-    def side_file(self, suffix: str) -> None:
-        return None  # processes on other machines cannot share a file: each builds its index
+    def side_file(self, suffix: str) -> Path:
+        """In this machine's cache folder, named by the database's id: every process of the machine
+        opens the same file, and another database never mistakes it for its own."""
+        if self._database_id is None:
+            self._database_id = self._one("SELECT id FROM database_id")[0]
+        return self.cache_dir / f"{self._database_id}.{suffix}"
+
+    def shared_copy(self, suffix: str) -> str | None:
+        return self._retrying(lambda: self._with_connection(postgres_files.kept_copy, suffix))
+
+    def fetch_shared_copy(self, suffix: str) -> str | None:
+        return self._retrying(lambda: self._with_connection(postgres_files.fetch, suffix, self.side_file(suffix)))
+
+    def keep_shared_copy(self, suffix: str, copy: str) -> None:
+        written = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self._retrying(lambda: self._with_connection(postgres_files.keep, suffix, self.side_file(suffix), copy, written))
+
+    def _with_connection(self, work: Callable[..., T], *args: Any) -> T:
+        with self.pool.connection() as conn:
+            return work(conn, *args)
 
     @write
     def bulk_upsert_rows(self, rows: list[tuple]) -> UpsertResult:

@@ -204,6 +204,17 @@ MIGRATIONS: list[tuple[str, list[Step]]] = [
         "INSERT INTO search_totals (papers, tokens) VALUES (0, 0)",
         postgres_words.reindex_all,
     ]),
+    # Files derived from the database (the saved title index), kept in it for every process on
+    # every machine, in chunks (storage/postgres_files.py); and the database's own id, which names
+    # a machine's cached copy.
+    ("0011_shared_files", [
+        f"CREATE TABLE shared_files (name {T} PRIMARY KEY, copy {T} NOT NULL, size bigint NOT NULL, written {T} NOT NULL)",
+        f"CREATE TABLE shared_file_chunks (name {T} NOT NULL, seq integer NOT NULL, data bytea NOT NULL, "
+        "PRIMARY KEY (name, seq))",
+        # Not a state row: a copy of the installation (migrate-db) is another database, with an id of its own.
+        f"CREATE TABLE database_id (id {T} NOT NULL)",
+        "INSERT INTO database_id (id) VALUES (gen_random_uuid()::text)",
+    ]),
 ]
 # Held while migrating, so processes starting together migrate once.
 _MIGRATION_LOCK = 7_061_706_101

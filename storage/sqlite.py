@@ -157,6 +157,16 @@ class SQLiteStore(SQLStore):
     def side_file(self, suffix: str) -> Path | None:
         return None if self.path is None else self.path.with_name(f"{self.path.name}.{suffix}")
 
+    # Every process using a SQLite file is on its machine and opens the side file itself.
+    def shared_copy(self, suffix: str) -> None:
+        return None
+
+    def fetch_shared_copy(self, suffix: str) -> None:
+        return None
+
+    def keep_shared_copy(self, suffix: str, copy: str) -> None:
+        pass
+
     @write
     def bulk_upsert_rows(self, rows: list[tuple]) -> UpsertResult:
         """Stores rows from bulk_rows. They are staged in a temporary table and moved into papers by
