@@ -9,8 +9,18 @@ backend in turn, on the same data:
 
 - import: the 304k corpus through `paperboy import`'s loader (import_file) into an empty database;
   papers/s and the database's size.
-- lookups: bench/quality.py's 300 queries through the same Matcher: top-1/top-5 and p50/p99 by
-  kind (ids; titles: exact, lower-case, typos, halves, subtitles; keywords: abstract words).
+- lookups: bench/quality.py's 300 generated queries and the hand-written ones of
+  bench/descriptions.json (descriptions, nicknames) through the same Matcher: top-1/top-5 and
+  p50/p99 by kind (ids; titles: exact, lower-case, typos, halves, subtitles; keywords: abstract
+  words), each query asked on both engines in turn (so both see the same load), every query whose
+  first answer differs between the engines listed; and the start: the title index built, opened
+  from this machine's saved file, and (PostgreSQL) fetched from the database by a process with an
+  empty cache folder, as on another machine.
+
+    python bench/backends.py --only lookups --sqlite /tmp/corpus.db --postgres postgresql://...
+
+reuses databases already holding the corpus (copies are not made: the benchmark only reads, and
+saves the title index beside a SQLite file or in the PostgreSQL database).
 - outbox: 20,000 queued deliveries sent by 1 and by 4 worker processes (DeliveryWorker with an
   adapter that answers at once); deliveries claimed, sent and marked per second.
 - subscriptions: 2,000 new papers against 100,000 subscriptions (bench/subscriptions.py's data),
@@ -53,7 +63,8 @@ from paperboy.bot.subscriptions.alerts import alert_rows  # noqa: E402
 from paperboy.bot.subscriptions.index import SubscriptionIndex  # noqa: E402
 from paperboy.storage import open_store  # noqa: E402
 
-KIND_GROUPS = {"id": "ids", "abstract": "keywords"}  # every other kind is a form of the title
+KIND_GROUPS = {"id": "ids", "abstract": "keywords", "description": "hand-written", "nickname": "hand-written"}
+# every other kind is a form of the title
 NOW = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
 
 
@@ -107,46 +118,107 @@ def bench_import(backends: Backends) -> dict[str, Path | str]:
     return loaded
 
 
-async def measure_lookups(location: Path | str, queries: list[dict]) -> tuple[dict[str, dict], float]:
-    store = open_store(location)
-    matcher = Matcher(store)
-    started = time.perf_counter()
-    matcher.refresh()
-    ready = time.perf_counter() - started
-    by_kind: dict[str, dict] = {}
-    for query in queries:
+def measure_start(backend: str, location: Path | str) -> dict[str, float]:
+    """Seconds from opening the store to a title index ready for lookups: built (no saved index),
+    opened from the saved one, and, for PostgreSQL, fetched from the database into an empty cache
+    folder (a process on another machine)."""
+    from paperboy.bot.search import saved_titles
+
+    def start(**options) -> tuple[float, bool]:
         began = time.perf_counter()
-        match = await matcher.lookup(query["query"], limit=5)
-        took = time.perf_counter() - began
-        marks = [s.paper.key == query["key"] or (query["kind"] != "id"
-                                                 and normalize_title(s.paper.title) == query["norm_title"])
-                 for s in match.candidates]
-        for kind in (query["kind"], KIND_GROUPS.get(query["kind"], "titles"), "all"):
-            found = by_kind.setdefault(kind, {"n": 0, "top1": 0, "top5": 0, "times": []})
-            found["n"] += 1
-            found["top1"] += bool(marks[:1] and marks[0])
-            found["top5"] += any(marks[:5])
-            found["times"].append(took)
-    await matcher.aclose()
+        store = open_store(location, **options)
+        matcher = Matcher(store)
+        matcher.refresh()
+        took, mapped = time.perf_counter() - began, matcher.index.packed.mapped
+        store.close()
+        return took, mapped
+
+    cache = Path(tempfile.mkdtemp(prefix="paperboy-cache-"))
+    options = {} if backend == "sqlite" else {"cache_dir": cache / "a"}
+    began = time.perf_counter()
+    store = open_store(location, **options)
+    saved_titles.build_index(store)  # as at a new database's first start: built, saved (and kept in the database)
     store.close()
-    return by_kind, ready
+    times = {"built": time.perf_counter() - began, "opened": min(start(**options)[0] for _ in range(3))}
+    if backend != "sqlite":
+        fetched = []
+        for n in range(3):
+            took, mapped = start(cache_dir=cache / f"b{n}")
+            assert mapped, "the copy kept in the database was not used"
+            fetched.append(took)
+        times["fetched"] = min(fetched)
+    return times
 
 
-def bench_lookups(loaded: dict[str, Path | str]) -> None:
-    queries = load_queries()
-    print(f"\n## /paper: {len(queries)} queries of bench/quality.py", flush=True)
-    results = {}
+async def measure_lookups(locations: dict[str, Path | str], queries: list[dict]) -> dict[str, dict]:
+    """Each query asked of every backend in turn; by kind: n, top1, top5, times; and "firsts":
+    each backend's first answer (key) per query."""
+    matchers = {}
+    for backend, location in locations.items():
+        store = open_store(location)
+        matchers[backend] = Matcher(store)
+        matchers[backend].refresh()
+    results: dict[str, dict] = {backend: {"firsts": []} for backend in locations}
+    for query in queries:
+        for backend, matcher in matchers.items():
+            began = time.perf_counter()
+            match = await matcher.lookup(query["query"], limit=5)
+            took = time.perf_counter() - began
+            marks = [s.paper.key == query["key"] or (query["kind"] != "id"
+                                                     and normalize_title(s.paper.title) == query["norm_title"])
+                     for s in match.candidates]
+            results[backend]["firsts"].append(match.best.paper.key if match.best else None)
+            for kind in (query["kind"], KIND_GROUPS.get(query["kind"], "titles"), "all"):
+                found = results[backend].setdefault(kind, {"n": 0, "top1": 0, "top5": 0, "times": []})
+                found["n"] += 1
+                found["top1"] += bool(marks[:1] and marks[0])
+                found["top5"] += any(marks[:5])
+                found["times"].append(took)
+    for matcher in matchers.values():
+        await matcher.aclose()
+        matcher.store.close()
+    return results
+
+
+def bench_lookups(loaded: dict[str, Path | str], rounds: int = 2) -> None:
+    from bench.quality import load_hand_queries
+
+    reference = open_store(loaded["sqlite"])
+    queries = load_queries() + load_hand_queries(reference)
+    reference.close()
+    print(f"\n## /paper: {len(queries)} queries (bench/queries.py and bench/descriptions.json), "
+          f"best of {rounds} rounds each", flush=True)
     for backend, location in loaded.items():
-        results[backend], ready = asyncio.run(measure_lookups(location, queries))
-        print(f"{backend:9} title index ready in {ready:.1f} s", flush=True)
-    print(f"{'kind':12}" + "".join(f"{b + ' top1/top5 %':>24}{b + ' p50/p99 ms':>22}" for b in results))
-    for kind in ["ids", "titles", "keywords", "all", *sorted(k for k in results["sqlite"]
-                                                          if k not in ("ids", "titles", "keywords", "all"))]:
+        times = measure_start(backend, location)
+        print(f"{backend:9} start to a ready title index: " + ", ".join(f"{how} {seconds:.2f} s"
+                                                                    for how, seconds in times.items()), flush=True)
+    runs = [asyncio.run(measure_lookups(loaded, queries)) for _ in range(rounds)]
+    results = runs[0]
+    for backend in results:  # each query's best time over the rounds: the machine is shared
+        for kind, found in results[backend].items():
+            if kind != "firsts":
+                found["times"] = [min(times) for times in zip(*(run[backend][kind]["times"] for run in runs),
+                                                                          strict=True)]
+    kinds = ["ids", "titles", "keywords", "hand-written", "description", "nickname", "all",
+             *sorted(k for k in results["sqlite"] if k not in ("ids", "titles", "keywords", "hand-written", "all", "firsts",
+                                                                "description", "nickname"))]
+    print(f"{'kind':12}" + "".join(f"{b + ' top1/top5 %':>24}{b + ' p50/p99/mean ms':>27}" for b in results))
+    for kind in kinds:
+        if kind not in results["sqlite"]:
+            continue
         row = f"{kind:12}"
         for found in (results[b][kind] for b in results):
             row += f"{100 * found['top1'] / found['n']:>17.1f}/{100 * found['top5'] / found['n']:5.1f} "
-            row += f"{1000 * statistics.median(found['times']):>14.1f}/{1000 * p(found['times'], 0.99):6.1f} "
+            row += (f"{1000 * statistics.median(found['times']):>12.1f}/{1000 * p(found['times'], 0.99):6.1f}"
+                    f"/{1000 * statistics.mean(found['times']):6.1f} ")
         print(row, flush=True)
+    if len(results) > 1:
+        firsts = list(zip(*(results[b]["firsts"] for b in results), strict=True))
+        differ = [(q, f) for q, f in zip(queries, firsts, strict=True) if len(set(f)) > 1]
+        print(f"first answer the same on both engines: {len(queries) - len(differ)} of {len(queries)}")
+        for query, found in differ:
+            print(f"  differs: {query['kind']} {query['query']!r}: " + ", ".join(
+                f"{b} {k}" for b, k in zip(results, found, strict=True)))
 
 
 # ---- the outbox -----------------------------------------------------------------------------------
@@ -246,6 +318,9 @@ def main() -> int:
     parser.add_argument("--deliveries", type=int, default=20_000)
     parser.add_argument("--subscriptions", type=int, default=100_000)
     parser.add_argument("--papers", type=int, default=2_000)
+    parser.add_argument("--sqlite", help="a SQLite database already holding the corpus (lookups only)")
+    parser.add_argument("--postgres", help="a PostgreSQL database already holding the corpus (lookups only)")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of lookups (each query's best time is kept)")
     args = parser.parse_args()
     wanted = set(args.only.split(","))
     print(describe_machine(), flush=True)
@@ -263,13 +338,15 @@ def main() -> int:
         print(f"PostgreSQL {version}, synchronous_commit=off, shared_buffers=512MB")
     backends = Backends(server)
     try:
-        if {"import", "lookups"} & wanted:
+        if args.sqlite and args.postgres and wanted == {"lookups"}:
+            bench_lookups({"sqlite": Path(args.sqlite), "postgres": args.postgres}, args.rounds)
+        elif {"import", "lookups"} & wanted:
             if not corpus_available():
                 print("corpus not found: no import or lookup figures")
             else:
                 loaded = bench_import(backends)
                 if "lookups" in wanted:
-                    bench_lookups(loaded)
+                    bench_lookups(loaded, args.rounds)
         if "outbox" in wanted:
             bench_outbox(backends, args.deliveries)
         if "subscriptions" in wanted:

@@ -67,8 +67,9 @@ class PaperStore(StoreThread, Protocol):
         """How many papers each source brought (hf, arxiv, file, ...), most first."""
 
     def side_file(self, suffix: str) -> Path | None:
-        """Where a file derived from this database may be kept beside it (a saved index), or None
-        for a database without a place on disk."""
+        """Where a file derived from this database may be kept on this machine (a saved index):
+        beside a database file, in a cache folder for a database server; None for a database in
+        memory."""
 
 
 class StateStore(StoreThread, Protocol):

@@ -2,8 +2,8 @@
 psycopg 3 and a psycopg-pool connection pool.
 
 It implements every store protocol of the core (bot/store.py and each subsystem's store.py) with the SQL of storage.sql (its `?` placeholders become
-psycopg's) and does its own way what differs: full-text search on a weighted tsvector of the words
-as paperboy folds them, with a GIN index; bulk loading through COPY; claims that skip rows another
+psycopg's) and does its own way what differs: full-text search by SQLite's FTS5 rules (its words,
+its bm25) on a weighted tsvector with a GIN index (storage/postgres_words.py); bulk loading through COPY; claims that skip rows another
 process has locked; and paper writes one at a time under an advisory lock (ids are then stored in
 the order handed out, which the title indexes' change cursor relies on). A lost connection is
 retried with backoff; past `unavailable_after` seconds the caller gets StoreUnavailable, never a
@@ -17,14 +17,14 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
 import psycopg_pool
 
 from paperboy.bot.models import StoreUnavailable, UpsertResult, WordsMatch
-from paperboy.bot.text import words
-from paperboy.storage import postgres_schema
+from paperboy.storage import postgres_files, postgres_schema, postgres_words
 from paperboy.storage.locations import redacted
 from paperboy.storage.sql import ON_CONFLICT, PAPER_COLUMNS, SQLStore, chunks, marks, write
 
@@ -33,14 +33,6 @@ log = logging.getLogger(__name__)
 
 # Advisory locks a transaction can take (SQLStore._transaction's `lock`): one writer at a time.
 _ADVISORY_LOCKS = {"papers": 7_061_706_102, "vectors": 7_061_706_103}
-
-
-def _rank_weights(weights: tuple[float, float, float]) -> str:
-    """fts_search's (title, abstract, authors) weights as ts_rank_cd's array for D (unused), C, B
-    and A, the largest 1: FTS5's bm25 weights (10, 1, 2) are {0.0, 0.1, 0.2, 1.0}."""
-    title, abstract, authors = (max(0.0, float(w)) for w in weights)
-    top = max(title, abstract, authors) or 1.0
-    return "{0.0, " + ", ".join(str(round(w / top, 4)) for w in (abstract, authors, title)) + "}"
 
 
 _FIRST_RETRY = 0.1
@@ -53,7 +45,6 @@ _UPSERT_FROM_STAGE_SQL = (
 # A string literal (copied, its % doubled), a placeholder, a named placeholder (not a ::cast), a
 # bare %, or IS NOT before anything but NULL (PostgreSQL's IS NOT is only for NULL and booleans).
 _SQL_PIECES = re.compile(r"'(?:[^']|'')*'|\?|(?<![:\w]):([A-Za-z_]\w*)|%|\bIS NOT (?!NULL\b)")
-_FTS_TOKEN = re.compile(r'"((?:[^"]|"")*)"(\*?)|\(|\)|\bAND\b|\bOR\b')
 
 
 @functools.lru_cache(maxsize=512)
@@ -70,30 +61,19 @@ def postgres_sql(sql: str) -> str:
 
 
 def tsquery(expression: str) -> str:
-    """A full-text expression of paperboy.bot.search.fts (quoted strings, AND, OR, parentheses, a
-    trailing * for a prefix) as to_tsquery text. Each word is a quoted lexeme, so nothing in it is
-    read as tsquery syntax; a quoted string of several words is a phrase."""
-    parts = []
-    for match in _FTS_TOKEN.finditer(expression):
-        token = match.group(0)
-        if match.group(1) is None:
-            parts.append({"AND": "&", "OR": "|"}.get(token, token))
-            continue
-        terms = [f"'{term}'" for term in words(match.group(1).replace('""', '"')) if "'" not in term] or ["'x'"]
-        if match.group(2):
-            terms[-1] += ":*"
-        parts.append(f"({' <-> '.join(terms)})" if len(terms) > 1 else terms[0])
-    return " ".join(parts)
+    """A full-text expression of paperboy.bot.search.fts as tsquery text: FTS5's words for each
+    quoted string, a phrase when it has several, each a quoted lexeme (nothing in it is syntax)."""
+    return postgres_words.expression(expression)[0]
 
 
 def _tsquery_phrase(item: WordsMatch) -> str:
-    """One item as to_tsquery text: its words in a row, each limited to the weights of its field
-    (title A and abstract C, or authors B); an initial is a prefix lexeme."""
-    weights = "AC" if item.field == "text" else "B"
-    lexemes = [f"'{word}':{weights}" for word in item.words if "'" not in word] or [f"'x':{weights}"]
-    if item.initial:
-        lexemes[0] = lexemes[0].replace(":", ":*", 1)
-    return f"({' <-> '.join(lexemes)})"
+    """One item as tsquery text, as SQLite's store writes it for FTS5 (`{title abstract} : ...`, an
+    initial a prefix): its words in a row, each limited to its fields' weights (title A and
+    abstract D, or authors B)."""
+    first = postgres_words.tokens(item.words[0]) if item.words else []
+    rest = postgres_words.tokens(" ".join(item.words[1:]))
+    return postgres_words.phrase(first + rest, prefix_at=len(first) - 1 if item.initial and first else None,
+                                 fields="AD" if item.field == "text" else "B")
 
 
 class _Row(tuple):
@@ -131,6 +111,12 @@ class _Transaction:
             return max(cursor.rowcount, 0)
 
 
+def _configure(conn: psycopg.Connection) -> None:
+    # JIT compiling pays off for long analytical queries; for a lookup's searches (milliseconds,
+    # but estimated dear) it cost hundreds of milliseconds each.
+    conn.execute("SET jit = off")
+
+
 class PostgresStore(SQLStore):
     """A paperboy database on a PostgreSQL server, shared by every process that opens its URL."""
 
@@ -139,9 +125,12 @@ class PostgresStore(SQLStore):
     WHOLE_BUNDLES = " AND (bundle IS NULL OR pg_try_advisory_xact_lock(hashtext(bundle)))"
 
     def __init__(self, url: str, *, pool_size: int = 4, connect_timeout: float = 10,
-                 unavailable_after: float = 5.0):
-        """`unavailable_after`: how long a lost connection is retried before a call gives up."""
+                 unavailable_after: float = 5.0, cache_dir: str | Path | None = None):
+        """`unavailable_after`: how long a lost connection is retried before a call gives up;
+        `cache_dir`: where this machine keeps files derived from the database (postgres_files)."""
         self.url = url
+        self.cache_dir = postgres_files.cache_folder(cache_dir)
+        self._database_id: str | None = None
         self.unavailable_after = unavailable_after
         # A call waits for a connection at most `unavailable_after`; _retrying tries again. Connections
         # are not checked before each use (a round trip on every lookup): one the server cut fails
@@ -149,7 +138,7 @@ class PostgresStore(SQLStore):
         self.pool = psycopg_pool.ConnectionPool(
             url, min_size=1, max_size=pool_size, open=False, name="paperboy", timeout=unavailable_after,
             kwargs={"autocommit": True, "row_factory": _rows, "connect_timeout": max(1, int(connect_timeout))},
-            reconnect_timeout=0)
+            configure=_configure, reconnect_timeout=0)
         # One plain connection first: it migrates, and when the server cannot be reached its error
         # says why (the pool's would only say it timed out).
         with psycopg.connect(url, autocommit=True, connect_timeout=max(1, int(connect_timeout))) as conn:
@@ -197,53 +186,40 @@ class PostgresStore(SQLStore):
 
     def fts_search(self, match_expression: str, limit: int = 50,
                    weights: tuple[float, float, float] = (10.0, 1.0, 2.0)) -> list[tuple[int, float]]:
-        # Title, abstract and authors are the index's weight classes A, C and B, given their weights
-        # here; the rank is negated so that, as with bm25, lower is better.
-        rows = self._all(f"SELECT rowid, ts_rank_cd('{_rank_weights(weights)}', search, q, 1) AS r "
-                         "FROM paper_search, to_tsquery('english', ?) AS q WHERE search @@ q ORDER BY r DESC LIMIT ?",
-                         [tsquery(match_expression), limit])
-        return [(r[0], -r[1]) for r in rows]
+        # FTS5's bm25, computed as FTS5 does (storage/postgres_words.py).
+        query, phrases = postgres_words.expression(match_expression)
+        rows = self._all(postgres_words.bm25_sql(len(phrases)),
+                         postgres_words.bm25_parameters(query, phrases, weights, limit))
+        return [(r[0], r[1]) for r in rows]
 
     def fts_newest(self, match_expression: str, limit: int) -> list[int]:
-        return [r[0] for r in self._all("SELECT rowid FROM paper_search, to_tsquery('english', ?) AS q "
-                                        "WHERE search @@ q ORDER BY rowid DESC LIMIT ?", [tsquery(match_expression), limit])]
+        return [r[0] for r in self._all("SELECT rowid FROM paper_search WHERE search @@ ?::tsquery "
+                                        "ORDER BY rowid DESC LIMIT ?", [tsquery(match_expression), limit])]
 
     def fts_count(self, match_expression: str, up_to: int) -> int:
-        return self._one("SELECT count(*) FROM (SELECT 1 FROM paper_search, to_tsquery('english', ?) AS q "
-                         "WHERE search @@ q LIMIT ?) AS found", [tsquery(match_expression), up_to])[0]
+        return self._one("SELECT count(*) FROM (SELECT 1 FROM paper_search WHERE search @@ ?::tsquery LIMIT ?) AS found",
+                         [tsquery(match_expression), up_to])[0]
 
     def fts_counts(self, match_expressions: list[str], up_to: int) -> list[int]:
         counts: list[int] = []
         for chunk in chunks(match_expressions, 100):  # one round trip per hundred, each count its own subquery
             sql = "SELECT " + ", ".join(
-                ["(SELECT count(*) FROM (SELECT 1 FROM paper_search WHERE search @@ to_tsquery('english', ?) "
-                 "LIMIT ?) AS found)"] * len(chunk))
+                ["(SELECT count(*) FROM (SELECT 1 FROM paper_search WHERE search @@ ?::tsquery LIMIT ?) AS found)"]
+                * len(chunk))
             counts.extend(self._one(sql, [value for expression in chunk for value in (tsquery(expression), up_to)]))
         return counts
 
     def _fulltext_rowids(self, clauses: list[tuple[WordsMatch, ...]]) -> tuple[str, list[Any]]:
         expression = " & ".join("(" + " | ".join(map(_tsquery_phrase, clause)) + ")" for clause in clauses)
-        return "SELECT rowid FROM paper_search WHERE search @@ to_tsquery('english', ?)", [expression]
+        return "SELECT rowid FROM paper_search WHERE search @@ ?::tsquery", [expression]
 
     def _index_words(self, tx: _Transaction, keys: list[str]) -> None:
-        """The papers' words, folded by paperboy's own rule (bot.text.words: ł is l, é is e, a hyphen
-        separates), copied in and turned into their weighted tsvector in one statement."""
-        if not keys:
-            return
-        tx.conn.execute('CREATE TEMP TABLE IF NOT EXISTS words_stage (key text COLLATE "C", title text, '
-                        "authors text, abstract text) ON COMMIT DELETE ROWS")
+        """The papers' words as FTS5 indexes them (storage/postgres_words.py), copied in and
+        stored in one statement."""
         for chunk in chunks(list(dict.fromkeys(keys))):
-            papers = tx.execute(f"SELECT key, title, authors, abstract FROM papers WHERE key IN ({marks(chunk)})",
+            papers = tx.execute(f"SELECT key, title, abstract, authors FROM papers WHERE key IN ({marks(chunk)})",
                                 chunk).fetchall()
-            with tx.conn.cursor() as cursor, cursor.copy("COPY words_stage FROM STDIN") as copy:
-                for key, title, authors, abstract in papers:
-                    copy.write_row((key, " ".join(words(title)), " ".join(words(authors)),
-                                    " ".join(words(abstract or ""))))
-        tx.conn.execute(
-            "INSERT INTO paper_search (rowid, search) SELECT p.rowid, setweight(to_tsvector('english', w.title), 'A') "
-            "|| setweight(to_tsvector('english', w.authors), 'B') || setweight(to_tsvector('english', w.abstract), 'C') "
-            "FROM words_stage w JOIN papers p ON p.key = w.key "
-            "ON CONFLICT (rowid) DO UPDATE SET search = excluded.search")
+            postgres_words.index(tx.conn, [tuple(paper) for paper in papers])
 
     def iter_titles(self) -> Iterator[tuple[int, str]]:
         # A server-side cursor: millions of titles arrive in batches, never all at once.
@@ -253,8 +229,26 @@ class PostgresStore(SQLStore):
             for row in cursor:
                 yield row[0], row[1]
 
-    def side_file(self, suffix: str) -> None:
-        return None  # processes on other machines cannot share a file: each builds its index
+    def side_file(self, suffix: str) -> Path:
+        """In this machine's cache folder, named by the database's id: every process of the machine
+        opens the same file, and another database never mistakes it for its own."""
+        if self._database_id is None:
+            self._database_id = self._one("SELECT id FROM database_id")[0]
+        return self.cache_dir / f"{self._database_id}.{suffix}"
+
+    def shared_copy(self, suffix: str) -> str | None:
+        return self._retrying(lambda: self._with_connection(postgres_files.kept_copy, suffix))
+
+    def fetch_shared_copy(self, suffix: str) -> str | None:
+        return self._retrying(lambda: self._with_connection(postgres_files.fetch, suffix, self.side_file(suffix)))
+
+    def keep_shared_copy(self, suffix: str, copy: str) -> None:
+        written = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self._retrying(lambda: self._with_connection(postgres_files.keep, suffix, self.side_file(suffix), copy, written))
+
+    def _with_connection(self, work: Callable[..., T], *args: Any) -> T:
+        with self.pool.connection() as conn:
+            return work(conn, *args)
 
     @write
     def bulk_upsert_rows(self, rows: list[tuple]) -> UpsertResult:

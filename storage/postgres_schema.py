@@ -3,12 +3,15 @@
 The first step is the SQLite schema as it stands after all of its own migrations, in PostgreSQL's
 words: a paper's id is the `rowid` column (SQLite's implicit one), text compares by code point
 (COLLATE "C", as SQLite does: delivery-key ranges and ISO times rely on it), and the full-text
-index is a weighted tsvector (title A, authors B, abstract C) of the words as paperboy folds them,
-in a table of its own.
+index is a weighted tsvector in a table of its own (since 0010 written by SQLite's FTS5 rules:
+storage/postgres_words.py).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from paperboy.storage import postgres_words
 
 T = 'text COLLATE "C"'
 
@@ -129,8 +132,10 @@ _V1_INITIAL = [
     f"CREATE TABLE pacing (name {T} PRIMARY KEY, next_free double precision NOT NULL)",
 ]
 
-# (name, statements). Each step runs in one transaction together with its _migrations row.
-MIGRATIONS: list[tuple[str, list[str]]] = [
+# (name, statements). Each step runs in one transaction together with its _migrations row; a
+# statement may be a function of the connection, for work SQL alone cannot do.
+Step = str | Callable[[Any], None]
+MIGRATIONS: list[tuple[str, list[Step]]] = [
     ("0001_initial", _V1_INITIAL),
     # A reader's own list of papers (/saved), as SQLite's 0015.
     ("0002_saved_papers", [f"""CREATE TABLE saved_papers (
@@ -204,12 +209,32 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         "UPDATE deliveries SET kind = 'weekly' WHERE dedupe_key >= 'weekly:' AND dedupe_key < 'weekly;'",
         "UPDATE deliveries SET kind = 'monthly' WHERE dedupe_key >= 'monthly:' AND dedupe_key < 'monthly;'",
     ]),
+    # The full-text index by SQLite's rules (storage/postgres_words.py): FTS5's own words and stems
+    # instead of PostgreSQL's English ones, each paper's number of tokens and the library's totals
+    # for bm25; every paper indexed again.
+    ("0012_words_as_sqlite_indexes_them", [
+        "ALTER TABLE paper_search ADD COLUMN tokens integer NOT NULL DEFAULT 0",
+        "CREATE TABLE search_totals (papers bigint NOT NULL, tokens bigint NOT NULL)",
+        "INSERT INTO search_totals (papers, tokens) VALUES (0, 0)",
+        postgres_words.reindex_all,
+    ]),
+    # Files derived from the database (the saved title index), kept in it for every process on
+    # every machine, in chunks (storage/postgres_files.py); and the database's own id, which names
+    # a machine's cached copy.
+    ("0013_shared_files", [
+        f"CREATE TABLE shared_files (name {T} PRIMARY KEY, copy {T} NOT NULL, size bigint NOT NULL, written {T} NOT NULL)",
+        f"CREATE TABLE shared_file_chunks (name {T} NOT NULL, seq integer NOT NULL, data bytea NOT NULL, "
+        "PRIMARY KEY (name, seq))",
+        # Not a state row: a copy of the installation (migrate-db) is another database, with an id of its own.
+        f"CREATE TABLE database_id (id {T} NOT NULL)",
+        "INSERT INTO database_id (id) VALUES (gen_random_uuid()::text)",
+    ]),
 ]
 # Held while migrating, so processes starting together migrate once.
 _MIGRATION_LOCK = 7_061_706_101
 
 
-def apply(conn: Any, migrations: list[tuple[str, list[str]]] | None = None) -> list[str]:
+def apply(conn: Any, migrations: list[tuple[str, list[Step]]] | None = None) -> list[str]:
     """Runs every step not yet recorded on a psycopg connection (autocommit); returns the names run."""
     ran = []
     with conn.transaction():
@@ -221,7 +246,7 @@ def apply(conn: Any, migrations: list[tuple[str, list[str]]] | None = None) -> l
                 continue
             with conn.transaction():
                 for statement in statements:
-                    conn.execute(statement)
+                    statement(conn) if callable(statement) else conn.execute(statement)
                 conn.execute("INSERT INTO _migrations (name, applied) VALUES (%s, to_char(now() AT TIME ZONE 'UTC', "
                              "'YYYY-MM-DD HH24:MI:SS'))", [name])
             ran.append(name)

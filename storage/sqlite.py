@@ -126,7 +126,7 @@ class SQLiteStore(SQLStore):
                    weights: tuple[float, float, float] = (10.0, 1.0, 2.0)) -> list[tuple[int, float]]:
         sql = (
             "SELECT rowid, bm25(papers_fts, ?, ?, ?) AS rank FROM papers_fts "
-            "WHERE papers_fts MATCH ? ORDER BY rank LIMIT ?"
+            "WHERE papers_fts MATCH ? ORDER BY rank, rowid LIMIT ?"
         )
         return [(r[0], r[1]) for r in self._all(sql, [*weights, match_expression, limit])]
 
@@ -156,6 +156,16 @@ class SQLiteStore(SQLStore):
 
     def side_file(self, suffix: str) -> Path | None:
         return None if self.path is None else self.path.with_name(f"{self.path.name}.{suffix}")
+
+    # Every process using a SQLite file is on its machine and opens the side file itself.
+    def shared_copy(self, suffix: str) -> None:
+        return None
+
+    def fetch_shared_copy(self, suffix: str) -> None:
+        return None
+
+    def keep_shared_copy(self, suffix: str, copy: str) -> None:
+        pass
 
     @write
     def bulk_upsert_rows(self, rows: list[tuple]) -> UpsertResult:

@@ -73,7 +73,7 @@ class Matcher:
         self._clock = clock or SystemClock()
         self._index: TitleIndex | None = None
         self._title_changes = 0  # the store's last title change the index follows
-        self._saved_seen: tuple[int, int, int] | None = None  # the saved index file last looked at
+        self._saved_seen: tuple | None = None  # the saved index last looked at (saved_titles.saved_version)
         self._refreshed = 0.0  # time.monotonic() of the last refresh
         self._stragglers: set[asyncio.Task] = set()
         self.build_seconds: float | None = None

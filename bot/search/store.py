@@ -64,6 +64,17 @@ class SearchStore(PaperStore, NameStore, Protocol):
         """Papers whose title changed after change number `seq`, as (rowid, normalized title) in the
         order they changed, with the number of the last change; seq 0 gives every change so far."""
 
+    def shared_copy(self, suffix: str) -> str | None:
+        """The id of the copy of side_file(suffix) that the database itself keeps for processes
+        on other machines, or None (none kept yet, or a database whose processes share a machine)."""
+
+    def fetch_shared_copy(self, suffix: str) -> str | None:
+        """Writes the database's copy to side_file(suffix), replacing the file whole; its id, or
+        None when the database keeps none."""
+
+    def keep_shared_copy(self, suffix: str, copy: str) -> None:
+        """Keeps side_file(suffix) in the database as the copy `copy`, replacing the one kept
+        before (nothing, where the database keeps no copies)."""
 
 
 

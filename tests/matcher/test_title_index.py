@@ -15,6 +15,7 @@ from paperboy.bot.search.packed_titles import PackedTitles
 from paperboy.bot.search.position_sets import in_at_least, intersection
 from paperboy.bot.search.title_index import TitleIndex
 from paperboy.bot.spelling import canonical
+from paperboy.storage.postgres import PostgresStore
 from paperboy.storage.sqlite import SQLiteStore
 
 ROWS = [(1, "the reversal curse"), (2, "attention is all you need"), (4, "retrieval augmented generation"),
@@ -166,3 +167,62 @@ def test_a_running_bot_takes_the_larger_index_another_process_s_import_saved(tmp
     index = running._index
     assert index.packed.mapped and len(index.packed) == 400 and len(index) == 400
     assert running.rank("study 350 of transformers and tokens 59").best.paper.arxiv_id == "2401.00350"
+
+
+# ---- PostgreSQL: one index for every machine -------------------------------------------------------
+
+@pytest.fixture
+def server_database(postgres_server, postgres_template):
+    return postgres_server.new_database(template=postgres_template)
+
+
+def on_machine(url: str, folder) -> PostgresStore:
+    """A store as a process on another machine opens it: its own cache folder."""
+    return PostgresStore(url, cache_dir=folder)
+
+
+def test_a_process_on_another_machine_fetches_the_saved_index_instead_of_building_it(server_database, tmp_path,
+                                                                                     small_saves, caplog):
+    caplog.set_level(logging.INFO)
+    first = on_machine(server_database, tmp_path / "a")
+    first.bulk_upsert_papers(library(300), "2026-11-29T00:00:00Z")
+    built = Matcher(first)
+    assert not built.index.packed.mapped and first.side_file("titles").exists()
+    assert first.shared_copy("titles") == built.index.packed.meta["copy"]
+    second = on_machine(server_database, tmp_path / "b")
+    fetched = Matcher(second)
+    assert fetched.index.packed.mapped and "fetched the database's copy" in caplog.text
+    assert second.side_file("titles").read_bytes() == first.side_file("titles").read_bytes()
+    assert fetched.rank("study 123 of transformers and tokens 26").best.paper.arxiv_id == "2401.00123"
+    # A third process on the second machine (a lookup worker) opens the machine's file as it is.
+    caplog.clear()
+    assert Matcher(on_machine(server_database, tmp_path / "b")).index.packed.mapped
+    assert "fetched" not in caplog.text
+
+
+def test_a_stale_saved_index_is_built_again_and_the_newer_copy_reaches_the_other_machines(
+        server_database, tmp_path, small_saves, monkeypatch):
+    monkeypatch.setattr(saved_titles, "REBUILD_AFTER", 50)
+    first = on_machine(server_database, tmp_path / "a")
+    first.bulk_upsert_papers(library(100), "2026-11-29T00:00:00Z")
+    old = Matcher(first).index.packed.meta["copy"]
+    first.bulk_upsert_papers(library(100, start=100, word="mamba"), "2026-11-29T01:00:00Z")
+    second = on_machine(server_database, tmp_path / "b")
+    rebuilt = Matcher(second).index  # the database's copy is 100 papers behind: built again, and kept
+    assert not rebuilt.packed.mapped and len(rebuilt.packed) == 200
+    assert second.shared_copy("titles") == rebuilt.packed.meta["copy"] != old
+    again = Matcher(on_machine(server_database, tmp_path / "a")).index  # the first machine's file is the old one
+    assert again.packed.mapped and again.packed.meta["copy"] == rebuilt.packed.meta["copy"]
+    assert len(again) == 200 and again.exact("study 150 of mamba and tokens 53")
+
+
+def test_a_title_changed_after_the_copy_was_kept_is_followed_on_the_other_machine(server_database, tmp_path, small_saves):
+    first = on_machine(server_database, tmp_path / "a")
+    first.bulk_upsert_papers(library(300), "2026-11-29T00:00:00Z")
+    Matcher(first).refresh()
+    first.upsert_papers([Paper(key="2401.00007", arxiv_id="2401.00007", title="Study 7 of hyenas")],
+                        "2026-11-29T02:00:00Z")
+    matcher = Matcher(on_machine(server_database, tmp_path / "b"))
+    assert matcher.index.packed.mapped
+    assert matcher.rank("study 7 of hyenas").best.paper.arxiv_id == "2401.00007"  # a retitle since is followed
+    assert matcher.index.exact("study 7 of transformers and tokens 7") == []
