@@ -131,9 +131,20 @@ class _Transaction:
             return max(cursor.rowcount, 0)
 
 
+_ISO = """'YYYY-MM-DD"T"HH24:MI:SS"Z"'"""
+
+
 class PostgresStore(SQLStore):
     """A paperboy database on a PostgreSQL server, shared by every process that opens its URL."""
 
+    # Leases go by the server's clock, the one clock every machine shares: clock_timestamp(), the
+    # time when the statement reads it, rather than now(), the time its transaction began. The two
+    # differ by whatever the transaction did or waited for first, and a lease judged against a time
+    # already past is taken over late and granted short. Each is a scalar subquery, read once per
+    # statement, so that the index on lease_until still serves it (a volatile call would not be).
+    DB_NOW = f"(SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', {_ISO}))"
+    DB_LATER = (f"(SELECT to_char(to_timestamp(ceil(extract(epoch FROM clock_timestamp()) + ?::float8)) "
+                f"AT TIME ZONE 'UTC', {_ISO}))")
     SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
     # A bundle's alerts are chosen by the claim that gets its lock; the others pass them by.
     WHOLE_BUNDLES = " AND (bundle IS NULL OR pg_try_advisory_xact_lock(hashtext(bundle)))"

@@ -61,6 +61,13 @@ class _Transaction:
 class SQLiteStore(SQLStore):
     """A paperboy database: papers with their FTS index, daily lists, channels, subscriptions, outbox."""
 
+    # Every process on a SQLite file runs on one machine: leases go by that machine's clock, read
+    # by SQLite itself ('now' is the same throughout one statement). A lease's end, in epoch seconds,
+    # is rounded up by hand: SQLite has ceil() only when built with its math functions.
+    DB_NOW = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+    DB_LATER = ("(SELECT strftime('%Y-%m-%dT%H:%M:%SZ', CAST(t AS INTEGER) + (t > CAST(t AS INTEGER)), 'unixepoch') "
+                "FROM (SELECT (julianday('now') - 2440587.5) * 86400.0 + ? AS t))")
+
     def __init__(self, path: str | Path | None = None, *, memory: bool = False, busy_timeout: float = 30):
         """`busy_timeout`: how long a write waits for another connection's write to finish."""
         self.busy_timeout = busy_timeout

@@ -5,6 +5,7 @@ makes the paper sources' calls and decides what is due.
 The leader holds a lease row it renews every `renew_every` seconds; a process that dies, hangs or
 loses the database stops renewing, and another takes the lease over once it expires, within
 `lease_seconds`. A process that finds it no longer holds the lease stops its leader's jobs at once.
+The lease is timed by the database's clock: a host's clock does not decide who leads.
 """
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from paperboy.bot.clock import Clock, iso
 from paperboy.bot.delivery.store import LeaseStore
 
 log = logging.getLogger(__name__)
@@ -23,12 +23,11 @@ RENEW_EVERY = 5
 
 
 class Leadership:
-    def __init__(self, store: LeaseStore, clock: Clock, owner: str, *, lease_seconds: float = LEASE_SECONDS,
+    def __init__(self, store: LeaseStore, owner: str, *, lease_seconds: float = LEASE_SECONDS,
                  renew_every: float = RENEW_EVERY):
         if renew_every >= lease_seconds:
             raise ValueError("the lease must outlast the time between renewals")
         self.store = store
-        self.clock = clock
         self.owner = owner
         self.lease_seconds = lease_seconds
         self.renew_every = renew_every
@@ -38,7 +37,7 @@ class Leadership:
         """Takes the lease or renews it; says whether this process leads now. A store error means
         it cannot know, so it does not lead."""
         try:
-            leading = self.store.take_lease(LEADER, self.owner, iso(self.clock.now()), self.lease_seconds)
+            leading = self.store.take_lease(LEADER, self.owner, self.lease_seconds)
         except Exception:
             log.exception("the leader's lease could not be renewed")
             leading = False

@@ -1,8 +1,9 @@
 """Sends what the deliveries table holds: every post, retried until it is sent or is impossible.
 
 A delivery is claimed before the adapter is called and marked after: the claim is a lease, held
-by this worker for `lease_seconds` and renewed while the send runs. Any number of workers, in any
-number of processes, share one outbox: a delivery is only ever leased to one of them at a time.
+by this worker for `lease_seconds` and renewed while the send runs, timed by the database's clock:
+a host's clock does not decide whether a lease is live. Any number of workers, in any number of
+processes, share one outbox: a delivery is only ever leased to one of them at a time.
 A worker that dies mid-send leaves its leases to expire; then any worker takes them over and sends
 them again with the same delivery key, which a platform that honours one uses to drop the repeat.
 Nothing is put back wholesale at start-up, so a starting process never resends what a live one
@@ -133,7 +134,7 @@ class DeliveryWorker:
         except asyncio.CancelledError:  # cut off by a stop: what was not settled goes back
             unsettled = [d.id for d in claimed if d.id in self._held]
             if unsettled:
-                await self.store.run(self.store.release_leases, unsettled, self.name, iso(self.clock.now()))
+                await self.store.run(self.store.release_leases, unsettled, self.name)
                 log.warning("%d deliveries cut off by the stop were released; they are sent again", len(unsettled))
             raise
         finally:
@@ -150,8 +151,7 @@ class DeliveryWorker:
                 await asyncio.wait_for(finished.wait(), timeout=self.lease_seconds / 3)
             except TimeoutError:
                 try:
-                    await self.store.run(self.store.renew_leases, list(self._held), self.name,
-                                         iso(self.clock.now()), self.lease_seconds)
+                    await self.store.run(self.store.renew_leases, list(self._held), self.name, self.lease_seconds)
                 except Exception:  # the next renewal may succeed; an expired lease is only resent
                     log.exception("renewing delivery leases failed")
 

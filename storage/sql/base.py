@@ -33,7 +33,8 @@ def write(method: Callable[..., T]) -> Callable[..., T]:
 
 
 def later(now: str, seconds: float) -> str:
-    """The stored time `seconds` after the stored time `now` (second precision, as clock.iso)."""
+    """The stored time `seconds` after the stored time `now` (second precision, as clock.iso).
+    For times on the caller's clock; a lease's end is the database's (SQLBase.DB_LATER)."""
     moment = datetime.strptime(now, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) + timedelta(seconds=seconds)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -62,6 +63,13 @@ def ids(delivery_ids: int | Iterable[int]) -> list[int]:
 class SQLBase:
     """The hooks an engine supplies (SQLiteStore, PostgresStore), and the store's thread."""
 
+    # Leases are timed by the database's clock, never a caller's: a host whose clock runs ahead
+    # would otherwise take live leases, one behind would leave a dead process's work waiting. Each
+    # engine says, in SQL, what time it is (DB_NOW) and when a lease of `?` seconds taken now ends
+    # (DB_LATER, rounded up to the second, so that no lease ends before its seconds have passed),
+    # both as stored text (clock.iso's format). A lease has run out once `until <= DB_NOW`.
+    DB_NOW = ""
+    DB_LATER = ""
     # Appended to the claim's choice of rows: PostgreSQL lets concurrent claims pass each other by,
     # and (WHOLE_BUNDLES) keeps two claims from choosing parts of one bundle; SQLite's claims never
     # run side by side.
