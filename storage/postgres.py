@@ -150,9 +150,12 @@ class PostgresStore(SQLStore):
     WHOLE_BUNDLES = " AND (bundle IS NULL OR pg_try_advisory_xact_lock(hashtext(bundle)))"
 
     def __init__(self, url: str, *, pool_size: int = 4, connect_timeout: float = 10,
-                 unavailable_after: float = 5.0):
-        """`unavailable_after`: how long a lost connection is retried before a call gives up."""
+                 unavailable_after: float = 5.0, migrate: bool = True):
+        """`unavailable_after`: how long a lost connection is retried before a call gives up.
+        `migrate`: False for a further store on a database this process has opened already; it
+        then connects in the background and its first call waits for that (up to unavailable_after)."""
         self.url = url
+        self.connect_timeout = connect_timeout
         self.unavailable_after = unavailable_after
         # A call waits for a connection at most `unavailable_after`; _retrying tries again. Connections
         # are not checked before each use (a round trip on every lookup): one the server cut fails
@@ -161,6 +164,9 @@ class PostgresStore(SQLStore):
             url, min_size=1, max_size=pool_size, open=False, name="paperboy", timeout=unavailable_after,
             kwargs={"autocommit": True, "row_factory": _rows, "connect_timeout": max(1, int(connect_timeout))},
             reconnect_timeout=0)
+        if not migrate:
+            self.pool.open(wait=False)
+            return
         # One plain connection first: it migrates, and when the server cannot be reached its error
         # says why (the pool's would only say it timed out).
         with psycopg.connect(url, autocommit=True, connect_timeout=max(1, int(connect_timeout))) as conn:
@@ -169,7 +175,15 @@ class PostgresStore(SQLStore):
 
     def close(self) -> None:
         self._stop_thread()
+        self._close_lease_lane()
         self.pool.close()
+
+    def _open_lease_lane(self) -> PostgresStore:
+        # A pool of one connection, apart from this store's pool: a renewal never waits for a
+        # connection the store's work holds, and opening it waits for nothing (a database that
+        # cannot be reached now makes the first renewal fail, not the process).
+        return PostgresStore(self.url, pool_size=1, connect_timeout=self.connect_timeout,
+                             unavailable_after=self.unavailable_after, migrate=False)
 
     def __repr__(self) -> str:
         return f"PostgresStore({redacted(self.url)!r})"

@@ -1,9 +1,11 @@
 """Sends what the deliveries table holds: every post, retried until it is sent or is impossible.
 
 A delivery is claimed before the adapter is called and marked after: the claim is a lease, held
-by this worker for `lease_seconds` and renewed while the send runs, timed by the database's clock:
-a host's clock does not decide whether a lease is live. Any number of workers, in any number of
-processes, share one outbox: a delivery is only ever leased to one of them at a time.
+by this worker for `lease_seconds` and renewed while the send runs, timed by the database's clock
+and renewed on the store's lease lane (a thread and a connection of its own), so that neither a
+host's clock nor work queued on the store's thread lets a live worker's lease run out. Any number
+of workers, in any number of processes, share one outbox: a delivery is only ever leased to one of
+them at a time.
 A worker that dies mid-send leaves its leases to expire; then any worker takes them over and sends
 them again with the same delivery key, which a platform that honours one uses to drop the repeat.
 Nothing is put back wholesale at start-up, so a starting process never resends what a live one
@@ -25,14 +27,15 @@ from typing import Protocol
 from paperboy.bot.adapter import Adapter, DeliveryError
 from paperboy.bot.clock import Clock, iso, parse_iso, wait_or_stop
 from paperboy.bot.delivery.scheduler import DAILY_KIND, daily_posts_of
-from paperboy.bot.delivery.store import ChannelStore, OutboxStore
+from paperboy.bot.delivery.store import ChannelStore, LeaseLanes, OutboxStore
 from paperboy.bot.models import Delivery, Target
 from paperboy.bot.serialize import reply_from_dict
 from paperboy.bot.subscriptions.bundles import bundle_key, bundle_lane, bundle_reply
 
 
-class WorkerStore(OutboxStore, ChannelStore, Protocol):
-    """What the delivery worker uses: the outbox, and the channels it pauses when their posts fail."""
+class WorkerStore(OutboxStore, ChannelStore, LeaseLanes, Protocol):
+    """What the delivery worker uses: the outbox, its lease lane, and the channels it pauses when
+    their posts fail."""
 
 
 log = logging.getLogger(__name__)
@@ -68,6 +71,7 @@ class DeliveryWorker:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.store = store
+        self.leases = store.lease_lane()
         self.adapters = dict(adapters)
         self.clock = clock
         self.concurrency = concurrency
@@ -134,7 +138,7 @@ class DeliveryWorker:
         except asyncio.CancelledError:  # cut off by a stop: what was not settled goes back
             unsettled = [d.id for d in claimed if d.id in self._held]
             if unsettled:
-                await self.store.run(self.store.release_leases, unsettled, self.name)
+                await self.leases.run(self.leases.release_leases, unsettled, self.name)
                 log.warning("%d deliveries cut off by the stop were released; they are sent again", len(unsettled))
             raise
         finally:
@@ -151,7 +155,7 @@ class DeliveryWorker:
                 await asyncio.wait_for(finished.wait(), timeout=self.lease_seconds / 3)
             except TimeoutError:
                 try:
-                    await self.store.run(self.store.renew_leases, list(self._held), self.name, self.lease_seconds)
+                    await self.leases.run(self.leases.renew_leases, list(self._held), self.name, self.lease_seconds)
                 except Exception:  # the next renewal may succeed; an expired lease is only resent
                     log.exception("renewing delivery leases failed")
 

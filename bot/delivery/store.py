@@ -84,9 +84,11 @@ class OutboxStore(StoreThread, Protocol):
         refused. Returns how many were emptied."""
 
 
-class LeaseStore(StoreThread, Protocol):
-    """Named leases (the leader's) and the pacing every process shares. Leases are timed by the
-    database's clock, whatever a caller's says: the one machine's on SQLite, the server's on PostgreSQL."""
+class LeaseLane(StoreThread, Protocol):
+    """What a lease's holder keeps it alive with, on a thread and a database connection of the
+    lane's own (its `run`): no work waiting on the store's thread holds a renewal up. Leases are
+    timed by the database's clock, whatever a caller's says: on SQLite the one machine's, on
+    PostgreSQL the server's."""
 
     def take_lease(self, name: str, owner: str, seconds: float) -> bool:
         """Takes or renews the lease `name` for `owner` until `seconds` after the database's now,
@@ -94,6 +96,29 @@ class LeaseStore(StoreThread, Protocol):
 
     def release_lease(self, name: str, owner: str) -> None:
         """Gives the lease up, if `owner` holds it, so another process need not wait for it to expire."""
+
+    def renew_leases(self, delivery_ids: Iterable[int], owner: str, lease_seconds: float = 60) -> int:
+        """OutboxStore.renew_leases."""
+
+    def release_leases(self, delivery_ids: Iterable[int], owner: str) -> int:
+        """OutboxStore.release_leases."""
+
+
+class LeaseLanes(Protocol):
+    def lease_lane(self) -> LeaseLane:
+        """This database on a thread and a connection of their own, for the lease path; opened on
+        first use, closed with the store. (An in-memory SQLite database is one process's, whose
+        leases nobody else can take: its lane is the store itself.)"""
+
+
+class LeaseStore(LeaseLanes, StoreThread, Protocol):
+    """Named leases (the leader's) and the pacing every process shares. Leases are timed by the
+    database's clock, as LeaseLane says; the pacing by the callers' (epoch seconds they pass)."""
+
+    def take_lease(self, name: str, owner: str, seconds: float) -> bool:
+        """LeaseLane.take_lease, on the store's own thread and connection."""
+
+    def release_lease(self, name: str, owner: str) -> None: ...
 
     def lease_holder(self, name: str) -> str | None:
         """Who holds the lease `name` unexpired by the database's clock, if anyone does."""

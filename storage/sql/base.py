@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
@@ -60,8 +61,12 @@ def ids(delivery_ids: int | Iterable[int]) -> list[int]:
     return [delivery_ids] if isinstance(delivery_ids, int) else list(delivery_ids)
 
 
+_LANE_OPENING = threading.Lock()
+
+
 class SQLBase:
-    """The hooks an engine supplies (SQLiteStore, PostgresStore), and the store's thread."""
+    """The hooks an engine supplies (SQLiteStore, PostgresStore), the store's thread, and the lease
+    lane: the same database on a thread and a connection of its own."""
 
     # Leases are timed by the database's clock, never a caller's: a host whose clock runs ahead
     # would otherwise take live leases, one behind would leave a dead process's work waiting. Each
@@ -78,16 +83,44 @@ class SQLBase:
     # One thread does every piece of work async code hands over (run): store work is then never
     # on the event loop, and never two at once on one connection.
     _thread: ThreadPoolExecutor | None = None
+    _thread_name = "paperboy-store"
+    _lane: SQLBase | None = None
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
         if self._thread is None:
-            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paperboy-store")
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=self._thread_name)
         return await asyncio.get_running_loop().run_in_executor(self._thread, work, *args)
 
     def _stop_thread(self) -> None:
         if self._thread is not None:
             self._thread.shutdown(wait=True)
             self._thread = None
+
+    def lease_lane(self) -> SQLBase:
+        """This database again, with a thread (its `run`) and a connection of its own, opened on
+        first use and closed with this store: lease renewals and the leader's heartbeat go there,
+        so that no work queued on this store's thread (a long lookup, background embedding, a
+        write waiting for a lock) can hold them up until a live process's lease runs out."""
+        with _LANE_OPENING:
+            if self._lane is None:
+                lane = self._open_lease_lane()
+                if lane is not self:
+                    lane._lane = lane
+                    lane._thread_name = "paperboy-leases"
+                self._lane = lane
+            return self._lane
+
+    def _open_lease_lane(self) -> SQLBase:
+        """A second store on this database, connected apart from this one (the engine's hook)."""
+        raise NotImplementedError
+
+    def _close_lease_lane(self) -> None:
+        lane, self._lane = self._lane, None
+        if lane is not None and lane is not self:
+            lane.close()
+
+    def close(self) -> None:
+        raise NotImplementedError
 
     def _transaction(self, lock: str = "") -> AbstractContextManager[Transaction]:
         """One transaction, committed at the end of the block. `lock`: "write" when it reads what
