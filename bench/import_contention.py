@@ -127,7 +127,7 @@ async def main() -> None:
     # The bot holds the leader's lease as `paperboy run` does: it is how an import knows to keep its
     # transactions short.
     stop = asyncio.Event()
-    leading = asyncio.create_task(Leadership(store, core.clock, "bench-bot").run(stop, _wait_until))
+    leading = asyncio.create_task(Leadership(store, "bench-bot").run(stop, _wait_until))
     fake = await FakeDiscord().start()
     adapter = DiscordAdapter(core, DiscordSettings.from_env(fake.env()), guild_ready_timeout=0.1, identify_spacing=0)
     await adapter.start()

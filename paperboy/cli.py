@@ -249,7 +249,7 @@ def _import(args: argparse.Namespace) -> int:
 def _name_papers(store: SQLStore) -> str | None:
     """Mines the names of the papers just stored, unless a running bot's leader does (it names
     whatever waits, in the background); what was done, to be printed."""
-    if store.lease_holder(LEADER, iso(datetime.now(UTC))) is not None:
+    if store.lease_holder(LEADER) is not None:
         left = store.names_left()
         return f"names of {left:,} papers left to the running bot" if left else None
     started = time.perf_counter()

@@ -141,7 +141,7 @@ async def _run(store: SQLStore, core: Core, sources: Sources, env: Mapping[str, 
                 if core.matcher.semantic is not None:  # the semantic extra: vectors for new papers
                     jobs.create_task(embed_forever(store, core.matcher.semantic.embedder, until))
 
-        leadership = Leadership(store, core.clock, worker.name)
+        leadership = Leadership(store, worker.name)
         async with asyncio.TaskGroup() as group:
             group.create_task(lag.run(stop))
             group.create_task(worker.run(stop))

@@ -117,18 +117,32 @@ def _configure(conn: psycopg.Connection) -> None:
     conn.execute("SET jit = off")
 
 
+_ISO = """'YYYY-MM-DD"T"HH24:MI:SS"Z"'"""
+
+
 class PostgresStore(SQLStore):
     """A paperboy database on a PostgreSQL server, shared by every process that opens its URL."""
 
+    # Leases go by the server's clock, the one clock every machine shares: clock_timestamp(), the
+    # time when the statement reads it, rather than now(), the time its transaction began. The two
+    # differ by whatever the transaction did or waited for first, and a lease judged against a time
+    # already past is taken over late and granted short. Each is a scalar subquery, read once per
+    # statement, so that the index on lease_until still serves it (a volatile call would not be).
+    DB_NOW = f"(SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', {_ISO}))"
+    DB_LATER = (f"(SELECT to_char(to_timestamp(ceil(extract(epoch FROM clock_timestamp()) + ?::float8)) "
+                f"AT TIME ZONE 'UTC', {_ISO}))")
     SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
     # A bundle's alerts are chosen by the claim that gets its lock; the others pass them by.
     WHOLE_BUNDLES = " AND (bundle IS NULL OR pg_try_advisory_xact_lock(hashtext(bundle)))"
 
     def __init__(self, url: str, *, pool_size: int = 4, connect_timeout: float = 10,
-                 unavailable_after: float = 5.0, cache_dir: str | Path | None = None):
+                 unavailable_after: float = 5.0, cache_dir: str | Path | None = None, migrate: bool = True):
         """`unavailable_after`: how long a lost connection is retried before a call gives up;
-        `cache_dir`: where this machine keeps files derived from the database (postgres_files)."""
+        `cache_dir`: where this machine keeps files derived from the database (postgres_files);
+        `migrate`: False for a further store on a database this process has opened already; it
+        then connects in the background and its first call waits for that (up to unavailable_after)."""
         self.url = url
+        self.connect_timeout = connect_timeout
         self.cache_dir = postgres_files.cache_folder(cache_dir)
         self._database_id: str | None = None
         self.unavailable_after = unavailable_after
@@ -139,6 +153,9 @@ class PostgresStore(SQLStore):
             url, min_size=1, max_size=pool_size, open=False, name="paperboy", timeout=unavailable_after,
             kwargs={"autocommit": True, "row_factory": _rows, "connect_timeout": max(1, int(connect_timeout))},
             configure=_configure, reconnect_timeout=0)
+        if not migrate:
+            self.pool.open(wait=False)
+            return
         # One plain connection first: it migrates, and when the server cannot be reached its error
         # says why (the pool's would only say it timed out).
         with psycopg.connect(url, autocommit=True, connect_timeout=max(1, int(connect_timeout))) as conn:
@@ -147,7 +164,15 @@ class PostgresStore(SQLStore):
 
     def close(self) -> None:
         self._stop_thread()
+        self._close_lease_lane()
         self.pool.close()
+
+    def _open_lease_lane(self) -> PostgresStore:
+        # A pool of one connection, apart from this store's pool: a renewal never waits for a
+        # connection the store's work holds, and opening it waits for nothing (a database that
+        # cannot be reached now makes the first renewal fail, not the process).
+        return PostgresStore(self.url, pool_size=1, connect_timeout=self.connect_timeout,
+                             unavailable_after=self.unavailable_after, cache_dir=self.cache_dir, migrate=False)
 
     def __repr__(self) -> str:
         return f"PostgresStore({redacted(self.url)!r})"

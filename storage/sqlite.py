@@ -61,8 +61,17 @@ class _Transaction:
 class SQLiteStore(SQLStore):
     """A paperboy database: papers with their FTS index, daily lists, channels, subscriptions, outbox."""
 
-    def __init__(self, path: str | Path | None = None, *, memory: bool = False, busy_timeout: float = 30):
-        """`busy_timeout`: how long a write waits for another connection's write to finish."""
+    # Every process on a SQLite file runs on one machine: leases go by that machine's clock, read
+    # by SQLite itself ('now' is the same throughout one statement). A lease's end, in epoch seconds,
+    # is rounded up by hand: SQLite has ceil() only when built with its math functions.
+    DB_NOW = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+    DB_LATER = ("(SELECT strftime('%Y-%m-%dT%H:%M:%SZ', CAST(t AS INTEGER) + (t > CAST(t AS INTEGER)), 'unixepoch') "
+                "FROM (SELECT (julianday('now') - 2440587.5) * 86400.0 + ? AS t))")
+
+    def __init__(self, path: str | Path | None = None, *, memory: bool = False, busy_timeout: float = 30,
+                 migrate: bool = True):
+        """`busy_timeout`: how long a write waits for another connection's write to finish.
+        `migrate`: False for a further connection to a database this process has opened already."""
         self.busy_timeout = busy_timeout
         self.path = None if memory or path is None else Path(path)
         if memory or path is None:
@@ -80,7 +89,8 @@ class SQLiteStore(SQLStore):
             self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
-        migrations.apply(self.db)
+        if migrate:
+            migrations.apply(self.db)
         conn.execute(f"PRAGMA busy_timeout = {int(min(busy_timeout, _CONNECTION_WAIT) * 1000)}")
 
     @property
@@ -89,7 +99,15 @@ class SQLiteStore(SQLStore):
 
     def close(self) -> None:
         self._stop_thread()
+        self._close_lease_lane()
         self.conn.close()
+
+    def _open_lease_lane(self) -> SQLiteStore:
+        # A database in memory lives in one connection, and in one process: no other can take
+        # its leases, so they stay on this store's thread.
+        if self.path is None:
+            return self
+        return SQLiteStore(self.path, busy_timeout=self.busy_timeout, migrate=False)
 
     def _all(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         return self.conn.execute(sql, tuple(params)).fetchall()

@@ -12,7 +12,7 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -230,7 +230,7 @@ class _Writer:
     def _resize(self, rows: int, seconds: float) -> None:
         """The next batches' size: what would have taken TRANSACTION_SECONDS, the largest when no bot
         runs on the database."""
-        if self.store.lease_holder(LEADER, iso(datetime.now(UTC))) is None:
+        if self.store.lease_holder(LEADER) is None:
             self.batch_rows = MAX_BATCH_ROWS
             return
         wanted = rows * TRANSACTION_SECONDS / max(seconds, 1e-6)

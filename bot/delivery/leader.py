@@ -5,6 +5,8 @@ makes the paper sources' calls and decides what is due.
 The leader holds a lease row it renews every `renew_every` seconds; a process that dies, hangs or
 loses the database stops renewing, and another takes the lease over once it expires, within
 `lease_seconds`. A process that finds it no longer holds the lease stops its leader's jobs at once.
+The lease is timed by the database's clock, and renewed on the store's lease lane (a thread and a
+connection of its own): neither a host's clock nor the store's busy thread decides who leads.
 """
 from __future__ import annotations
 
@@ -12,8 +14,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from paperboy.bot.clock import Clock, iso
-from paperboy.bot.delivery.store import LeaseStore
+from paperboy.bot.delivery.store import LeaseLanes
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +24,12 @@ RENEW_EVERY = 5
 
 
 class Leadership:
-    def __init__(self, store: LeaseStore, clock: Clock, owner: str, *, lease_seconds: float = LEASE_SECONDS,
+    def __init__(self, store: LeaseLanes, owner: str, *, lease_seconds: float = LEASE_SECONDS,
                  renew_every: float = RENEW_EVERY):
         if renew_every >= lease_seconds:
             raise ValueError("the lease must outlast the time between renewals")
         self.store = store
-        self.clock = clock
+        self.leases = store.lease_lane()
         self.owner = owner
         self.lease_seconds = lease_seconds
         self.renew_every = renew_every
@@ -38,7 +39,7 @@ class Leadership:
         """Takes the lease or renews it; says whether this process leads now. A store error means
         it cannot know, so it does not lead."""
         try:
-            leading = self.store.take_lease(LEADER, self.owner, iso(self.clock.now()), self.lease_seconds)
+            leading = self.leases.take_lease(LEADER, self.owner, self.lease_seconds)
         except Exception:
             log.exception("the leader's lease could not be renewed")
             leading = False
@@ -53,7 +54,7 @@ class Leadership:
         """Until `stop`: leads whenever the lease can be had, running `jobs(until)` while leading;
         `until` is set, and the jobs cancelled if they do not end, as soon as the lease is lost."""
         while not stop.is_set():
-            if not await self.store.run(self.step):
+            if not await self.leases.run(self.step):
                 await _wait(stop, self.renew_every)
                 continue
             until = asyncio.Event()
@@ -61,7 +62,7 @@ class Leadership:
             try:
                 while not stop.is_set() and not running.done():
                     await _wait(stop, self.renew_every, running)
-                    if not running.done() and (stop.is_set() or not await self.store.run(self.step)):
+                    if not running.done() and (stop.is_set() or not await self.leases.run(self.step)):
                         break
             finally:
                 until.set()
@@ -71,13 +72,13 @@ class Leadership:
                 if running.done() and not running.cancelled() and running.exception() is not None:
                     log.error("the leader's jobs failed: %r", running.exception())
             if stop.is_set():
-                await self.store.run(self.release)
+                await self.leases.run(self.release)
 
     def release(self) -> None:
         """Hands the lease back so the next leader need not wait for it to expire."""
         if self.leading:
             try:
-                self.store.release_lease(LEADER, self.owner)
+                self.leases.release_lease(LEADER, self.owner)
             except Exception:
                 log.exception("releasing the leader's lease failed")
             self.leading = False

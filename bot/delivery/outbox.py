@@ -1,8 +1,11 @@
 """Sends what the deliveries table holds: every post, retried until it is sent or is impossible.
 
 A delivery is claimed before the adapter is called and marked after: the claim is a lease, held
-by this worker for `lease_seconds` and renewed while the send runs. Any number of workers, in any
-number of processes, share one outbox: a delivery is only ever leased to one of them at a time.
+by this worker for `lease_seconds` and renewed while the send runs, timed by the database's clock
+and renewed on the store's lease lane (a thread and a connection of its own), so that neither a
+host's clock nor work queued on the store's thread lets a live worker's lease run out. Any number
+of workers, in any number of processes, share one outbox: a delivery is only ever leased to one of
+them at a time.
 A worker that dies mid-send leaves its leases to expire; then any worker takes them over and sends
 them again with the same delivery key, which a platform that honours one uses to drop the repeat.
 Nothing is put back wholesale at start-up, so a starting process never resends what a live one
@@ -23,15 +26,15 @@ from typing import Protocol
 
 from paperboy.bot.adapter import Adapter, DeliveryError
 from paperboy.bot.clock import Clock, iso, parse_iso, wait_or_stop
-from paperboy.bot.delivery.store import ChannelStore, OutboxStore
+from paperboy.bot.delivery.store import ChannelStore, LeaseLanes, OutboxStore
 from paperboy.bot.kinds import DeliveryKinds
 from paperboy.bot.models import Delivery
 from paperboy.bot.serialize import reply_from_dict
 
 
-class WorkerStore(OutboxStore, ChannelStore, Protocol):
-    """What the delivery worker uses: the outbox, and what the kinds' hooks use when a post fails
-    for good (the channels a failing daily post pauses)."""
+class WorkerStore(OutboxStore, ChannelStore, LeaseLanes, Protocol):
+    """What the delivery worker uses: the outbox, its lease lane, and what the kinds' hooks use when
+    a post fails for good (the channels a failing daily post pauses)."""
 
 
 log = logging.getLogger(__name__)
@@ -92,6 +95,7 @@ class DeliveryWorker:
             raise ValueError("concurrency must be at least 1")
         self.store = store
         self.kinds = kinds
+        self.leases = store.lease_lane()
         self.adapters = dict(adapters)
         self.clock = clock
         self.concurrency = concurrency
@@ -158,7 +162,7 @@ class DeliveryWorker:
         except asyncio.CancelledError:  # cut off by a stop: what was not settled goes back
             unsettled = [d.id for d in claimed if d.id in self._held]
             if unsettled:
-                await self.store.run(self.store.release_leases, unsettled, self.name, iso(self.clock.now()))
+                await self.leases.run(self.leases.release_leases, unsettled, self.name)
                 log.warning("%d deliveries cut off by the stop were released; they are sent again", len(unsettled))
             raise
         finally:
@@ -175,8 +179,7 @@ class DeliveryWorker:
                 await asyncio.wait_for(finished.wait(), timeout=self.lease_seconds / 3)
             except TimeoutError:
                 try:
-                    await self.store.run(self.store.renew_leases, list(self._held), self.name,
-                                         iso(self.clock.now()), self.lease_seconds)
+                    await self.leases.run(self.leases.renew_leases, list(self._held), self.name, self.lease_seconds)
                 except Exception:  # the next renewal may succeed; an expired lease is only resent
                     log.exception("renewing delivery leases failed")
 

@@ -30,16 +30,18 @@ class OutboxStore(StoreThread, Protocol):
 
     def claim_due_deliveries(self, now: str, platforms: Iterable[str], limit: int = 50, *, owner: str = "",
                              lease_seconds: float = 60) -> list[Delivery]:
-        """Takes deliveries for these platforms, oldest due first: pending ones due by `now`, and
-        ones whose lease expired (a process died or stalled while sending them; their note says so).
-        Each is marked 'sending', leased to `owner` for `lease_seconds`, in one atomic step: two
-        processes claiming at once never both get a delivery."""
+        """Takes deliveries for these platforms, oldest due first: pending ones due by `now` (the
+        caller's clock), and ones whose lease has run out by the database's clock (a process died or
+        stalled while sending them; their note says so). Each is marked 'sending', leased to
+        `owner` for `lease_seconds` from the database's now, in one atomic step: two processes
+        claiming at once never both get a delivery."""
 
-    def renew_leases(self, delivery_ids: Iterable[int], owner: str, now: str, lease_seconds: float = 60) -> int:
-        """Extends the leases `owner` still holds; returns how many it still held."""
+    def renew_leases(self, delivery_ids: Iterable[int], owner: str, lease_seconds: float = 60) -> int:
+        """Extends the leases `owner` still holds to `lease_seconds` from the database's now;
+        returns how many it still held."""
 
-    def release_leases(self, delivery_ids: Iterable[int], owner: str, now: str) -> int:
-        """Hands back deliveries `owner` holds, unsent, as pending and due at once (a stop cut their
+    def release_leases(self, delivery_ids: Iterable[int], owner: str) -> int:
+        """Hands back deliveries `owner` holds, unsent, as pending and due again (a stop cut their
         sends off): any process may send them without waiting for the lease to run out."""
 
     def mark_bundled(self, delivery_ids: Iterable[int], bundle: str, *, owner: str) -> int:
@@ -65,7 +67,8 @@ class OutboxStore(StoreThread, Protocol):
 
     def cancel_deliveries(self, key_prefix: str, now: str, reason: str) -> int:
         """Deliveries whose key starts with `key_prefix` that nobody is sending (pending, or left by
-        a dead process) become 'cancelled' with the reason, kept for the record; returns how many."""
+        a dead process: its lease run out by the database's clock) become 'cancelled' with the
+        reason, kept for the record; returns how many."""
 
     def deliveries(self, status: DeliveryStatus | None = None, kind: KindName | None = None) -> list[Delivery]:
         ...
@@ -81,17 +84,47 @@ class OutboxStore(StoreThread, Protocol):
         refused. Returns how many were emptied."""
 
 
-class LeaseStore(StoreThread, Protocol):
-    """Named leases (the leader's) and the pacing every process shares."""
+class LeaseLane(StoreThread, Protocol):
+    """What a lease's holder keeps it alive with, on a thread and a database connection of the
+    lane's own (its `run`): no work waiting on the store's thread holds a renewal up. Leases are
+    timed by the database's clock, whatever a caller's says: on SQLite the one machine's, on
+    PostgreSQL the server's."""
 
-    def take_lease(self, name: str, owner: str, now: str, seconds: float) -> bool:
-        """Takes or renews the lease `name` for `owner` until `seconds` after `now`, unless another
-        owner holds it unexpired; says whether `owner` holds it now."""
+    def take_lease(self, name: str, owner: str, seconds: float) -> bool:
+        """Takes or renews the lease `name` for `owner` until `seconds` after the database's now,
+        unless another owner holds it unexpired; says whether `owner` holds it now."""
 
     def release_lease(self, name: str, owner: str) -> None:
         """Gives the lease up, if `owner` holds it, so another process need not wait for it to expire."""
 
-    def lease_holder(self, name: str, now: str) -> str | None: ...
+    def renew_leases(self, delivery_ids: Iterable[int], owner: str, lease_seconds: float = 60) -> int:
+        """OutboxStore.renew_leases."""
+
+    def release_leases(self, delivery_ids: Iterable[int], owner: str) -> int:
+        """OutboxStore.release_leases."""
+
+
+class LeaseLanes(Protocol):
+    def lease_lane(self) -> LeaseLane:
+        """This database on a thread and a connection of their own, for the lease path; opened on
+        first use, closed with the store. (An in-memory SQLite database is one process's, whose
+        leases nobody else can take: its lane is the store itself.)"""
+
+
+class LeaseStore(LeaseLanes, StoreThread, Protocol):
+    """Named leases (the leader's) and the pacing every process shares. Leases are timed by the
+    database's clock, as LeaseLane says; the pacing by the callers' (epoch seconds they pass)."""
+
+    def take_lease(self, name: str, owner: str, seconds: float) -> bool:
+        """LeaseLane.take_lease, on the store's own thread and connection."""
+
+    def release_lease(self, name: str, owner: str) -> None: ...
+
+    def lease_holder(self, name: str) -> str | None:
+        """Who holds the lease `name` unexpired by the database's clock, if anyone does."""
+
+    def database_now(self) -> str:
+        """The database's time, by which leases run out (clock.iso's text)."""
 
     def reserve_slot(self, name: str, now: float, interval: float) -> float:
         """The next moment (epoch seconds, not before `now`) at which the holder may act, each

@@ -6,7 +6,9 @@ SQL here is written once, with `?` placeholders, in the subset both engines spea
 store turns `?` into its own placeholders and `IS NOT x` into `IS DISTINCT FROM x`. Each backend
 supplies a transaction (`_transaction`), reads (`_all`, `_one`), its way of waiting out a busy or
 lost database (`_retrying`), and the few methods whose SQL has to differ (full-text search, bulk
-loading, claiming). Times are computed here, not by the engine, so both store the same text.
+loading, claiming). Times are computed here, not by the engine, so both store the same text; a
+lease's times are the exception, read from the database's clock (each engine's DB_NOW and DB_LATER,
+in that same text), so that no host's clock decides whether a lease is live.
 """
 from __future__ import annotations
 

@@ -6,14 +6,16 @@ from collections.abc import Iterable
 from typing import Any
 
 from paperboy.bot.models import Delivery, Target
-from paperboy.storage.sql.base import SQLBase, Transaction, ids, key_range, later, marks, write
+from paperboy.storage.sql.base import SQLBase, Transaction, ids, key_range, marks, write
 
 _ENQUEUE_SQL = (
     'INSERT INTO deliveries (dedupe_key, kind, platform, workspace, channel, "user", mode, payload, '
     "status, next_attempt_at, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) "
     "ON CONFLICT(dedupe_key) DO NOTHING")
 
-_DUE = "((status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until <= ?))"
+# Due: pending and its time come by the claimant's clock (a scheduling time), or sending under a
+# lease that has run out by the database's clock (DB_NOW).
+_DUE = "((status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until <= {now}))"
 
 
 def delivery_of(row: Any) -> Delivery:
@@ -73,6 +75,7 @@ class OutboxSQL(SQLBase):
         # One statement: the rows chosen are the rows taken. SQLite runs it under the write lock,
         # so a second process claiming at the same moment waits, then finds them taken; PostgreSQL
         # locks the chosen rows and a second claim skips them and takes the next ones.
+        due = _DUE.format(now=self.DB_NOW)
         with self._transaction(lock="write") as tx:
             # The choice is made once (MATERIALIZED): as a plain subquery PostgreSQL may run it again
             # for each row it updates, and each run would find the next row still due. Alerts that
@@ -80,35 +83,38 @@ class OutboxSQL(SQLBase):
             # parts, each part would carry the bundle's key, and the platform would take the second
             # part for a repeat of the first.
             rows = tx.execute(
-                f"WITH chosen AS MATERIALIZED (SELECT id, bundle FROM deliveries WHERE {_DUE} "
+                f"WITH chosen AS MATERIALIZED (SELECT id, bundle FROM deliveries WHERE {due} "
                 f"AND platform IN ({marks(names)}){self.WHOLE_BUNDLES} "
                 f"ORDER BY next_attempt_at, id LIMIT ?{self.SKIP_LOCKED}) "
-                "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_owner = ?, lease_until = ?, "
+                f"UPDATE deliveries SET status = 'sending', attempts = attempts + 1, lease_owner = ?, "
+                f"lease_until = {self.DB_LATER}, "
                 "note = CASE WHEN status = 'sending' THEN 'interrupted while sending' ELSE note END "
                 "WHERE (id IN (SELECT id FROM chosen) OR bundle IN (SELECT bundle FROM chosen WHERE bundle IS NOT NULL)) "
-                f"AND {_DUE} RETURNING *",
-                [now, now, *names, limit, owner, later(now, lease_seconds), now, now]).fetchall()
+                f"AND {due} RETURNING *",
+                [now, *names, limit, owner, lease_seconds, now]).fetchall()
         return sorted((delivery_of(r) for r in rows), key=lambda d: (d.next_attempt_at, d.id))
 
     @write
-    def renew_leases(self, delivery_ids: Iterable[int], owner: str, now: str, lease_seconds: float = 60) -> int:
+    def renew_leases(self, delivery_ids: Iterable[int], owner: str, lease_seconds: float = 60) -> int:
         ids = list(delivery_ids)
         if not ids:
             return 0
         with self._transaction() as tx:
-            return tx.execute(f"UPDATE deliveries SET lease_until = ? WHERE status = 'sending' AND lease_owner = ? "
-                              f"AND id IN ({marks(ids)})", [later(now, lease_seconds), owner, *ids]).rowcount
+            return tx.execute(f"UPDATE deliveries SET lease_until = {self.DB_LATER} WHERE status = 'sending' "
+                              f"AND lease_owner = ? AND id IN ({marks(ids)})", [lease_seconds, owner, *ids]).rowcount
 
     @write
-    def release_leases(self, delivery_ids: Iterable[int], owner: str, now: str) -> int:
+    def release_leases(self, delivery_ids: Iterable[int], owner: str) -> int:
         ids = list(delivery_ids)
         if not ids:
             return 0
+        # next_attempt_at stays what it was when the delivery was claimed, a time already come:
+        # due at once again, and no process's clock moves it.
         with self._transaction() as tx:
             return tx.execute(
-                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_owner = NULL, lease_until = NULL, "
+                "UPDATE deliveries SET status = 'pending', lease_owner = NULL, lease_until = NULL, "
                 f"note = 'released at a stop' WHERE status = 'sending' AND lease_owner = ? AND id IN ({marks(ids)})",
-                [now, owner, *ids]).rowcount
+                [owner, *ids]).rowcount
 
     @write
     def mark_bundled(self, delivery_ids: Iterable[int], bundle: str, *, owner: str) -> int:
@@ -155,8 +161,8 @@ class OutboxSQL(SQLBase):
             return tx.execute(
                 "UPDATE deliveries SET status = 'cancelled', settled_at = ?, note = ?, lease_owner = NULL, "
                 "lease_until = NULL WHERE dedupe_key >= ? AND dedupe_key < ? "
-                "AND (status = 'pending' OR (status = 'sending' AND lease_until <= ?))",
-                [now, reason[:1000], *key_range(key_prefix), now]).rowcount
+                f"AND (status = 'pending' OR (status = 'sending' AND lease_until <= {self.DB_NOW}))",
+                [now, reason[:1000], *key_range(key_prefix)]).rowcount
 
     def deliveries(self, status: str | None = None, kind: str | None = None) -> list[Delivery]:
         clauses, params = [], []

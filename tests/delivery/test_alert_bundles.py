@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import json
 
+from lease_time import SHORT_LEASE, delivery_leases_run_out
+
 from paperboy.adapters.memory.adapter import MemoryAdapter
 from paperboy.bot.adapter import DeliveryError
 from paperboy.bot.clock import iso
-from paperboy.bot.delivery.outbox import LEASE_SECONDS, DeliveryWorker
+from paperboy.bot.delivery.outbox import DeliveryWorker
 from paperboy.bot.delivery.registry import delivery_kinds
 from paperboy.bot.models import Target
 from paperboy.bot.replies import Card, Notice, PaperList
@@ -123,7 +125,7 @@ async def test_a_crash_after_sending_a_list_does_not_post_it_twice(db_path, stoc
     adapter.crash_after_next_send(SimulatedCrash())
     crashed = False
     try:
-        await DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds()).run_once()
+        await DeliveryWorker(store, {"memory": adapter}, clock, delivery_kinds(), lease_seconds=SHORT_LEASE).run_once()
     except* SimulatedCrash:
         crashed = True
     assert crashed and alert_statuses(store) == ["sending"] * 4
@@ -132,7 +134,7 @@ async def test_a_crash_after_sending_a_list_does_not_post_it_twice(db_path, stoc
     reopened = open_store(db_path)
     worker = DeliveryWorker(reopened, {"memory": adapter}, clock, delivery_kinds())
     assert await worker.run_once() == 0  # the dead process's lease still holds them
-    clock.advance(seconds=LEASE_SECONDS)
+    await delivery_leases_run_out(reopened)
     assert await worker.run_once() == 4
     assert len(adapter.sent) == 1  # the repeat carried the same key, and the platform dropped it
     assert adapter.attempts[0][1] == adapter.attempts[1][1]
@@ -192,7 +194,6 @@ async def test_alerts_queued_without_their_subscription_fields_go_one_by_one(sto
 
 
 async def test_a_bundle_cut_off_mid_send_goes_out_again_as_the_same_bundle(db_path, stock_for, clock):
-    from paperboy.bot.delivery.outbox import LEASE_SECONDS
     
     store = open_store(db_path)
     subscribe(store, "diffusion")
@@ -201,7 +202,7 @@ async def test_a_bundle_cut_off_mid_send_goes_out_again_as_the_same_bundle(db_pa
     platform.crash_after_next_send(SimulatedCrash())
     crashed = False
     try:
-        await DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds()).run_once()
+        await DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds(), lease_seconds=SHORT_LEASE).run_once()
     except* SimulatedCrash:
         crashed = True
     assert crashed and [len(m.reply.items) for m in platform.sent] == [6]
@@ -211,7 +212,7 @@ async def test_a_bundle_cut_off_mid_send_goes_out_again_as_the_same_bundle(db_pa
     later = [stock_for(reopened).paper(f"Diffusion later {n}", abstract="diffusion", arxiv_id=f"2611.0090{n}")
              for n in range(2)]
     assert enqueue_alerts(reopened, later, clock.now()) == 2  # more news meanwhile
-    clock.advance(seconds=LEASE_SECONDS)
+    await delivery_leases_run_out(reopened)
     await DeliveryWorker(reopened, {"memory": platform}, clock, delivery_kinds()).run_once()
     first_key = platform.attempts[0][1]
     assert [key for _, key in platform.attempts].count(first_key) == 2  # the same six, under the same key

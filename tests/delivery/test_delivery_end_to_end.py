@@ -4,10 +4,12 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+from lease_time import SHORT_LEASE, delivery_leases_run_out
+
 from paperboy.adapters.memory.adapter import MemoryAdapter
 from paperboy.bot.adapter import DeliveryError
 from paperboy.bot.clock import FakeClock
-from paperboy.bot.delivery.outbox import DeliveryWorker
+from paperboy.bot.delivery.outbox import LEASE_SECONDS, DeliveryWorker
 from paperboy.bot.delivery.registry import delivery_kinds
 from paperboy.bot.delivery.scheduler import DailyScheduler
 from paperboy.bot.replies import PaperList
@@ -24,12 +26,13 @@ class SimulatedCrash(BaseException):
     pass
 
 
-async def live(db_path, clock: FakeClock, adapters: dict, until: datetime, *, step_minutes: int = 1) -> None:
+async def live(db_path, clock: FakeClock, adapters: dict, until: datetime, *, step_minutes: int = 1,
+               lease_seconds: float = LEASE_SECONDS) -> None:
     """One lifetime of the bot: open the database, tick scheduler and worker, stop. What a previous
-    lifetime left mid-send is taken over once its lease runs out, as the clock moves on."""
+    lifetime left mid-send is taken over once its lease runs out (by the database's clock)."""
     store = open_store(db_path)
     scheduler = DailyScheduler(store, clock)
-    worker = DeliveryWorker(store, adapters, clock, delivery_kinds(), base_backoff=30)
+    worker = DeliveryWorker(store, adapters, clock, delivery_kinds(), base_backoff=30, lease_seconds=lease_seconds)
     try:
         while clock.now() < until:
             await scheduler.tick()
@@ -111,11 +114,14 @@ async def test_a_crash_right_after_posting_repeats_the_post_at_most_once(db_path
     discord.crash_after_next_send(SimulatedCrash())
     crashed = False
     try:
-        await live(db_path, clock, {"discord": discord}, at("2026-11-24T12:00"))
+        await live(db_path, clock, {"discord": discord}, at("2026-11-24T12:00"), lease_seconds=SHORT_LEASE)
     except* SimulatedCrash:
         crashed = True
     assert crashed and clock.now() == at("2026-11-24T08:00")
     clock.advance(minutes=3)  # the service manager restarts it
+    store = open_store(db_path)
+    await delivery_leases_run_out(store)  # as three minutes would have let it
+    store.close()
     await live(db_path, clock, {"discord": discord}, at("2026-11-25T07:00"))
     keys = discord.keys_sent()
     assert keys == ["daily:1:2026-11-24", "daily:1:2026-11-24"]

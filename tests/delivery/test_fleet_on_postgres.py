@@ -102,7 +102,7 @@ async def test_a_leader_killed_mid_fan_out_loses_no_post_and_doubles_none(db_loc
 
     try:
         await until(lambda: delivered() >= 8, 90, "the fan-out began")
-        leader = store.lease_holder(LEADER, iso(datetime.now(UTC)))
+        leader = store.lease_holder(LEADER)
         assert leader is not None
         [killed] = [p for p in running if f":{p.pid}:" in leader]
         killed.send_signal(signal.SIGKILL)
@@ -112,7 +112,7 @@ async def test_a_leader_killed_mid_fan_out_loses_no_post_and_doubles_none(db_loc
         store.upsert_papers(LATE_NEWS, iso(datetime.now(UTC)), news=True)  # what the next ingest would bring
 
         def successor() -> str | None:
-            holder = store.lease_holder(LEADER, iso(datetime.now(UTC)))
+            holder = store.lease_holder(LEADER)
             return holder if holder and holder != leader else None
         await until(lambda: successor() is not None, LEASE_SECONDS + 15, "another process took the leadership")
         assert f":{killed.pid}:" not in successor()

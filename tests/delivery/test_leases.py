@@ -6,10 +6,11 @@ import asyncio
 import sqlite3
 
 import pytest
+from lease_time import SHORT_LEASE, delivery_leases_run_out
 
 from paperboy.adapters.memory.adapter import MemoryAdapter
 from paperboy.bot.clock import iso
-from paperboy.bot.delivery.outbox import LEASE_SECONDS, DeliveryWorker
+from paperboy.bot.delivery.outbox import DeliveryWorker
 from paperboy.bot.delivery.registry import delivery_kinds
 from paperboy.bot.models import Target
 from paperboy.bot.replies import Notice
@@ -80,7 +81,7 @@ async def test_a_store_failure_while_recording_loses_nothing_and_needs_no_restar
     gate = platform.hold()
     store = SQLiteStore(db_path, busy_timeout=0.05)
     keys = enqueue(store, clock, 3)
-    worker = DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds())
+    worker = DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds(), lease_seconds=SHORT_LEASE)
     round_ = asyncio.create_task(worker.run_once())
     while platform.in_flight < 3:
         await asyncio.sleep(0)
@@ -93,7 +94,7 @@ async def test_a_store_failure_while_recording_loses_nothing_and_needs_no_restar
     assert sorted(platform.keys_sent()) == keys
     assert {d.status for d in store.deliveries()} == {"sending"}  # sent, not recorded, still leased
     assert await worker.run_once() == 0  # the lease holds: nothing is sent twice meanwhile
-    clock.advance(seconds=LEASE_SECONDS)
+    await delivery_leases_run_out(store)
     assert await worker.run_once() == 3  # the same process takes them up again: no restart needed
     assert {d.status for d in store.deliveries()} == {"sent"}
     assert sorted(platform.keys_sent()) == sorted(keys * 2)  # each repeated once, with its key
@@ -110,10 +111,10 @@ async def test_a_long_send_keeps_its_lease(db_path, clock):
     while platform.in_flight == 0:
         await asyncio.sleep(0)
     leased = store.deliveries()[0].lease_until
-    clock.advance(seconds=2)  # past the first lease; the send is still running
-    await asyncio.sleep(0.6)  # a renewal falls due (renewals are paced in real time)
+    while store.database_now() < leased:  # past the first lease (the database's clock); the send still runs
+        await asyncio.sleep(0.05)
     renewed = store.deliveries()[0].lease_until
-    assert renewed > leased and renewed > iso(clock.now())
+    assert renewed > leased and renewed > store.database_now()
     other = open_store(db_path)
     assert await DeliveryWorker(other, {"memory": platform}, clock, delivery_kinds()).run_once() == 0
     gate.set()

@@ -4,15 +4,18 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from lease_time import SHORT_LEASE, delivery_leases_run_out
+
 from paperboy.adapters.memory.adapter import MemoryAdapter
 from paperboy.bot.adapter import DeliveryError
 from paperboy.bot.clock import iso, parse_iso
-from paperboy.bot.delivery.outbox import LEASE_SECONDS, DeliveryWorker
+from paperboy.bot.delivery.outbox import DeliveryWorker
 from paperboy.bot.delivery.registry import delivery_kinds
 from paperboy.bot.models import Paper, Target
 from paperboy.bot.replies import Notice, PaperList, Scored
 from paperboy.bot.serialize import reply_to_dict
 from paperboy.storage import open_store
+from paperboy.storage.sql import later
 from paperboy.storage.sqlite import SQLiteStore
 
 
@@ -206,7 +209,7 @@ async def test_crash_after_send_before_recording_resends_at_most_once_with_the_s
     store = open_store(db_path)
     enqueue(store, clock, "daily:1:2026-11-24")
     platform.crash_after_next_send(SimulatedCrash())
-    await crashes(DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds()))
+    await crashes(DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds(), lease_seconds=SHORT_LEASE))
     assert platform.keys_sent() == ["daily:1:2026-11-24"]
     assert status(store, "daily:1:2026-11-24") == "sending"  # posted, but never recorded
     store.close()
@@ -214,7 +217,7 @@ async def test_crash_after_send_before_recording_resends_at_most_once_with_the_s
     store = open_store(db_path)  # the restart: a new store and worker on the same file
     worker = DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds())
     assert await worker.run_once() == 0  # the dead process's lease still holds it
-    clock.advance(seconds=LEASE_SECONDS)
+    await delivery_leases_run_out(store)
     assert await worker.run_once() == 1
     clock.advance(days=1)
     assert await worker.run_once() == 0
@@ -231,14 +234,14 @@ async def test_a_crash_mid_batch_loses_nothing_and_repeats_only_the_unrecorded(d
     for n, key in enumerate(keys):
         enqueue(store, clock, key, channel=f"c{n}")
     platform.crash_after_next_send(SimulatedCrash())
-    await crashes(DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds()))
+    await crashes(DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds(), lease_seconds=SHORT_LEASE))
     store.close()  # the store's thread finishes what it was writing when the process stopped
 
     store = open_store(db_path)
     unrecorded = {d.dedupe_key for d in store.deliveries() if d.status != "sent"}
     assert platform.keys_sent()[0] in unrecorded
     worker = DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds())
-    clock.advance(seconds=LEASE_SECONDS)
+    await delivery_leases_run_out(store)
     assert await worker.run_once() == len(unrecorded)
     sent = platform.keys_sent()
     assert sorted(set(sent)) == keys  # every post went out
@@ -254,11 +257,11 @@ async def test_a_platform_honouring_the_key_turns_the_crash_resend_into_one_post
     store = open_store(db_path)
     enqueue(store, clock, "daily:1:2026-11-24")
     platform.crash_after_next_send(SimulatedCrash())
-    await crashes(DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds()))
+    await crashes(DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds(), lease_seconds=SHORT_LEASE))
     store.close()
     store = open_store(db_path)
     worker = DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds())
-    clock.advance(seconds=LEASE_SECONDS)
+    await delivery_leases_run_out(store)
     await worker.run_once()
     assert [key for _, key in platform.attempts] == ["daily:1:2026-11-24"] * 2  # same key both times
     assert platform.keys_sent() == ["daily:1:2026-11-24"]  # one post
@@ -272,12 +275,12 @@ async def test_crash_before_send_results_in_exactly_one_send(db_path, clock):
     store = open_store(db_path)
     enqueue(store, clock, "daily:1:2026-11-24")
     platform.fail_next(1, SimulatedCrash())  # dies on the way in, before anything is posted
-    await crashes(DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds()))
+    await crashes(DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds(), lease_seconds=SHORT_LEASE))
     assert platform.sent == []
     store.close()
     store = open_store(db_path)
     worker = DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds())
-    clock.advance(seconds=LEASE_SECONDS)
+    await delivery_leases_run_out(store)
     assert await worker.run_once() == 1
     assert await worker.run_once() == 0
     assert platform.keys_sent() == ["daily:1:2026-11-24"]
@@ -287,15 +290,18 @@ async def test_crash_before_send_results_in_exactly_one_send(db_path, clock):
 async def test_a_claim_abandoned_by_a_dead_process_is_sent_once_its_lease_runs_out(db_path, clock):
     store = open_store(db_path)
     enqueue(store, clock, "k1")
-    assert [d.dedupe_key for d in store.claim_due_deliveries(iso(clock.now()), ["memory"])] == ["k1"]
+    lease = 3
+    [claimed] = store.claim_due_deliveries(iso(clock.now()), ["memory"], lease_seconds=lease)
+    assert claimed.dedupe_key == "k1"
     store.close()  # died holding the claim
     store = open_store(db_path)
     platform = MemoryAdapter()
     worker = DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds())
     assert await worker.run_once() == 0  # a claimed delivery is not sent twice by a live worker
-    clock.advance(seconds=LEASE_SECONDS - 1)
+    while store.database_now() < later(claimed.lease_until, -(lease - 1)):  # late in the lease
+        await asyncio.sleep(0.05)
     assert await worker.run_once() == 0  # nor before its lease runs out
-    clock.advance(seconds=1)
+    await delivery_leases_run_out(store)
     assert await worker.run_once() == 1
     assert platform.keys_sent() == ["k1"]
     assert store.get_delivery("k1").note == "interrupted while sending"
@@ -369,10 +375,12 @@ async def test_a_month_after_sending_the_content_goes_and_the_key_stays(store, c
 async def test_stats_show_the_outbox_at_a_glance(store, clock):
     enqueue(store, clock, "k1")
     enqueue(store, clock, "k2", channel="c2")
+    before = store.database_now()  # a lease is timed by the database's clock
     store.claim_due_deliveries(iso(clock.now()), ["memory"], limit=1, owner="w", lease_seconds=60)
+    after = store.database_now()
     stats = store.stats(iso(clock.now()))
     assert (stats["deliveries_pending"], stats["deliveries_sending"]) == (1, 1)
-    assert stats["oldest_lease_until"] == iso(clock.now() + timedelta(seconds=60))
+    assert later(before, 60) <= stats["oldest_lease_until"] <= later(after, 61)  # a second: rounded up
     assert stats["failed_last_day"] == 0 and stats["channels_paused"] == 0
 
 

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from conftest import PAPERS, make_adapter
+from lease_time import SHORT_LEASE, wait_for_delivery_leases_to_run_out
 from test_discord_commands import MANAGER, USER, option, run
 
 from paperboy.adapters.discord.delivery import DMS_CLOSED_NOTE
@@ -106,11 +107,14 @@ async def test_a_crash_between_sending_and_recording_does_not_post_twice(tmp_pat
     async with Bot(db, clock, fake) as bot:
         clock.advance(minutes=1)
         (key,) = await bot.scheduler.tick()
-        (claimed,) = bot.store.claim_due_deliveries(iso(clock.now()), ["discord"])
+        (claimed,) = bot.store.claim_due_deliveries(iso(clock.now()), ["discord"], lease_seconds=SHORT_LEASE)
         from paperboy.bot.serialize import reply_from_dict
         first = await bot.adapter.send(claimed.target, reply_from_dict(claimed.payload), delivery_key=claimed.dedupe_key)
         # the process dies here: the post went out, the outbox still says 'sending'
     clock.advance(minutes=2)
+    store = SQLiteStore(db)
+    wait_for_delivery_leases_to_run_out(store)  # as two minutes would have let it (leases go by the database's clock)
+    store.close()
     async with Bot(db, clock, fake) as bot:
         await bot.step()
         delivery = bot.store.get_delivery(key)

@@ -230,7 +230,7 @@ def test_an_import_keeps_its_transactions_short_only_while_a_bot_runs_on_the_dat
     writer = _Writer(store, "2026-11-24T08:00:00Z")
     writer._resize(1000, 1.0)  # a thousand papers took a second
     assert writer.batch_rows == MAX_BATCH_ROWS  # alone: the largest transactions
-    assert store.take_lease(LEADER, "a bot", "2099-01-01T00:00:00Z", 15)
+    assert store.take_lease(LEADER, "a bot", 15)
     writer._resize(MAX_BATCH_ROWS, 1.5)  # a bot started: down at once to what takes ~80 ms
     assert MIN_BATCH_ROWS <= writer.batch_rows <= MAX_BATCH_ROWS * 0.08 / 1.5 + 1
     store.close()

@@ -7,17 +7,19 @@ import asyncio
 import logging
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
+from lease_time import SHORT_LEASE, delivery_leases_run_out, wait_for_delivery_leases_to_run_out
 
 from paperboy.adapters.memory.adapter import MemoryAdapter
 from paperboy.bot.clock import FakeClock, iso
 from paperboy.bot.commands.dispatch import build_core
 from paperboy.bot.commands.invocation import Place
 from paperboy.bot.commands.typed import TypedCommands
-from paperboy.bot.delivery.outbox import LEASE_SECONDS, DeliveryWorker
+from paperboy.bot.delivery.outbox import DeliveryWorker
 from paperboy.bot.delivery.registry import delivery_kinds
 from paperboy.bot.models import Paper, StoreUnavailable, Target
 from paperboy.bot.replies import Error, Notice
@@ -191,7 +193,7 @@ async def test_no_delivery_is_marked_sent_unless_the_database_said_so(own_server
     keys = enqueue(store, 3, iso(clock.now()))
     platform = MemoryAdapter()
     gate = platform.hold()
-    worker = DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds())
+    worker = DeliveryWorker(store, {"memory": platform}, clock, delivery_kinds(), lease_seconds=SHORT_LEASE)
     sending = asyncio.create_task(worker.run_once())
     while platform.in_flight < 3:
         await asyncio.sleep(0.01)
@@ -203,7 +205,7 @@ async def test_no_delivery_is_marked_sent_unless_the_database_said_so(own_server
         own_server.resume()
     assert sorted(platform.keys_sent()) == keys
     assert {d.status for d in store.deliveries()} == {"sending"}  # not marked sent: the database never said so
-    clock.advance(seconds=LEASE_SECONDS)
+    await delivery_leases_run_out(store)
     assert await worker.run_once() == 3  # taken up again once the lease ran out, with the same keys
     assert {d.status for d in store.deliveries()} == {"sent"}
     store.close()
@@ -214,9 +216,10 @@ def test_concurrent_claims_never_split_a_bundle(db_location):
     stores = [open_store(db_location) for _ in range(4)]
     target = Target("slack", "T", "C", "U1", "dm")
     stores[0].enqueue_deliveries([(f"alert:1:{n:03d}", "alert", target, {}) for n in range(120)], T0)
-    taken = stores[0].claim_due_deliveries(T0, ["slack"], limit=200, owner="dead")
+    taken = stores[0].claim_due_deliveries(T0, ["slack"], limit=200, owner="dead", lease_seconds=0)
     for start in range(0, 120, 6):  # bundles of every third alert: members far apart in id order
         stores[0].mark_bundled([d.id for d in taken[start:start + 18:3]], f"bundle-{start}", owner="dead")
+    wait_for_delivery_leases_to_run_out(stores[0])
     barrier = threading.Barrier(len(stores))
 
     def claim(n: int) -> None:
@@ -240,19 +243,24 @@ def test_a_leader_that_loses_the_database_stops_leading_and_another_takes_over(o
     from paperboy.bot.delivery.leader import Leadership
 
     url = own_server.new_database()
-    clock = FakeClock(datetime(2026, 11, 24, 8, tzinfo=UTC))
-    first = Leadership(PostgresStore(url, unavailable_after=0.3), clock, "first", lease_seconds=15, renew_every=5)
-    second = Leadership(PostgresStore(url, unavailable_after=0.3), clock, "second", lease_seconds=15, renew_every=5)
+    # The lease is timed by the database's clock: it outlasts the server's stop and start, and is
+    # waited out in real time.
+    lease = 10
+    first = Leadership(PostgresStore(url, unavailable_after=0.3), "first", lease_seconds=lease, renew_every=5)
+    second = Leadership(PostgresStore(url, unavailable_after=0.3), "second", lease_seconds=lease, renew_every=5)
+    taken = time.monotonic()
     assert first.step() and not second.step()
     own_server.pause()  # the whole database is gone for a moment: nobody can know who leads
     try:
         assert not first.step() and not first.leading  # it gives the leadership up rather than guess
     finally:
         own_server.resume()
-    clock.advance(seconds=10)
+    assert time.monotonic() - taken < lease - 1, "the server took longer to come back than the lease lasts"
     assert not second.step()  # the lease first took is still good: no two leaders
-    clock.advance(seconds=6)
-    assert second.step() and second.leading  # run out: the other process leads
+    while not second.step():
+        assert time.monotonic() - taken < lease + 20, "the lease never ran out"
+        time.sleep(0.05)
+    assert time.monotonic() - taken >= lease - 0.1 and second.leading  # run out: the other process leads
     assert not first.step()
     first.store.close()
     second.store.close()

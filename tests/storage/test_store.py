@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from lease_time import SHORT_LEASE, wait_for_delivery_leases_to_run_out
 
 from paperboy.bot.models import Paper, Target, key_for_unnumbered
 from paperboy.bot.search.naming import name_pending
@@ -127,10 +128,11 @@ def test_outbox_enqueue_is_exactly_once_and_survives_a_crash(store):
     target = Target("discord", "g1", "c1")
     assert store.enqueue_delivery("daily:1:2026-11-24", "daily", target, {"kind": "notice", "text": "x"}, T0)
     assert not store.enqueue_delivery("daily:1:2026-11-24", "daily", target, {"kind": "notice", "text": "y"}, T0)
-    claimed = store.claim_due_deliveries(T0, ["discord"])
+    claimed = store.claim_due_deliveries(T0, ["discord"], lease_seconds=SHORT_LEASE)
     assert [d.dedupe_key for d in claimed] == ["daily:1:2026-11-24"]
     assert store.claim_due_deliveries(T0, ["discord"]) == []  # claimed rows are not handed out twice
-    # The process died while sending: a day later its lease has long run out, and it is taken over.
+    # The process died while sending: once its lease has run out (by the database's clock), it is taken over.
+    wait_for_delivery_leases_to_run_out(store)
     again = store.claim_due_deliveries(T1, ["discord"])
     assert again[0].attempts == 2 and again[0].payload == {"kind": "notice", "text": "x"}
     store.mark_delivered(again[0].id, T1, external_id="m1")
@@ -293,11 +295,12 @@ def test_fts_count_counts_matches_up_to_a_bound(store):
 def test_a_bundle_left_by_a_dead_worker_is_claimed_whole(store):
     target = Target("slack", "T", "C", "U1", "dm")
     store.enqueue_deliveries([(f"alert:1:{n}", "alert", target, {}) for n in range(6)], T0)
-    taken = store.claim_due_deliveries(T0, ["slack"], owner="dead")
+    taken = store.claim_due_deliveries(T0, ["slack"], owner="dead", lease_seconds=0)
     bundle = [d.id for d in taken if int(d.dedupe_key[-1]) % 2 == 0]  # alerts 0, 2, 4 went out as one message
     assert store.mark_bundled(bundle, "bundle-1", owner="dead") == 3
     # The dead worker's leases run out; a claim of one takes the whole bundle, or it would be sent in parts
     # under one key (and the platform would drop the second part as a repeat of the first).
+    wait_for_delivery_leases_to_run_out(store)
     again = store.claim_due_deliveries(T1, ["slack"], limit=1, owner="next")
     assert sorted(d.id for d in again) == sorted(bundle)
     assert [d.dedupe_key for d in store.claim_due_deliveries(T1, ["slack"], limit=1, owner="other")] == ["alert:1:1"]
