@@ -42,7 +42,8 @@ from paperboy.bot.models import (  # noqa: E402
 from paperboy.bot.spelling import american, canonical  # noqa: E402
 from paperboy.bot.subscriptions.alerts import enqueue_alerts  # noqa: E402
 from paperboy.bot.subscriptions.index import SubscriptionIndex  # noqa: E402
-from paperboy.bot.subscriptions.query import PaperText, QueryError, parse  # noqa: E402
+from paperboy.bot.subscriptions.paper_text import PaperText  # noqa: E402
+from paperboy.bot.subscriptions.query import QueryError, parse  # noqa: E402
 from paperboy.bot.text import words  # noqa: E402
 from paperboy.storage.sqlite import SQLiteStore  # noqa: E402
 

@@ -20,7 +20,8 @@ from itertools import compress, product
 
 from paperboy.bot.models import Paper, Subscription
 from paperboy.bot.spelling import canonical
-from paperboy.bot.subscriptions.query import Atom, KeyFilter, PaperText, QueryError, SubscriptionQuery, Term, parse
+from paperboy.bot.subscriptions.paper_text import KeyFilter, PaperText
+from paperboy.bot.subscriptions.query import Atom, QueryError, SubscriptionQuery, Term, parse
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ import json
 import re
 
 import pytest
-from fake_slack import check_blocks
+from slack_blocks import check_blocks
 
 from paperboy.adapters.slack.blocks import SHARE_ACTION, paper_key_from_share, render
 from paperboy.adapters.slack.context import UMBRELLA

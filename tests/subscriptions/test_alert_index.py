@@ -8,7 +8,8 @@ import pytest
 
 from paperboy.bot.models import Paper, Subscription
 from paperboy.bot.subscriptions.index import SubscriptionIndex
-from paperboy.bot.subscriptions.query import PaperText, QueryError, parse
+from paperboy.bot.subscriptions.paper_text import PaperText
+from paperboy.bot.subscriptions.query import QueryError, parse
 
 # A small vocabulary so that random queries often match, with plurals, hyphens and accents.
 WORDS = ["diffusion", "diffusions", "model", "models", "policy", "policies", "flow", "matching", "graph",
