@@ -9,7 +9,6 @@ import httpx
 import pytest
 from fake_paper_sources import Reply
 
-from paperboy.bot.commands.dispatch import build_core
 from paperboy.bot.delivery.leader import Leadership
 from paperboy.bot.sources import Sources
 from paperboy.bot.sources.arxiv import ArxivGate, ArxivSource
